@@ -1,0 +1,1 @@
+package io.praas.bench; public final class Bench { public static void main(String[] a) {} }

@@ -1,0 +1,149 @@
+package io.praas.process;
+
+import io.praas.codec.KryoCodec;
+import io.praas.process.auth.HelloAuthenticator;
+import io.praas.process.dataplane.DataPlane;
+import io.praas.process.function.FunctionRegistry;
+import io.praas.process.invocation.Invoker;
+import io.praas.process.session.SessionRegistry;
+import io.praas.process.state.KeyValueStore;
+import io.praas.process.state.StateBudget;
+import io.praas.protocol.GoAwayReason;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One PraaS process: loads the application's functions, serves the data plane, holds process and
+ * session state.
+ *
+ * <pre>{@code
+ * PraasProcess p = PraasProcess.start(ProcessConfig.defaults("demo", "p1", Path.of("app.jar")));
+ * int port = p.port();
+ * ...
+ * p.stop(GoAwayReason.STOPPING);
+ * }</pre>
+ */
+public final class PraasProcess implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PraasProcess.class);
+    public static final String VERSION = "praas-process/0.1";
+
+    private final ProcessConfig config;
+    private final Vertx vertx;
+    private final StateBudget budget;
+    private final KeyValueStore processState;
+    private final SessionRegistry sessions;
+    private final Invoker invoker;
+    private final DataPlane dataPlane;
+    private final int port;
+    private final Object stopLock = new Object();
+    private boolean stopped;
+
+    private PraasProcess(ProcessConfig config) {
+        this.config = config;
+        FunctionRegistry functions = FunctionRegistry.load(config.appJar());
+        KryoCodec kryo = new KryoCodec(functions.classLoader());
+        this.budget = new StateBudget(config.stateLimitBytes());
+        this.processState = new KeyValueStore(budget, kryo);
+        this.sessions = new SessionRegistry(budget, kryo, config.maxSessions());
+        this.invoker = new Invoker(functions, config.processId(), config.application(), processState,
+                config.workers(), config.queueCapacity(), config.maxNestingDepth());
+        HelloAuthenticator auth = new HelloAuthenticator(config.application(), config.processId(), config.secret(),
+                config.dev(), Clock.systemUTC());
+        this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
+                config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker);
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        try {
+            this.port = dataPlane.listen(vertx, config.host(), config.port())
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            invoker.close();
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+        }
+        long sweepMs = Math.max(100, Math.min(30_000, config.sessionIdleTimeout().toMillis() / 4));
+        vertx.setPeriodic(sweepMs, id -> sessions.expireIdle(config.sessionIdleTimeout()));
+    }
+
+    /** Starts a process; it serves when this returns. */
+    public static PraasProcess start(ProcessConfig config) {
+        PraasProcess p = new PraasProcess(config);
+        LOG.info("process {} of application {} listening on {}:{} with {} workers{}", config.processId(),
+                config.application(), config.host(), p.port, config.workers(),
+                config.dev() ? " -- DEV MODE: clients without a token are accepted" : "");
+        return p;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public ProcessConfig config() {
+        return config;
+    }
+
+    /** Bytes of state held (process state plus every session's state). */
+    public long stateBytes() {
+        return budget.usedBytes();
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /**
+     * Stops gracefully (PROTOCOL.md rule 7): GOAWAY to every connection, new requests refused,
+     * in-flight invocations finish within the drain timeout and are failed with PROCESS_UNAVAILABLE
+     * after it, then every connection closes.
+     */
+    public void stop(GoAwayReason reason) {
+        synchronized (stopLock) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+        }
+        dataPlane.goAway(reason, "process " + config.processId() + " is " + reason.name().toLowerCase().replace('_', ' '));
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        while (invoker.inFlight() > 0 && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(5));
+        }
+        int unfinished = invoker.inFlight();
+        if (unfinished > 0) {
+            LOG.warn("process {}: {} invocations did not finish within {}; failing them", config.processId(),
+                    unfinished, config.drainTimeout());
+            dataPlane.failInFlight("process " + config.processId() + " stopped before the invocation finished");
+        }
+        try {
+            dataPlane.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.debug("closing the data plane: {}", e.toString());
+        }
+        invoker.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.debug("closing Vert.x: {}", e.toString());
+        }
+        LOG.info("process {} stopped ({})", config.processId(), reason);
+    }
+
+    @Override
+    public void close() {
+        stop(GoAwayReason.STOPPING);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.praas.process.dataplane;
+
+import io.praas.process.auth.HelloAuthenticator;
+import io.praas.process.invocation.InvocationException;
+import io.praas.process.session.Session;
+import io.praas.process.session.SessionRegistry;
+import io.praas.process.session.TooManySessionsException;
+import io.praas.protocol.ErrorCode;
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.FrameParser;
+import io.praas.protocol.GoAwayReason;
+import io.praas.protocol.Message;
+import io.praas.protocol.MessageType;
+import io.praas.protocol.ProtocolException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One data-plane connection: the rules of PROTOCOL.md for a process. Frames arrive on the event
+ * loop; answers are written from whichever thread completes them.
+ */
+final class Connection {
+    private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
+
+    private final DataPlane plane;
+    private final NetSocket socket;
+    /** Requests in flight by requestId (rule 4); touched by the event loop and by workers. */
+    private final Map<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+    private boolean welcomed;
+    private String peerId = "";
+    private volatile boolean closing;
+
+    Connection(DataPlane plane, NetSocket socket) {
+        this.plane = plane;
+        this.socket = socket;
+        socket.handler(new FrameParser(plane.maxFrameBytes, this::onFrame, this::onFatal));
+    }
+
+    private void onFatal(ProtocolException e) {
+        LOG.debug("closing connection from {}: {}", socket.remoteAddress(), e.getMessage());
+        closeWith(0, new Message.Error(e.code(), e.getMessage()));
+    }
+
+    private void onFrame(Buffer bytes) {
+        Frame frame;
+        try {
+            frame = FrameCodec.decode(bytes);
+        } catch (ProtocolException e) {
+            send(e.requestId(), new Message.Error(e.code(), e.getMessage()));
+            return;
+        }
+        long rid = frame.requestId();
+        Message m = frame.message();
+        if (!welcomed) {
+            if (m instanceof Message.Hello hello) {
+                onHello(rid, hello);
+            } else {
+                closeWith(rid, new Message.Error(ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be HELLO"));
+            }
+            return;
+        }
+        if (rid != 0 && inFlight.containsKey(rid) && isRequest(m)) {
+            send(rid, error(ErrorCode.DUPLICATE_REQUEST_ID, "requestId " + rid + " is in flight already"));
+            return;
+        }
+        switch (m.type()) {
+            case MessageType.INVOKE -> onInvoke(rid, (Message.Invoke) m);
+            case MessageType.OPEN_SESSION -> onOpenSession(rid, (Message.OpenSession) m);
+            case MessageType.CLOSE_SESSION -> onCloseSession(rid, (Message.CloseSession) m);
+            case MessageType.PING -> send(rid, new Message.Pong(((Message.Ping) m).data()));
+            case MessageType.HELLO -> send(rid, error(ErrorCode.INVALID_ARGUMENT, "HELLO was already accepted"));
+            case MessageType.MESSAGE -> send(rid, peerId.isEmpty()
+                    ? error(ErrorCode.FORBIDDEN, "MESSAGE is accepted only from peer processes")
+                    : error(ErrorCode.UNKNOWN_TYPE, "this process version has no mailbox"));
+            case MessageType.OK, MessageType.PONG -> { }
+            case MessageType.ERROR -> LOG.debug("client {} reported {}", socket.remoteAddress(), m);
+            default -> send(rid, error(ErrorCode.UNKNOWN_TYPE,
+                    String.format("type 0x%02X is not a request a process serves", m.type())));
+        }
+    }
+
+    private static boolean isRequest(Message m) {
+        int t = m.type();
+        return t == MessageType.INVOKE || t == MessageType.OPEN_SESSION || t == MessageType.CLOSE_SESSION
+                || t == MessageType.PING || t == MessageType.MESSAGE;
+    }
+
+    private void onHello(long rid, Message.Hello hello) {
+        if (plane.draining()) {
+            closeWith(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            return;
+        }
+        HelloAuthenticator.Refusal refusal = plane.authenticator.check(hello);
+        if (refusal != null) {
+            LOG.info("refused HELLO from {}: {}", socket.remoteAddress(), refusal.message());
+            closeWith(rid, error(refusal.code(), refusal.message()));
+            return;
+        }
+        welcomed = true;
+        peerId = hello.peerId();
+        send(rid, new Message.Welcome(plane.processId, plane.maxFrameBytes, plane.serverInfo));
+    }
+
+    private void onInvoke(long rid, Message.Invoke m) {
+        if (rid == 0) {
+            send(0, error(ErrorCode.INVALID_ARGUMENT, "INVOKE needs a non-zero requestId"));
+            return;
+        }
+        if (plane.draining()) {
+            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            return;
+        }
+        if (m.function().isEmpty()) {
+            send(rid, error(ErrorCode.INVALID_ARGUMENT, "function name must not be empty"));
+            return;
+        }
+        Session session = null;
+        if (!m.sessionId().isEmpty()) {
+            session = plane.sessions.get(m.sessionId());
+            if (session == null) {
+                send(rid, error(ErrorCode.SESSION_NOT_FOUND, "no session " + m.sessionId()
+                        + " (never opened, closed or expired); open it with OPEN_SESSION"));
+                return;
+            }
+        }
+        long timeoutMs = m.timeoutMs() == 0 ? plane.defaultTimeoutMs : Math.min(m.timeoutMs(), plane.maxTimeoutMs);
+        CompletableFuture<byte[]> result;
+        try {
+            result = plane.invoker.submit(m.function(), session, m.input(), timeoutMs);
+        } catch (InvocationException e) {
+            send(rid, error(e.code(), e.getMessage()));
+            return;
+        }
+        inFlight.put(rid, result);
+        result.whenComplete((output, err) -> {
+            // Removed before the answer is written, so the client may reuse the id once it has it.
+            inFlight.remove(rid);
+            if (err == null) {
+                if (output.length > plane.maxFrameBytes - FrameCodec.MIN_LENGTH) {
+                    send(rid, error(ErrorCode.FUNCTION_FAILED, "output of " + m.function() + " is " + output.length
+                            + " bytes, over the frame limit of " + plane.maxFrameBytes));
+                } else {
+                    send(rid, new Message.Result(output));
+                }
+            } else if (err instanceof InvocationException e) {
+                send(rid, error(e.code(), e.getMessage()));
+            } else {
+                send(rid, error(ErrorCode.FUNCTION_FAILED, err.toString()));
+            }
+        });
+    }
+
+    private void onOpenSession(long rid, Message.OpenSession m) {
+        if (plane.draining()) {
+            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            return;
+        }
+        try {
+            SessionRegistry.Opened opened = plane.sessions.open(m.sessionId());
+            send(rid, new Message.SessionOpened(opened.session().id(), opened.resumed()));
+        } catch (IllegalArgumentException e) {
+            send(rid, error(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
+        } catch (TooManySessionsException e) {
+            send(rid, error(ErrorCode.OVERLOADED, e.getMessage()));
+        }
+    }
+
+    private void onCloseSession(long rid, Message.CloseSession m) {
+        if (plane.sessions.close(m.sessionId())) {
+            send(rid, new Message.Ok());
+        } else {
+            send(rid, error(ErrorCode.SESSION_NOT_FOUND, "no session " + m.sessionId()));
+        }
+    }
+
+    private static Message.Error error(ErrorCode code, String message) {
+        return new Message.Error(code, message == null ? "" : truncate(message));
+    }
+
+    private static String truncate(String s) {
+        // A str holds at most 65535 UTF-8 bytes; 16k characters are always within it.
+        return s.length() > 16_000 ? s.substring(0, 16_000) + "..." : s;
+    }
+
+    void send(long requestId, Message message) {
+        if (!closing) {
+            socket.write(FrameCodec.encode(requestId, message));
+        }
+    }
+
+    /** Answers one last frame, then closes: for a stream or a peer that can no longer be trusted. */
+    private void closeWith(long requestId, Message message) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        socket.write(FrameCodec.encode(requestId, message)).onComplete(ar -> socket.close());
+    }
+
+    void goAway(GoAwayReason reason, String detail) {
+        send(0, new Message.GoAway(reason, detail));
+    }
+
+    void failInFlight(String why) {
+        for (CompletableFuture<byte[]> f : inFlight.values()) {
+            f.completeExceptionally(new InvocationException(ErrorCode.PROCESS_UNAVAILABLE, why));
+        }
+    }
+
+    void close() {
+        closing = true;
+        socket.close();
+    }
+
+    void onClosed() {
+        closing = true;
+        // The requester is gone; invocations still finish (their state writes stand) but answer no one.
+        inFlight.clear();
+    }
+}

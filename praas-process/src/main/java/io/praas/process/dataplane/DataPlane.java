@@ -1,0 +1,101 @@
+package io.praas.process.dataplane;
+
+import io.praas.process.auth.HelloAuthenticator;
+import io.praas.process.invocation.Invoker;
+import io.praas.process.session.SessionRegistry;
+import io.praas.protocol.GoAwayReason;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The process's data-plane TCP server: a Vert.x NetServer whose connections decode frames on the
+ * event loop and hand invocations to the {@link Invoker}.
+ */
+public final class DataPlane {
+    private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
+
+    final String processId;
+    final String serverInfo;
+    final int maxFrameBytes;
+    final long defaultTimeoutMs;
+    final long maxTimeoutMs;
+    final HelloAuthenticator authenticator;
+    final SessionRegistry sessions;
+    final Invoker invoker;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
+    private NetServer server;
+
+    public DataPlane(String processId, String serverInfo, int maxFrameBytes, long defaultTimeoutMs, long maxTimeoutMs,
+                     HelloAuthenticator authenticator, SessionRegistry sessions, Invoker invoker) {
+        this.processId = processId;
+        this.serverInfo = serverInfo;
+        this.maxFrameBytes = maxFrameBytes;
+        this.defaultTimeoutMs = defaultTimeoutMs;
+        this.maxTimeoutMs = maxTimeoutMs;
+        this.authenticator = authenticator;
+        this.sessions = sessions;
+        this.invoker = invoker;
+    }
+
+    /** Starts listening; the future holds the bound port. */
+    public Future<Integer> listen(Vertx vertx, String host, int port) {
+        server = vertx.createNetServer(new NetServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setTcpNoDelay(true)
+                .setReuseAddress(true));
+        server.connectHandler(this::accept);
+        return server.listen().map(NetServer::actualPort);
+    }
+
+    private void accept(NetSocket socket) {
+        Connection c = new Connection(this, socket);
+        connections.add(c);
+        socket.closeHandler(v -> {
+            connections.remove(c);
+            c.onClosed();
+        });
+    }
+
+    /** True once the process is stopping or swapping out: new requests get PROCESS_UNAVAILABLE. */
+    boolean draining() {
+        return draining;
+    }
+
+    /** Sends GOAWAY to every connection and refuses new requests from now on. */
+    public void goAway(GoAwayReason reason, String detail) {
+        draining = true;
+        for (Connection c : connections) {
+            c.goAway(reason, detail);
+        }
+        LOG.info("process {} sent GOAWAY ({}) to {} connections", processId, reason, connections.size());
+    }
+
+    /** Fails every request still in flight with PROCESS_UNAVAILABLE. */
+    public void failInFlight(String why) {
+        for (Connection c : connections) {
+            c.failInFlight(why);
+        }
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Closes every connection and the server. */
+    public Future<Void> close() {
+        for (Connection c : connections) {
+            c.close();
+        }
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+}

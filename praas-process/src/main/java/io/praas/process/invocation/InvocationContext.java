@@ -1,0 +1,101 @@
+package io.praas.process.invocation;
+
+import io.praas.client.PraasException;
+import io.praas.function.Context;
+import io.praas.function.StateStore;
+import io.praas.process.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** The {@link Context} of one invocation. */
+final class InvocationContext implements Context {
+    private final Invoker invoker;
+    private final String processId;
+    private final String application;
+    private final StateStore processState;
+    private final Session session;
+    private final String function;
+    private final long deadlineNanos;
+    private final int depth;
+
+    InvocationContext(Invoker invoker, String processId, String application, StateStore processState,
+                      Session session, String function, long deadlineNanos, int depth) {
+        this.invoker = invoker;
+        this.processId = processId;
+        this.application = application;
+        this.processState = processState;
+        this.session = session;
+        this.function = function;
+        this.deadlineNanos = deadlineNanos;
+        this.depth = depth;
+    }
+
+    @Override
+    public String processId() {
+        return processId;
+    }
+
+    @Override
+    public String application() {
+        return application;
+    }
+
+    @Override
+    public Optional<String> sessionId() {
+        return session == null ? Optional.empty() : Optional.of(session.id());
+    }
+
+    @Override
+    public StateStore sessionState() {
+        if (session == null) {
+            throw new IllegalStateException("'" + function + "' was invoked without a session; open one with "
+                    + "OPEN_SESSION (ProcessClient.openSession) to use session state");
+        }
+        return session.state();
+    }
+
+    @Override
+    public StateStore processState() {
+        return processState;
+    }
+
+    @Override
+    public CompletableFuture<byte[]> invoke(String function, byte[] input) {
+        return invoke(SELF, function, input);
+    }
+
+    @Override
+    public CompletableFuture<byte[]> invoke(String process, String function, byte[] input) {
+        if (!SELF.equals(process) && !processId.equals(process)) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                    "invoking process " + process + " from a function is not available in this runtime version"));
+        }
+        long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        CompletableFuture<byte[]> answer = new CompletableFuture<>();
+        invoker.submitNested(function, session, input, remainingMs, depth + 1).whenComplete((out, err) -> {
+            if (err == null) {
+                answer.complete(out);
+            } else if (err instanceof InvocationException e) {
+                answer.completeExceptionally(new PraasException(e.code(), e.getMessage()));
+            } else {
+                answer.completeExceptionally(err);
+            }
+        });
+        return answer;
+    }
+
+    @Override
+    public Duration remainingTime() {
+        return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+    }
+
+    @Override
+    public Logger logger() {
+        return LoggerFactory.getLogger("praas.function." + function);
+    }
+}

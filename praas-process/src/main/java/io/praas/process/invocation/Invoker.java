@@ -1,0 +1,255 @@
+package io.praas.process.invocation;
+
+import io.praas.codec.CodecException;
+import io.praas.function.StateLimitExceededException;
+import io.praas.process.function.FunctionRegistry;
+import io.praas.process.function.RegisteredFunction;
+import io.praas.process.session.Session;
+import io.praas.process.state.KeyValueStore;
+import io.praas.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs function invocations off the event loop on a bounded worker pool.
+ *
+ * <ul>
+ *   <li>Admission: at most {@code workers + queueCapacity} invocations are admitted at once; the
+ *       next one is refused with OVERLOADED.</li>
+ *   <li>Sessions: invocations of one session go through its serial queue.</li>
+ *   <li>Timeouts cover queueing and execution: the caller gets TIMEOUT and a running function is
+ *       interrupted.</li>
+ *   <li>A function's invocation of a function of its own process runs on a separate, unbounded
+ *       pool of nested-call threads (limited by nesting depth), so a caller that waits for it never
+ *       deadlocks, even with one worker.</li>
+ * </ul>
+ */
+public final class Invoker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
+
+    private final FunctionRegistry functions;
+    private final String processId;
+    private final String application;
+    private final KeyValueStore processState;
+    private final int capacity;
+    private final int maxNestingDepth;
+    private final AtomicInteger admitted = new AtomicInteger();
+    private final ThreadPoolExecutor workers;
+    private final ExecutorService nested;
+    private final ScheduledThreadPoolExecutor timer;
+
+    public Invoker(FunctionRegistry functions, String processId, String application, KeyValueStore processState,
+                   int workerThreads, int queueCapacity, int maxNestingDepth) {
+        this.functions = functions;
+        this.processId = processId;
+        this.application = application;
+        this.processState = processState;
+        this.capacity = workerThreads + queueCapacity;
+        this.maxNestingDepth = maxNestingDepth;
+        this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), threads("praas-worker-"));
+        this.nested = Executors.newCachedThreadPool(threads("praas-nested-"));
+        this.timer = new ScheduledThreadPoolExecutor(1, threads("praas-timeouts-"));
+        this.timer.setRemoveOnCancelPolicy(true);
+    }
+
+    /**
+     * Admits an invocation from a client or peer. The future completes with the encoded output, or
+     * with an {@link InvocationException}.
+     *
+     * @throws InvocationException with UNKNOWN_FUNCTION or OVERLOADED, before anything is queued
+     */
+    public CompletableFuture<byte[]> submit(String function, Session session, byte[] input, long timeoutMs) {
+        RegisteredFunction fn = lookup(function);
+        if (admitted.incrementAndGet() > capacity) {
+            admitted.decrementAndGet();
+            throw new InvocationException(ErrorCode.OVERLOADED,
+                    "the process's " + capacity + " invocation slots are taken; retry later");
+        }
+        Invocation inv = new Invocation(fn, session, input, timeoutMs, 0);
+        inv.release = admitted::decrementAndGet;
+        schedule(inv);
+        if (session != null) {
+            session.enqueue(inv, workers);
+        } else {
+            workers.execute(inv);
+        }
+        return inv.result;
+    }
+
+    /** A function's call of another function of this process (see the class comment). */
+    CompletableFuture<byte[]> submitNested(String function, Session session, byte[] input, long timeoutMs, int depth) {
+        if (depth > maxNestingDepth) {
+            return CompletableFuture.failedFuture(new InvocationException(ErrorCode.INVALID_ARGUMENT,
+                    "nested invocations deeper than " + maxNestingDepth));
+        }
+        RegisteredFunction fn;
+        try {
+            fn = lookup(function);
+        } catch (InvocationException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Invocation inv = new Invocation(fn, session, input, timeoutMs, depth);
+        schedule(inv);
+        nested.execute(inv);
+        return inv.result;
+    }
+
+    private RegisteredFunction lookup(String function) {
+        RegisteredFunction fn = functions.get(function);
+        if (fn == null) {
+            throw new InvocationException(ErrorCode.UNKNOWN_FUNCTION,
+                    "no function '" + function + "' in application " + application);
+        }
+        return fn;
+    }
+
+    private void schedule(Invocation inv) {
+        ScheduledFuture<?> t = timer.schedule(inv::timeOut, inv.timeoutMs, TimeUnit.MILLISECONDS);
+        inv.result.whenComplete((r, e) -> t.cancel(false));
+    }
+
+    /** Invocations admitted and not yet finished. */
+    public int inFlight() {
+        return admitted.get();
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Stops the pools; running functions are interrupted. */
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        nested.shutdownNow();
+        timer.shutdownNow();
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** One invocation: QUEUED, then RUNNING, then DONE; or TIMED_OUT at any point before DONE. */
+    final class Invocation implements Runnable {
+        private static final int QUEUED = 0;
+        private static final int RUNNING = 1;
+        private static final int DONE = 2;
+        private static final int TIMED_OUT = 3;
+
+        final RegisteredFunction fn;
+        final Session session;
+        final byte[] input;
+        final long timeoutMs;
+        final int depth;
+        final long deadlineNanos;
+        final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Runnable release = () -> { };
+        private int state = QUEUED;
+        private Thread runner;
+
+        Invocation(RegisteredFunction fn, Session session, byte[] input, long timeoutMs, int depth) {
+            this.fn = fn;
+            this.session = session;
+            this.input = input;
+            this.timeoutMs = timeoutMs;
+            this.depth = depth;
+            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        }
+
+        @Override
+        public void run() {
+            try {
+                synchronized (this) {
+                    if (state != QUEUED) {
+                        return; // timed out while queued
+                    }
+                    state = RUNNING;
+                    runner = Thread.currentThread();
+                }
+                execute();
+            } finally {
+                synchronized (this) {
+                    if (state == RUNNING) {
+                        state = DONE;
+                    }
+                    runner = null;
+                    Thread.interrupted(); // a timeout's interrupt must not reach the next task
+                }
+                release.run();
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private void execute() {
+            if (session != null && session.closed()) {
+                result.completeExceptionally(new InvocationException(ErrorCode.SESSION_NOT_FOUND,
+                        "session " + session.id() + " was closed"));
+                return;
+            }
+            Object in;
+            try {
+                in = fn.inputCodec().decode(input);
+            } catch (CodecException | IllegalArgumentException e) {
+                result.completeExceptionally(new InvocationException(ErrorCode.INVALID_ARGUMENT,
+                        "input of '" + fn.name() + "' does not decode: " + e.getMessage()));
+                return;
+            }
+            InvocationContext ctx = new InvocationContext(Invoker.this, processId, application, processState,
+                    session, fn.name(), deadlineNanos, depth);
+            MDC.put("process", processId);
+            MDC.put("function", fn.name());
+            if (session != null) {
+                MDC.put("session", session.id());
+            }
+            try {
+                Object out = fn.function().handle(in, ctx);
+                result.complete(fn.outputCodec().encode(out));
+            } catch (StateLimitExceededException e) {
+                result.completeExceptionally(new InvocationException(ErrorCode.STATE_LIMIT_EXCEEDED, e.getMessage()));
+            } catch (InterruptedException e) {
+                result.completeExceptionally(new InvocationException(ErrorCode.TIMEOUT,
+                        "'" + fn.name() + "' was interrupted"));
+            } catch (Throwable e) {
+                if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                    LOG.error("function {} hit {}", fn.name(), e.toString());
+                }
+                result.completeExceptionally(new InvocationException(ErrorCode.FUNCTION_FAILED,
+                        e.getClass().getName() + ": " + e.getMessage()));
+            } finally {
+                MDC.clear();
+            }
+        }
+
+        void timeOut() {
+            synchronized (this) {
+                if (state == DONE) {
+                    return;
+                }
+                if (state == RUNNING && runner != null) {
+                    runner.interrupt();
+                }
+                state = TIMED_OUT;
+            }
+            result.completeExceptionally(new InvocationException(ErrorCode.TIMEOUT,
+                    "'" + fn.name() + "' did not finish within " + timeoutMs + " ms"));
+        }
+    }
+}

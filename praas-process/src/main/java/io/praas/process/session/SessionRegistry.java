@@ -1,0 +1,113 @@
+package io.praas.process.session;
+
+import io.praas.process.state.KeyValueStore;
+import io.praas.process.state.StateBudget;
+import io.praas.codec.KryoCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The sessions of one process: open, resume, close, and expiry of idle ones. */
+public final class SessionRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
+    /** Longest session id a client may choose, in characters. */
+    public static final int MAX_ID_LENGTH = 128;
+
+    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final StateBudget budget;
+    private final KryoCodec kryo;
+    private final int maxSessions;
+
+    public SessionRegistry(StateBudget budget, KryoCodec kryo, int maxSessions) {
+        this.budget = budget;
+        this.kryo = kryo;
+        this.maxSessions = maxSessions;
+    }
+
+    /** The result of {@link #open}. */
+    public record Opened(Session session, boolean resumed) {
+    }
+
+    /**
+     * Opens a new session (empty id), resumes an existing one, or creates one with the given id.
+     *
+     * @throws IllegalArgumentException for an id that is too long or has control characters
+     * @throws TooManySessionsException when the process holds its maximum of sessions
+     */
+    public Opened open(String id) {
+        if (!id.isEmpty()) {
+            checkId(id);
+            Session existing = sessions.get(id);
+            if (existing != null) {
+                existing.touch();
+                return new Opened(existing, true);
+            }
+        }
+        if (sessions.size() >= maxSessions) {
+            throw new TooManySessionsException(maxSessions);
+        }
+        String newId = id.isEmpty() ? UUID.randomUUID().toString() : id;
+        boolean[] created = new boolean[1];
+        Session session = sessions.computeIfAbsent(newId, k -> {
+            created[0] = true;
+            return new Session(k, new KeyValueStore(budget, kryo));
+        });
+        if (created[0]) {
+            LOG.debug("session {} opened", newId);
+        }
+        return new Opened(session, !created[0]);
+    }
+
+    /** The session, or null when it does not exist (never opened, closed or expired). */
+    public Session get(String id) {
+        return sessions.get(id);
+    }
+
+    /** Closes a session and drops its state; false when it did not exist. */
+    public boolean close(String id) {
+        Session s = sessions.remove(id);
+        if (s == null) {
+            return false;
+        }
+        s.close();
+        LOG.debug("session {} closed", id);
+        return true;
+    }
+
+    /** Closes sessions idle for longer than {@code idle} with nothing running; returns how many. */
+    public int expireIdle(Duration idle) {
+        long now = System.nanoTime();
+        int expired = 0;
+        for (Session s : sessions.values()) {
+            if (now - s.lastActiveNanos() > idle.toNanos() && !s.busy() && sessions.remove(s.id(), s)) {
+                s.close();
+                expired++;
+                LOG.info("session {} expired after {} idle", s.id(), idle);
+            }
+        }
+        return expired;
+    }
+
+    public int size() {
+        return sessions.size();
+    }
+
+    public Collection<Session> all() {
+        return sessions.values();
+    }
+
+    private static void checkId(String id) {
+        if (id.length() > MAX_ID_LENGTH) {
+            throw new IllegalArgumentException("session id longer than " + MAX_ID_LENGTH + " characters");
+        }
+        for (int i = 0; i < id.length(); i++) {
+            if (Character.isISOControl(id.charAt(i))) {
+                throw new IllegalArgumentException("session id contains a control character");
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.praas.process.state;
+
+import io.praas.codec.KryoCodec;
+import io.praas.function.StateStore;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+
+/**
+ * A {@link StateStore} held in memory. Values are kept encoded (raw bytes, or Kryo for Java values)
+ * so their size is exact for the process's {@link StateBudget} and a snapshot needs no further
+ * encoding.
+ */
+public final class KeyValueStore implements StateStore {
+    /** Longest key, in UTF-8 bytes. */
+    public static final int MAX_KEY_BYTES = 1024;
+    /** Bookkeeping bytes counted for each entry besides its key and value. */
+    static final int ENTRY_OVERHEAD = 32;
+
+    private final ConcurrentHashMap<String, byte[]> entries = new ConcurrentHashMap<>();
+    private final StateBudget budget;
+    private final KryoCodec kryo;
+    private final AtomicLong sizeBytes = new AtomicLong();
+
+    public KeyValueStore(StateBudget budget, KryoCodec kryo) {
+        this.budget = budget;
+        this.kryo = kryo;
+    }
+
+    @Override
+    public <T> Optional<T> get(String key, Class<T> type) {
+        byte[] bytes = entries.get(checkKey(key));
+        return bytes == null ? Optional.empty() : Optional.of(decode(bytes, type));
+    }
+
+    @Override
+    public byte[] getBytes(String key) {
+        byte[] bytes = entries.get(checkKey(key));
+        return bytes == null ? null : bytes.clone();
+    }
+
+    @Override
+    public void put(String key, Object value) {
+        Objects.requireNonNull(value, "value (use delete to remove a key)");
+        store(key, value instanceof byte[] b ? b.clone() : kryo.encodeObject(value));
+    }
+
+    @Override
+    public void putBytes(String key, byte[] value) {
+        Objects.requireNonNull(value, "value (use delete to remove a key)");
+        store(key, value.clone());
+    }
+
+    private void store(String key, byte[] encoded) {
+        checkKey(key);
+        entries.compute(key, (k, old) -> {
+            account(k, old, encoded);
+            return encoded;
+        });
+    }
+
+    @Override
+    public <T> T compute(String key, Class<T> type, UnaryOperator<T> update) {
+        checkKey(key);
+        Object[] result = new Object[1];
+        entries.compute(key, (k, old) -> {
+            T current = old == null ? null : decode(old, type);
+            T next = update.apply(current);
+            byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
+            account(k, old, encoded);
+            result[0] = next;
+            return encoded;
+        });
+        @SuppressWarnings("unchecked")
+        T next = (T) result[0];
+        return next;
+    }
+
+    @Override
+    public boolean delete(String key) {
+        checkKey(key);
+        boolean[] existed = new boolean[1];
+        entries.computeIfPresent(key, (k, old) -> {
+            account(k, old, null);
+            existed[0] = true;
+            return null;
+        });
+        return existed[0];
+    }
+
+    @Override
+    public Set<String> keys() {
+        return Set.copyOf(entries.keySet());
+    }
+
+    @Override
+    public long sizeBytes() {
+        return sizeBytes.get();
+    }
+
+    /** Removes every entry and gives its bytes back to the budget. */
+    public void clear() {
+        for (String key : entries.keySet()) {
+            entries.computeIfPresent(key, (k, old) -> {
+                account(k, old, null);
+                return null;
+            });
+        }
+    }
+
+    /** A point-in-time copy of the entries (values still encoded). */
+    public Map<String, byte[]> snapshot() {
+        return Map.copyOf(entries);
+    }
+
+    private void account(String key, byte[] old, byte[] next) {
+        long delta = entrySize(key, next) - entrySize(key, old);
+        budget.adjust(delta); // throws before the map changes when over the limit
+        sizeBytes.addAndGet(delta);
+    }
+
+    private static long entrySize(String key, byte[] value) {
+        return value == null ? 0 : key.length() * 2L + value.length + ENTRY_OVERHEAD;
+    }
+
+    private <T> T decode(byte[] bytes, Class<T> type) {
+        if (type == byte[].class) {
+            return type.cast(bytes.clone());
+        }
+        Object value = kryo.decodeObject(bytes);
+        if (value != null && !wrapper(type).isInstance(value)) {
+            throw new ClassCastException("state value is a " + value.getClass().getName() + ", not a " + type.getName());
+        }
+        @SuppressWarnings("unchecked")
+        T t = (T) value;
+        return t;
+    }
+
+    private static Class<?> wrapper(Class<?> type) {
+        return type.isPrimitive() ? java.lang.invoke.MethodType.methodType(type).wrap().returnType() : type;
+    }
+
+    private static String checkKey(String key) {
+        Objects.requireNonNull(key, "key");
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("state key must not be empty");
+        }
+        if (key.length() > MAX_KEY_BYTES || io.praas.protocol.FrameCodec.utf8Length(key) > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("state key longer than " + MAX_KEY_BYTES + " bytes");
+        }
+        return key;
+    }
+}

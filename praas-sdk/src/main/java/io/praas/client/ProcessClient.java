@@ -1,0 +1,413 @@
+package io.praas.client;
+
+import io.praas.codec.Codec;
+import io.praas.protocol.ErrorCode;
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.FrameParser;
+import io.praas.protocol.GoAwayReason;
+import io.praas.protocol.Message;
+import io.praas.protocol.ProtocolException;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A direct data-plane connection to one process: one multiplexed TCP connection on which many
+ * requests are in flight at once.
+ *
+ * <pre>{@code
+ * try (ProcessClient client = ProcessClient.builder()
+ *         .address("127.0.0.1", 8000)
+ *         .application("shop")
+ *         .token(token)
+ *         .connect()) {
+ *     String echoed = client.invoke("echo", "hi", Codecs.utf8(), Codecs.utf8());
+ *     ProcessSession cart = client.openSession();
+ *     cart.invoke("addItem", "{\"sku\":42}".getBytes(UTF_8));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Blocking calls must not run on a Vert.x event loop; use the async variants there.
+ */
+public final class ProcessClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessClient.class);
+    /** Extra time the client waits beyond a request's timeout for the process's TIMEOUT answer. */
+    private static final long CLIENT_GRACE_MS = 2_000;
+
+    private final Vertx vertx;
+    private final boolean ownsVertx;
+    private final NetClient netClient;
+    private final Duration defaultTimeout;
+    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequestId = new AtomicLong();
+    private volatile NetSocket socket;
+    private volatile String processId;
+    private volatile long maxFrameBytes;
+    private volatile String serverInfo;
+    private volatile Message.GoAway goAway;
+    private volatile PraasException closedBy;
+
+    private ProcessClient(Builder b) {
+        this.ownsVertx = b.vertx == null;
+        this.vertx = ownsVertx ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)) : b.vertx;
+        this.defaultTimeout = b.timeout;
+        this.netClient = vertx.createNetClient(new NetClientOptions()
+                .setTcpNoDelay(true)
+                .setConnectTimeout((int) b.connectTimeout.toMillis()));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The process's id, from its WELCOME. */
+    public String processId() {
+        return processId;
+    }
+
+    /** The largest frame the process accepts, from its WELCOME. */
+    public long maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    public String serverInfo() {
+        return serverInfo;
+    }
+
+    /** The GOAWAY the process sent, or null: after one, reconnect to a process the control plane names. */
+    public Message.GoAway goAway() {
+        return goAway;
+    }
+
+    /** True until the connection closes. */
+    public boolean isOpen() {
+        return closedBy == null;
+    }
+
+    Duration defaultTimeout() {
+        return defaultTimeout;
+    }
+
+    /** Opens a new session. */
+    public ProcessSession openSession() {
+        return await(openSessionAsync(""));
+    }
+
+    /** Resumes session {@code id}, or creates it with that id if the process does not have it. */
+    public ProcessSession resumeSession(String id) {
+        Objects.requireNonNull(id, "id");
+        if (id.isEmpty()) {
+            throw new IllegalArgumentException("session id must not be empty; use openSession() for a new one");
+        }
+        return await(openSessionAsync(id));
+    }
+
+    public CompletableFuture<ProcessSession> openSessionAsync(String id) {
+        return request(new Message.OpenSession(id), defaultTimeout).thenApply(m -> {
+            Message.SessionOpened s = (Message.SessionOpened) m;
+            return new ProcessSession(this, s.sessionId(), s.resumed());
+        });
+    }
+
+    void closeSession(String id) {
+        await(request(new Message.CloseSession(id), defaultTimeout));
+    }
+
+    /** Invokes a function outside any session. */
+    public byte[] invoke(String function, byte[] input) {
+        return await(invokeAsync(function, "", input, defaultTimeout));
+    }
+
+    public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {
+        return out.decode(invoke(function, in.encode(input)));
+    }
+
+    public CompletableFuture<byte[]> invokeAsync(String function, byte[] input) {
+        return invokeAsync(function, "", input, defaultTimeout);
+    }
+
+    /**
+     * Invokes {@code function} in session {@code sessionId} ("" for none) with a timeout that covers
+     * queueing and execution on the process.
+     */
+    public CompletableFuture<byte[]> invokeAsync(String function, String sessionId, byte[] input, Duration timeout) {
+        long timeoutMs = Math.max(1, timeout.toMillis());
+        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout)
+                .thenApply(m -> ((Message.Result) m).output());
+    }
+
+    /** Round trip of a PING; returns the echoed bytes. */
+    public byte[] ping(byte[] data) {
+        return ((Message.Pong) await(request(new Message.Ping(data), defaultTimeout))).data();
+    }
+
+    private CompletableFuture<Message> request(Message message, Duration timeout) {
+        PraasException closed = closedBy;
+        if (closed != null) {
+            return CompletableFuture.failedFuture(closed);
+        }
+        long id = nextRequestId.incrementAndGet();
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        pending.put(id, answer);
+        Buffer frame;
+        try {
+            frame = FrameCodec.encode(id, message);
+        } catch (IllegalArgumentException e) {
+            pending.remove(id);
+            return CompletableFuture.failedFuture(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
+        }
+        if (frame.length() - FrameCodec.LENGTH_FIELD > maxFrameBytes) {
+            pending.remove(id);
+            return CompletableFuture.failedFuture(new PraasException(ErrorCode.FRAME_TOO_LARGE,
+                    "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
+        }
+        socket.write(frame);
+        long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
+        return answer.orTimeout(waitMs, TimeUnit.MILLISECONDS).handle((m, err) -> {
+            if (err == null) {
+                return m;
+            }
+            pending.remove(id);
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof TimeoutException) {
+                throw new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
+            }
+            throw cause instanceof PraasException p ? p : new PraasException(ErrorCode.UNKNOWN, cause.toString(), cause);
+        });
+    }
+
+    <T> T await(CompletableFuture<T> future) {
+        if (io.vertx.core.Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("blocking PraaS call on an event loop; use the async variant");
+        }
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof PraasException p) {
+                throw new PraasException(p.code(), p.detail(), p); // rethrown for the caller's stack
+            }
+            throw new PraasException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process", e);
+        }
+    }
+
+    private void onFrame(Buffer bytes) {
+        Frame frame;
+        try {
+            frame = FrameCodec.decode(bytes);
+        } catch (ProtocolException e) {
+            LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
+            fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
+            return;
+        }
+        Message message = frame.message();
+        if (frame.requestId() == 0) {
+            onConnectionMessage(message);
+            return;
+        }
+        CompletableFuture<Message> answer = pending.remove(frame.requestId());
+        if (answer == null) {
+            return; // already timed out on this side
+        }
+        if (message instanceof Message.Error e) {
+            answer.completeExceptionally(new PraasException(e.code(), e.message()));
+        } else {
+            answer.complete(message);
+        }
+    }
+
+    private void onConnectionMessage(Message message) {
+        if (message instanceof Message.GoAway g) {
+            goAway = g;
+            LOG.info("process {} sent GOAWAY ({}): {}", processId, g.reason(), g.detail());
+        } else if (message instanceof Message.Error e) {
+            LOG.warn("process {} reported a connection error {}: {}", processId, e.code(), e.message());
+            closedBy = new PraasException(e.code(), e.message());
+        }
+    }
+
+    private void fail(long requestId, PraasException e) {
+        CompletableFuture<Message> answer = pending.remove(requestId);
+        if (answer != null) {
+            answer.completeExceptionally(e);
+        }
+    }
+
+    private void onClosed() {
+        if (closedBy == null) {
+            Message.GoAway g = goAway;
+            closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, g != null && g.reason() != GoAwayReason.UNKNOWN
+                    ? "process " + processId + " went away (" + g.reason() + "): " + g.detail()
+                    : "connection to process " + processId + " closed");
+        }
+        for (Long id : pending.keySet()) {
+            fail(id, closedBy);
+        }
+    }
+
+    private ProcessClient handshake(String host, int port, String application, String token, String clientInfo,
+                                    Duration connectTimeout) {
+        CompletableFuture<ProcessClient> ready = new CompletableFuture<>();
+        netClient.connect(port, host).onComplete(ar -> {
+            if (ar.failed()) {
+                ready.completeExceptionally(new PraasException(ErrorCode.UNKNOWN,
+                        "cannot connect to process at " + host + ":" + port + ": " + ar.cause().getMessage(), ar.cause()));
+                return;
+            }
+            NetSocket s = ar.result();
+            socket = s;
+            maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
+            // The process's answers are never larger than what it announces; accept up to the protocol's u32.
+            FrameParser parser = new FrameParser(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onFrame, e -> {
+                LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
+                s.close();
+            });
+            s.handler(parser);
+            s.closeHandler(v -> onClosed());
+            long id = nextRequestId.incrementAndGet();
+            CompletableFuture<Message> welcome = new CompletableFuture<>();
+            pending.put(id, welcome);
+            s.write(FrameCodec.encode(id, new Message.Hello(application, token, "", clientInfo)));
+            welcome.whenComplete((m, err) -> {
+                if (err != null) {
+                    s.close();
+                    ready.completeExceptionally(err);
+                } else {
+                    Message.Welcome w = (Message.Welcome) m;
+                    processId = w.processId();
+                    maxFrameBytes = w.maxFrameBytes();
+                    serverInfo = w.serverInfo();
+                    ready.complete(this);
+                }
+            });
+        });
+        try {
+            return await(ready.orTimeout(connectTimeout.toMillis() + CLIENT_GRACE_MS, TimeUnit.MILLISECONDS)
+                    .exceptionally(err -> {
+                        Throwable c = err instanceof CompletionException ? err.getCause() : err;
+                        if (c instanceof TimeoutException) {
+                            throw new PraasException(ErrorCode.UNKNOWN, "no WELCOME from " + host + ":" + port
+                                    + " within " + connectTimeout.toMillis() + " ms");
+                        }
+                        throw c instanceof PraasException p ? p : new CompletionException(c);
+                    }));
+        } catch (PraasException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Closes the connection (sessions stay on the process and can be resumed). */
+    @Override
+    public void close() {
+        NetSocket s = socket;
+        try {
+            if (s != null) {
+                s.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.debug("closing the connection to process {}: {}", processId, e.toString());
+        }
+        if (closedBy == null) {
+            closedBy = new PraasException(ErrorCode.UNKNOWN, "client closed");
+        }
+        onClosed();
+        netClient.close();
+        if (ownsVertx) {
+            vertx.close();
+        }
+    }
+
+    /**
+     * Settings of a {@link ProcessClient}.
+     *
+     * <pre>{@code
+     * ProcessClient c = ProcessClient.builder().address("10.0.0.5", 8000).application("shop")
+     *         .token(token).timeout(Duration.ofSeconds(5)).connect();
+     * }</pre>
+     */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = -1;
+        private String application = "";
+        private String token = "";
+        private String clientInfo = "praas-java-sdk";
+        private Duration timeout = Duration.ofSeconds(30);
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Vertx vertx;
+
+        private Builder() {
+        }
+
+        public Builder address(String host, int port) {
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        /** The application of the process ("" = whichever the process runs). */
+        public Builder application(String application) {
+            this.application = Objects.requireNonNull(application, "application");
+            return this;
+        }
+
+        /** The data-plane token issued by the control plane ("" only for a process in dev mode). */
+        public Builder token(String token) {
+            this.token = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        public Builder clientInfo(String clientInfo) {
+            this.clientInfo = Objects.requireNonNull(clientInfo, "clientInfo");
+            return this;
+        }
+
+        /** Default timeout of each request (30 s). */
+        public Builder timeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("timeout must be between 1 ms and 2^32-1 ms");
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** Shares a Vert.x instance instead of starting one for this client. */
+        public Builder vertx(Vertx vertx) {
+            this.vertx = vertx;
+            return this;
+        }
+
+        /** Connects and completes the HELLO/WELCOME handshake. @throws PraasException when refused */
+        public ProcessClient connect() {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("address(host, port) with a port in 0..65535 is required");
+            }
+            return new ProcessClient(this).handshake(host, port, application, token, clientInfo, connectTimeout);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.praas.protocol;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The one codec of the frame format of PROTOCOL.md, used by the SDK, the process and the control
+ * plane.
+ *
+ * <pre>{@code
+ * Buffer wire = FrameCodec.encode(1, new Message.Ping(new byte[] {1}));
+ * Frame back = FrameCodec.decode(wire);   // back.message() is a Message.Ping
+ * }</pre>
+ */
+public final class FrameCodec {
+    /** Bytes of the {@code length} field. */
+    public static final int LENGTH_FIELD = 4;
+    /** Bytes after {@code length} that every frame has: version, type, flags, requestId. */
+    public static final int MIN_LENGTH = 12;
+    /** Offset of the body from the start of the frame (including the length field). */
+    public static final int HEADER_BYTES = LENGTH_FIELD + MIN_LENGTH;
+    public static final int VERSION = 1;
+    public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    /** Longest {@code str}: its length is a u16. */
+    public static final int MAX_STRING_BYTES = 0xFFFF;
+
+    static final int VERSION_OFFSET = 4;
+    static final int TYPE_OFFSET = 5;
+    static final int FLAGS_OFFSET = 6;
+    static final int REQUEST_ID_OFFSET = 8;
+
+    private FrameCodec() {
+    }
+
+    /** Encodes one frame with flags 0. */
+    public static Buffer encode(long requestId, Message message) {
+        return encode(requestId, 0, message);
+    }
+
+    /** Encodes one frame. Strings longer than {@link #MAX_STRING_BYTES} throw IllegalArgumentException. */
+    public static Buffer encode(long requestId, int flags, Message message) {
+        BodyWriter body = new BodyWriter(requestId, flags, message.type(), 128 + payloadLength(message));
+        switch (message.type()) {
+            case MessageType.HELLO -> {
+                Message.Hello m = (Message.Hello) message;
+                body.str(m.application()).str(m.token()).str(m.peerId()).str(m.clientInfo());
+            }
+            case MessageType.WELCOME -> {
+                Message.Welcome m = (Message.Welcome) message;
+                body.str(m.processId()).u32(m.maxFrameBytes()).str(m.serverInfo());
+            }
+            case MessageType.OK -> { }
+            case MessageType.OPEN_SESSION -> body.str(((Message.OpenSession) message).sessionId());
+            case MessageType.SESSION -> {
+                Message.SessionOpened m = (Message.SessionOpened) message;
+                body.str(m.sessionId()).u8(m.resumed() ? 1 : 0);
+            }
+            case MessageType.CLOSE_SESSION -> body.str(((Message.CloseSession) message).sessionId());
+            case MessageType.INVOKE -> {
+                Message.Invoke m = (Message.Invoke) message;
+                body.str(m.function()).str(m.sessionId()).u32(m.timeoutMs()).bytes(m.input());
+            }
+            case MessageType.RESULT -> body.bytes(((Message.Result) message).output());
+            case MessageType.PING -> body.bytes(((Message.Ping) message).data());
+            case MessageType.PONG -> body.bytes(((Message.Pong) message).data());
+            case MessageType.MESSAGE -> {
+                Message.PeerMessage m = (Message.PeerMessage) message;
+                body.str(m.fromProcess()).str(m.key()).bytes(m.data());
+            }
+            case MessageType.GOAWAY -> {
+                Message.GoAway m = (Message.GoAway) message;
+                body.u16(m.reason().code()).str(m.detail());
+            }
+            case MessageType.ERROR -> {
+                Message.Error m = (Message.Error) message;
+                body.u16(m.code().code()).str(m.message());
+            }
+            default -> throw new IllegalArgumentException("no encoding for type " + message.type());
+        }
+        return body.finish();
+    }
+
+    /**
+     * Decodes one whole frame (length field included, as {@link FrameParser} delivers it).
+     *
+     * @throws ProtocolException with the frame's requestId for an unsupported version (2), an
+     *     unknown type (7) or a body that does not parse (1)
+     */
+    public static Frame decode(Buffer frame) {
+        if (frame.length() < HEADER_BYTES) {
+            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, 0, "frame shorter than its header", true);
+        }
+        long requestId = frame.getLong(REQUEST_ID_OFFSET);
+        int version = frame.getUnsignedByte(VERSION_OFFSET);
+        if (version != VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, requestId,
+                    "unsupported protocol version " + version + ", this peer speaks " + VERSION);
+        }
+        int type = frame.getUnsignedByte(TYPE_OFFSET);
+        int flags = frame.getUnsignedShort(FLAGS_OFFSET);
+        BodyReader in = new BodyReader(frame, requestId, type);
+        Message message = switch (type) {
+            case MessageType.HELLO -> new Message.Hello(in.str(), in.str(), in.str(), in.str());
+            case MessageType.WELCOME -> new Message.Welcome(in.str(), in.u32(), in.str());
+            case MessageType.OK -> new Message.Ok();
+            case MessageType.OPEN_SESSION -> new Message.OpenSession(in.str());
+            case MessageType.SESSION -> new Message.SessionOpened(in.str(), in.u8() != 0);
+            case MessageType.CLOSE_SESSION -> new Message.CloseSession(in.str());
+            case MessageType.INVOKE -> new Message.Invoke(in.str(), in.str(), in.u32(), in.rest());
+            case MessageType.RESULT -> new Message.Result(in.rest());
+            case MessageType.PING -> new Message.Ping(in.rest());
+            case MessageType.PONG -> new Message.Pong(in.rest());
+            case MessageType.MESSAGE -> new Message.PeerMessage(in.str(), in.str(), in.rest());
+            case MessageType.GOAWAY -> new Message.GoAway(GoAwayReason.fromCode(in.u16()), in.str());
+            case MessageType.ERROR -> new Message.Error(ErrorCode.fromCode(in.u16()), in.str());
+            default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, requestId,
+                    String.format("unknown message type 0x%02X", type));
+        };
+        in.end();
+        return new Frame(flags, requestId, message);
+    }
+
+    private static int payloadLength(Message message) {
+        return switch (message.type()) {
+            case MessageType.INVOKE -> ((Message.Invoke) message).input().length;
+            case MessageType.RESULT -> ((Message.Result) message).output().length;
+            case MessageType.PING -> ((Message.Ping) message).data().length;
+            case MessageType.PONG -> ((Message.Pong) message).data().length;
+            case MessageType.MESSAGE -> ((Message.PeerMessage) message).data().length;
+            default -> 0;
+        };
+    }
+
+    /** Reads the requestId of a whole frame without decoding its body (0 if the frame is too short). */
+    public static long requestIdOf(Buffer frame) {
+        return frame.length() >= HEADER_BYTES ? frame.getLong(REQUEST_ID_OFFSET) : 0;
+    }
+
+    /** Encoded size of a string, or -1 when it cannot be a {@code str}. */
+    public static int utf8Length(String s) {
+        int n = s.length();
+        int bytes = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
+    private static final class BodyWriter {
+        private final Buffer buf;
+
+        BodyWriter(long requestId, int flags, int type, int sizeHint) {
+            buf = Buffer.buffer(sizeHint);
+            buf.appendInt(0).appendByte((byte) VERSION).appendByte((byte) type)
+                    .appendUnsignedShort(flags).appendLong(requestId);
+        }
+
+        BodyWriter u8(int v) {
+            buf.appendUnsignedByte((short) v);
+            return this;
+        }
+
+        BodyWriter u16(int v) {
+            buf.appendUnsignedShort(v);
+            return this;
+        }
+
+        BodyWriter u32(long v) {
+            if (v < 0 || v > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("u32 out of range: " + v);
+            }
+            buf.appendUnsignedInt(v);
+            return this;
+        }
+
+        BodyWriter str(String s) {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > MAX_STRING_BYTES) {
+                throw new IllegalArgumentException("string longer than " + MAX_STRING_BYTES + " bytes");
+            }
+            buf.appendUnsignedShort(bytes.length).appendBytes(bytes);
+            return this;
+        }
+
+        BodyWriter bytes(byte[] b) {
+            buf.appendBytes(b);
+            return this;
+        }
+
+        Buffer finish() {
+            buf.setInt(0, buf.length() - LENGTH_FIELD);
+            return buf;
+        }
+    }
+
+    private static final class BodyReader {
+        private final Buffer frame;
+        private final long requestId;
+        private final int type;
+        private int pos = HEADER_BYTES;
+
+        BodyReader(Buffer frame, long requestId, int type) {
+            this.frame = frame;
+            this.requestId = requestId;
+            this.type = type;
+        }
+
+        private void need(int n, String what) {
+            if (frame.length() - pos < n) {
+                throw malformed("missing " + what);
+            }
+        }
+
+        private ProtocolException malformed(String why) {
+            return new ProtocolException(ErrorCode.MALFORMED_FRAME, requestId,
+                    String.format("malformed body of type 0x%02X: %s", type, why));
+        }
+
+        int u8() {
+            need(1, "u8 field");
+            return frame.getUnsignedByte(pos++);
+        }
+
+        int u16() {
+            need(2, "u16 field");
+            int v = frame.getUnsignedShort(pos);
+            pos += 2;
+            return v;
+        }
+
+        long u32() {
+            need(4, "u32 field");
+            long v = frame.getUnsignedInt(pos);
+            pos += 4;
+            return v;
+        }
+
+        String str() {
+            int len = u16();
+            if (frame.length() - pos < len) {
+                throw malformed("str of " + len + " bytes longer than the frame");
+            }
+            String s = len == 0 ? "" : utf8(len);
+            pos += len;
+            return s;
+        }
+
+        private String utf8(int len) {
+            ByteBuffer bytes = ByteBuffer.wrap(frame.getBytes(pos, pos + len));
+            try {
+                CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(bytes);
+                return chars.toString();
+            } catch (CharacterCodingException e) {
+                throw malformed("str is not valid UTF-8");
+            }
+        }
+
+        byte[] rest() {
+            byte[] b = frame.getBytes(pos, frame.length());
+            pos = frame.length();
+            return b;
+        }
+
+        void end() {
+            if (pos != frame.length()) {
+                throw malformed((frame.length() - pos) + " unexpected trailing bytes");
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.praas.protocol;
+
+import java.util.Objects;
+
+/**
+ * The body of a frame: one record per message type of PROTOCOL.md.
+ *
+ * <pre>{@code
+ * Buffer frame = FrameCodec.encode(7, new Message.Invoke("echo", "", 0, bytes));
+ * }</pre>
+ */
+public sealed interface Message {
+
+    /** The wire type byte. */
+    int type();
+
+    /** HELLO: the dialler's first frame. */
+    record Hello(String application, String token, String peerId, String clientInfo) implements Message {
+        public Hello {
+            Objects.requireNonNull(application, "application");
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(peerId, "peerId");
+            Objects.requireNonNull(clientInfo, "clientInfo");
+        }
+
+        @Override
+        public int type() {
+            return MessageType.HELLO;
+        }
+    }
+
+    /** WELCOME: the process accepted the HELLO. */
+    record Welcome(String processId, long maxFrameBytes, String serverInfo) implements Message {
+        @Override
+        public int type() {
+            return MessageType.WELCOME;
+        }
+    }
+
+    /** OK: an empty acknowledgement. */
+    record Ok() implements Message {
+        @Override
+        public int type() {
+            return MessageType.OK;
+        }
+    }
+
+    /** OPEN_SESSION: empty id = new session; else resume it, or create it with that id. */
+    record OpenSession(String sessionId) implements Message {
+        @Override
+        public int type() {
+            return MessageType.OPEN_SESSION;
+        }
+    }
+
+    /** SESSION: the answer to OPEN_SESSION. */
+    record SessionOpened(String sessionId, boolean resumed) implements Message {
+        @Override
+        public int type() {
+            return MessageType.SESSION;
+        }
+    }
+
+    /** CLOSE_SESSION: drop a session and its state. */
+    record CloseSession(String sessionId) implements Message {
+        @Override
+        public int type() {
+            return MessageType.CLOSE_SESSION;
+        }
+    }
+
+    /** INVOKE: run {@code function} with {@code input}; empty session id = no session. */
+    record Invoke(String function, String sessionId, long timeoutMs, byte[] input) implements Message {
+        @Override
+        public int type() {
+            return MessageType.INVOKE;
+        }
+    }
+
+    /** RESULT: a function's output. */
+    record Result(byte[] output) implements Message {
+        @Override
+        public int type() {
+            return MessageType.RESULT;
+        }
+    }
+
+    /** PING: answered by PONG with the same bytes. */
+    record Ping(byte[] data) implements Message {
+        @Override
+        public int type() {
+            return MessageType.PING;
+        }
+    }
+
+    /** PONG. */
+    record Pong(byte[] data) implements Message {
+        @Override
+        public int type() {
+            return MessageType.PONG;
+        }
+    }
+
+    /** MESSAGE: a peer process delivers {@code data} under {@code key} to the receiver's mailbox. */
+    record PeerMessage(String fromProcess, String key, byte[] data) implements Message {
+        @Override
+        public int type() {
+            return MessageType.MESSAGE;
+        }
+    }
+
+    /** GOAWAY: the process is going away; finish and reconnect elsewhere. */
+    record GoAway(GoAwayReason reason, String detail) implements Message {
+        @Override
+        public int type() {
+            return MessageType.GOAWAY;
+        }
+    }
+
+    /** ERROR: the request (or, with requestId 0, the connection) failed. */
+    record Error(ErrorCode code, String message) implements Message {
+        @Override
+        public int type() {
+            return MessageType.ERROR;
+        }
+    }
+}

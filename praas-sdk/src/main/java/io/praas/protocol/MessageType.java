@@ -1,0 +1,21 @@
+package io.praas.protocol;
+
+/** The type bytes of PROTOCOL.md, as named constants. */
+public final class MessageType {
+    public static final int HELLO = 0x01;
+    public static final int WELCOME = 0x02;
+    public static final int OK = 0x03;
+    public static final int OPEN_SESSION = 0x10;
+    public static final int SESSION = 0x11;
+    public static final int CLOSE_SESSION = 0x12;
+    public static final int INVOKE = 0x20;
+    public static final int RESULT = 0x21;
+    public static final int PING = 0x30;
+    public static final int PONG = 0x31;
+    public static final int MESSAGE = 0x40;
+    public static final int GOAWAY = 0x7E;
+    public static final int ERROR = 0x7F;
+
+    private MessageType() {
+    }
+}
