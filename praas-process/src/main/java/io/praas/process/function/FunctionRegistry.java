@@ -8,7 +8,9 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
@@ -53,21 +55,34 @@ public final class FunctionRegistry {
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     static FunctionRegistry load(ClassLoader loader, String source) {
-        Map<String, RegisteredFunction> found = new LinkedHashMap<>();
+        List<Function<?, ?>> listed = new ArrayList<>();
         try {
             for (Function f : ServiceLoader.load(Function.class, loader)) {
-                String name = f.name();
-                if (name == null || name.isBlank()) {
-                    throw new FunctionLoadingException(f.getClass().getName() + " has an empty name");
-                }
-                RegisteredFunction previous = found.put(name, new RegisteredFunction(name, f, f.inputCodec(), f.outputCodec()));
-                if (previous != null) {
-                    throw new FunctionLoadingException("two functions are named '" + name + "': "
-                            + previous.function().getClass().getName() + " and " + f.getClass().getName());
-                }
+                listed.add(f);
             }
         } catch (ServiceConfigurationError e) {
             throw new FunctionLoadingException("cannot load a function of " + source + ": " + e.getMessage());
+        }
+        return of(loader, source, listed);
+    }
+
+    /**
+     * A registry of functions given as instances (for embedding a process in another program, and
+     * for tests); {@code loader} is the class loader of their state values.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public static FunctionRegistry of(ClassLoader loader, String source, List<? extends Function<?, ?>> listed) {
+        Map<String, RegisteredFunction> found = new LinkedHashMap<>();
+        for (Function f : listed) {
+            String name = f.name();
+            if (name == null || name.isBlank()) {
+                throw new FunctionLoadingException(f.getClass().getName() + " has an empty name");
+            }
+            RegisteredFunction previous = found.put(name, new RegisteredFunction(name, f, f.inputCodec(), f.outputCodec()));
+            if (previous != null) {
+                throw new FunctionLoadingException("two functions are named '" + name + "': "
+                        + previous.function().getClass().getName() + " and " + f.getClass().getName());
+            }
         }
         if (found.isEmpty()) {
             throw new FunctionLoadingException(source + " lists no function in META-INF/services/"
