@@ -1,6 +1,7 @@
 package io.praas.process;
 
 import io.praas.auth.DataPlaneToken;
+import io.praas.process.control.ControlChannel;
 import io.praas.process.function.FunctionLoadingException;
 import io.praas.protocol.GoAwayReason;
 import picocli.CommandLine;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * The process runtime's command line: {@code process} runs one process, {@code token} issues a
@@ -131,6 +131,24 @@ public final class Cli implements Runnable {
                 description = "How deep functions may invoke functions of their own process (default ${DEFAULT-VALUE}).")
         int maxNestingDepth;
 
+        @Option(names = "--control-plane", defaultValue = "${env:PRAAS_CONTROL_PLANE}",
+                description = "host:port of the control plane's control channel; the process registers there "
+                        + "and stops when the channel is lost (env PRAAS_CONTROL_PLANE).")
+        String controlPlane;
+
+        @Option(names = "--control-token", defaultValue = "${env:PRAAS_CONTROL_TOKEN}",
+                description = "Token the process registers with (env PRAAS_CONTROL_TOKEN).")
+        String controlToken;
+
+        @Option(names = "--advertise-host", defaultValue = "${env:PRAAS_ADVERTISE_HOST}",
+                description = "Data-plane host announced to the control plane (env PRAAS_ADVERTISE_HOST; default: --host).")
+        String advertiseHost;
+
+        @Option(names = "--heartbeat-interval", defaultValue = "${env:PRAAS_HEARTBEAT_INTERVAL:-1s}",
+                converter = DurationConverter.class,
+                description = "How often metrics go to the control plane (default ${DEFAULT-VALUE}).")
+        Duration heartbeatInterval;
+
         @Override
         public Integer call() throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
@@ -149,22 +167,22 @@ public final class Cli implements Runnable {
             }
             PraasProcess process;
             try {
-                process = PraasProcess.start(config);
-            } catch (FunctionLoadingException | IllegalStateException e) {
+                ControlChannel.Settings control = controlPlane == null || controlPlane.isBlank() ? null
+                        : ControlChannel.Settings.parse(controlPlane, controlToken == null ? "" : controlToken,
+                                advertiseHost != null ? advertiseHost : host, heartbeatInterval);
+                process = PraasProcess.start(config, control);
+            } catch (FunctionLoadingException | IllegalStateException | IllegalArgumentException e) {
                 System.err.println("praas process: " + e.getMessage());
                 return 1;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                process.stop(GoAwayReason.STOPPING);
-                stopped.countDown();
-            }, "praas-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> process.stop(GoAwayReason.STOPPING),
+                    "praas-shutdown"));
             if (portFile != null) {
                 Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
                 Files.writeString(tmp, Integer.toString(process.port()));
                 Files.move(tmp, portFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
-            stopped.await();
+            process.terminated().join();
             return 0;
         }
 

@@ -2,6 +2,8 @@ package io.praas.process;
 
 import io.praas.codec.KryoCodec;
 import io.praas.process.auth.HelloAuthenticator;
+import io.praas.process.control.ControlChannel;
+import io.praas.protocol.Message;
 import io.praas.process.dataplane.DataPlane;
 import io.praas.process.function.FunctionRegistry;
 import io.praas.process.invocation.Invoker;
@@ -42,6 +44,8 @@ public final class PraasProcess implements AutoCloseable {
     private final DataPlane dataPlane;
     private final int port;
     private final Object stopLock = new Object();
+    private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
+    private ControlChannel control;
     private boolean stopped;
 
     private PraasProcess(ProcessConfig config) {
@@ -73,11 +77,39 @@ public final class PraasProcess implements AutoCloseable {
 
     /** Starts a process; it serves when this returns. */
     public static PraasProcess start(ProcessConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * Starts a process that registers with a control plane ({@code control} non-null) before it
+     * returns; when its control channel is lost, the process stops.
+     */
+    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control) {
         PraasProcess p = new PraasProcess(config);
+        if (control != null) {
+            try {
+                p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
+                        p.port, VERSION, p::heartbeat, () -> new Thread(() -> p.stop(GoAwayReason.STOPPING),
+                                "praas-control-lost").start());
+            } catch (IllegalStateException e) {
+                p.stop(GoAwayReason.STOPPING);
+                throw e;
+            }
+        }
         LOG.info("process {} of application {} listening on {}:{} with {} workers{}", config.processId(),
                 config.application(), config.host(), p.port, config.workers(),
                 config.dev() ? " -- DEV MODE: clients without a token are accepted" : "");
         return p;
+    }
+
+    private Message.Heartbeat heartbeat() {
+        return new Message.Heartbeat(invoker.completedInvocations(), sessions.size(), budget.usedBytes(),
+                invoker.lastActivityEpochMs(), invoker.inFlight());
+    }
+
+    /** Completes when the process has stopped, for whatever reason. */
+    public java.util.concurrent.CompletableFuture<Void> terminated() {
+        return terminated;
     }
 
     public int port() {
@@ -109,6 +141,9 @@ public final class PraasProcess implements AutoCloseable {
             }
             stopped = true;
         }
+        if (control != null) {
+            control.close();
+        }
         dataPlane.goAway(reason, "process " + config.processId() + " is " + reason.name().toLowerCase().replace('_', ' '));
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         while (invoker.inFlight() > 0 && System.nanoTime() < deadline) {
@@ -132,6 +167,7 @@ public final class PraasProcess implements AutoCloseable {
             LOG.debug("closing Vert.x: {}", e.toString());
         }
         LOG.info("process {} stopped ({})", config.processId(), reason);
+        terminated.complete(null);
     }
 
     @Override

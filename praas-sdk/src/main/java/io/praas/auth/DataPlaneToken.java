@@ -5,13 +5,14 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
 
 /**
  * A data-plane token: HMAC-SHA256 over application, optional process and expiry, keyed with the
- * application's secret. Format (see PROTOCOL.md, "Tokens"):
+ * application's secret. Format (see docs/PROTOCOL.md, "Tokens"):
  *
  * <pre>
  * praas1.&lt;b64url(application)&gt;.&lt;b64url(process)&gt;.&lt;expiry epoch seconds&gt;.&lt;b64url(HMAC-SHA256(secret, first four parts joined by "."))&gt;
@@ -65,21 +66,36 @@ public record DataPlaneToken(String application, String process, Instant expires
         if (!MessageDigest.isEqual(expected, given)) {
             throw new InvalidTokenException("token signature does not verify");
         }
-        long expiry;
+        Instant expiresAt;
         String application;
         String process;
         try {
-            expiry = Long.parseLong(parts[3]);
+            expiresAt = Instant.ofEpochSecond(Long.parseLong(parts[3]));
             application = new String(B64D.decode(parts[1]), StandardCharsets.UTF_8);
             process = new String(B64D.decode(parts[2]), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | DateTimeException e) {
             throw new InvalidTokenException("malformed token claims");
         }
-        Instant expiresAt = Instant.ofEpochSecond(expiry);
         if (!now.isBefore(expiresAt)) {
             throw new InvalidTokenException("token expired at " + expiresAt);
         }
         return new DataPlaneToken(application, process, expiresAt);
+    }
+
+    /**
+     * The application a token claims to be for, without checking it: to tell "wrong application"
+     * (FORBIDDEN) from "forged" (UNAUTHENTICATED) before the right secret is known.
+     */
+    public static java.util.Optional<String> claimedApplication(String token) {
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 5 || !PREFIX.equals(parts[0])) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(new String(B64D.decode(parts[1]), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** True when this token admits a dialler to {@code processId} of {@code app}. */

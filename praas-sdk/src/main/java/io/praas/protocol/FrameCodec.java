@@ -80,6 +80,16 @@ public final class FrameCodec {
                 Message.Error m = (Message.Error) message;
                 body.u16(m.code().code()).str(m.message());
             }
+            case MessageType.REGISTER -> {
+                Message.Register m = (Message.Register) message;
+                body.str(m.application()).str(m.processId()).str(m.token()).str(m.dataHost()).u16(m.dataPort())
+                        .str(m.runtimeInfo());
+            }
+            case MessageType.HEARTBEAT -> {
+                Message.Heartbeat m = (Message.Heartbeat) message;
+                body.u64(m.invocations()).u64(m.activeSessions()).u64(m.stateBytes()).u64(m.lastActivityEpochMs())
+                        .u64(m.inFlight());
+            }
             default -> throw new IllegalArgumentException("no encoding for type " + message.type());
         }
         return body.finish();
@@ -118,6 +128,8 @@ public final class FrameCodec {
             case MessageType.MESSAGE -> new Message.PeerMessage(in.str(), in.str(), in.rest());
             case MessageType.GOAWAY -> new Message.GoAway(GoAwayReason.fromCode(in.u16()), in.str());
             case MessageType.ERROR -> new Message.Error(ErrorCode.fromCode(in.u16()), in.str());
+            case MessageType.REGISTER -> new Message.Register(in.str(), in.str(), in.str(), in.str(), in.u16(), in.str());
+            case MessageType.HEARTBEAT -> new Message.Heartbeat(in.u64(), in.u64(), in.u64(), in.u64(), in.u64());
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, requestId,
                     String.format("unknown message type 0x%02X", type));
         };
@@ -141,7 +153,7 @@ public final class FrameCodec {
         return frame.length() >= HEADER_BYTES ? frame.getLong(REQUEST_ID_OFFSET) : 0;
     }
 
-    /** Encoded size of a string, or -1 when it cannot be a {@code str}. */
+    /** UTF-8 size of a string, without encoding it (a lone surrogate counts 3, an upper bound). */
     public static int utf8Length(String s) {
         int n = s.length();
         int bytes = 0;
@@ -185,6 +197,11 @@ public final class FrameCodec {
                 throw new IllegalArgumentException("u32 out of range: " + v);
             }
             buf.appendUnsignedInt(v);
+            return this;
+        }
+
+        BodyWriter u64(long v) {
+            buf.appendLong(v);
             return this;
         }
 
@@ -247,6 +264,13 @@ public final class FrameCodec {
             need(4, "u32 field");
             long v = frame.getUnsignedInt(pos);
             pos += 4;
+            return v;
+        }
+
+        long u64() {
+            need(8, "u64 field");
+            long v = frame.getLong(pos);
+            pos += 8;
             return v;
         }
 

@@ -28,7 +28,8 @@ public final class FrameParser implements Handler<Buffer> {
     private boolean failed;
 
     public FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<ProtocolException> fatal) {
-        this.maxFrameBytes = maxFrameBytes;
+        // A frame must fit a Java buffer, whatever limit a peer announces.
+        this.maxFrameBytes = Math.min(maxFrameBytes, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
         this.frames = frames;
         this.fatal = fatal;
     }

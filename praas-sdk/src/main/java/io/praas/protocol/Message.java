@@ -124,4 +124,25 @@ public sealed interface Message {
             return MessageType.ERROR;
         }
     }
+
+    /**
+     * REGISTER: a process announces itself on its control channel; answered with OK or ERROR
+     * (then close).
+     */
+    record Register(String application, String processId, String token, String dataHost, int dataPort,
+                    String runtimeInfo) implements Message {
+        @Override
+        public int type() {
+            return MessageType.REGISTER;
+        }
+    }
+
+    /** HEARTBEAT: a process's periodic metrics on its control channel (requestId 0, no answer). */
+    record Heartbeat(long invocations, long activeSessions, long stateBytes, long lastActivityEpochMs,
+                     long inFlight) implements Message {
+        @Override
+        public int type() {
+            return MessageType.HEARTBEAT;
+        }
+    }
 }

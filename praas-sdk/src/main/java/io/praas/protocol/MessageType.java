@@ -16,6 +16,10 @@ public final class MessageType {
     public static final int GOAWAY = 0x7E;
     public static final int ERROR = 0x7F;
 
+    // Control channel, process <-> control plane (docs/PROTOCOL.md, "Control channel").
+    public static final int REGISTER = 0x80;
+    public static final int HEARTBEAT = 0x81;
+
     private MessageType() {
     }
 }

@@ -46,6 +46,8 @@ public final class Invoker implements AutoCloseable {
     private final int capacity;
     private final int maxNestingDepth;
     private final AtomicInteger admitted = new AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder completed = new java.util.concurrent.atomic.LongAdder();
+    private volatile long lastActivityEpochMs = System.currentTimeMillis();
     private final ThreadPoolExecutor workers;
     private final ExecutorService nested;
     private final ScheduledThreadPoolExecutor timer;
@@ -79,7 +81,11 @@ public final class Invoker implements AutoCloseable {
                     "the process's " + capacity + " invocation slots are taken; retry later");
         }
         Invocation inv = new Invocation(fn, session, input, timeoutMs, 0);
-        inv.release = admitted::decrementAndGet;
+        inv.release = () -> {
+            admitted.decrementAndGet();
+            completed.increment();
+            lastActivityEpochMs = System.currentTimeMillis();
+        };
         schedule(inv);
         if (session != null) {
             session.enqueue(inv, workers);
@@ -124,6 +130,16 @@ public final class Invoker implements AutoCloseable {
     /** Invocations admitted and not yet finished. */
     public int inFlight() {
         return admitted.get();
+    }
+
+    /** Invocations from clients and peers finished since start. */
+    public long completedInvocations() {
+        return completed.sum();
+    }
+
+    /** When the last client or peer invocation finished (or the process started), epoch ms. */
+    public long lastActivityEpochMs() {
+        return lastActivityEpochMs;
     }
 
     public int capacity() {

@@ -1,0 +1,140 @@
+package io.praas.process.control;
+
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.FrameParser;
+import io.praas.protocol.Message;
+import io.praas.protocol.ProtocolException;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The process's channel to the control plane (docs/PROTOCOL.md, "Control channel"): it dials the
+ * control plane, REGISTERs with its data-plane address, and sends a HEARTBEAT with its metrics at
+ * a fixed interval. The control plane owns the process's lifecycle: when the channel is lost, the
+ * process stops.
+ */
+public final class ControlChannel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlChannel.class);
+
+    /**
+     * Where and how to register.
+     *
+     * @param host              control plane's control-channel host
+     * @param port              its port
+     * @param token             the control token the control plane gave this process
+     * @param advertiseHost     the data-plane host others should dial
+     * @param heartbeatInterval how often to send metrics
+     */
+    public record Settings(String host, int port, String token, String advertiseHost, Duration heartbeatInterval) {
+        /** Parses {@code host:port}. */
+        public static Settings parse(String address, String token, String advertiseHost, Duration heartbeatInterval) {
+            int colon = address.lastIndexOf(':');
+            if (colon <= 0 || colon == address.length() - 1) {
+                throw new IllegalArgumentException("control plane address must be host:port: " + address);
+            }
+            return new Settings(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), token,
+                    advertiseHost, heartbeatInterval);
+        }
+    }
+
+    private final NetClient client;
+    private final Vertx vertx;
+    private volatile NetSocket socket;
+    private volatile boolean closing;
+    private long timerId = -1;
+
+    private ControlChannel(Vertx vertx) {
+        this.vertx = vertx;
+        this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+    }
+
+    /**
+     * Dials, registers and starts heartbeats; returns once the control plane accepted the process.
+     *
+     * @param metrics called for each heartbeat
+     * @param onLost  called once if the channel closes while the process runs
+     * @throws IllegalStateException when the control plane cannot be reached or refuses the process
+     */
+    public static ControlChannel register(Vertx vertx, Settings settings, String application, String processId,
+                                          int dataPort, String runtimeInfo, Supplier<Message.Heartbeat> metrics,
+                                          Runnable onLost) {
+        ControlChannel channel = new ControlChannel(vertx);
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        channel.client.connect(settings.port(), settings.host()).onComplete(ar -> {
+            if (ar.failed()) {
+                registered.completeExceptionally(ar.cause());
+                return;
+            }
+            NetSocket s = ar.result();
+            channel.socket = s;
+            s.handler(new FrameParser(FrameCodec.DEFAULT_MAX_FRAME_BYTES, (Buffer b) -> {
+                Frame f;
+                try {
+                    f = FrameCodec.decode(b);
+                } catch (ProtocolException e) {
+                    LOG.warn("undecodable frame from the control plane: {}", e.getMessage());
+                    return;
+                }
+                if (f.message() instanceof Message.Ok && f.requestId() == 1) {
+                    registered.complete(null);
+                } else if (f.message() instanceof Message.Error e) {
+                    registered.completeExceptionally(new IllegalStateException(
+                            "control plane refused the registration: " + e.code() + " " + e.message()));
+                }
+            }, e -> s.close()));
+            s.closeHandler(v -> {
+                registered.completeExceptionally(new IllegalStateException("control channel closed"));
+                if (!channel.closing) {
+                    LOG.error("process {}: control channel to {}:{} lost; stopping", processId, settings.host(),
+                            settings.port());
+                    onLost.run();
+                }
+            });
+            s.write(FrameCodec.encode(1, new Message.Register(application, processId, settings.token(),
+                    settings.advertiseHost(), dataPort, runtimeInfo)));
+        });
+        try {
+            registered.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            channel.close();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("cannot register with the control plane at " + settings.host() + ":"
+                    + settings.port() + ": " + cause.getMessage(), cause);
+        }
+        long interval = Math.max(50, settings.heartbeatInterval().toMillis());
+        channel.timerId = vertx.setPeriodic(interval, id -> {
+            NetSocket s = channel.socket;
+            if (s != null && !channel.closing) {
+                s.write(FrameCodec.encode(0, metrics.get()));
+            }
+        });
+        LOG.info("process {} registered with the control plane at {}:{}", processId, settings.host(), settings.port());
+        return channel;
+    }
+
+    /** Closes the channel on purpose (the process is stopping). */
+    @Override
+    public void close() {
+        closing = true;
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+        }
+        NetSocket s = socket;
+        if (s != null) {
+            s.close();
+        }
+        client.close();
+    }
+
+}
