@@ -1,0 +1,44 @@
+package io.praas.backend;
+
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+
+/**
+ * Runs processes somewhere: OS processes on this machine, Fargate tasks, Knative Services. The
+ * control plane calls it; a started process then dials the control plane and registers.
+ *
+ * <pre>{@code
+ * ProcessBackend backend = ...;
+ * BackendHandle h = backend.start(spec).toCompletableFuture().join();
+ * backend.stop(h).toCompletableFuture().join();
+ * }</pre>
+ *
+ * <p>Implementations are thread-safe; they report failures as {@link BackendException}.
+ */
+public interface ProcessBackend extends AutoCloseable {
+
+    /** A short name stored with each process ({@code local}, {@code fargate}, {@code knative}). */
+    String name();
+
+    /** The largest resources one process may have. */
+    Resources caps();
+
+    /** Starts a process; completes when the backend has started it (not when it has registered). */
+    CompletionStage<BackendHandle> start(LaunchSpec spec);
+
+    /** Stops a process (gracefully: it gets SIGTERM or its equivalent); idempotent. */
+    CompletionStage<Void> stop(BackendHandle handle);
+
+    /**
+     * Registers a listener for processes that end without being stopped (exit, crash, task stopped):
+     * called with the application and process id. Backends that cannot observe this may ignore it;
+     * the control plane also notices missed heartbeats.
+     */
+    default void onExit(BiConsumer<String, String> listener) {
+    }
+
+    /** Releases the backend's resources (not the processes). */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,234 @@
+package io.praas.controlplane;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.praas.controlplane.api.RestApi;
+import io.praas.controlplane.backend.LocalBackend;
+import io.praas.controlplane.control.ControlServer;
+import io.praas.controlplane.lifecycle.ProcessLifecycle;
+import io.praas.controlplane.registry.Registry;
+import io.praas.controlplane.routing.InvocationRouter;
+import io.praas.controlplane.storage.EmbeddedS3;
+import io.praas.controlplane.storage.ObjectStore;
+import io.praas.backend.ProcessBackend;
+import io.praas.protocol.Message;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One control-plane node: the Hazelcast member with the registry, the object store (embedded
+ * S3Proxy by default), the process backend (local by default), the control channel for processes,
+ * the invocation router and the REST API.
+ *
+ * <pre>{@code
+ * try (ControlPlane cp = ControlPlane.start(ControlPlaneConfig.defaults(Path.of("data")))) {
+ *     System.out.println("API at " + cp.apiUrl());
+ * }
+ * }</pre>
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
+
+    private final ControlPlaneConfig config;
+    private final String node;
+    private final String adminKey;
+    private Vertx vertx;
+    private HazelcastInstance hazelcast;
+    private EmbeddedS3 embeddedS3;
+    private ObjectStore store;
+    private ProcessBackend backend;
+    private ControlServer controlServer;
+    private InvocationRouter router;
+    private RestApi api;
+    private ProcessLifecycle lifecycle;
+    private int httpPort;
+    private int controlPort;
+
+    private ControlPlane(ControlPlaneConfig config) {
+        this.config = config;
+        this.node = config.nodeName() != null ? config.nodeName() : "node-" + UUID.randomUUID().toString().substring(0, 8);
+        this.adminKey = config.dev() || !config.adminKey().isEmpty() ? config.adminKey() : Registry.newSecret();
+    }
+
+    /** Starts a node with the local backend. */
+    public static ControlPlane start(ControlPlaneConfig config) {
+        return start(config, null);
+    }
+
+    /** Starts a node with the given backend (null = the local backend). */
+    public static ControlPlane start(ControlPlaneConfig config, ProcessBackend backend) {
+        ControlPlane cp = new ControlPlane(config);
+        try {
+            cp.startAll(backend);
+            return cp;
+        } catch (Exception e) {
+            cp.close();
+            throw new IllegalStateException("control plane did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private void startAll(ProcessBackend chosen) throws Exception {
+        Files.createDirectories(config.dataDir());
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(32));
+        hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig());
+        Registry registry = new Registry(hazelcast);
+        String controlSecret = registry.setting("control-secret", Registry::newSecret);
+
+        ObjectStore.Settings s3;
+        if (config.s3Endpoint() == null) {
+            embeddedS3 = EmbeddedS3.start(config.dataDir().resolve("s3"), 0, "praas-local", Registry.newSecret());
+            s3 = embeddedS3.settings(config.s3Bucket());
+        } else {
+            s3 = new ObjectStore.Settings(config.s3Endpoint(), config.s3Region(), config.s3Bucket(),
+                    config.s3AccessKey(), config.s3SecretKey());
+        }
+        store = new ObjectStore(s3);
+        store.ensureBucket();
+
+        backend = chosen != null ? chosen
+                : new LocalBackend(config.localCaps(), config.dataDir().resolve("logs"), LocalBackend.defaultClasspath());
+
+        ProcessLifecycle[] holder = new ProcessLifecycle[1];
+        controlServer = new ControlServer(controlSecret, new ControlServer.Listener() {
+            @Override
+            public Future<String> registered(String application, String processId, String dataHost, int dataPort) {
+                return vertx.executeBlocking(() -> holder[0].registered(application, processId, dataHost, dataPort), false);
+            }
+
+            @Override
+            public void heartbeat(String application, String processId, Message.Heartbeat metrics) {
+                vertx.executeBlocking(() -> {
+                    holder[0].heartbeat(application, processId, metrics);
+                    return null;
+                }, false);
+            }
+
+            @Override
+            public void lost(String application, String processId) {
+                vertx.executeBlocking(() -> holder[0].markFailed(application, processId, "its control channel closed"),
+                        false);
+            }
+        });
+        controlPort = await(controlServer.listen(vertx, config.host(), config.controlPort()));
+
+        lifecycle = new ProcessLifecycle(new ProcessLifecycle.Settings(node, config.host(), controlPort, config.host(),
+                config.dataDir().resolve("code"), config.allocationTimeout(), config.heartbeatTimeout(),
+                config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes()),
+                registry, backend, store, controlSecret, Clock.systemUTC());
+        holder[0] = lifecycle;
+        router = new InvocationRouter(vertx, lifecycle);
+        api = new RestApi(vertx, lifecycle, router, adminKey, config.dev(), config.maxInvokeBytes(), this::health);
+        httpPort = await(api.listen(config.host(), config.httpPort()));
+        vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> vertx.executeBlocking(() -> {
+            lifecycle.checkHeartbeats();
+            return null;
+        }, false));
+        LOG.info("control plane node {} serving the API at {} (control channel port {}, cluster '{}' of {}){}", node,
+                apiUrl(), controlPort, config.clusterName(), hazelcast.getCluster().getMembers().size(),
+                config.dev() ? " -- DEV MODE: the REST API has NO AUTHENTICATION" : "");
+    }
+
+    private Config hazelcastConfig() {
+        Config c = new Config();
+        c.setClusterName(config.clusterName());
+        c.setInstanceName("praas-" + node);
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.getJetConfig().setEnabled(false);
+        NetworkConfig net = c.getNetworkConfig();
+        net.setPort(config.hazelcastPort()).setPortAutoIncrement(true);
+        net.getInterfaces().setEnabled(true).addInterface(config.host());
+        JoinConfig join = net.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(!config.join().isEmpty());
+        config.join().forEach(m -> join.getTcpIpConfig().addMember(m));
+        return c;
+    }
+
+    private Map<String, Object> health() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("status", "UP");
+        h.put("node", node);
+        h.put("clusterSize", hazelcast.getCluster().getMembers().size());
+        h.put("connectedProcesses", controlServer.connectedProcesses());
+        return h;
+    }
+
+    public String node() {
+        return node;
+    }
+
+    public String apiUrl() {
+        return "http://" + config.host() + ":" + httpPort;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The REST API's bearer key ("" in dev mode). */
+    public String adminKey() {
+        return adminKey;
+    }
+
+    /** The Hazelcast member's address, for {@code --join} of another node. */
+    public String clusterAddress() {
+        var a = hazelcast.getCluster().getLocalMember().getAddress();
+        return a.getHost() + ":" + a.getPort();
+    }
+
+    public ProcessLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public ObjectStore objectStore() {
+        return store;
+    }
+
+    /** Stops this node: its API, its control channel, the processes its backend runs, the cluster member. */
+    @Override
+    public void close() {
+        quietly(() -> await(api == null ? Future.succeededFuture() : api.close()));
+        quietly(() -> router.close());
+        quietly(() -> backend.close());
+        quietly(() -> await(controlServer.close()));
+        quietly(() -> store.close());
+        quietly(() -> embeddedS3.close());
+        quietly(() -> hazelcast.shutdown());
+        quietly(() -> await(vertx.close()));
+        LOG.info("control plane node {} stopped", node);
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void quietly(Step step) {
+        try {
+            step.run();
+        } catch (NullPointerException e) {
+            // never started
+        } catch (Exception e) {
+            LOG.debug("while stopping: {}", e.toString());
+        }
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+}

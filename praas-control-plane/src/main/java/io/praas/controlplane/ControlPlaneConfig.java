@@ -1,0 +1,82 @@
+package io.praas.controlplane;
+
+import io.praas.backend.Resources;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of one control-plane node, validated once. {@link Main} loads them from defaults &lt;
+ * argument file &lt; environment ({@code PRAAS_*}) &lt; flags.
+ *
+ * @param dataDir           where the node keeps the embedded store, cached jars and process logs
+ * @param host              bind address of the REST API, the control channel and Hazelcast
+ * @param httpPort          REST API port (0 = any free port)
+ * @param controlPort       control-channel port for processes (0 = any free port)
+ * @param nodeName          this node's name (default: derived from the ports)
+ * @param clusterName       Hazelcast cluster name
+ * @param hazelcastPort     first Hazelcast port tried (auto-increments)
+ * @param join              other members (host:port) to join; empty = a single member, no network join
+ * @param dev               no REST authentication (loudly logged)
+ * @param adminKey          the REST API's bearer key (generated and printed when empty outside dev mode)
+ * @param s3Endpoint        S3-compatible endpoint; null = the embedded S3Proxy under dataDir
+ * @param s3Region          its region
+ * @param s3Bucket          bucket for code and snapshots
+ * @param s3AccessKey       credentials (empty = the AWS default chain)
+ * @param s3SecretKey       credentials
+ * @param localCaps         largest resources of one local process
+ * @param defaultResources  resources of applications that name none
+ * @param heartbeatInterval how often processes send metrics
+ * @param heartbeatTimeout  silence after which a process is FAILED
+ * @param allocationTimeout how long a new process may take to register
+ * @param maxCodeBytes      largest application jar
+ * @param maxInvokeBytes    largest invocation body through the REST API
+ */
+public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int controlPort, String nodeName,
+                                 String clusterName, int hazelcastPort, List<String> join, boolean dev,
+                                 String adminKey, URI s3Endpoint, String s3Region, String s3Bucket,
+                                 String s3AccessKey, String s3SecretKey, Resources localCaps,
+                                 Resources defaultResources, Duration heartbeatInterval, Duration heartbeatTimeout,
+                                 Duration allocationTimeout, long maxCodeBytes, int maxInvokeBytes) {
+    public ControlPlaneConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(host, "host");
+        join = List.copyOf(join);
+        check(httpPort >= 0 && httpPort <= 65535, "http port must be in 0..65535");
+        check(controlPort >= 0 && controlPort <= 65535, "control port must be in 0..65535");
+        check(hazelcastPort > 0 && hazelcastPort <= 65535, "hazelcast port must be in 1..65535");
+        check(clusterName != null && !clusterName.isBlank(), "cluster name must not be empty");
+        check(s3Bucket != null && s3Bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"), "bucket name is not valid: " + s3Bucket);
+        check(defaultResources.fitsIn(localCaps), "default resources must fit within the backend caps");
+        check(positive(heartbeatInterval) && positive(heartbeatTimeout)
+                && heartbeatTimeout.compareTo(heartbeatInterval.multipliedBy(2)) >= 0,
+                "heartbeat timeout must be at least twice the interval");
+        check(positive(allocationTimeout), "allocation timeout must be positive");
+        check(maxCodeBytes > 0 && maxInvokeBytes > 0, "body limits must be positive");
+        for (String member : join) {
+            check(member.matches("[^:\\s]+:\\d{1,5}"), "join members must be host:port, one by one: " + member);
+        }
+    }
+
+    /** The single-machine defaults under {@code dataDir}. */
+    public static ControlPlaneConfig defaults(Path dataDir) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        return new ControlPlaneConfig(dataDir, "127.0.0.1", 8080, 0, null, "praas", 5901, List.of(), false, "",
+                null, "us-east-1", "praas", "", "", new Resources(cpus, 4096), new Resources(1, 512),
+                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60), 64L * 1024 * 1024,
+                16 * 1024 * 1024);
+    }
+
+    private static boolean positive(Duration d) {
+        return d != null && !d.isNegative() && !d.isZero();
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

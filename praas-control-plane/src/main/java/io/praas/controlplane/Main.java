@@ -1,0 +1,154 @@
+package io.praas.controlplane;
+
+import io.praas.backend.Resources;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The control plane's command line: {@code up} runs a node.
+ */
+@Command(name = "praas", mixinStandardHelpOptions = true, version = "praas-control-plane/0.1",
+        subcommands = {Main.Up.class}, description = "PraaS control plane.")
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** Runs a control-plane node until SIGTERM / SIGINT. */
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Start a control-plane node (embedded S3 store, local backend, one Hazelcast member by default).")
+    static final class Up implements Callable<Integer> {
+        @Option(names = "--data-dir", defaultValue = "${env:PRAAS_DATA_DIR:-praas-data}",
+                description = "Data directory: embedded store, jar cache, process logs (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Option(names = "--host", defaultValue = "${env:PRAAS_HOST:-127.0.0.1}", description = "Bind address (default ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "${env:PRAAS_API_PORT:-8080}", description = "REST API port (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--control-port", defaultValue = "${env:PRAAS_CONTROL_PORT:-0}",
+                description = "Control-channel port for processes (default: any free port).")
+        int controlPort;
+
+        @Option(names = "--node-name", defaultValue = "${env:PRAAS_NODE_NAME}", description = "This node's name.")
+        String nodeName;
+
+        @Option(names = "--cluster-name", defaultValue = "${env:PRAAS_CLUSTER_NAME:-praas}", description = "Hazelcast cluster name.")
+        String clusterName;
+
+        @Option(names = "--hazelcast-port", defaultValue = "${env:PRAAS_HAZELCAST_PORT:-5901}",
+                description = "First Hazelcast port tried (default ${DEFAULT-VALUE}).")
+        int hazelcastPort;
+
+        @Option(names = "--join", split = ",", defaultValue = "${env:PRAAS_JOIN}",
+                description = "Members to join, host:port,... (TCP-IP join; default: none, a single member).")
+        List<String> join;
+
+        @Option(names = "--dev", defaultValue = "${env:PRAAS_DEV:-false}", description = "Disable REST authentication.")
+        boolean dev;
+
+        @Option(names = "--admin-key-file", defaultValue = "${env:PRAAS_ADMIN_KEY_FILE}",
+                description = "File with the REST API's bearer key (or the key in PRAAS_ADMIN_KEY); "
+                        + "default: generated, printed, and written to <data-dir>/admin.key.")
+        Path adminKeyFile;
+
+        @Option(names = "--s3-endpoint", defaultValue = "${env:PRAAS_S3_ENDPOINT}",
+                description = "S3-compatible endpoint (default: the embedded S3Proxy under the data directory).")
+        URI s3Endpoint;
+
+        @Option(names = "--s3-region", defaultValue = "${env:PRAAS_S3_REGION:-us-east-1}", description = "S3 region.")
+        String s3Region;
+
+        @Option(names = "--s3-bucket", defaultValue = "${env:PRAAS_S3_BUCKET:-praas}", description = "S3 bucket.")
+        String s3Bucket;
+
+        @Option(names = "--s3-access-key", defaultValue = "${env:PRAAS_S3_ACCESS_KEY:-}", description = "S3 access key (default: AWS chain).")
+        String s3AccessKey;
+
+        @Option(names = "--s3-secret-key", defaultValue = "${env:PRAAS_S3_SECRET_KEY:-}", description = "S3 secret key.")
+        String s3SecretKey;
+
+        @Option(names = "--max-vcpu", defaultValue = "${env:PRAAS_MAX_VCPU:-0}",
+                description = "Largest vCPU of one local process (default: this machine's processors).")
+        double maxVcpu;
+
+        @Option(names = "--max-memory-mib", defaultValue = "${env:PRAAS_MAX_MEMORY_MIB:-4096}",
+                description = "Largest memory of one local process (default ${DEFAULT-VALUE}).")
+        int maxMemoryMiB;
+
+        @Override
+        public Integer call() throws Exception {
+            ControlPlaneConfig d = ControlPlaneConfig.defaults(dataDir);
+            String key = System.getenv("PRAAS_ADMIN_KEY");
+            if (adminKeyFile != null) {
+                key = Files.readString(adminKeyFile, StandardCharsets.UTF_8).strip();
+            }
+            ControlPlaneConfig config;
+            try {
+                config = new ControlPlaneConfig(dataDir, host, port, controlPort, nodeName, clusterName, hazelcastPort,
+                        join == null ? List.of() : join.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
+                        dev, key == null ? "" : key, s3Endpoint, s3Region, s3Bucket, s3AccessKey, s3SecretKey,
+                        new Resources(maxVcpu > 0 ? maxVcpu : d.localCaps().vcpu(), maxMemoryMiB), d.defaultResources(),
+                        d.heartbeatInterval(), d.heartbeatTimeout(), d.allocationTimeout(), d.maxCodeBytes(),
+                        d.maxInvokeBytes());
+            } catch (IllegalArgumentException e) {
+                System.err.println("praas up: " + e.getMessage());
+                return 2;
+            }
+            ControlPlane cp;
+            try {
+                cp = ControlPlane.start(config);
+            } catch (IllegalStateException e) {
+                System.err.println("praas up: " + e.getMessage());
+                return 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                cp.close();
+                stopped.countDown();
+            }, "praas-shutdown"));
+            Path info = dataDir.resolve("api");
+            Files.writeString(info, cp.apiUrl() + "\n");
+            if (!dev) {
+                Path keyFile = dataDir.resolve("admin.key");
+                Files.writeString(keyFile, cp.adminKey() + "\n");
+                try {
+                    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system
+                }
+            }
+            System.out.println("PraaS control plane " + cp.node() + " is up");
+            System.out.println("  API:       " + cp.apiUrl() + "   (OpenAPI at " + cp.apiUrl() + "/v1/openapi.yaml)");
+            System.out.println("  cluster:   " + cp.clusterAddress() + "   (another node joins with --join " + cp.clusterAddress() + ")");
+            System.out.println(dev ? "  auth:      NONE (--dev)"
+                    : "  admin key: " + cp.adminKey() + "   (also in " + dataDir.resolve("admin.key") + ")");
+            System.out.flush();
+            stopped.await();
+            return 0;
+        }
+    }
+
+
+}

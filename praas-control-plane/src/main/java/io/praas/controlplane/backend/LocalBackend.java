@@ -1,0 +1,151 @@
+package io.praas.controlplane.backend;
+
+import io.praas.backend.BackendException;
+import io.praas.backend.BackendHandle;
+import io.praas.backend.LaunchSpec;
+import io.praas.backend.ProcessBackend;
+import io.praas.backend.Resources;
+import io.praas.process.launch.LocalProcess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * Runs each process as a separate OS process on this machine: a JVM with the project's flags, its
+ * heap sized from the process's memory and its processor count from its vCPUs.
+ */
+public final class LocalBackend implements ProcessBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalBackend.class);
+    /** Share of a process's memory given to the heap; the rest is metaspace, threads, buffers. */
+    static final double HEAP_SHARE = 0.75;
+
+    private final Resources caps;
+    private final Path logDirectory;
+    private final String classpath;
+    private final Map<String, Process> running = new ConcurrentHashMap<>();
+    private final List<BiConsumer<String, String>> exitListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param caps         the largest resources one process may have
+     * @param logDirectory where each process's output goes ({@code <app>-<id>.log})
+     * @param classpath    the process runtime's classpath
+     */
+    public LocalBackend(Resources caps, Path logDirectory, String classpath) {
+        this.caps = caps;
+        this.logDirectory = logDirectory;
+        this.classpath = classpath;
+    }
+
+    /** This JVM's classpath, which holds the process runtime. */
+    public static String defaultClasspath() {
+        return LocalProcess.runtimeClasspath();
+    }
+
+    @Override
+    public String name() {
+        return "local";
+    }
+
+    @Override
+    public Resources caps() {
+        return caps;
+    }
+
+    @Override
+    public CompletionStage<BackendHandle> start(LaunchSpec spec) {
+        if (!spec.resources().fitsIn(caps)) {
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.INVALID_REQUEST,
+                    "resources " + spec.resources() + " exceed the local backend's caps " + caps));
+        }
+        try {
+            Files.createDirectories(logDirectory);
+            Path log = logDirectory.resolve(spec.application() + "-" + spec.processId() + ".log");
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(LocalProcess.jvmFlags());
+            int heapMiB = Math.max(64, (int) (spec.resources().memoryMiB() * HEAP_SHARE));
+            cmd.add("-Xmx" + heapMiB + "m");
+            cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(spec.resources().vcpu())));
+            cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process", "--app-jar", spec.codeLocation()));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.environment().putAll(spec.environment());
+            Process p = pb.start();
+            String key = spec.application() + "/" + spec.processId();
+            running.put(key, p);
+            p.onExit().thenAccept(done -> {
+                if (running.remove(key, p)) {
+                    LOG.info("process {} exited with {} (log {})", key, done.exitValue(), log);
+                    exitListeners.forEach(l -> l.accept(spec.application(), spec.processId()));
+                }
+            });
+            LOG.info("started process {} as pid {} ({} vCPU, {} MiB, heap {} MiB)", key, p.pid(),
+                    spec.resources().vcpu(), spec.resources().memoryMiB(), heapMiB);
+            return CompletableFuture.completedFuture(new BackendHandle(name(), Long.toString(p.pid()),
+                    Map.of("log", log.toString(), "key", key)));
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.FAILED,
+                    "cannot start a JVM for " + spec.processId() + ": " + e.getMessage(), e));
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> stop(BackendHandle handle) {
+        return CompletableFuture.runAsync(() -> {
+            String key = handle.attributes().get("key");
+            Process p = key == null ? null : running.remove(key);
+            // A process started by another node of this machine is found by pid, if it is still a PraaS process.
+            Optional<ProcessHandle> ph = p != null ? Optional.of(p.toHandle())
+                    : ProcessHandle.of(Long.parseLong(handle.id())).filter(LocalBackend::isPraasProcess);
+            ph.ifPresent(h -> {
+                h.destroy(); // SIGTERM: GOAWAY, drain, exit
+                try {
+                    h.onExit().get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("process {} did not exit within 30 s of SIGTERM; killing it", key);
+                    h.destroyForcibly();
+                }
+            });
+        });
+    }
+
+    private static boolean isPraasProcess(ProcessHandle h) {
+        return h.info().commandLine().map(c -> c.contains("io.praas.process.Cli")).orElse(false);
+    }
+
+    @Override
+    public void onExit(BiConsumer<String, String> listener) {
+        exitListeners.add(listener);
+    }
+
+    /** Kills every process this backend started (the control plane is going away). */
+    @Override
+    public void close() {
+        for (Process p : running.values()) {
+            p.destroy();
+        }
+        for (Process p : running.values()) {
+            try {
+                if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        running.clear();
+    }
+}

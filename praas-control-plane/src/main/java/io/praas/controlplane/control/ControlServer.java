@@ -1,0 +1,136 @@
+package io.praas.controlplane.control;
+
+import io.praas.auth.DataPlaneToken;
+import io.praas.auth.InvalidTokenException;
+import io.praas.protocol.ErrorCode;
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.FrameParser;
+import io.praas.protocol.Message;
+import io.praas.protocol.ProtocolException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The control-plane end of processes' control channels (docs/PROTOCOL.md, "Control channel"):
+ * accepts REGISTER (checked against the control token the control plane issued for that process)
+ * and HEARTBEAT frames, and tells the {@link Listener} about registrations, metrics and lost
+ * channels. Frames are handled on the event loop; the listener must not block it.
+ */
+public final class ControlServer {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+    private static final int MAX_FRAME_BYTES = 64 * 1024;
+
+    /** What happens on the channels. */
+    public interface Listener {
+        /** A process registered; complete with null to accept, or an error message to refuse. */
+        Future<String> registered(String application, String processId, String dataHost, int dataPort);
+
+        void heartbeat(String application, String processId, Message.Heartbeat metrics);
+
+        /** The channel of a registered process closed. */
+        void lost(String application, String processId);
+    }
+
+    private final byte[] controlSecret;
+    private final Listener listener;
+    private final Map<String, NetSocket> channels = new ConcurrentHashMap<>();
+    private NetServer server;
+
+    public ControlServer(String controlSecret, Listener listener) {
+        this.controlSecret = controlSecret.getBytes(StandardCharsets.UTF_8);
+        this.listener = listener;
+    }
+
+    /** The token a process registers with. */
+    public static String issueToken(String controlSecret, String application, String processId) {
+        return DataPlaneToken.issue(controlSecret.getBytes(StandardCharsets.UTF_8), application, processId,
+                Instant.now().plusSeconds(365L * 24 * 3600));
+    }
+
+    public Future<Integer> listen(Vertx vertx, String host, int port) {
+        server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true));
+        server.connectHandler(this::accept);
+        return server.listen().map(NetServer::actualPort);
+    }
+
+    public int connectedProcesses() {
+        return channels.size();
+    }
+
+    private void accept(NetSocket socket) {
+        String[] registeredAs = new String[2];
+        socket.handler(new FrameParser(MAX_FRAME_BYTES, (Buffer b) -> {
+            Frame f;
+            try {
+                f = FrameCodec.decode(b);
+            } catch (ProtocolException e) {
+                socket.write(FrameCodec.encode(e.requestId(), new Message.Error(e.code(), e.getMessage())));
+                return;
+            }
+            if (f.message() instanceof Message.Register r) {
+                onRegister(socket, f.requestId(), r, registeredAs);
+            } else if (f.message() instanceof Message.Heartbeat h && registeredAs[0] != null) {
+                listener.heartbeat(registeredAs[0], registeredAs[1], h);
+            } else if (registeredAs[0] == null) {
+                refuse(socket, f.requestId(), ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be REGISTER");
+            }
+        }, e -> refuse(socket, 0, e.code(), e.getMessage())));
+        socket.closeHandler(v -> {
+            if (registeredAs[0] != null && channels.remove(key(registeredAs[0], registeredAs[1]), socket)) {
+                listener.lost(registeredAs[0], registeredAs[1]);
+            }
+        });
+    }
+
+    private void onRegister(NetSocket socket, long rid, Message.Register r, String[] registeredAs) {
+        try {
+            DataPlaneToken t = DataPlaneToken.verify(controlSecret, r.token(), Instant.now());
+            if (!t.application().equals(r.application()) || !t.process().equals(r.processId())) {
+                refuse(socket, rid, ErrorCode.FORBIDDEN, "the control token is not for this process");
+                return;
+            }
+        } catch (InvalidTokenException e) {
+            refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
+            return;
+        }
+        listener.registered(r.application(), r.processId(), r.dataHost(), r.dataPort()).onComplete(ar -> {
+            if (ar.failed() || ar.result() != null) {
+                refuse(socket, rid, ErrorCode.FORBIDDEN, ar.failed() ? ar.cause().getMessage() : ar.result());
+                return;
+            }
+            registeredAs[0] = r.application();
+            registeredAs[1] = r.processId();
+            NetSocket previous = channels.put(key(r.application(), r.processId()), socket);
+            if (previous != null && previous != socket) {
+                previous.close();
+            }
+            socket.write(FrameCodec.encode(rid, new Message.Ok()));
+        });
+    }
+
+    private static void refuse(NetSocket socket, long rid, ErrorCode code, String message) {
+        LOG.info("refused control channel from {}: {} {}", socket.remoteAddress(), code, message);
+        socket.write(FrameCodec.encode(rid, new Message.Error(code, message))).onComplete(v -> socket.close());
+    }
+
+    private static String key(String application, String processId) {
+        return application + "/" + processId;
+    }
+
+    public Future<Void> close() {
+        channels.values().forEach(NetSocket::close);
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+}

@@ -1,0 +1,399 @@
+package io.praas.controlplane.lifecycle;
+
+import io.praas.auth.DataPlaneToken;
+import io.praas.backend.BackendException;
+import io.praas.backend.BackendHandle;
+import io.praas.backend.LaunchSpec;
+import io.praas.backend.ProcessBackend;
+import io.praas.backend.Resources;
+import io.praas.controlplane.ControlPlaneException;
+import io.praas.controlplane.ControlPlaneException.Code;
+import io.praas.controlplane.control.ControlServer;
+import io.praas.controlplane.registry.ApplicationRecord;
+import io.praas.controlplane.registry.ProcessRecord;
+import io.praas.controlplane.registry.ProcessStatus;
+import io.praas.controlplane.registry.Registry;
+import io.praas.controlplane.storage.ObjectStore;
+import io.praas.protocol.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Applications and the lifecycle of their processes: create (allocate on the backend, wait for the
+ * process to register), stop, delete, failure on exit or missed heartbeats. Every method blocks;
+ * call it off the event loop. State lives in the cluster-wide {@link Registry}; what is local to
+ * this node is only the processes it launched and is waiting for.
+ */
+public final class ProcessLifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessLifecycle.class);
+
+    /** What a create-application request asks for; nulls take the defaults. */
+    public record ApplicationSpec(String name, Resources resources, ApplicationRecord.Limits limits,
+                                  ApplicationRecord.SwapPolicy swap) {
+    }
+
+    /**
+     * Settings of this node's lifecycle.
+     *
+     * @param node              this node's name, stored with the processes it manages
+     * @param controlHost       where processes dial this node's control channel
+     * @param controlPort       its port
+     * @param processHost       the data-plane host processes of the local backend bind
+     * @param codeCache         directory for downloaded application jars
+     * @param allocationTimeout how long a new process may take to register
+     * @param heartbeatTimeout  silence after which an ACTIVE process is FAILED
+     * @param heartbeatInterval how often processes send metrics
+     * @param defaultResources  resources of an application that names none
+     * @param maxCodeBytes      largest application jar
+     */
+    public record Settings(String node, String controlHost, int controlPort, String processHost, Path codeCache,
+                           Duration allocationTimeout, Duration heartbeatTimeout, Duration heartbeatInterval,
+                           Resources defaultResources, long maxCodeBytes) {
+    }
+
+    private final Settings settings;
+    private final Registry registry;
+    private final ProcessBackend backend;
+    private final ObjectStore store;
+    private final String controlSecret;
+    private final Clock clock;
+    private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
+
+    public ProcessLifecycle(Settings settings, Registry registry, ProcessBackend backend, ObjectStore store,
+                            String controlSecret, Clock clock) {
+        this.settings = settings;
+        this.registry = registry;
+        this.backend = backend;
+        this.store = store;
+        this.controlSecret = controlSecret;
+        this.clock = clock;
+        backend.onExit((app, id) -> markFailed(app, id, "the process exited"));
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public ProcessBackend backend() {
+        return backend;
+    }
+
+    // ---- applications
+
+    public ApplicationRecord createApplication(ApplicationSpec spec) {
+        Names.check("application name", spec.name());
+        Resources resources = spec.resources() != null ? spec.resources() : settings.defaultResources();
+        checkCaps(resources);
+        ApplicationRecord app = new ApplicationRecord(spec.name(), resources,
+                spec.limits() != null ? spec.limits() : ApplicationRecord.Limits.DEFAULT,
+                spec.swap() != null ? spec.swap() : ApplicationRecord.SwapPolicy.NEVER,
+                null, Registry.newSecret(), clock.instant());
+        if (!registry.createApplication(app)) {
+            throw ControlPlaneException.conflict("application '" + spec.name() + "' exists");
+        }
+        LOG.info("application {} created ({} vCPU, {} MiB, max {} processes)", app.name(), resources.vcpu(),
+                resources.memoryMiB(), app.limits().maxProcesses());
+        return app;
+    }
+
+    public ApplicationRecord application(String name) {
+        return registry.application(name).orElseThrow(() ->
+                ControlPlaneException.notFound("no application '" + name + "'"));
+    }
+
+    public List<ApplicationRecord> applications() {
+        return registry.applications();
+    }
+
+    /** Stores the application's jar in object storage; processes created from now on run it. */
+    public ApplicationRecord uploadCode(String name, byte[] jar) {
+        ApplicationRecord app = application(name);
+        if (jar.length > settings.maxCodeBytes()) {
+            throw new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the jar is " + jar.length
+                    + " bytes, over the limit of " + settings.maxCodeBytes());
+        }
+        if (jar.length < 4 || jar[0] != 'P' || jar[1] != 'K') {
+            throw ControlPlaneException.invalid("the body is not a jar (zip) file");
+        }
+        String sha = sha256(jar);
+        String key = "apps/" + name + "/code/" + sha + ".jar";
+        store.put(key, jar, "application/java-archive");
+        ApplicationRecord updated = app.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length, clock.instant()));
+        registry.putApplication(updated);
+        LOG.info("application {}: code {} ({} bytes) stored at {}", name, sha.substring(0, 12), jar.length, key);
+        return updated;
+    }
+
+    /** Stops and removes every process of the application, then the application and its code. */
+    public void deleteApplication(String name) {
+        ApplicationRecord app = application(name);
+        for (ProcessRecord p : registry.processes(name)) {
+            deleteProcess(name, p.id());
+        }
+        if (app.code() != null) {
+            try {
+                store.delete(app.code().objectKey());
+            } catch (RuntimeException e) {
+                LOG.warn("application {}: could not delete its code {}: {}", name, app.code().objectKey(), e.toString());
+            }
+        }
+        registry.removeApplication(name);
+        LOG.info("application {} deleted", name);
+    }
+
+    /** A data-plane token and when it expires. */
+    public record IssuedToken(String token, Instant expiresAt) {
+    }
+
+    /** A data-plane token for the application (and, if non-empty, one process). */
+    public IssuedToken issueToken(String application, String process, Duration ttl) {
+        ApplicationRecord app = application(application);
+        if (!process.isEmpty()) {
+            Names.check("process id", process);
+        }
+        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(366)) > 0) {
+            throw ControlPlaneException.invalid("ttlSeconds must be between 1 and 31622400");
+        }
+        Instant expires = clock.instant().plus(ttl);
+        return new IssuedToken(DataPlaneToken.issue(secretOf(app), application, process, expires), expires);
+    }
+
+    /** The secret that signs the application's data-plane tokens. */
+    public static byte[] secretOf(ApplicationRecord app) {
+        return app.secret().getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- processes
+
+    public List<ProcessRecord> processes(String application, ProcessStatus status) {
+        application(application);
+        return registry.processes(application).stream()
+                .filter(p -> status == null || p.status() == status)
+                .toList();
+    }
+
+    public ProcessRecord process(String application, String id) {
+        application(application);
+        return registry.process(application, id).orElseThrow(() ->
+                ControlPlaneException.notFound("no process '" + id + "' in application '" + application + "'"));
+    }
+
+    /**
+     * Allocates a process and waits until it has registered (ACTIVE).
+     *
+     * @param name      the process id, or null for a generated one
+     * @param resources its resources, or null for the application's defaults
+     */
+    public ProcessRecord createProcess(String application, String name, Resources resources) {
+        ApplicationRecord app = application(application);
+        if (app.code() == null) {
+            throw ControlPlaneException.conflict("application '" + application + "' has no code yet; upload a jar "
+                    + "with PUT /v1/applications/" + application + "/code");
+        }
+        String id = name != null ? Names.check("process id", name) : "p-" + UUID.randomUUID().toString().substring(0, 8);
+        Resources res = resources != null ? resources : app.resources();
+        checkCaps(res);
+        ProcessRecord allocating = ProcessRecord.allocating(application, id, res, settings.node(), clock.instant());
+        // The application's lock makes count-then-insert atomic across the cluster.
+        registry.withApplicationLock(application, () -> {
+            long used = registry.processes(application).stream().filter(p -> p.status().occupiesSlot()).count();
+            if (used >= app.limits().maxProcesses()) {
+                throw new ControlPlaneException(Code.OVERLOADED, "application '" + application + "' has "
+                        + used + " of its " + app.limits().maxProcesses() + " processes; stop one or raise maxProcesses");
+            }
+            if (!registry.createProcess(allocating)) {
+                throw ControlPlaneException.conflict("process '" + id + "' exists in application '" + application + "'");
+            }
+            return null;
+        });
+        LOG.info("process {}/{} allocating on {} ({} vCPU, {} MiB)", application, id, backend.name(), res.vcpu(),
+                res.memoryMiB());
+        return launch(app, allocating);
+    }
+
+    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record) {
+        String key = record.key();
+        CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
+        awaitingRegistration.put(key, registered);
+        try {
+            Path jar = localCode(app);
+            Map<String, String> env = new HashMap<>();
+            env.put("PRAAS_APPLICATION", app.name());
+            env.put("PRAAS_PROCESS_ID", record.id());
+            env.put("PRAAS_APP_SECRET", app.secret());
+            env.put("PRAAS_CONTROL_PLANE", settings.controlHost() + ":" + settings.controlPort());
+            env.put("PRAAS_CONTROL_TOKEN", ControlServer.issueToken(controlSecret, app.name(), record.id()));
+            env.put("PRAAS_HOST", settings.processHost());
+            env.put("PRAAS_PORT", "0");
+            env.put("PRAAS_MAX_SESSIONS", Integer.toString(app.limits().maxSessionsPerProcess()));
+            env.put("PRAAS_STATE_LIMIT", app.limits().stateLimitMiB() + "m");
+            env.put("PRAAS_HEARTBEAT_INTERVAL", settings.heartbeatInterval().toMillis() + "ms");
+            LaunchSpec spec = new LaunchSpec(app.name(), record.id(), record.resources(), jar.toString(), env);
+            BackendHandle handle = backend.start(spec).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            registry.update(app.name(), record.id(), p -> p.withHandle(handle));
+            ProcessRecord active = registered.get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info("process {} ACTIVE at {}:{}", key, active.endpoint().host(), active.endpoint().port());
+            return active;
+        } catch (TimeoutException e) {
+            fail(record, "it did not register within " + settings.allocationTimeout());
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key
+                    + " did not register within " + settings.allocationTimeout());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            fail(record, cause.getMessage());
+            if (cause instanceof BackendException be) {
+                throw new ControlPlaneException(switch (be.reason()) {
+                    case INVALID_REQUEST -> Code.INVALID_ARGUMENT;
+                    case CAPACITY -> Code.OVERLOADED;
+                    case PERMISSION -> Code.FORBIDDEN;
+                    case FAILED -> Code.PROCESS_UNAVAILABLE;
+                }, be.getMessage());
+            }
+            if (cause instanceof ControlPlaneException cpe) {
+                throw cpe;
+            }
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key + " failed to start: "
+                    + cause.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(record, "interrupted while starting");
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "interrupted while starting " + key);
+        } finally {
+            awaitingRegistration.remove(key);
+        }
+    }
+
+    private void fail(ProcessRecord record, String why) {
+        Optional<ProcessRecord> failed = markFailed(record.application(), record.id(), why);
+        failed.map(ProcessRecord::handle).ifPresent(h -> backend.stop(h));
+    }
+
+    /** Downloads the application's jar into this node's cache, unless it is there. */
+    private Path localCode(ApplicationRecord app) {
+        Path target = settings.codeCache().resolve(app.name()).resolve(app.code().sha256() + ".jar");
+        if (!Files.isRegularFile(target)) {
+            store.download(app.code().objectKey(), target);
+        }
+        return target;
+    }
+
+    /** Stops a process gracefully; its state is dropped. Stopping a stopped process is a no-op. */
+    public ProcessRecord stopProcess(String application, String id) {
+        process(application, id);
+        // STOPPED first, so the exit and the closed channel that follow are not taken for a failure.
+        Optional<ProcessRecord> before = registry.process(application, id);
+        ProcessRecord stopped = registry.update(application, id, p -> p.status() == ProcessStatus.STOPPED
+                || p.status() == ProcessStatus.DELETED ? p : p.withStatus(ProcessStatus.STOPPED, clock.instant()))
+                .orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
+        BackendHandle handle = before.map(ProcessRecord::handle).orElse(null);
+        if (handle != null && before.get().status() != ProcessStatus.STOPPED) {
+            try {
+                backend.stop(handle).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("process {}/{}: backend stop failed: {}", application, id, e.toString());
+            }
+            LOG.info("process {}/{} stopped", application, id);
+        }
+        return stopped;
+    }
+
+    /** Stops the process if it runs and removes it from the registry. */
+    public void deleteProcess(String application, String id) {
+        stopProcess(application, id);
+        registry.update(application, id, p -> null);
+        LOG.info("process {}/{} deleted", application, id);
+    }
+
+    // ---- events from the control channel and the backend
+
+    /** A process registered on this node's control channel; null when accepted, else why not. */
+    public String registered(String application, String id, String host, int port) {
+        Optional<ProcessRecord> updated = registry.update(application, id, p -> switch (p.status()) {
+            case ALLOCATING, ACTIVE, SWAPPING_IN -> p.active(new ProcessRecord.Endpoint(host, port), settings.node(),
+                    clock.instant());
+            default -> p;
+        });
+        if (updated.isEmpty()) {
+            return "no process '" + id + "' in application '" + application + "'";
+        }
+        if (updated.get().status() != ProcessStatus.ACTIVE) {
+            return "process " + id + " is " + updated.get().status() + "; it may not register";
+        }
+        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(updated.get().key());
+        if (waiter != null) {
+            waiter.complete(updated.get());
+        }
+        return null;
+    }
+
+    public void heartbeat(String application, String id, Message.Heartbeat h) {
+        Instant now = clock.instant();
+        registry.update(application, id, p -> p.status() != ProcessStatus.ACTIVE ? p
+                : p.withMetrics(new ProcessRecord.Metrics(h.invocations(), h.activeSessions(), h.stateBytes(),
+                        Instant.ofEpochMilli(h.lastActivityEpochMs()), h.inFlight(), now)));
+    }
+
+    /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
+    public Optional<ProcessRecord> markFailed(String application, String id, String why) {
+        Optional<ProcessRecord> r = registry.update(application, id, p -> switch (p.status()) {
+            case ALLOCATING, ACTIVE, SWAPPING_IN, SWAPPING_OUT -> p.failed(why, clock.instant());
+            default -> p;
+        });
+        r.filter(p -> p.status() == ProcessStatus.FAILED && why.equals(p.failure()))
+                .ifPresent(p -> LOG.warn("process {} FAILED: {}", p.key(), why));
+        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
+        if (waiter != null) {
+            waiter.completeExceptionally(new ControlPlaneException(Code.PROCESS_UNAVAILABLE,
+                    "process " + application + "/" + id + " failed while starting: " + why));
+        }
+        return r;
+    }
+
+    /** Fails this node's ACTIVE processes whose heartbeats stopped; called periodically. */
+    public void checkHeartbeats() {
+        Instant limit = clock.instant().minus(settings.heartbeatTimeout());
+        for (ProcessRecord p : registry.allProcesses()) {
+            if (p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
+                    && p.metrics().heartbeatAt().isBefore(limit)) {
+                markFailed(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout())
+                        .map(ProcessRecord::handle).ifPresent(backend::stop);
+            }
+        }
+    }
+
+    private void checkCaps(Resources r) {
+        if (!r.fitsIn(backend.caps())) {
+            throw ControlPlaneException.invalid("resources " + r.vcpu() + " vCPU / " + r.memoryMiB()
+                    + " MiB exceed the " + backend.name() + " backend's caps of " + backend.caps().vcpu()
+                    + " vCPU / " + backend.caps().memoryMiB() + " MiB");
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

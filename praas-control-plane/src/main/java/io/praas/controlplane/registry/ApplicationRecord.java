@@ -1,0 +1,52 @@
+package io.praas.controlplane.registry;
+
+import io.praas.backend.Resources;
+
+import java.io.Serializable;
+import java.time.Instant;
+
+/**
+ * An application as the registry holds it.
+ *
+ * @param name      its name
+ * @param resources default resources of its processes
+ * @param limits    its limits
+ * @param swap      its idle/swap policy
+ * @param code      its uploaded jar, or null before the first upload
+ * @param secret    the secret that signs its data-plane tokens (never shown by the API)
+ * @param createdAt when it was created
+ */
+public record ApplicationRecord(String name, Resources resources, Limits limits, SwapPolicy swap, CodeInfo code,
+                                String secret, Instant createdAt) implements Serializable {
+
+    /** Limits of an application. */
+    public record Limits(int maxProcesses, int maxConcurrencyPerProcess, int maxSessionsPerProcess,
+                         int stateLimitMiB) implements Serializable {
+        public static final Limits DEFAULT = new Limits(4, 64, 10_000, 256);
+
+        public Limits {
+            if (maxProcesses < 1 || maxConcurrencyPerProcess < 1 || maxSessionsPerProcess < 1 || stateLimitMiB < 1) {
+                throw new IllegalArgumentException("limits must be at least 1");
+            }
+        }
+    }
+
+    /** When an idle process is swapped out: after {@code idleSeconds} without invocations (0 = never). */
+    public record SwapPolicy(long idleSeconds) implements Serializable {
+        public static final SwapPolicy NEVER = new SwapPolicy(0);
+
+        public SwapPolicy {
+            if (idleSeconds < 0) {
+                throw new IllegalArgumentException("swap idleSeconds must not be negative");
+            }
+        }
+    }
+
+    /** The application's jar in object storage. */
+    public record CodeInfo(String objectKey, String sha256, long sizeBytes, Instant uploadedAt) implements Serializable {
+    }
+
+    public ApplicationRecord withCode(CodeInfo newCode) {
+        return new ApplicationRecord(name, resources, limits, swap, newCode, secret, createdAt);
+    }
+}

@@ -1,0 +1,144 @@
+package io.praas.controlplane.registry;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The cluster-wide registry of applications and processes: Hazelcast IMaps, so every control-plane
+ * node answers for every application and process. Changes of one process (or one application's
+ * allocation) are serialised by Hazelcast's per-key locks, so no two nodes change the same process
+ * at once. All methods block: call them off the event loop.
+ */
+public final class Registry {
+    private static final long LOCK_WAIT_SECONDS = 30;
+
+    private final IMap<String, ApplicationRecord> applications;
+    private final IMap<String, ProcessRecord> processes;
+    private final IMap<String, String> settings;
+
+    public Registry(HazelcastInstance hazelcast) {
+        this.applications = hazelcast.getMap("praas-applications");
+        this.processes = hazelcast.getMap("praas-processes");
+        this.settings = hazelcast.getMap("praas-settings");
+    }
+
+    /** A cluster-wide setting, created once by whichever node asks first. */
+    public String setting(String name, Supplier<String> initial) {
+        String existing = settings.get(name);
+        if (existing != null) {
+            return existing;
+        }
+        String created = initial.get();
+        String raced = settings.putIfAbsent(name, created);
+        return raced != null ? raced : created;
+    }
+
+    /** A random secret, base64url. */
+    public static String newSecret() {
+        byte[] b = new byte[32];
+        new SecureRandom().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    // ---- applications
+
+    public Optional<ApplicationRecord> application(String name) {
+        return Optional.ofNullable(applications.get(name));
+    }
+
+    /** False when an application of that name exists. */
+    public boolean createApplication(ApplicationRecord app) {
+        return applications.putIfAbsent(app.name(), app) == null;
+    }
+
+    public List<ApplicationRecord> applications() {
+        return applications.values().stream().sorted(Comparator.comparing(ApplicationRecord::name)).toList();
+    }
+
+    public void putApplication(ApplicationRecord app) {
+        applications.set(app.name(), app);
+    }
+
+    public void removeApplication(String name) {
+        applications.delete(name);
+    }
+
+    /** Runs {@code action} holding the application's cluster-wide lock (allocation decisions). */
+    public <T> T withApplicationLock(String application, Supplier<T> action) {
+        lock(applications, application);
+        try {
+            return action.get();
+        } finally {
+            applications.unlock(application);
+        }
+    }
+
+    // ---- processes
+
+    public Optional<ProcessRecord> process(String application, String id) {
+        return Optional.ofNullable(processes.get(ProcessRecord.key(application, id)));
+    }
+
+    public List<ProcessRecord> processes(String application) {
+        String prefix = application + "/";
+        return processes.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(prefix))
+                .map(java.util.Map.Entry::getValue)
+                .sorted(Comparator.comparing(ProcessRecord::id))
+                .toList();
+    }
+
+    public List<ProcessRecord> allProcesses() {
+        return List.copyOf(processes.values());
+    }
+
+    /** False when a process of that id exists. */
+    public boolean createProcess(ProcessRecord p) {
+        return processes.putIfAbsent(p.key(), p) == null;
+    }
+
+    /**
+     * Atomically replaces a process record with {@code change(current)} under the process's lock;
+     * {@code change} may return the current record to leave it, or null to remove it. Returns the
+     * new record, or empty when the process does not exist.
+     */
+    public Optional<ProcessRecord> update(String application, String id, Function<ProcessRecord, ProcessRecord> change) {
+        String key = ProcessRecord.key(application, id);
+        lock(processes, key);
+        try {
+            ProcessRecord current = processes.get(key);
+            if (current == null) {
+                return Optional.empty();
+            }
+            ProcessRecord next = change.apply(current);
+            if (next == null) {
+                processes.delete(key);
+            } else if (next != current) {
+                processes.set(key, next);
+            }
+            return Optional.ofNullable(next);
+        } finally {
+            processes.unlock(key);
+        }
+    }
+
+    private static void lock(IMap<String, ?> map, String key) {
+        try {
+            if (!map.tryLock(key, LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("could not lock " + key + " within " + LOCK_WAIT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while locking " + key, e);
+        }
+    }
+}
