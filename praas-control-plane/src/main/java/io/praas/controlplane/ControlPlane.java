@@ -147,6 +147,7 @@ public final class ControlPlane implements AutoCloseable {
         c.setInstanceName("praas-" + node);
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false"); // close() orders the shutdown
         c.getJetConfig().setEnabled(false);
         NetworkConfig net = c.getNetworkConfig();
         net.setPort(config.hazelcastPort()).setPortAutoIncrement(true);

@@ -225,6 +225,15 @@ public final class Cli implements Runnable {
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
+            try {
+                return parse(value);
+            } catch (NumberFormatException | IndexOutOfBoundsException | java.time.format.DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException(
+                        "'" + value + "' is not a duration such as 250ms, 30s, 5m or 2h");
+            }
+        }
+
+        private static Duration parse(String value) {
             String v = value.strip().toLowerCase();
             if (v.startsWith("pt") || v.startsWith("p")) {
                 return Duration.parse(value.strip().toUpperCase());

@@ -55,7 +55,7 @@ public final class ProcessClient implements AutoCloseable {
     private final boolean ownsVertx;
     private final NetClient netClient;
     private final Duration defaultTimeout;
-    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, RequestDeadlines.Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong();
     private volatile NetSocket socket;
     private volatile String processId;
@@ -164,33 +164,34 @@ public final class ProcessClient implements AutoCloseable {
             return CompletableFuture.failedFuture(closed);
         }
         long id = nextRequestId.incrementAndGet();
-        CompletableFuture<Message> answer = new CompletableFuture<>();
-        pending.put(id, answer);
         Buffer frame;
         try {
             frame = FrameCodec.encode(id, message);
         } catch (IllegalArgumentException e) {
-            pending.remove(id);
             return CompletableFuture.failedFuture(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
         }
         if (frame.length() - FrameCodec.LENGTH_FIELD > maxFrameBytes) {
-            pending.remove(id);
             return CompletableFuture.failedFuture(new PraasException(ErrorCode.FRAME_TOO_LARGE,
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
         }
-        socket.write(frame);
+        CompletableFuture<Message> answer = new CompletableFuture<>();
         long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
-        return answer.orTimeout(waitMs, TimeUnit.MILLISECONDS).handle((m, err) -> {
-            if (err == null) {
-                return m;
+        pending.put(id, new RequestDeadlines.Pending(answer, System.nanoTime() + waitMs * 1_000_000L, waitMs));
+        socket.write(frame);
+        if (closedBy != null) {
+            fail(id, closedBy); // closed while we registered: onClosed may have missed this one
+        }
+        return answer;
+    }
+
+    /** Fails the requests whose deadline passed (called by {@link RequestDeadlines}). */
+    void expire(long nowNanos) {
+        for (Map.Entry<Long, RequestDeadlines.Pending> e : pending.entrySet()) {
+            RequestDeadlines.Pending p = e.getValue();
+            if (nowNanos - p.deadlineNanos() >= 0 && pending.remove(e.getKey(), p)) {
+                p.answer().completeExceptionally(p.timeout(processId));
             }
-            pending.remove(id);
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            if (cause instanceof TimeoutException) {
-                throw new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
-            }
-            throw cause instanceof PraasException p ? p : new PraasException(ErrorCode.UNKNOWN, cause.toString(), cause);
-        });
+        }
     }
 
     <T> T await(CompletableFuture<T> future) {
@@ -225,10 +226,11 @@ public final class ProcessClient implements AutoCloseable {
             onConnectionMessage(message);
             return;
         }
-        CompletableFuture<Message> answer = pending.remove(frame.requestId());
-        if (answer == null) {
+        RequestDeadlines.Pending p = pending.remove(frame.requestId());
+        if (p == null) {
             return; // already timed out on this side
         }
+        CompletableFuture<Message> answer = p.answer();
         if (message instanceof Message.Error e) {
             answer.completeExceptionally(new PraasException(e.code(), e.message()));
         } else {
@@ -247,9 +249,9 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     private void fail(long requestId, PraasException e) {
-        CompletableFuture<Message> answer = pending.remove(requestId);
-        if (answer != null) {
-            answer.completeExceptionally(e);
+        RequestDeadlines.Pending p = pending.remove(requestId);
+        if (p != null) {
+            p.answer().completeExceptionally(e);
         }
     }
 
@@ -260,6 +262,7 @@ public final class ProcessClient implements AutoCloseable {
                     ? "process " + processId + " went away (" + g.reason() + "): " + g.detail()
                     : "connection to process " + processId + " closed");
         }
+        RequestDeadlines.unwatch(this);
         for (Long id : pending.keySet()) {
             fail(id, closedBy);
         }
@@ -286,7 +289,8 @@ public final class ProcessClient implements AutoCloseable {
             s.closeHandler(v -> onClosed());
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
-            pending.put(id, welcome);
+            pending.put(id, new RequestDeadlines.Pending(welcome, System.nanoTime() + connectTimeout.toNanos(),
+                    connectTimeout.toMillis()));
             s.write(FrameCodec.encode(id, new Message.Hello(application, token, "", clientInfo)));
             welcome.whenComplete((m, err) -> {
                 if (err != null) {
@@ -407,7 +411,9 @@ public final class ProcessClient implements AutoCloseable {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("address(host, port) with a port in 0..65535 is required");
             }
-            return new ProcessClient(this).handshake(host, port, application, token, clientInfo, connectTimeout);
+            ProcessClient client = new ProcessClient(this);
+            RequestDeadlines.watch(client);
+            return client.handshake(host, port, application, token, clientInfo, connectTimeout);
         }
     }
 }

@@ -42,7 +42,7 @@ public interface Function<I, O> {
             return annotated.value();
         }
         String simple = getClass().getSimpleName();
-        return Character.toLowerCase(simple.charAt(0)) + simple.substring(1);
+        return simple.isEmpty() ? "" : Character.toLowerCase(simple.charAt(0)) + simple.substring(1);
     }
 
     /** Decodes the input payload; by default the codec of the type argument {@code I}. */

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.params.provider.Arguments.argumentSet;
 
@@ -104,6 +105,31 @@ class FrameCodecTest {
             Message.Hello hello = new Message.Hello("boutique-été", "jeton-ü", "进程-1", NON_ASCII);
 
             assertThat(roundTrip(3, hello).message()).isEqualTo(hello);
+        }
+
+        @Test
+        void registerRoundTripsWithAllFields() {
+            Message.Register register = new Message.Register("shop", "p-1", "praas1.x.y.1.z", "127.0.0.1", 65535,
+                    "praas-process/0.1");
+            assertThat(roundTrip(9, register).message()).isEqualTo(register);
+        }
+
+        @Test
+        void heartbeatRoundTripsItsCounters() {
+            Message.Heartbeat beat = new Message.Heartbeat(Long.MAX_VALUE, 3, 1L << 40, 1_700_000_000_000L, 0);
+            assertThat(roundTrip(0, beat).message()).isEqualTo(beat);
+        }
+
+        @Test
+        void heartbeatMissingACounterIsMalformed() {
+            Buffer wire = FrameCodec.encode(5, new Message.Heartbeat(1, 2, 3, 4, 5));
+            Buffer cut = wire.getBuffer(0, wire.length() - 8);
+            cut.setInt(0, cut.length() - FrameCodec.LENGTH_FIELD);
+            assertThatThrownBy(() -> FrameCodec.decode(cut))
+                    .isInstanceOfSatisfying(ProtocolException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                        assertThat(e.requestId()).isEqualTo(5);
+                    });
         }
 
         @Test
@@ -708,7 +734,7 @@ class FrameCodecTest {
         }
 
         @ParameterizedTest
-        @ValueSource(ints = {0x00, 0x04, 0x55, 0x80, 0xBF, 0xC0, 0xFF})
+        @ValueSource(ints = {0x00, 0x04, 0x55, 0x90, 0xBF, 0xC0, 0xFF})
         void unknownTypeIsReportedWithTheFrameRequestId(int type) {
             Buffer wire = rawFrame(1, type, 0, 0x7777_0000_0000_0001L, body().appendBytes(new byte[] {1, 2, 3}));
 

@@ -53,6 +53,14 @@ final class ApplicationClassLoader extends URLClassLoader {
         return own != null ? own : super.getResource(name);
     }
 
+    @Override
+    public java.util.Enumeration<URL> getResources(String name) throws java.io.IOException {
+        if (name.startsWith("META-INF/services/io.praas.")) {
+            return findResources(name); // ServiceLoader reads these: the runtime's lists are not the application's
+        }
+        return super.getResources(name);
+    }
+
     private static boolean shared(String name) {
         for (String prefix : SHARED) {
             if (name.startsWith(prefix)) {

@@ -15,8 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +36,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Invoker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
+    /** Precision of invocation timeouts. */
+    static final long DEADLINE_TICK_MS = 5;
 
     private final FunctionRegistry functions;
     private final String processId;
@@ -50,7 +50,10 @@ public final class Invoker implements AutoCloseable {
     private volatile long lastActivityEpochMs = System.currentTimeMillis();
     private final ThreadPoolExecutor workers;
     private final ExecutorService nested;
-    private final ScheduledThreadPoolExecutor timer;
+    /** Admitted invocations not yet finished, swept for their deadline (see {@link #sweepDeadlines}). */
+    private final java.util.Set<Invocation> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Thread deadlines;
+    private volatile boolean closed;
 
     public Invoker(FunctionRegistry functions, String processId, String application, KeyValueStore processState,
                    int workerThreads, int queueCapacity, int maxNestingDepth) {
@@ -63,8 +66,8 @@ public final class Invoker implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), threads("praas-worker-"));
         this.nested = Executors.newCachedThreadPool(threads("praas-nested-"));
-        this.timer = new ScheduledThreadPoolExecutor(1, threads("praas-timeouts-"));
-        this.timer.setRemoveOnCancelPolicy(true);
+        this.deadlines = threads("praas-deadlines-").newThread(this::sweepDeadlines);
+        this.deadlines.start();
     }
 
     /**
@@ -123,8 +126,25 @@ public final class Invoker implements AutoCloseable {
     }
 
     private void schedule(Invocation inv) {
-        ScheduledFuture<?> t = timer.schedule(inv::timeOut, inv.timeoutMs, TimeUnit.MILLISECONDS);
-        inv.result.whenComplete((r, e) -> t.cancel(false));
+        live.add(inv);
+        inv.result.whenComplete((r, e) -> live.remove(inv));
+    }
+
+    /**
+     * Times out invocations past their deadline, every {@link #DEADLINE_TICK_MS} ms. One sweeping
+     * thread instead of a timer per invocation: scheduling a timer wakes the timer thread on every
+     * invocation of a sequential client, which costs more than the invocation itself.
+     */
+    private void sweepDeadlines() {
+        while (!closed) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(DEADLINE_TICK_MS));
+            long now = System.nanoTime();
+            for (Invocation inv : live) {
+                if (now - inv.deadlineNanos >= 0) {
+                    inv.timeOut();
+                }
+            }
+        }
     }
 
     /** Invocations admitted and not yet finished. */
@@ -149,9 +169,9 @@ public final class Invoker implements AutoCloseable {
     /** Stops the pools; running functions are interrupted. */
     @Override
     public void close() {
+        closed = true;
         workers.shutdownNow();
         nested.shutdownNow();
-        timer.shutdownNow();
     }
 
     private static ThreadFactory threads(String prefix) {

@@ -82,6 +82,6 @@ public final class Session {
 
     void close() {
         closed = true;
-        state.clear();
+        state.close();
     }
 }

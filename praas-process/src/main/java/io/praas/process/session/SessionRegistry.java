@@ -21,6 +21,7 @@ public final class SessionRegistry {
     private final StateBudget budget;
     private final KryoCodec kryo;
     private final int maxSessions;
+    private final java.util.concurrent.atomic.AtomicInteger slots = new java.util.concurrent.atomic.AtomicInteger();
 
     public SessionRegistry(StateBudget budget, KryoCodec kryo, int maxSessions) {
         this.budget = budget;
@@ -47,12 +48,14 @@ public final class SessionRegistry {
                 return new Opened(existing, true);
             }
         }
-        if (sessions.size() >= maxSessions) {
-            throw new TooManySessionsException(maxSessions);
-        }
         String newId = id.isEmpty() ? UUID.randomUUID().toString() : id;
         boolean[] created = new boolean[1];
         Session session = sessions.computeIfAbsent(newId, k -> {
+            // A slot is taken before the session exists, so concurrent opens never pass the maximum.
+            if (slots.incrementAndGet() > maxSessions) {
+                slots.decrementAndGet();
+                throw new TooManySessionsException(maxSessions);
+            }
             created[0] = true;
             return new Session(k, new KeyValueStore(budget, kryo));
         });
@@ -73,6 +76,7 @@ public final class SessionRegistry {
         if (s == null) {
             return false;
         }
+        slots.decrementAndGet();
         s.close();
         LOG.debug("session {} closed", id);
         return true;
@@ -84,6 +88,7 @@ public final class SessionRegistry {
         int expired = 0;
         for (Session s : sessions.values()) {
             if (now - s.lastActiveNanos() > idle.toNanos() && !s.busy() && sessions.remove(s.id(), s)) {
+                slots.decrementAndGet();
                 s.close();
                 expired++;
                 LOG.info("session {} expired after {} idle", s.id(), idle);

@@ -26,6 +26,7 @@ public final class KeyValueStore implements StateStore {
     private final StateBudget budget;
     private final KryoCodec kryo;
     private final AtomicLong sizeBytes = new AtomicLong();
+    private volatile boolean closed;
 
     public KeyValueStore(StateBudget budget, KryoCodec kryo) {
         this.budget = budget;
@@ -103,6 +104,15 @@ public final class KeyValueStore implements StateStore {
         return sizeBytes.get();
     }
 
+    /**
+     * Closes the store for good (its session was closed or expired): it gives its bytes back and
+     * refuses writes that would take more, for invocations that still hold it.
+     */
+    public void close() {
+        closed = true;
+        clear();
+    }
+
     /** Removes every entry and gives its bytes back to the budget. */
     public void clear() {
         for (String key : entries.keySet()) {
@@ -120,6 +130,9 @@ public final class KeyValueStore implements StateStore {
 
     private void account(String key, byte[] old, byte[] next) {
         long delta = entrySize(key, next) - entrySize(key, old);
+        if (closed && delta > 0) {
+            throw new IllegalStateException("this session was closed; its state takes no more writes");
+        }
         budget.adjust(delta); // throws before the map changes when over the limit
         sizeBytes.addAndGet(delta);
     }
@@ -133,8 +146,9 @@ public final class KeyValueStore implements StateStore {
             return type.cast(bytes.clone());
         }
         Object value = kryo.decodeObject(bytes);
-        if (value != null && !wrapper(type).isInstance(value)) {
-            throw new ClassCastException("state value is a " + value.getClass().getName() + ", not a " + type.getName());
+        if (value == null || !wrapper(type).isInstance(value)) {
+            throw new ClassCastException("state value is " + (value == null ? "null (raw bytes?)"
+                    : "a " + value.getClass().getName()) + ", not a " + type.getName());
         }
         @SuppressWarnings("unchecked")
         T t = (T) value;
