@@ -17,7 +17,10 @@ import io.vertx.core.buffer.Buffer;
  * <p>Not thread-safe: feed it from one thread (the connection's event loop).
  */
 public final class FrameParser implements Handler<Buffer> {
-    private final long maxFrameBytes;
+    /** Largest buffer reserved before a frame's bytes arrive: a claimed length alone reserves no more. */
+    static final int INITIAL_BUFFER = 64 * 1024;
+
+    private long maxFrameBytes;
     private final Handler<Buffer> frames;
     private final Handler<ProtocolException> fatal;
 
@@ -32,6 +35,11 @@ public final class FrameParser implements Handler<Buffer> {
         this.maxFrameBytes = Math.min(maxFrameBytes, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
         this.frames = frames;
         this.fatal = fatal;
+    }
+
+    /** Changes the limit for frames not yet started (a process raises it once the dialler is welcomed). */
+    public void maxFrameBytes(long max) {
+        this.maxFrameBytes = Math.min(max, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
     }
 
     @Override
@@ -79,7 +87,7 @@ public final class FrameParser implements Handler<Buffer> {
             if (total < 0) {
                 return -1;
             }
-            Buffer sized = Buffer.buffer(total);
+            Buffer sized = Buffer.buffer(Math.min(total, INITIAL_BUFFER));
             sized.appendBuffer(partial);
             partial = sized;
             expected = total;
@@ -105,7 +113,7 @@ public final class FrameParser implements Handler<Buffer> {
             return;
         }
         int total = frameSize(chunk.getUnsignedInt(pos));
-        partial = Buffer.buffer(total);
+        partial = Buffer.buffer(Math.min(total, Math.max(INITIAL_BUFFER, end - pos)));
         partial.appendBuffer(chunk, pos, end - pos);
         expected = total;
     }

@@ -33,6 +33,10 @@ final class Connection {
     private final NetSocket socket;
     /** Requests in flight by requestId (rule 4); touched by the event loop and by workers. */
     private final Map<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+    /** Largest frame before WELCOME: a HELLO is small, and strangers get no large buffers. */
+    static final int MAX_FRAME_BEFORE_WELCOME = 64 * 1024;
+
+    private final FrameParser parser;
     private boolean welcomed;
     private String peerId = "";
     private volatile boolean closing;
@@ -40,7 +44,9 @@ final class Connection {
     Connection(DataPlane plane, NetSocket socket) {
         this.plane = plane;
         this.socket = socket;
-        socket.handler(new FrameParser(plane.maxFrameBytes, this::onFrame, this::onFatal));
+        this.parser = new FrameParser(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME), this::onFrame, this::onFatal);
+        socket.handler(parser);
+        socket.exceptionHandler(e -> LOG.debug("connection from {}: {}", socket.remoteAddress(), e.toString()));
     }
 
     private void onFatal(ProtocolException e) {
@@ -53,6 +59,13 @@ final class Connection {
         try {
             frame = FrameCodec.decode(bytes);
         } catch (ProtocolException e) {
+            if (!welcomed) {
+                // Rule 1: nothing but a HELLO before WELCOME (a wrong version is still named as such).
+                closeWith(e.requestId(), e.code() == ErrorCode.UNSUPPORTED_VERSION
+                        ? new Message.Error(e.code(), e.getMessage())
+                        : error(ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be a HELLO: " + e.getMessage()));
+                return;
+            }
             send(e.requestId(), new Message.Error(e.code(), e.getMessage()));
             return;
         }
@@ -105,6 +118,7 @@ final class Connection {
         }
         welcomed = true;
         peerId = hello.peerId();
+        parser.maxFrameBytes(plane.maxFrameBytes);
         send(rid, new Message.Welcome(plane.processId, plane.maxFrameBytes, plane.serverInfo));
     }
 
