@@ -2,6 +2,9 @@ package io.praas.process;
 
 import io.praas.auth.DataPlaneToken;
 import io.praas.process.control.ControlChannel;
+import io.praas.process.storage.S3Settings;
+import io.praas.process.swap.CorruptSnapshotException;
+import io.praas.process.swap.SwapSettings;
 import io.praas.process.function.FunctionLoadingException;
 import io.praas.protocol.GoAwayReason;
 import picocli.CommandLine;
@@ -29,10 +32,7 @@ import java.util.concurrent.Callable;
 public final class Cli implements Runnable {
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Cli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        System.exit(new CommandLine(new Cli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
     }
 
     @Override
@@ -149,6 +149,20 @@ public final class Cli implements Runnable {
                 description = "How often metrics go to the control plane (default ${DEFAULT-VALUE}).")
         Duration heartbeatInterval;
 
+        @Option(names = "--restore", defaultValue = "${env:PRAAS_SWAP_IN_MANIFEST}",
+                description = "Manifest key of a swap snapshot to restore before serving (env PRAAS_SWAP_IN_MANIFEST). "
+                        + "The object store comes from PRAAS_S3_ENDPOINT, PRAAS_S3_REGION, PRAAS_S3_BUCKET, "
+                        + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.")
+        String restore;
+
+        @Option(names = "--swap-part-size", defaultValue = "${env:PRAAS_SWAP_PART_SIZE:-8m}", converter = SizeConverter.class,
+                description = "Bytes per multipart part of a swap snapshot (default ${DEFAULT-VALUE}, at least 5m).")
+        long swapPartSize;
+
+        @Option(names = "--swap-parallelism", defaultValue = "${env:PRAAS_SWAP_PARALLELISM:-4}",
+                description = "Snapshot parts transferred at once (default ${DEFAULT-VALUE}).")
+        int swapParallelism;
+
         @Override
         public Integer call() throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
@@ -166,14 +180,35 @@ public final class Cli implements Runnable {
                 return 2;
             }
             PraasProcess process;
+            ControlChannel.Settings control = null;
             try {
-                ControlChannel.Settings control = controlPlane == null || controlPlane.isBlank() ? null
+                control = controlPlane == null || controlPlane.isBlank() ? null
                         : ControlChannel.Settings.parse(controlPlane, controlToken == null ? "" : controlToken,
                                 advertiseHost != null ? advertiseHost : host, heartbeatInterval);
-                process = PraasProcess.start(config, control);
+                S3Settings store = S3Settings.fromEnvironment(System.getenv());
+                SwapSettings swap = store == null ? null : new SwapSettings(store,
+                        (int) Math.min(Integer.MAX_VALUE, swapPartSize), swapParallelism,
+                        restore == null || restore.isBlank() ? null : restore);
+                if (swap == null && restore != null && !restore.isBlank()) {
+                    throw new IllegalArgumentException("--restore needs an object store: set PRAAS_S3_BUCKET and friends");
+                }
+                process = PraasProcess.start(config, control, swap);
+            } catch (CorruptSnapshotException | software.amazon.awssdk.core.exception.SdkException e) {
+                System.err.println("praas process: cannot restore snapshot " + restore + ": " + e.getMessage());
+                if (control != null) {
+                    io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+                    ControlChannel.reportRestoreFailure(v, control, config.application(), config.processId(), e.getMessage());
+                    v.close();
+                }
+                return 3;
             } catch (FunctionLoadingException | IllegalStateException | IllegalArgumentException e) {
                 System.err.println("praas process: " + e.getMessage());
                 return 1;
+            }
+            // SIGTERM / SIGINT stop gracefully and exit 0; the hook covers any other exit.
+            for (String signal : new String[] {"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> new Thread(() -> process.stop(GoAwayReason.STOPPING),
+                        "praas-sig" + signal).start());
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> process.stop(GoAwayReason.STOPPING),
                     "praas-shutdown"));

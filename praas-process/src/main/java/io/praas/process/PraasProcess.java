@@ -3,6 +3,9 @@ package io.praas.process;
 import io.praas.codec.KryoCodec;
 import io.praas.process.auth.HelloAuthenticator;
 import io.praas.process.control.ControlChannel;
+import io.praas.process.swap.SwapSettings;
+import io.praas.process.swap.Swapper;
+import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Message;
 import io.praas.process.dataplane.DataPlane;
 import io.praas.process.function.FunctionRegistry;
@@ -18,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,8 +51,11 @@ public final class PraasProcess implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
     private ControlChannel control;
     private boolean stopped;
+    private boolean swapping;
 
-    private PraasProcess(ProcessConfig config) {
+    private final Swapper swapper;
+
+    private PraasProcess(ProcessConfig config, SwapSettings swap) {
         this.config = config;
         FunctionRegistry functions = FunctionRegistry.load(config.appJar());
         KryoCodec kryo = new KryoCodec(functions.classLoader());
@@ -61,6 +68,16 @@ public final class PraasProcess implements AutoCloseable {
                 config.dev(), Clock.systemUTC());
         this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
                 config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker);
+        this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
+        if (swap != null && swap.restoreManifest() != null) {
+            try {
+                swapper.restore(swap.restoreManifest(), processState, sessions); // before it serves
+            } catch (RuntimeException e) {
+                swapper.close();
+                invoker.close();
+                throw e;
+            }
+        }
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())
@@ -77,20 +94,20 @@ public final class PraasProcess implements AutoCloseable {
 
     /** Starts a process; it serves when this returns. */
     public static PraasProcess start(ProcessConfig config) {
-        return start(config, null);
+        return start(config, null, null);
     }
 
     /**
      * Starts a process that registers with a control plane ({@code control} non-null) before it
      * returns; when its control channel is lost, the process stops.
      */
-    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control) {
-        PraasProcess p = new PraasProcess(config);
+    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap) {
+        PraasProcess p = new PraasProcess(config, swap);
         if (control != null) {
             try {
                 p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
-                        p.port, VERSION, p::heartbeat, () -> new Thread(() -> p.stop(GoAwayReason.STOPPING),
-                                "praas-control-lost").start());
+                        p.port, VERSION, p::heartbeat, p::onControlRequest,
+                        () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
             } catch (IllegalStateException e) {
                 p.stop(GoAwayReason.STOPPING);
                 throw e;
@@ -100,6 +117,59 @@ public final class PraasProcess implements AutoCloseable {
                 config.application(), config.host(), p.port, config.workers(),
                 config.dev() ? " -- DEV MODE: clients without a token are accepted" : "");
         return p;
+    }
+
+    private CompletableFuture<Message> onControlRequest(Message request) {
+        if (request instanceof Message.SwapOut swap) {
+            return CompletableFuture.supplyAsync(() -> swapOut(swap.generation(), Duration.ofMillis(swap.drainTimeoutMs())),
+                    r -> new Thread(r, "praas-swap-out").start());
+        }
+        return CompletableFuture.completedFuture(new Message.Error(ErrorCode.UNKNOWN_TYPE, "not a control request"));
+    }
+
+    /**
+     * Swaps out (PROTOCOL.md rule 7): GOAWAY, drain, snapshot of process state and sessions to
+     * object storage, then the process stops. If the snapshot cannot be written the process serves
+     * again and the answer is an ERROR; nothing is lost either way.
+     */
+    public Message swapOut(long generation, Duration drainTimeout) {
+        if (swapper == null) {
+            return new Message.Error(ErrorCode.INVALID_ARGUMENT, "this process has no object store to swap to");
+        }
+        synchronized (stopLock) {
+            if (stopped || swapping) {
+                return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "process " + config.processId() + " is stopping");
+            }
+            swapping = true;
+        }
+        dataPlane.goAway(GoAwayReason.SWAPPING_OUT, "process " + config.processId() + " is swapping out");
+        drain(drainTimeout.isZero() ? config.drainTimeout() : drainTimeout);
+        try {
+            Swapper.Result r = swapper.snapshot(generation, processState, sessions, budget.usedBytes());
+            new Thread(() -> stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start();
+            return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),
+                    r.duration().toMillis());
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.error("process {}: swap-out failed, serving again: {}", config.processId(), e.toString());
+            synchronized (stopLock) {
+                swapping = false;
+            }
+            dataPlane.resume();
+            return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swap-out failed: " + e.getMessage());
+        }
+    }
+
+    private void drain(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (invoker.inFlight() > 0 && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(5));
+        }
+        int unfinished = invoker.inFlight();
+        if (unfinished > 0) {
+            LOG.warn("process {}: {} invocations did not finish within {}; failing them", config.processId(),
+                    unfinished, timeout);
+            dataPlane.failInFlight("process " + config.processId() + " went away before the invocation finished");
+        }
     }
 
     private Message.Heartbeat heartbeat() {
@@ -145,22 +215,16 @@ public final class PraasProcess implements AutoCloseable {
             control.close();
         }
         dataPlane.goAway(reason, "process " + config.processId() + " is " + reason.name().toLowerCase().replace('_', ' '));
-        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        while (invoker.inFlight() > 0 && System.nanoTime() < deadline) {
-            sleep(Duration.ofMillis(5));
-        }
-        int unfinished = invoker.inFlight();
-        if (unfinished > 0) {
-            LOG.warn("process {}: {} invocations did not finish within {}; failing them", config.processId(),
-                    unfinished, config.drainTimeout());
-            dataPlane.failInFlight("process " + config.processId() + " stopped before the invocation finished");
-        }
+        drain(config.drainTimeout());
         try {
             dataPlane.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.debug("closing the data plane: {}", e.toString());
         }
         invoker.close();
+        if (swapper != null) {
+            swapper.close();
+        }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -90,6 +90,19 @@ public final class FrameCodec {
                 body.u64(m.invocations()).u64(m.activeSessions()).u64(m.stateBytes()).u64(m.lastActivityEpochMs())
                         .u64(m.inFlight());
             }
+            case MessageType.SWAP_OUT -> {
+                Message.SwapOut m = (Message.SwapOut) message;
+                body.u64(m.generation()).u32(m.drainTimeoutMs());
+            }
+            case MessageType.SWAPPED -> {
+                Message.Swapped m = (Message.Swapped) message;
+                body.u64(m.generation()).str(m.manifestKey()).u64(m.snapshotBytes()).u64(m.stateBytes())
+                        .u64(m.durationMs());
+            }
+            case MessageType.RESTORE_FAILED -> {
+                Message.RestoreFailed m = (Message.RestoreFailed) message;
+                body.str(m.application()).str(m.processId()).str(m.token()).str(m.reason());
+            }
             default -> throw new IllegalArgumentException("no encoding for type " + message.type());
         }
         return body.finish();
@@ -130,6 +143,9 @@ public final class FrameCodec {
             case MessageType.ERROR -> new Message.Error(ErrorCode.fromCode(in.u16()), in.str());
             case MessageType.REGISTER -> new Message.Register(in.str(), in.str(), in.str(), in.str(), in.u16(), in.str());
             case MessageType.HEARTBEAT -> new Message.Heartbeat(in.u64(), in.u64(), in.u64(), in.u64(), in.u64());
+            case MessageType.SWAP_OUT -> new Message.SwapOut(in.u64(), in.u32());
+            case MessageType.SWAPPED -> new Message.Swapped(in.u64(), in.str(), in.u64(), in.u64(), in.u64());
+            case MessageType.RESTORE_FAILED -> new Message.RestoreFailed(in.str(), in.str(), in.str(), in.str());
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, requestId,
                     String.format("unknown message type 0x%02X", type));
         };

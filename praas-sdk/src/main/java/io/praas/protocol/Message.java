@@ -145,4 +145,32 @@ public sealed interface Message {
             return MessageType.HEARTBEAT;
         }
     }
+
+    /** SWAP_OUT: the control plane asks a process to swap out as snapshot generation {@code generation}. */
+    record SwapOut(long generation, long drainTimeoutMs) implements Message {
+        @Override
+        public int type() {
+            return MessageType.SWAP_OUT;
+        }
+    }
+
+    /** SWAPPED: the snapshot is committed; the process exits next. */
+    record Swapped(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs)
+            implements Message {
+        @Override
+        public int type() {
+            return MessageType.SWAPPED;
+        }
+    }
+
+    /**
+     * RESTORE_FAILED: a process started to swap in could not restore its snapshot; sent instead of
+     * REGISTER, answered with OK, then the process exits.
+     */
+    record RestoreFailed(String application, String processId, String token, String reason) implements Message {
+        @Override
+        public int type() {
+            return MessageType.RESTORE_FAILED;
+        }
+    }
 }

@@ -19,6 +19,9 @@ public final class MessageType {
     // Control channel, process <-> control plane (docs/PROTOCOL.md, "Control channel").
     public static final int REGISTER = 0x80;
     public static final int HEARTBEAT = 0x81;
+    public static final int SWAP_OUT = 0x82;
+    public static final int SWAPPED = 0x83;
+    public static final int RESTORE_FAILED = 0x84;
 
     private MessageType() {
     }

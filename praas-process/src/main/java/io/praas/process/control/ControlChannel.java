@@ -68,6 +68,7 @@ public final class ControlChannel implements AutoCloseable {
      */
     public static ControlChannel register(Vertx vertx, Settings settings, String application, String processId,
                                           int dataPort, String runtimeInfo, Supplier<Message.Heartbeat> metrics,
+                                          java.util.function.Function<Message, CompletableFuture<Message>> requests,
                                           Runnable onLost) {
         ControlChannel channel = new ControlChannel(vertx);
         CompletableFuture<Void> registered = new CompletableFuture<>();
@@ -88,6 +89,16 @@ public final class ControlChannel implements AutoCloseable {
                 }
                 if (f.message() instanceof Message.Ok && f.requestId() == 1) {
                     registered.complete(null);
+                } else if (f.message() instanceof Message.SwapOut) {
+                    long rid = f.requestId();
+                    requests.apply(f.message()).whenComplete((answer, err) -> {
+                        Message reply = err == null ? answer : new Message.Error(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE,
+                                String.valueOf(err.getMessage()));
+                        s.write(FrameCodec.encode(rid, reply));
+                        if (reply instanceof Message.Swapped) {
+                            channel.closing = true; // the process exits next: the closed channel is no failure
+                        }
+                    });
                 } else if (f.message() instanceof Message.Error e) {
                     registered.completeExceptionally(new IllegalStateException(
                             "control plane refused the registration: " + e.code() + " " + e.message()));
@@ -121,6 +132,34 @@ public final class ControlChannel implements AutoCloseable {
         });
         LOG.info("process {} registered with the control plane at {}:{}", processId, settings.host(), settings.port());
         return channel;
+    }
+
+    /**
+     * Tells the control plane this process could not restore its snapshot, then returns; the
+     * process exits next.
+     */
+    public static void reportRestoreFailure(Vertx vertx, Settings settings, String application, String processId,
+                                            String reason) {
+        NetClient client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(10_000));
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        client.connect(settings.port(), settings.host()).onComplete(ar -> {
+            if (ar.failed()) {
+                done.completeExceptionally(ar.cause());
+                return;
+            }
+            NetSocket s = ar.result();
+            s.handler(b -> done.complete(null));
+            s.closeHandler(v -> done.complete(null));
+            s.write(FrameCodec.encode(1, new Message.RestoreFailed(application, processId, settings.token(),
+                    reason.length() > 16_000 ? reason.substring(0, 16_000) : reason)));
+        });
+        try {
+            done.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("could not report the failed restore to the control plane: {}", e.toString());
+        } finally {
+            client.close();
+        }
     }
 
     /** Closes the channel on purpose (the process is stopping). */

@@ -80,6 +80,12 @@ public final class DataPlane {
         LOG.info("process {} sent GOAWAY ({}) to {} connections", processId, reason, connections.size());
     }
 
+    /** Serves again after a swap-out that failed (clients that went away reconnect). */
+    public void resume() {
+        draining = false;
+        LOG.info("process {} serves again", processId);
+    }
+
     /** Fails every request still in flight with PROCESS_UNAVAILABLE. */
     public void failInFlight(String why) {
         for (Connection c : connections) {

@@ -1,0 +1,75 @@
+package io.praas.process.storage;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Where object storage is: AWS S3 (null endpoint, the AWS credential chain), or any S3-compatible
+ * endpoint such as MinIO or the control plane's embedded S3Proxy. The one place that builds S3
+ * clients, for the control plane and the processes alike.
+ *
+ * @param endpoint  S3-compatible endpoint, or null for AWS
+ * @param region    region
+ * @param bucket    bucket
+ * @param accessKey access key ("" = the AWS default credential chain)
+ * @param secretKey secret key
+ */
+public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
+
+    /** A client with the same settings everywhere: path-style, checksums only where required. */
+    public S3Client client() {
+        var builder = S3Client.builder()
+                .region(Region.of(region))
+                .httpClientBuilder(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        .socketTimeout(Duration.ofSeconds(60)))
+                // S3-compatible stores differ in their support of the newer default checksums.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (endpoint != null) {
+            builder.endpointOverride(endpoint).forcePathStyle(true);
+        }
+        if (accessKey != null && !accessKey.isEmpty()) {
+            builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+        } else {
+            builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
+        }
+        return builder.build();
+    }
+
+    /** The PRAAS_S3_* environment variables that hand these settings to a process. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new HashMap<>();
+        if (endpoint != null) {
+            env.put("PRAAS_S3_ENDPOINT", endpoint.toString());
+        }
+        env.put("PRAAS_S3_REGION", region);
+        env.put("PRAAS_S3_BUCKET", bucket);
+        env.put("PRAAS_S3_ACCESS_KEY", accessKey == null ? "" : accessKey);
+        env.put("PRAAS_S3_SECRET_KEY", secretKey == null ? "" : secretKey);
+        return env;
+    }
+
+    /** Settings from PRAAS_S3_* variables, or null when PRAAS_S3_BUCKET is not set. */
+    public static S3Settings fromEnvironment(Map<String, String> env) {
+        String bucket = env.get("PRAAS_S3_BUCKET");
+        if (bucket == null || bucket.isBlank()) {
+            return null;
+        }
+        String endpoint = env.get("PRAAS_S3_ENDPOINT");
+        return new S3Settings(endpoint == null || endpoint.isBlank() ? null : URI.create(endpoint),
+                env.getOrDefault("PRAAS_S3_REGION", "us-east-1"), bucket,
+                env.getOrDefault("PRAAS_S3_ACCESS_KEY", ""), env.getOrDefault("PRAAS_S3_SECRET_KEY", ""));
+    }
+}

@@ -1,0 +1,230 @@
+package io.praas.process.swap;
+
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Restores a swap snapshot: reads the manifest, fetches the parts in parallel (a bounded window
+ * ahead of the decoder), checks each part's SHA-256 and the whole stream's, and hands every entry
+ * to a {@link Sink}. Any mismatch is a {@link CorruptSnapshotException}; nothing is half-restored
+ * into a serving process because restore runs before the process serves.
+ */
+public final class SnapshotReader {
+    private final S3Client s3;
+    private final String bucket;
+    private final int parallelism;
+    private final ExecutorService downloads;
+
+    /** Receives the snapshot's content in stream order. */
+    public interface Sink {
+        void processEntry(String key, byte[] value);
+
+        void session(String sessionId);
+
+        void sessionEntry(String sessionId, String key, byte[] value);
+    }
+
+    public SnapshotReader(S3Client s3, String bucket, int parallelism, ExecutorService downloads) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.parallelism = parallelism;
+        this.downloads = downloads;
+    }
+
+    /** Reads and checks a manifest. @throws CorruptSnapshotException if missing or not a manifest */
+    public SwapManifest manifest(String manifestKey) {
+        byte[] json;
+        try {
+            json = s3.getObjectAsBytes(b -> b.bucket(bucket).key(manifestKey)).asByteArray();
+        } catch (NoSuchKeyException e) {
+            throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " does not exist");
+        }
+        SwapManifest m;
+        try {
+            m = SnapshotWriter.JSON.readValue(json, SwapManifest.class);
+        } catch (IOException e) {
+            throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " does not parse: " + e.getMessage());
+        }
+        if (!SwapManifest.FORMAT.equals(m.format()) || m.version() != SwapManifest.VERSION) {
+            throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " is " + m.format() + " v"
+                    + m.version() + "; this runtime reads " + SwapManifest.FORMAT + " v" + SwapManifest.VERSION);
+        }
+        return m;
+    }
+
+    /** Restores the snapshot of {@code manifest} into {@code sink}. */
+    public void restore(SwapManifest manifest, Sink sink) {
+        PartInput in = new PartInput(manifest);
+        try (DataInputStream data = new DataInputStream(in)) {
+            byte[] magic = data.readNBytes(SnapshotFormat.MAGIC.length);
+            if (!Arrays.equals(magic, SnapshotFormat.MAGIC) || data.readUnsignedShort() != SnapshotFormat.STREAM_VERSION) {
+                throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " has no valid header");
+            }
+            long entries = 0;
+            String session = null;
+            while (true) {
+                int kind = data.readUnsignedByte();
+                if (kind == SnapshotFormat.END) {
+                    long expected = data.readLong();
+                    if (expected != entries) {
+                        throw new CorruptSnapshotException("snapshot holds " + entries + " entries, its end says " + expected);
+                    }
+                    break;
+                }
+                switch (kind) {
+                    case SnapshotFormat.PROCESS_ENTRY -> {
+                        sink.processEntry(str(data), bytes(data));
+                        entries++;
+                    }
+                    case SnapshotFormat.SESSION -> {
+                        session = str(data);
+                        sink.session(session);
+                    }
+                    case SnapshotFormat.SESSION_ENTRY -> {
+                        if (session == null) {
+                            throw new CorruptSnapshotException("session entry before any session");
+                        }
+                        sink.sessionEntry(session, str(data), bytes(data));
+                        entries++;
+                    }
+                    default -> throw new CorruptSnapshotException("unknown record kind " + kind + " in the snapshot");
+                }
+            }
+            if (data.read() != -1) {
+                throw new CorruptSnapshotException("bytes after the end of the snapshot stream");
+            }
+        } catch (EOFException e) {
+            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " ends early");
+        } catch (IOException e) {
+            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " cannot be read: " + e.getMessage());
+        }
+        String whole = HexFormat.of().formatHex(in.whole.digest());
+        if (!whole.equals(manifest.sha256()) || in.total != manifest.totalBytes()) {
+            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " checksum mismatch: the stream's SHA-256 is "
+                    + whole + ", the manifest says " + manifest.sha256());
+        }
+    }
+
+    private static String str(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            throw new CorruptSnapshotException("negative value length in the snapshot");
+        }
+        byte[] b = in.readNBytes(n);
+        if (b.length != n) {
+            throw new EOFException();
+        }
+        return b;
+    }
+
+    /** The parts as one stream, fetched `parallelism` ahead and checked one by one. */
+    private final class PartInput extends InputStream {
+        private final SwapManifest manifest;
+        private final Iterator<SwapManifest.Part> next;
+        private final Deque<CompletableFuture<byte[]>> ahead = new ArrayDeque<>();
+        private final MessageDigest whole = SnapshotWriter.sha256();
+        private InputStream current = InputStream.nullInputStream();
+        private long total;
+
+        PartInput(SwapManifest manifest) {
+            this.manifest = manifest;
+            this.next = manifest.parts().iterator();
+            fill();
+        }
+
+        private void fill() {
+            while (ahead.size() < parallelism && next.hasNext()) {
+                SwapManifest.Part p = next.next();
+                ahead.add(CompletableFuture.supplyAsync(() -> fetch(p), downloads));
+            }
+        }
+
+        private byte[] fetch(SwapManifest.Part p) {
+            String range = "bytes=" + p.offset() + "-" + (p.offset() + p.size() - 1);
+            ResponseBytes<GetObjectResponse> r;
+            try {
+                r = s3.getObjectAsBytes(b -> b.bucket(bucket).key(manifest.dataKey()).range(range));
+            } catch (NoSuchKeyException e) {
+                throw new CorruptSnapshotException("snapshot data " + manifest.dataKey() + " does not exist");
+            } catch (S3Exception e) {
+                throw new CorruptSnapshotException("part " + p.number() + " of " + manifest.dataKey()
+                        + " cannot be read: " + e.getMessage());
+            }
+            byte[] bytes = r.asByteArray();
+            String sha = HexFormat.of().formatHex(SnapshotWriter.sha256().digest(bytes));
+            if (bytes.length != p.size() || !sha.equals(p.sha256())) {
+                throw new CorruptSnapshotException("part " + p.number() + " of " + manifest.dataKey()
+                        + " is corrupt: " + bytes.length + " bytes with SHA-256 " + sha + ", expected " + p.size()
+                        + " bytes with " + p.sha256());
+            }
+            return bytes;
+        }
+
+        private boolean advance() throws IOException {
+            CompletableFuture<byte[]> f = ahead.poll();
+            if (f == null) {
+                return false;
+            }
+            byte[] part;
+            try {
+                part = f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while reading the snapshot");
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof CorruptSnapshotException c) {
+                    throw c;
+                }
+                throw new IOException(e.getCause().getMessage(), e.getCause());
+            }
+            whole.update(part);
+            total += part.length;
+            current = new ByteArrayInputStream(part);
+            fill();
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            while (true) {
+                int n = current.read(b, off, len);
+                if (n > 0 || len == 0) {
+                    return n;
+                }
+                if (!advance()) {
+                    return -1;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.praas.process.swap;
+
+import io.praas.process.session.Session;
+import io.praas.process.session.SessionRegistry;
+import io.praas.process.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Writes and restores one process's swap snapshots (format in SNAPSHOT.md), and removes older
+ * generations once a newer one is committed.
+ */
+public final class Swapper implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
+
+    private final String application;
+    private final String processId;
+    private final SwapSettings settings;
+    private final S3Client s3;
+    private final ExecutorService transfers;
+    private final Clock clock;
+
+    public Swapper(String application, String processId, SwapSettings settings, Clock clock) {
+        this.application = application;
+        this.processId = processId;
+        this.settings = settings;
+        this.s3 = settings.store().client();
+        this.transfers = Executors.newFixedThreadPool(settings.parallelism(), r -> {
+            Thread t = new Thread(r, "praas-swap-transfer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.clock = clock;
+    }
+
+    /** The outcome of a swap-out. */
+    public record Result(SwapManifest manifest, String manifestKey, Duration duration) {
+    }
+
+    /** Writes the state as snapshot {@code generation}; older generations are removed after the commit. */
+    public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, long stateBytes)
+            throws IOException {
+        long start = System.nanoTime();
+        Map<String, Map<String, byte[]>> sessionStates = new LinkedHashMap<>();
+        for (Session s : sessions.all()) {
+            sessionStates.put(s.id(), s.state().snapshot());
+        }
+        SnapshotWriter writer = new SnapshotWriter(s3, settings.store().bucket(), settings.partSize(),
+                settings.parallelism(), transfers, clock);
+        SwapManifest m = writer.write(application, processId, generation,
+                new SnapshotWriter.Content(processState.snapshot(), sessionStates, stateBytes));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        LOG.info("process {}: snapshot generation {} committed: {} bytes in {} parts, {} ms", processId, generation,
+                m.totalBytes(), m.parts().size(), took.toMillis());
+        removeGenerationsBefore(generation);
+        return new Result(m, SwapManifest.manifestKey(application, processId, generation), took);
+    }
+
+    /** Restores a snapshot into empty stores. @throws CorruptSnapshotException when it fails its checks */
+    public SwapManifest restore(String manifestKey, KeyValueStore processState, SessionRegistry sessions) {
+        long start = System.nanoTime();
+        SnapshotReader reader = new SnapshotReader(s3, settings.store().bucket(), settings.parallelism(), transfers);
+        SwapManifest m = reader.manifest(manifestKey);
+        if (!m.application().equals(application) || !m.processId().equals(processId)) {
+            throw new CorruptSnapshotException("snapshot " + manifestKey + " belongs to " + m.application() + "/"
+                    + m.processId() + ", not " + application + "/" + processId);
+        }
+        reader.restore(m, new SnapshotReader.Sink() {
+            @Override
+            public void processEntry(String key, byte[] value) {
+                processState.putBytes(key, value);
+            }
+
+            @Override
+            public void session(String sessionId) {
+                sessions.open(sessionId);
+            }
+
+            @Override
+            public void sessionEntry(String sessionId, String key, byte[] value) {
+                sessions.get(sessionId).state().putBytes(key, value);
+            }
+        });
+        LOG.info("process {}: restored snapshot generation {} ({} bytes, {} sessions) in {} ms", processId,
+                m.generation(), m.totalBytes(), m.sessions(), (System.nanoTime() - start) / 1_000_000);
+        return m;
+    }
+
+    private void removeGenerationsBefore(long generation) {
+        String keep = SwapManifest.generationPrefix(application, processId, generation);
+        try {
+            ListObjectsV2Response list;
+            String token = null;
+            do {
+                String t = token;
+                list = s3.listObjectsV2(b -> b.bucket(settings.store().bucket())
+                        .prefix(SwapManifest.prefix(application, processId)).continuationToken(t));
+                for (S3Object o : list.contents()) {
+                    if (!o.key().startsWith(keep)) {
+                        s3.deleteObject(b -> b.bucket(settings.store().bucket()).key(o.key()));
+                    }
+                }
+                token = list.nextContinuationToken();
+            } while (Boolean.TRUE.equals(list.isTruncated()));
+        } catch (RuntimeException e) {
+            LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        transfers.shutdownNow();
+        s3.close();
+    }
+}
