@@ -4,7 +4,10 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+import io.praas.controlplane.registry.ProcessRecord;
 import io.praas.controlplane.api.RestApi;
 import io.praas.controlplane.backend.LocalBackend;
 import io.praas.controlplane.control.ControlServer;
@@ -41,6 +44,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ControlPlane implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
+    private static final String NODE_ATTRIBUTE = "praas.node";
+    /** The nodes of this JVM by Hazelcast instance name, for tasks sent by other nodes. */
+    private static final Map<String, ControlPlane> LOCAL_NODES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final ControlPlaneConfig config;
     private final String node;
@@ -121,14 +127,35 @@ public final class ControlPlane implements AutoCloseable {
                 vertx.executeBlocking(() -> holder[0].markFailed(application, processId, "its control channel closed"),
                         false);
             }
+
+            @Override
+            public void restoreFailed(String application, String processId, String reason) {
+                vertx.executeBlocking(() -> {
+                    holder[0].restoreFailed(application, processId, reason);
+                    return null;
+                }, false);
+            }
         });
         controlPort = await(controlServer.listen(vertx, config.host(), config.controlPort()));
 
         lifecycle = new ProcessLifecycle(new ProcessLifecycle.Settings(node, config.host(), controlPort, config.host(),
                 config.dataDir().resolve("code"), config.allocationTimeout(), config.heartbeatTimeout(),
-                config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes()),
+                config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes(), s3.s3(),
+                config.swapDrainTimeout(), config.swapTimeout()),
                 registry, backend, store, controlSecret, Clock.systemUTC());
         holder[0] = lifecycle;
+        LOCAL_NODES.put(hazelcast.getName(), this);
+        lifecycle.channels(new ProcessLifecycle.Channels() {
+            @Override
+            public Future<Message> request(String application, String processId, Message request) {
+                return controlServer.request(application, processId, request);
+            }
+
+            @Override
+            public ProcessRecord swapOutOn(String otherNode, String application, String processId) {
+                return onNode(otherNode, new SwapOutTask(application, processId));
+            }
+        });
         router = new InvocationRouter(vertx, lifecycle);
         api = new RestApi(vertx, lifecycle, router, adminKey, config.dev(), config.maxInvokeBytes(), this::health);
         httpPort = await(api.listen(config.host(), config.httpPort()));
@@ -136,6 +163,16 @@ public final class ControlPlane implements AutoCloseable {
             lifecycle.checkHeartbeats();
             return null;
         }, false));
+        // The downscaler: idle processes of this node swap out, one sweep at a time.
+        java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
+        vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> {
+            if (sweeping.compareAndSet(false, true)) {
+                vertx.executeBlocking(() -> {
+                    lifecycle.swapOutIdle();
+                    return null;
+                }, false).onComplete(ar -> sweeping.set(false));
+            }
+        });
         LOG.info("control plane node {} serving the API at {} (control channel port {}, cluster '{}' of {}){}", node,
                 apiUrl(), controlPort, config.clusterName(), hazelcast.getCluster().getMembers().size(),
                 config.dev() ? " -- DEV MODE: the REST API has NO AUTHENTICATION" : "");
@@ -149,6 +186,7 @@ public final class ControlPlane implements AutoCloseable {
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.shutdownhook.enabled", "false"); // close() orders the shutdown
         c.getJetConfig().setEnabled(false);
+        c.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, node);
         NetworkConfig net = c.getNetworkConfig();
         net.setPort(config.hazelcastPort()).setPortAutoIncrement(true);
         net.getInterfaces().setEnabled(true).addInterface(config.host());
@@ -158,6 +196,53 @@ public final class ControlPlane implements AutoCloseable {
         join.getTcpIpConfig().setEnabled(!config.join().isEmpty());
         config.join().forEach(m -> join.getTcpIpConfig().addMember(m));
         return c;
+    }
+
+    /** Runs a task on the node named {@code otherNode}, where a process's control channel is. */
+    private <T> T onNode(String otherNode, java.util.concurrent.Callable<T> task) {
+        Member member = hazelcast.getCluster().getMembers().stream()
+                .filter(m -> otherNode.equals(m.getAttribute(NODE_ATTRIBUTE)))
+                .findFirst()
+                .orElseThrow(() -> new ControlPlaneException(ControlPlaneException.Code.PROCESS_UNAVAILABLE,
+                        "control-plane node " + otherNode + " that manages the process is not in the cluster"));
+        try {
+            return hazelcast.getExecutorService("praas-nodes").submitToMember(task, member).get(15, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (Exception e) {
+            throw new ControlPlaneException(ControlPlaneException.Code.PROCESS_UNAVAILABLE,
+                    "node " + otherNode + " did not answer: " + e);
+        }
+    }
+
+    /** A swap-out run on the node that holds the process's control channel. */
+    static final class SwapOutTask implements java.util.concurrent.Callable<ProcessRecord>, java.io.Serializable,
+            HazelcastInstanceAware {
+        private final String application;
+        private final String processId;
+        private transient HazelcastInstance instance;
+
+        SwapOutTask(String application, String processId) {
+            this.application = application;
+            this.processId = processId;
+        }
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
+            this.instance = hazelcastInstance;
+        }
+
+        @Override
+        public ProcessRecord call() {
+            ControlPlane here = LOCAL_NODES.get(instance.getName());
+            if (here == null) {
+                throw new ControlPlaneException(ControlPlaneException.Code.PROCESS_UNAVAILABLE, "node is stopping");
+            }
+            return here.lifecycle.swapOut(application, processId);
+        }
     }
 
     private Map<String, Object> health() {
@@ -203,6 +288,9 @@ public final class ControlPlane implements AutoCloseable {
     /** Stops this node: its API, its control channel, the processes its backend runs, the cluster member. */
     @Override
     public void close() {
+        if (hazelcast != null) {
+            LOCAL_NODES.remove(hazelcast.getName());
+        }
         quietly(() -> await(api == null ? Future.succeededFuture() : api.close()));
         quietly(() -> router.close());
         quietly(() -> backend.close());

@@ -34,13 +34,17 @@ import java.util.Objects;
  * @param allocationTimeout how long a new process may take to register
  * @param maxCodeBytes      largest application jar
  * @param maxInvokeBytes    largest invocation body through the REST API
+ * @param swapDrainTimeout  how long a swapping process lets in-flight invocations finish
+ * @param swapTimeout       how long a swap-out (drain plus snapshot upload) may take
+ * @param idleCheckInterval how often the downscaler looks for idle processes
  */
 public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int controlPort, String nodeName,
                                  String clusterName, int hazelcastPort, List<String> join, boolean dev,
                                  String adminKey, URI s3Endpoint, String s3Region, String s3Bucket,
                                  String s3AccessKey, String s3SecretKey, Resources localCaps,
                                  Resources defaultResources, Duration heartbeatInterval, Duration heartbeatTimeout,
-                                 Duration allocationTimeout, long maxCodeBytes, int maxInvokeBytes) {
+                                 Duration allocationTimeout, long maxCodeBytes, int maxInvokeBytes,
+                                 Duration swapDrainTimeout, Duration swapTimeout, Duration idleCheckInterval) {
     public ControlPlaneConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(host, "host");
@@ -56,6 +60,8 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
                 "heartbeat timeout must be at least twice the interval");
         check(positive(allocationTimeout), "allocation timeout must be positive");
         check(maxCodeBytes > 0 && maxInvokeBytes > 0, "body limits must be positive");
+        check(swapDrainTimeout != null && !swapDrainTimeout.isNegative() && positive(swapTimeout)
+                && positive(idleCheckInterval), "swap timeouts and the idle check interval must be positive");
         for (String member : join) {
             check(member.matches("[^:\\s]+:\\d{1,5}"), "join members must be host:port, one by one: " + member);
         }
@@ -67,7 +73,7 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
         return new ControlPlaneConfig(dataDir, "127.0.0.1", 8080, 0, null, "praas", 5901, List.of(), false, "",
                 null, "us-east-1", "praas", "", "", new Resources(cpus, 4096), new Resources(1, 512),
                 Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60), 64L * 1024 * 1024,
-                16 * 1024 * 1024);
+                16 * 1024 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofSeconds(1));
     }
 
     private static boolean positive(Duration d) {

@@ -1,7 +1,6 @@
 package io.praas.backend;
 
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiConsumer;
 
 /**
  * Runs processes somewhere: OS processes on this machine, Fargate tasks, Knative Services. The
@@ -30,11 +29,18 @@ public interface ProcessBackend extends AutoCloseable {
     CompletionStage<Void> stop(BackendHandle handle);
 
     /**
-     * Registers a listener for processes that end without being stopped (exit, crash, task stopped):
-     * called with the application and process id. Backends that cannot observe this may ignore it;
+     * Registers a listener for processes that end (exit, crash, task stopped), called with the
+     * application, the process id and the handle of the incarnation that ended (a process that
+     * swapped out and in again has a new handle). Backends that cannot observe this may ignore it;
      * the control plane also notices missed heartbeats.
      */
-    default void onExit(BiConsumer<String, String> listener) {
+    default void onExit(ExitListener listener) {
+    }
+
+    /** Told when a process ends. */
+    @FunctionalInterface
+    interface ExitListener {
+        void exited(String application, String processId, BackendHandle handle);
     }
 
     /** Releases the backend's resources (not the processes). */

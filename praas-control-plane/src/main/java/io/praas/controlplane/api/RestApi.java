@@ -47,6 +47,7 @@ public final class RestApi {
     static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final int JSON_BODY_LIMIT = 1024 * 1024;
+    private static final String RAW_BODY = "praas.rawBody";
     private static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(24);
     /** The one route a data-plane token of the application may call, besides the admin key. */
     private static final String INVOKE_PATH = "/v1/applications/:app/functions/:function/invoke";
@@ -81,8 +82,8 @@ public final class RestApi {
     public Router router() {
         Router r = Router.router(vertx);
         BodyHandler json = BodyHandler.create(false).setBodyLimit(JSON_BODY_LIMIT);
-        BodyHandler code = BodyHandler.create(false).setBodyLimit(lifecycle.settings().maxCodeBytes());
-        BodyHandler invoke = BodyHandler.create(false).setBodyLimit(maxInvokeBytes);
+        io.vertx.core.Handler<RoutingContext> code = rawBody(lifecycle.settings().maxCodeBytes());
+        io.vertx.core.Handler<RoutingContext> invoke = rawBody(maxInvokeBytes);
 
         r.get("/v1/health").handler(ctx -> respond(ctx, 200, health.get()));
         r.get("/v1/openapi.yaml").handler(this::openapi);
@@ -102,7 +103,7 @@ public final class RestApi {
             return null;
         }));
         r.put("/v1/applications/:app/code").handler(code).handler(ctx -> blocking(ctx, 200, () ->
-                view(lifecycle.uploadCode(app(ctx), ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes()))));
+                view(lifecycle.uploadCode(app(ctx), raw(ctx)))));
         r.post("/v1/applications/:app/tokens").handler(json).handler(ctx -> blocking(ctx, 200, () -> {
             JsonNode body = optionalJsonBody(ctx);
             long ttl = longField(body, "ttlSeconds", DEFAULT_TOKEN_TTL.toSeconds());
@@ -135,6 +136,18 @@ public final class RestApi {
             ProcessRecord p = lifecycle.stopProcess(app, ctx.pathParam("process"));
             router.forget(app, p.id());
             return view(p);
+        }));
+        r.post("/v1/applications/:app/processes/:process/swap").handler(ctx -> blocking(ctx, 200, () -> {
+            String app = app(ctx);
+            ProcessRecord p = lifecycle.swapOut(app, ctx.pathParam("process"));
+            router.forget(app, p.id());
+            return view(p);
+        }));
+        r.post("/v1/applications/:app/processes/:process/swapin").handler(ctx -> blocking(ctx, 200, () -> {
+            ProcessRecord p = lifecycle.swapIn(app(ctx), ctx.pathParam("process"));
+            Map<String, Object> v = view(p);
+            v.put("token", lifecycle.issueToken(p.application(), p.id(), DEFAULT_TOKEN_TTL).token());
+            return v;
         }));
         r.post(INVOKE_PATH).handler(invoke).handler(this::invoke);
 
@@ -210,8 +223,7 @@ public final class RestApi {
         String function = ctx.pathParam("function");
         String process = ctx.queryParams().get("process");
         String session = ctx.queryParams().get("session");
-        Buffer body = ctx.body().buffer();
-        byte[] input = body == null ? new byte[0] : body.getBytes();
+        byte[] input = raw(ctx);
         long timeoutMs;
         try {
             timeoutMs = ctx.queryParams().get("timeoutMs") == null ? 30_000 : Long.parseLong(ctx.queryParams().get("timeoutMs"));
@@ -236,6 +248,58 @@ public final class RestApi {
                     .putHeader("X-Praas-Process", ar.result().processId())
                     .end(Buffer.buffer(ar.result().output()));
         });
+    }
+
+    /**
+     * Reads a binary body up to {@code limit} bytes, whatever its Content-Type says (a jar sent as a
+     * form must not be form-decoded); over the limit answers 413.
+     */
+    private static io.vertx.core.Handler<RoutingContext> rawBody(long limit) {
+        return ctx -> {
+            io.vertx.core.http.HttpServerRequest req = ctx.request();
+            String declared = req.getHeader("Content-Length");
+            try {
+                if (declared != null && Long.parseLong(declared) > limit) {
+                    tooLarge(ctx, limit);
+                    return;
+                }
+            } catch (NumberFormatException e) {
+                error(ctx, ControlPlaneException.invalid("bad Content-Length"));
+                return;
+            }
+            Buffer body = Buffer.buffer((int) Math.min(limit, declared == null ? 4096 : Long.parseLong(declared)));
+            boolean[] over = new boolean[1];
+            req.handler(chunk -> {
+                if (over[0]) {
+                    return;
+                }
+                if (body.length() + chunk.length() > limit) {
+                    over[0] = true;
+                    tooLarge(ctx, limit);
+                    return;
+                }
+                body.appendBuffer(chunk);
+            });
+            req.exceptionHandler(e -> LOG.debug("request body of {} failed: {}", req.path(), e.toString()));
+            req.endHandler(v -> {
+                if (!over[0]) {
+                    ctx.put(RAW_BODY, body);
+                    ctx.next();
+                }
+            });
+            req.resume();
+        };
+    }
+
+    private static void tooLarge(RoutingContext ctx, long limit) {
+        error(ctx, new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the request body is over this route's limit of "
+                + limit + " bytes"));
+        ctx.request().connection().close();
+    }
+
+    private static byte[] raw(RoutingContext ctx) {
+        Buffer b = ctx.get(RAW_BODY);
+        return b == null ? new byte[0] : b.getBytes();
     }
 
     private void openapi(RoutingContext ctx) {
@@ -438,6 +502,7 @@ public final class RestApi {
         v.put("node", p.node());
         v.put("failure", p.failure());
         v.put("metrics", p.metrics());
+        v.put("snapshot", p.snapshot());
         v.put("transitions", p.transitions());
         return v;
     }

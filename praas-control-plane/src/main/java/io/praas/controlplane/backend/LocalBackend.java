@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 
 /**
  * Runs each process as a separate OS process on this machine: a JVM with the project's flags, its
@@ -36,7 +35,7 @@ public final class LocalBackend implements ProcessBackend {
     private final Path logDirectory;
     private final String classpath;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
-    private final List<BiConsumer<String, String>> exitListeners = new CopyOnWriteArrayList<>();
+    private final List<ExitListener> exitListeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param caps         the largest resources one process may have
@@ -86,16 +85,15 @@ public final class LocalBackend implements ProcessBackend {
             Process p = pb.start();
             String key = spec.application() + "/" + spec.processId();
             running.put(key, p);
+            BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), Map.of("log", log.toString(), "key", key));
             p.onExit().thenAccept(done -> {
-                if (running.remove(key, p)) {
-                    LOG.info("process {} exited with {} (log {})", key, done.exitValue(), log);
-                    exitListeners.forEach(l -> l.accept(spec.application(), spec.processId()));
-                }
+                running.remove(key, p);
+                LOG.info("process {} (pid {}) exited with {} (log {})", key, p.pid(), done.exitValue(), log);
+                exitListeners.forEach(l -> l.exited(spec.application(), spec.processId(), handle));
             });
             LOG.info("started process {} as pid {} ({} vCPU, {} MiB, heap {} MiB)", key, p.pid(),
                     spec.resources().vcpu(), spec.resources().memoryMiB(), heapMiB);
-            return CompletableFuture.completedFuture(new BackendHandle(name(), Long.toString(p.pid()),
-                    Map.of("log", log.toString(), "key", key)));
+            return CompletableFuture.completedFuture(handle);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.FAILED,
                     "cannot start a JVM for " + spec.processId() + ": " + e.getMessage(), e));
@@ -127,7 +125,7 @@ public final class LocalBackend implements ProcessBackend {
     }
 
     @Override
-    public void onExit(BiConsumer<String, String> listener) {
+    public void onExit(ExitListener listener) {
         exitListeners.add(listener);
     }
 

@@ -41,11 +41,17 @@ public final class ControlServer {
 
         /** The channel of a registered process closed. */
         void lost(String application, String processId);
+
+        /** A process started to swap in could not restore its snapshot (it exits next). */
+        void restoreFailed(String application, String processId, String reason);
     }
 
     private final byte[] controlSecret;
     private final Listener listener;
     private final Map<String, NetSocket> channels = new ConcurrentHashMap<>();
+    /** Requests to processes waiting for their answer, by channel and requestId. */
+    private final Map<NetSocket, Map<Long, io.vertx.core.Promise<Message>>> requests = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong nextRequestId = new java.util.concurrent.atomic.AtomicLong(1_000);
     private NetServer server;
 
     public ControlServer(String controlSecret, Listener listener) {
@@ -81,13 +87,28 @@ public final class ControlServer {
             }
             if (f.message() instanceof Message.Register r) {
                 onRegister(socket, f.requestId(), r, registeredAs);
+            } else if (f.message() instanceof Message.RestoreFailed rf && registeredAs[0] == null) {
+                onRestoreFailed(socket, f.requestId(), rf);
             } else if (f.message() instanceof Message.Heartbeat h && registeredAs[0] != null) {
                 listener.heartbeat(registeredAs[0], registeredAs[1], h);
+            } else if (registeredAs[0] != null && f.requestId() != 0) {
+                if (f.message() instanceof Message.Swapped) {
+                    // The process exits next: its closing channel is no failure.
+                    channels.remove(key(registeredAs[0], registeredAs[1]), socket);
+                }
+                io.vertx.core.Promise<Message> p = requests.getOrDefault(socket, Map.of()).remove(f.requestId());
+                if (p != null) {
+                    p.tryComplete(f.message());
+                }
             } else if (registeredAs[0] == null) {
                 refuse(socket, f.requestId(), ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be REGISTER");
             }
         }, e -> refuse(socket, 0, e.code(), e.getMessage())));
         socket.closeHandler(v -> {
+            Map<Long, io.vertx.core.Promise<Message>> waiting = requests.remove(socket);
+            if (waiting != null) {
+                waiting.values().forEach(p -> p.tryFail("the process's control channel closed"));
+            }
             if (registeredAs[0] != null && channels.remove(key(registeredAs[0], registeredAs[1]), socket)) {
                 listener.lost(registeredAs[0], registeredAs[1]);
             }
@@ -118,6 +139,42 @@ public final class ControlServer {
             }
             socket.write(FrameCodec.encode(rid, new Message.Ok()));
         });
+    }
+
+    /**
+     * Sends a request (such as SWAP_OUT) to a process registered on this node and completes with
+     * its answer; fails when the process has no channel here or the channel closes first.
+     */
+    public Future<Message> request(String application, String processId, Message request) {
+        NetSocket socket = channels.get(key(application, processId));
+        if (socket == null) {
+            return Future.failedFuture("process " + application + "/" + processId + " has no control channel on this node");
+        }
+        long rid = nextRequestId.incrementAndGet();
+        io.vertx.core.Promise<Message> answer = io.vertx.core.Promise.promise();
+        requests.computeIfAbsent(socket, s -> new ConcurrentHashMap<>()).put(rid, answer);
+        socket.write(FrameCodec.encode(rid, request));
+        return answer.future();
+    }
+
+    /** True when the process's control channel is on this node. */
+    public boolean hasChannel(String application, String processId) {
+        return channels.containsKey(key(application, processId));
+    }
+
+    private void onRestoreFailed(NetSocket socket, long rid, Message.RestoreFailed rf) {
+        try {
+            DataPlaneToken t = DataPlaneToken.verify(controlSecret, rf.token(), Instant.now());
+            if (!t.application().equals(rf.application()) || !t.process().equals(rf.processId())) {
+                refuse(socket, rid, ErrorCode.FORBIDDEN, "the control token is not for this process");
+                return;
+            }
+        } catch (InvalidTokenException e) {
+            refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
+            return;
+        }
+        listener.restoreFailed(rf.application(), rf.processId(), rf.reason());
+        socket.write(FrameCodec.encode(rid, new Message.Ok())).onComplete(v -> socket.close());
     }
 
     private static void refuse(NetSocket socket, long rid, ErrorCode code, String message) {

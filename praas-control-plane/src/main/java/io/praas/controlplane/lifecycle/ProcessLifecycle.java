@@ -14,7 +14,10 @@ import io.praas.controlplane.registry.ProcessRecord;
 import io.praas.controlplane.registry.ProcessStatus;
 import io.praas.controlplane.registry.Registry;
 import io.praas.controlplane.storage.ObjectStore;
+import io.praas.process.storage.S3Settings;
+import io.praas.process.swap.SwapManifest;
 import io.praas.protocol.Message;
+import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +71,17 @@ public final class ProcessLifecycle {
      */
     public record Settings(String node, String controlHost, int controlPort, String processHost, Path codeCache,
                            Duration allocationTimeout, Duration heartbeatTimeout, Duration heartbeatInterval,
-                           Resources defaultResources, long maxCodeBytes) {
+                           Resources defaultResources, long maxCodeBytes, S3Settings store, Duration swapDrainTimeout,
+                           Duration swapTimeout) {
+    }
+
+    /** Where this node reaches its processes' control channels, and the other nodes. */
+    public interface Channels {
+        /** Sends a control request to a process whose channel is on this node. */
+        Future<Message> request(String application, String processId, Message request);
+
+        /** Runs a swap-out on the node that manages the process. */
+        ProcessRecord swapOutOn(String node, String application, String processId);
     }
 
     private final Settings settings;
@@ -79,6 +92,10 @@ public final class ProcessLifecycle {
     private final Clock clock;
     private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
 
+    private Channels channels;
+    /** Processes whose snapshot is committed and whose exit is therefore expected (this node's). */
+    private final java.util.Set<String> swapCommitted = ConcurrentHashMap.newKeySet();
+
     public ProcessLifecycle(Settings settings, Registry registry, ProcessBackend backend, ObjectStore store,
                             String controlSecret, Clock clock) {
         this.settings = settings;
@@ -87,11 +104,16 @@ public final class ProcessLifecycle {
         this.store = store;
         this.controlSecret = controlSecret;
         this.clock = clock;
-        backend.onExit((app, id) -> markFailed(app, id, "the process exited"));
+        backend.onExit(this::exited);
     }
 
     public Settings settings() {
         return settings;
+    }
+
+    /** Wires the control channels (they start after the lifecycle). */
+    public void channels(Channels channels) {
+        this.channels = channels;
     }
 
     public ProcessBackend backend() {
@@ -228,10 +250,10 @@ public final class ProcessLifecycle {
         });
         LOG.info("process {}/{} allocating on {} ({} vCPU, {} MiB)", application, id, backend.name(), res.vcpu(),
                 res.memoryMiB());
-        return launch(app, allocating);
+        return launch(app, allocating, null);
     }
 
-    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record) {
+    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record, String restoreManifest) {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
@@ -248,6 +270,10 @@ public final class ProcessLifecycle {
             env.put("PRAAS_MAX_SESSIONS", Integer.toString(app.limits().maxSessionsPerProcess()));
             env.put("PRAAS_STATE_LIMIT", app.limits().stateLimitMiB() + "m");
             env.put("PRAAS_HEARTBEAT_INTERVAL", settings.heartbeatInterval().toMillis() + "ms");
+            env.putAll(settings.store().environment());
+            if (restoreManifest != null) {
+                env.put("PRAAS_SWAP_IN_MANIFEST", restoreManifest);
+            }
             LaunchSpec spec = new LaunchSpec(app.name(), record.id(), record.resources(), jar.toString(), env);
             BackendHandle handle = backend.start(spec).toCompletableFuture().get(60, TimeUnit.SECONDS);
             registry.update(app.name(), record.id(), p -> p.withHandle(handle));
@@ -314,12 +340,178 @@ public final class ProcessLifecycle {
             }
             LOG.info("process {}/{} stopped", application, id);
         }
+        if (before.map(ProcessRecord::snapshot).isPresent()) {
+            deleteSnapshots(application, id); // a stopped process keeps no state
+        }
         return stopped;
+    }
+
+    private void deleteSnapshots(String application, String id) {
+        try {
+            int n = store.deletePrefix(SwapManifest.prefix(application, id));
+            LOG.info("process {}/{}: removed {} snapshot objects", application, id, n);
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not remove its snapshot objects: {}", application, id, e.toString());
+        }
+    }
+
+    // ---- swapping
+
+    /**
+     * Swaps a process out: it drains, writes its snapshot to object storage and exits; the record
+     * becomes SWAPPED_OUT with the snapshot's location, size and duration. Runs on the node that
+     * manages the process (forwarded there if need be). A failed swap-out leaves it ACTIVE.
+     */
+    public ProcessRecord swapOut(String application, String id) {
+        ProcessRecord current = process(application, id);
+        if (!settings.node().equals(current.node()) && current.status() == ProcessStatus.ACTIVE) {
+            return channels.swapOutOn(current.node(), application, id);
+        }
+        ProcessStatus[] was = new ProcessStatus[1];
+        ProcessRecord swapping = registry.update(application, id, p -> {
+            was[0] = p.status();
+            return p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
+                    ? p.withStatus(ProcessStatus.SWAPPING_OUT, clock.instant()) : p;
+        }).orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
+        if (was[0] != ProcessStatus.ACTIVE) {
+            throw ControlPlaneException.conflict("process " + swapping.key() + " is " + was[0]
+                    + "; only an ACTIVE process swaps out");
+        }
+        long generation = swapping.snapshot() == null ? 1 : swapping.snapshot().generation() + 1;
+        Message answer;
+        try {
+            answer = channels.request(application, id, new Message.SwapOut(generation,
+                            settings.swapDrainTimeout().toMillis()))
+                    .onSuccess(m -> {
+                        if (m instanceof Message.Swapped) {
+                            swapCommitted.add(swapping.key()); // on the event loop, before the exit can be seen
+                        }
+                    })
+                    .toCompletionStage().toCompletableFuture()
+                    .get(settings.swapTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            markFailed(application, id, "it did not finish its swap-out: " + cause.getMessage());
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + swapping.key()
+                    + " did not finish its swap-out: " + cause.getMessage());
+        }
+        if (answer instanceof Message.Swapped done) {
+            ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
+                    done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
+            ProcessRecord out = registry.update(application, id, p -> p.withStatus(ProcessStatus.SWAPPED_OUT,
+                    clock.instant()).withSnapshot(snap).withFailure(null)).orElseThrow();
+            swapCommitted.remove(out.key());
+            LOG.info("process {} SWAPPED_OUT: generation {}, {} bytes in {} ms at {}", out.key(), done.generation(),
+                    done.snapshotBytes(), done.durationMs(), done.manifestKey());
+            return out;
+        }
+        String why = answer instanceof Message.Error err ? err.message() : "unexpected answer " + answer;
+        registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
+                ? p.withStatus(ProcessStatus.ACTIVE, clock.instant()) : p);
+        LOG.warn("process {}: swap-out failed, ACTIVE again: {}", swapping.key(), why);
+        throw new ControlPlaneException(Code.SWAP_FAILED, "swap-out of " + swapping.key() + " failed and it serves "
+                + "again: " + why);
+    }
+
+    /**
+     * Swaps a process in: a new process with the same id restores the last snapshot before it serves.
+     * A process that is ACTIVE already is returned as it is; one swapping in is waited for.
+     */
+    public ProcessRecord swapIn(String application, String id) {
+        ApplicationRecord app = application(application);
+        ProcessStatus[] was = new ProcessStatus[1];
+        ProcessRecord record = registry.withApplicationLock(application, () -> {
+            long used = registry.processes(application).stream().filter(p -> p.status().occupiesSlot()).count();
+            return registry.update(application, id, p -> {
+                was[0] = p.status();
+                if (p.status() != ProcessStatus.SWAPPED_OUT) {
+                    return p;
+                }
+                if (used >= app.limits().maxProcesses()) {
+                    throw new ControlPlaneException(Code.OVERLOADED, "application '" + application + "' has " + used
+                            + " of its " + app.limits().maxProcesses() + " processes; cannot swap " + id + " in");
+                }
+                // No handle until the new incarnation starts: the old one's exit is not this one's failure.
+                return p.withStatus(ProcessStatus.SWAPPING_IN, clock.instant()).managedBy(settings.node())
+                        .withFailure(null).withHandle(null);
+            });
+        }).orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "' in application '" + application + "'"));
+        switch (was[0]) {
+            case ACTIVE:
+                return record;
+            case SWAPPING_IN:
+            case SWAPPING_OUT:
+                return awaitActive(application, id);
+            case SWAPPED_OUT:
+                break;
+            default:
+                throw ControlPlaneException.conflict("process " + record.key() + " is " + was[0]
+                        + "; only a SWAPPED_OUT process swaps in");
+        }
+        LOG.info("process {} SWAPPING_IN from {}", record.key(), record.snapshot().manifestKey());
+        return launch(app, record, record.snapshot().manifestKey());
+    }
+
+    private ProcessRecord awaitActive(String application, String id) {
+        long deadline = System.nanoTime() + settings.allocationTimeout().plus(settings.swapTimeout()).toNanos();
+        while (System.nanoTime() < deadline) {
+            ProcessRecord p = process(application, id);
+            if (p.status() == ProcessStatus.ACTIVE) {
+                return p;
+            }
+            if (p.status() == ProcessStatus.SWAPPED_OUT) {
+                return swapIn(application, id);
+            }
+            if (p.status().terminal()) {
+                throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + p.key() + " is " + p.status()
+                        + (p.failure() != null ? " (" + p.failure() + ")" : ""));
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + application + "/" + id + " did not become ACTIVE");
+    }
+
+    /** A process swapping in could not restore its snapshot: it stays SWAPPED_OUT, its snapshot kept. */
+    public void restoreFailed(String application, String id, String reason) {
+        registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_IN
+                ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withFailure("swap-in failed: " + reason) : p);
+        LOG.error("process {}/{}: swap-in failed, it stays SWAPPED_OUT with its snapshot kept: {}", application, id, reason);
+        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
+        if (waiter != null) {
+            waiter.completeExceptionally(new ControlPlaneException(Code.SWAP_FAILED, "swap-in of " + application + "/"
+                    + id + " failed; it stays SWAPPED_OUT and its snapshot is kept: " + reason));
+        }
+    }
+
+    /** Swaps out this node's processes idle for longer than their application's swap policy; called periodically. */
+    public void swapOutIdle() {
+        Instant now = clock.instant();
+        for (ProcessRecord p : registry.allProcesses()) {
+            if (p.status() != ProcessStatus.ACTIVE || !settings.node().equals(p.node()) || p.metrics().inFlight() > 0) {
+                continue;
+            }
+            ApplicationRecord app = registry.application(p.application()).orElse(null);
+            if (app == null || app.swap().idleSeconds() <= 0
+                    || p.metrics().lastActivity().plusSeconds(app.swap().idleSeconds()).isAfter(now)) {
+                continue;
+            }
+            try {
+                LOG.info("process {} idle since {}: swapping it out", p.key(), p.metrics().lastActivity());
+                swapOut(p.application(), p.id());
+            } catch (ControlPlaneException e) {
+                LOG.warn("idle swap-out of {} did not happen: {}", p.key(), e.getMessage());
+            }
+        }
     }
 
     /** Stops the process if it runs and removes it from the registry. */
     public void deleteProcess(String application, String id) {
-        stopProcess(application, id);
+        stopProcess(application, id); // also removes its snapshot objects
         registry.update(application, id, p -> null);
         LOG.info("process {}/{} deleted", application, id);
     }
@@ -333,6 +525,9 @@ public final class ProcessLifecycle {
                     clock.instant());
             default -> p;
         });
+        updated.filter(p -> p.transitions().size() > 1
+                && p.transitions().get(p.transitions().size() - 2).status() == ProcessStatus.SWAPPING_IN)
+                .ifPresent(p -> LOG.info("process {} swapped in", p.key()));
         if (updated.isEmpty()) {
             return "no process '" + id + "' in application '" + application + "'";
         }
@@ -353,10 +548,20 @@ public final class ProcessLifecycle {
                         Instant.ofEpochMilli(h.lastActivityEpochMs()), h.inFlight(), now)));
     }
 
+    /** An incarnation of a process ended: a failure if it is the current one and it should be running. */
+    private void exited(String application, String id, BackendHandle handle) {
+        Optional<ProcessRecord> current = registry.process(application, id);
+        if (current.isPresent() && handle.equals(current.get().handle())) {
+            markFailed(application, id, "the process exited");
+        }
+    }
+
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
     public Optional<ProcessRecord> markFailed(String application, String id, String why) {
+        boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
         Optional<ProcessRecord> r = registry.update(application, id, p -> switch (p.status()) {
-            case ALLOCATING, ACTIVE, SWAPPING_IN, SWAPPING_OUT -> p.failed(why, clock.instant());
+            case ALLOCATING, ACTIVE, SWAPPING_IN -> p.failed(why, clock.instant());
+            case SWAPPING_OUT -> swapped ? p : p.failed(why, clock.instant());
             default -> p;
         });
         r.filter(p -> p.status() == ProcessStatus.FAILED && why.equals(p.failure()))

@@ -25,7 +25,21 @@ import java.util.List;
  */
 public record ProcessRecord(String application, String id, ProcessStatus status, Resources resources,
                             Endpoint endpoint, BackendHandle handle, String node, String failure,
-                            Metrics metrics, List<Transition> transitions) implements Serializable {
+                            Metrics metrics, List<Transition> transitions, Snapshot snapshot) implements Serializable {
+
+    /**
+     * The last committed swap snapshot.
+     *
+     * @param generation    its generation (1, 2, ...)
+     * @param manifestKey   where its manifest is in object storage
+     * @param snapshotBytes bytes of the snapshot stream
+     * @param stateBytes    bytes of state the process held
+     * @param durationMs    how long the swap-out took
+     * @param at            when it was committed
+     */
+    public record Snapshot(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs,
+                           Instant at) implements Serializable {
+    }
 
     /** A data-plane address. */
     public record Endpoint(String host, int port) implements Serializable {
@@ -49,7 +63,7 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
 
     public static ProcessRecord allocating(String application, String id, Resources resources, String node, Instant now) {
         return new ProcessRecord(application, id, ProcessStatus.ALLOCATING, resources, null, null, node, null,
-                Metrics.none(now), List.of(new Transition(ProcessStatus.ALLOCATING, now)));
+                Metrics.none(now), List.of(new Transition(ProcessStatus.ALLOCATING, now)), null);
     }
 
     /** The registry key of a process. */
@@ -64,8 +78,9 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
     public ProcessRecord withStatus(ProcessStatus next, Instant now) {
         List<Transition> t = new ArrayList<>(transitions);
         t.add(new Transition(next, now));
-        Endpoint ep = next == ProcessStatus.ACTIVE ? endpoint : null;
-        return new ProcessRecord(application, id, next, resources, ep, handle, node, failure, metrics, t);
+        // The endpoint stays while the process still runs (ACTIVE, draining for a swap-out).
+        Endpoint ep = next == ProcessStatus.ACTIVE || next == ProcessStatus.SWAPPING_OUT ? endpoint : null;
+        return new ProcessRecord(application, id, next, resources, ep, handle, node, failure, metrics, t, snapshot);
     }
 
     public ProcessRecord failed(String why, Instant now) {
@@ -73,21 +88,35 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
     }
 
     public ProcessRecord withFailure(String why) {
-        return new ProcessRecord(application, id, status, resources, endpoint, handle, node, why, metrics, transitions);
+        return new ProcessRecord(application, id, status, resources, endpoint, handle, node, why, metrics, transitions,
+                snapshot);
     }
 
     public ProcessRecord active(Endpoint ep, String byNode, Instant now) {
         ProcessRecord r = status == ProcessStatus.ACTIVE ? this : withStatus(ProcessStatus.ACTIVE, now);
         return new ProcessRecord(application, id, r.status, resources, ep, handle, byNode, null,
                 new Metrics(metrics.invocations(), metrics.activeSessions(), metrics.stateBytes(),
-                        metrics.lastActivity(), metrics.inFlight(), now), r.transitions);
+                        now, metrics.inFlight(), now), r.transitions, snapshot);
     }
 
     public ProcessRecord withHandle(BackendHandle h) {
-        return new ProcessRecord(application, id, status, resources, endpoint, h, node, failure, metrics, transitions);
+        return new ProcessRecord(application, id, status, resources, endpoint, h, node, failure, metrics, transitions,
+                snapshot);
     }
 
     public ProcessRecord withMetrics(Metrics m) {
-        return new ProcessRecord(application, id, status, resources, endpoint, handle, node, failure, m, transitions);
+        return new ProcessRecord(application, id, status, resources, endpoint, handle, node, failure, m, transitions,
+                snapshot);
+    }
+
+    public ProcessRecord withSnapshot(Snapshot s) {
+        return new ProcessRecord(application, id, status, resources, endpoint, handle, node, failure, metrics,
+                transitions, s);
+    }
+
+    /** Moves the record to {@code byNode}, the node that now manages the process (it swaps in there). */
+    public ProcessRecord managedBy(String byNode) {
+        return new ProcessRecord(application, id, status, resources, endpoint, handle, byNode, failure, metrics,
+                transitions, snapshot);
     }
 }

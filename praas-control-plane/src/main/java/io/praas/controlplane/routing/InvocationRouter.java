@@ -79,6 +79,10 @@ public final class InvocationRouter implements AutoCloseable {
 
     private ProcessRecord sticky(String application, String id) {
         ProcessRecord p = lifecycle.process(application, id);
+        if (p.status() == ProcessStatus.SWAPPED_OUT || p.status() == ProcessStatus.SWAPPING_IN
+                || p.status() == ProcessStatus.SWAPPING_OUT) {
+            p = lifecycle.swapIn(application, id); // on demand: the sticky process comes back with its state
+        }
         if (p.status() != ProcessStatus.ACTIVE) {
             throw new ControlPlaneException(p.status() == ProcessStatus.FAILED ? Code.PROCESS_UNAVAILABLE : Code.CONFLICT,
                     "process " + p.key() + " is " + p.status() + (p.failure() != null ? " (" + p.failure() + ")" : ""));

@@ -1,13 +1,7 @@
 package io.praas.controlplane.storage;
 
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import io.praas.process.storage.S3Settings;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -17,7 +11,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 
 /**
  * Object storage through the S3 API: AWS S3, MinIO, or the embedded S3Proxy. Holds application jars
@@ -29,27 +22,13 @@ public final class ObjectStore implements AutoCloseable {
 
     /** Settings of an S3-compatible endpoint; a null endpoint means AWS with its default chain. */
     public record Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
+        public S3Settings s3() {
+            return new S3Settings(endpoint, region, bucket, accessKey, secretKey);
+        }
     }
 
     public ObjectStore(Settings settings) {
-        var builder = S3Client.builder()
-                .region(Region.of(settings.region()))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(Duration.ofSeconds(60)))
-                // Checksums only where the API requires them: S3-compatible stores differ in support.
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        if (settings.endpoint() != null) {
-            builder.endpointOverride(settings.endpoint()).forcePathStyle(true);
-        }
-        if (settings.accessKey() != null && !settings.accessKey().isEmpty()) {
-            builder.credentialsProvider(StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
-        } else {
-            builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        this.s3 = builder.build();
+        this.s3 = settings.s3().client();
         this.bucket = settings.bucket();
     }
 
@@ -106,6 +85,37 @@ public final class ObjectStore implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Deletes every object under {@code prefix}; returns how many. */
+    public int deletePrefix(String prefix) {
+        int n = 0;
+        String token = null;
+        software.amazon.awssdk.services.s3.model.ListObjectsV2Response list;
+        do {
+            String t = token;
+            list = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).continuationToken(t));
+            for (software.amazon.awssdk.services.s3.model.S3Object o : list.contents()) {
+                s3.deleteObject(b -> b.bucket(bucket).key(o.key()));
+                n++;
+            }
+            token = list.nextContinuationToken();
+        } while (Boolean.TRUE.equals(list.isTruncated()));
+        return n;
+    }
+
+    /** Object keys under {@code prefix}. */
+    public java.util.List<String> list(String prefix) {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        String token = null;
+        software.amazon.awssdk.services.s3.model.ListObjectsV2Response list;
+        do {
+            String t = token;
+            list = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).continuationToken(t));
+            list.contents().forEach(o -> keys.add(o.key()));
+            token = list.nextContinuationToken();
+        } while (Boolean.TRUE.equals(list.isTruncated()));
+        return keys;
     }
 
     public void delete(String key) {
