@@ -163,6 +163,11 @@ public final class Cli implements Runnable {
                 description = "Snapshot parts transferred at once (default ${DEFAULT-VALUE}).")
         int swapParallelism;
 
+        @Option(names = "--journal-dir", defaultValue = "${env:PRAAS_JOURNAL_DIR}",
+                description = "Durability 'journal': every state and session change is appended to a Chronicle Queue "
+                        + "in this directory before it is acknowledged, and replayed at start (env PRAAS_JOURNAL_DIR).")
+        Path journalDir;
+
         @Override
         public Integer call() throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
@@ -192,7 +197,7 @@ public final class Cli implements Runnable {
                 if (swap == null && restore != null && !restore.isBlank()) {
                     throw new IllegalArgumentException("--restore needs an object store: set PRAAS_S3_BUCKET and friends");
                 }
-                process = PraasProcess.start(config, control, swap);
+                process = PraasProcess.start(config, control, swap, journalDir);
             } catch (CorruptSnapshotException | software.amazon.awssdk.core.exception.SdkException e) {
                 System.err.println("praas process: cannot restore snapshot " + restore + ": " + e.getMessage());
                 if (control != null) {

@@ -3,6 +3,7 @@ package io.praas.process;
 import io.praas.codec.KryoCodec;
 import io.praas.process.auth.HelloAuthenticator;
 import io.praas.process.control.ControlChannel;
+import io.praas.process.journal.Journal;
 import io.praas.process.swap.SwapSettings;
 import io.praas.process.swap.Swapper;
 import io.praas.protocol.ErrorCode;
@@ -19,6 +20,7 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -54,8 +56,9 @@ public final class PraasProcess implements AutoCloseable {
     private boolean swapping;
 
     private final Swapper swapper;
+    private final Journal journal;
 
-    private PraasProcess(ProcessConfig config, SwapSettings swap) {
+    private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
         FunctionRegistry functions = FunctionRegistry.load(config.appJar());
         KryoCodec kryo = new KryoCodec(functions.classLoader());
@@ -69,15 +72,30 @@ public final class PraasProcess implements AutoCloseable {
         this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
                 config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker);
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
-        if (swap != null && swap.restoreManifest() != null) {
-            try {
+        Journal opened = null;
+        try {
+            if (swap != null && swap.restoreManifest() != null) {
                 swapper.restore(swap.restoreManifest(), processState, sessions); // before it serves
-            } catch (RuntimeException e) {
-                swapper.close();
-                invoker.close();
-                throw e;
             }
+            if (journalDirectory != null) {
+                opened = Journal.open(journalDirectory);
+                long replayed = opened.replay(new JournalReplay(processState, sessions));
+                processState.journal(opened);
+                sessions.journal(opened);
+                LOG.info("process {}: journal {} replayed {} changes; every change is journaled before it is "
+                        + "acknowledged", config.processId(), journalDirectory, replayed);
+            }
+        } catch (RuntimeException e) {
+            if (swapper != null) {
+                swapper.close();
+            }
+            if (opened != null) {
+                opened.close();
+            }
+            invoker.close();
+            throw e;
         }
+        this.journal = opened;
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())
@@ -94,15 +112,16 @@ public final class PraasProcess implements AutoCloseable {
 
     /** Starts a process; it serves when this returns. */
     public static PraasProcess start(ProcessConfig config) {
-        return start(config, null, null);
+        return start(config, null, null, null);
     }
 
     /**
      * Starts a process that registers with a control plane ({@code control} non-null) before it
      * returns; when its control channel is lost, the process stops.
      */
-    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap) {
-        PraasProcess p = new PraasProcess(config, swap);
+    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
+                                     Path journalDirectory) {
+        PraasProcess p = new PraasProcess(config, swap, journalDirectory);
         if (control != null) {
             try {
                 p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
@@ -146,6 +165,9 @@ public final class PraasProcess implements AutoCloseable {
         drain(drainTimeout.isZero() ? config.drainTimeout() : drainTimeout);
         try {
             Swapper.Result r = swapper.snapshot(generation, processState, sessions, budget.usedBytes());
+            if (journal != null) {
+                journal.truncate(); // everything it held is in the committed snapshot
+            }
             new Thread(() -> stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start();
             return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),
                     r.duration().toMillis());
@@ -169,6 +191,33 @@ public final class PraasProcess implements AutoCloseable {
             LOG.warn("process {}: {} invocations did not finish within {}; failing them", config.processId(),
                     unfinished, timeout);
             dataPlane.failInFlight("process " + config.processId() + " went away before the invocation finished");
+        }
+    }
+
+    /** Puts journaled changes back, in order, into stores that do not journal yet. */
+    private record JournalReplay(KeyValueStore processState, SessionRegistry sessions) implements Journal.Replay {
+        @Override
+        public void put(String session, String key, byte[] value) {
+            store(session).putBytes(key, value);
+        }
+
+        @Override
+        public void delete(String session, String key) {
+            store(session).delete(key);
+        }
+
+        @Override
+        public void sessionOpened(String session) {
+            sessions.open(session);
+        }
+
+        @Override
+        public void sessionClosed(String session) {
+            sessions.close(session);
+        }
+
+        private KeyValueStore store(String session) {
+            return session.isEmpty() ? processState : sessions.open(session).session().state();
         }
     }
 
@@ -224,6 +273,9 @@ public final class PraasProcess implements AutoCloseable {
         invoker.close();
         if (swapper != null) {
             swapper.close();
+        }
+        if (journal != null) {
+            journal.close();
         }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

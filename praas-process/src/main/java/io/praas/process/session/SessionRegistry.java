@@ -2,6 +2,7 @@ package io.praas.process.session;
 
 import io.praas.process.state.KeyValueStore;
 import io.praas.process.state.StateBudget;
+import io.praas.process.state.StateJournal;
 import io.praas.codec.KryoCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,16 @@ public final class SessionRegistry {
     private final KryoCodec kryo;
     private final int maxSessions;
     private final java.util.concurrent.atomic.AtomicInteger slots = new java.util.concurrent.atomic.AtomicInteger();
+
+    private volatile StateJournal journal = StateJournal.NONE;
+
+    /** Records session changes, and the state changes of every session, in {@code journal} from now on. */
+    public void journal(StateJournal journal) {
+        this.journal = journal;
+        for (Session s : sessions.values()) {
+            s.state().journal(journal);
+        }
+    }
 
     public SessionRegistry(StateBudget budget, KryoCodec kryo, int maxSessions) {
         this.budget = budget;
@@ -57,7 +68,10 @@ public final class SessionRegistry {
                 throw new TooManySessionsException(maxSessions);
             }
             created[0] = true;
-            return new Session(k, new KeyValueStore(budget, kryo));
+            KeyValueStore state = new KeyValueStore(budget, kryo, k);
+            state.journal(journal);
+            journal.sessionOpened(k);
+            return new Session(k, state);
         });
         if (created[0]) {
             LOG.debug("session {} opened", newId);
@@ -78,6 +92,7 @@ public final class SessionRegistry {
         }
         slots.decrementAndGet();
         s.close();
+        journal.sessionClosed(id);
         LOG.debug("session {} closed", id);
         return true;
     }
@@ -90,6 +105,7 @@ public final class SessionRegistry {
             if (now - s.lastActiveNanos() > idle.toNanos() && !s.busy() && sessions.remove(s.id(), s)) {
                 slots.decrementAndGet();
                 s.close();
+                journal.sessionClosed(s.id());
                 expired++;
                 LOG.info("session {} expired after {} idle", s.id(), idle);
             }

@@ -27,10 +27,24 @@ public final class KeyValueStore implements StateStore {
     private final KryoCodec kryo;
     private final AtomicLong sizeBytes = new AtomicLong();
     private volatile boolean closed;
+    private volatile StateJournal journal = StateJournal.NONE;
+    private final String scope;
 
+    /** A process-state store. */
     public KeyValueStore(StateBudget budget, KryoCodec kryo) {
+        this(budget, kryo, "");
+    }
+
+    /** A store whose journal records name {@code scope}: "" for process state, else the session id. */
+    public KeyValueStore(StateBudget budget, KryoCodec kryo, String scope) {
         this.budget = budget;
         this.kryo = kryo;
+        this.scope = scope;
+    }
+
+    /** Records every change from now on in {@code journal} (after a restore has filled the store). */
+    public void journal(StateJournal journal) {
+        this.journal = journal;
     }
 
     @Override
@@ -61,6 +75,7 @@ public final class KeyValueStore implements StateStore {
         checkKey(key);
         entries.compute(key, (k, old) -> {
             account(k, old, encoded);
+            journal.put(scope, k, encoded);
             return encoded;
         });
     }
@@ -74,6 +89,11 @@ public final class KeyValueStore implements StateStore {
             T next = update.apply(current);
             byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
             account(k, old, encoded);
+            if (encoded != null) {
+                journal.put(scope, k, encoded);
+            } else if (old != null) {
+                journal.delete(scope, k);
+            }
             result[0] = next;
             return encoded;
         });
@@ -88,6 +108,7 @@ public final class KeyValueStore implements StateStore {
         boolean[] existed = new boolean[1];
         entries.computeIfPresent(key, (k, old) -> {
             account(k, old, null);
+            journal.delete(scope, k);
             existed[0] = true;
             return null;
         });
@@ -110,6 +131,7 @@ public final class KeyValueStore implements StateStore {
      */
     public void close() {
         closed = true;
+        journal = StateJournal.NONE; // the session's closing is journaled once, not key by key
         clear();
     }
 

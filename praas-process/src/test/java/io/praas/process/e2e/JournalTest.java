@@ -1,0 +1,113 @@
+package io.praas.process.e2e;
+
+import io.praas.client.ProcessClient;
+import io.praas.client.ProcessSession;
+import io.praas.codec.Codecs;
+import io.praas.process.launch.LocalProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Durability "journal": what a process acknowledged survives SIGKILL, replayed from its journal. */
+class JournalTest {
+
+    @TempDir
+    Path journal;
+
+    @Test
+    void acknowledgedProcessStateSurvivesSigkill() {
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(first)) {
+            for (int i = 0; i < 50; i++) {
+                assertThat(c.invoke("putState", "k" + i + "=v" + i, Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
+            }
+        }
+        first.kill();
+
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            for (int i = 0; i < 50; i++) {
+                assertThat(c.invoke("getState", "k" + i, Codecs.utf8(), Codecs.utf8())).isEqualTo("v" + i);
+            }
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+
+    @Test
+    void everyAcknowledgedWriteOfAConcurrentLoadSurvivesSigkillMidLoad() throws Exception {
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
+        List<String> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(32);
+        try (ProcessClient c = TestProcesses.connect(first)) {
+            for (int i = 0; i < 5_000 && first.isAlive(); i++) {
+                String kv = "load" + i + "=" + i;
+                window.acquire();
+                calls.add(c.invokeAsync("putState", kv.getBytes()).whenComplete((out, err) -> {
+                    if (err == null) {
+                        acknowledged.add(kv);
+                    }
+                    window.release();
+                }));
+                if (acknowledged.size() >= 300 && first.isAlive()) {
+                    first.kill(); // mid-load: writes in flight now are never acknowledged
+                }
+            }
+            for (CompletableFuture<?> f : calls) {
+                try {
+                    f.join();
+                } catch (RuntimeException notAcknowledged) {
+                    // lost with the process; never acknowledged
+                }
+            }
+        }
+        assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(300);
+
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            for (String kv : List.copyOf(acknowledged)) {
+                String key = kv.substring(0, kv.indexOf('='));
+                assertThat(c.invoke("getState", key, Codecs.utf8(), Codecs.utf8()))
+                        .as("acknowledged write %s", kv).isEqualTo(kv.substring(kv.indexOf('=') + 1));
+            }
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+
+    @Test
+    void sessionsAndTheirStateSurviveSigkillAndClosedSessionsStayClosed() {
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
+        String kept;
+        String closed;
+        try (ProcessClient c = TestProcesses.connect(first)) {
+            ProcessSession a = c.openSession();
+            ProcessSession b = c.openSession();
+            a.invoke("append", "x", Codecs.utf8(), Codecs.json(Integer.class));
+            a.invoke("append", "y", Codecs.utf8(), Codecs.json(Integer.class));
+            b.invoke("append", "z", Codecs.utf8(), Codecs.json(Integer.class));
+            kept = a.id();
+            closed = b.id();
+            b.close();
+        }
+        first.kill();
+
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            ProcessSession a = c.resumeSession(kept);
+            assertThat(a.resumed()).isTrue();
+            assertThat(a.invoke("append", "w", Codecs.utf8(), Codecs.json(Integer.class))).isEqualTo(3);
+            ProcessSession b = c.resumeSession(closed);
+            assertThat(b.resumed()).as("a closed session is not brought back").isFalse();
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+}
