@@ -124,8 +124,10 @@ public final class ControlPlane implements AutoCloseable {
 
             @Override
             public void lost(String application, String processId) {
-                vertx.executeBlocking(() -> holder[0].markFailed(application, processId, "its control channel closed"),
-                        false);
+                vertx.executeBlocking(() -> {
+                    holder[0].processLost(application, processId, "its control channel closed", null);
+                    return null;
+                }, false);
             }
 
             @Override
@@ -141,7 +143,7 @@ public final class ControlPlane implements AutoCloseable {
         lifecycle = new ProcessLifecycle(new ProcessLifecycle.Settings(node, config.host(), controlPort, config.host(),
                 config.dataDir().resolve("code"), config.allocationTimeout(), config.heartbeatTimeout(),
                 config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes(), s3.s3(),
-                config.swapDrainTimeout(), config.swapTimeout()),
+                config.swapDrainTimeout(), config.swapTimeout(), config.dataDir().resolve("journals")),
                 registry, backend, store, controlSecret, Clock.systemUTC());
         holder[0] = lifecycle;
         LOCAL_NODES.put(hazelcast.getName(), this);

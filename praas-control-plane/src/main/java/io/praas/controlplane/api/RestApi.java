@@ -93,7 +93,7 @@ public final class RestApi {
             JsonNode body = jsonBody(ctx);
             return view(lifecycle.createApplication(new ProcessLifecycle.ApplicationSpec(
                     text(body, "name", null), resources(body.get("resources"), null),
-                    limits(body.get("limits")), swap(body.get("swap")))));
+                    limits(body.get("limits")), swap(body.get("swap")), durability(text(body, "durability", null)))));
         }));
         r.get("/v1/applications").handler(ctx -> blocking(ctx, 200, () ->
                 lifecycle.applications().stream().map(RestApi::view).toList()));
@@ -469,6 +469,17 @@ public final class RestApi {
         return new ApplicationRecord.SwapPolicy(longField(node, "idleSeconds", 0));
     }
 
+    private static ApplicationRecord.Durability durability(String s) {
+        if (s == null) {
+            return null;
+        }
+        try {
+            return ApplicationRecord.Durability.valueOf(s.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw ControlPlaneException.invalid("durability must be 'memory' or 'journal', not '" + s + "'");
+        }
+    }
+
     private static ProcessStatus parseStatus(String s) {
         try {
             return ProcessStatus.valueOf(s.toUpperCase());
@@ -485,6 +496,7 @@ public final class RestApi {
         v.put("resources", a.resources());
         v.put("limits", a.limits());
         v.put("swap", a.swap());
+        v.put("durability", a.durability().name().toLowerCase());
         v.put("code", a.code() == null ? null : Map.of("sha256", a.code().sha256(), "sizeBytes", a.code().sizeBytes(),
                 "uploadedAt", a.code().uploadedAt()));
         v.put("createdAt", a.createdAt());

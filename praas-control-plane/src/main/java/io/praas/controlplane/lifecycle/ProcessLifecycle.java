@@ -52,7 +52,7 @@ public final class ProcessLifecycle {
 
     /** What a create-application request asks for; nulls take the defaults. */
     public record ApplicationSpec(String name, Resources resources, ApplicationRecord.Limits limits,
-                                  ApplicationRecord.SwapPolicy swap) {
+                                  ApplicationRecord.SwapPolicy swap, ApplicationRecord.Durability durability) {
     }
 
     /**
@@ -72,7 +72,7 @@ public final class ProcessLifecycle {
     public record Settings(String node, String controlHost, int controlPort, String processHost, Path codeCache,
                            Duration allocationTimeout, Duration heartbeatTimeout, Duration heartbeatInterval,
                            Resources defaultResources, long maxCodeBytes, S3Settings store, Duration swapDrainTimeout,
-                           Duration swapTimeout) {
+                           Duration swapTimeout, Path journals) {
     }
 
     /** Where this node reaches its processes' control channels, and the other nodes. */
@@ -129,6 +129,7 @@ public final class ProcessLifecycle {
         ApplicationRecord app = new ApplicationRecord(spec.name(), resources,
                 spec.limits() != null ? spec.limits() : ApplicationRecord.Limits.DEFAULT,
                 spec.swap() != null ? spec.swap() : ApplicationRecord.SwapPolicy.NEVER,
+                spec.durability() != null ? spec.durability() : ApplicationRecord.Durability.MEMORY,
                 null, Registry.newSecret(), clock.instant());
         if (!registry.createApplication(app)) {
             throw ControlPlaneException.conflict("application '" + spec.name() + "' exists");
@@ -274,6 +275,9 @@ public final class ProcessLifecycle {
             if (restoreManifest != null) {
                 env.put("PRAAS_SWAP_IN_MANIFEST", restoreManifest);
             }
+            if (app.durability() == ApplicationRecord.Durability.JOURNAL) {
+                env.put("PRAAS_JOURNAL_DIR", journalOf(app.name(), record.id()).toString());
+            }
             LaunchSpec spec = new LaunchSpec(app.name(), record.id(), record.resources(), jar.toString(), env);
             BackendHandle handle = backend.start(spec).toCompletableFuture().get(60, TimeUnit.SECONDS);
             registry.update(app.name(), record.id(), p -> p.withHandle(handle));
@@ -343,7 +347,22 @@ public final class ProcessLifecycle {
         if (before.map(ProcessRecord::snapshot).isPresent()) {
             deleteSnapshots(application, id); // a stopped process keeps no state
         }
+        try {
+            io.praas.process.journal.Journal.deleteFiles(journalOf(application, id));
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not remove its journal: {}", application, id, e.toString());
+        }
         return stopped;
+    }
+
+    private static void startThread(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private Path journalOf(String application, String id) {
+        return settings.journals().resolve(application).resolve(id);
     }
 
     private void deleteSnapshots(String application, String id) {
@@ -452,7 +471,8 @@ public final class ProcessLifecycle {
         return launch(app, record, record.snapshot().manifestKey());
     }
 
-    private ProcessRecord awaitActive(String application, String id) {
+    /** Waits until a starting or swapping process is ACTIVE (or fails). */
+    public ProcessRecord awaitActive(String application, String id) {
         long deadline = System.nanoTime() + settings.allocationTimeout().plus(settings.swapTimeout()).toNanos();
         while (System.nanoTime() < deadline) {
             ProcessRecord p = process(application, id);
@@ -548,12 +568,53 @@ public final class ProcessLifecycle {
                         Instant.ofEpochMilli(h.lastActivityEpochMs()), h.inFlight(), now)));
     }
 
-    /** An incarnation of a process ended: a failure if it is the current one and it should be running. */
+    /** An incarnation of a process ended (the backend saw it exit). */
     private void exited(String application, String id, BackendHandle handle) {
+        processLost(application, id, "the process exited", handle);
+    }
+
+    /**
+     * A process went away without being stopped: its OS process or task ended ({@code ended} is the
+     * handle of the incarnation that ended), its control channel closed, or its heartbeats stopped
+     * ({@code ended} null). It becomes FAILED, unless its application is journaled: then it restarts
+     * with the same id from its last snapshot plus its journal, losing nothing it acknowledged.
+     */
+    public void processLost(String application, String id, String why, BackendHandle ended) {
         Optional<ProcessRecord> current = registry.process(application, id);
-        if (current.isPresent() && handle.equals(current.get().handle())) {
-            markFailed(application, id, "the process exited");
+        if (current.isEmpty() || ended != null && !ended.equals(current.get().handle())) {
+            return; // an earlier incarnation
         }
+        ApplicationRecord app = registry.application(application).orElse(null);
+        boolean journaled = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
+        if (!journaled || swapCommitted.contains(current.get().key())) {
+            markFailed(application, id, why);
+            return;
+        }
+        BackendHandle old = current.get().handle();
+        ProcessRecord[] restarting = new ProcessRecord[1];
+        registry.update(application, id, p -> {
+            if (p.status() != ProcessStatus.ACTIVE || !java.util.Objects.equals(old, p.handle())) {
+                return p; // already handled, or not running
+            }
+            restarting[0] = p.withStatus(ProcessStatus.ALLOCATING, clock.instant()).withHandle(null)
+                    .withFailure("restarting from its journal: " + why);
+            return restarting[0];
+        });
+        if (restarting[0] == null) {
+            return;
+        }
+        LOG.warn("process {}/{} lost ({}); restarting it from its snapshot and journal", application, id, why);
+        ProcessRecord r = restarting[0];
+        startThread("praas-restart-" + id, () -> {
+            try {
+                if (old != null) {
+                    backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS); // no zombie on the same journal
+                }
+                launch(app, r, r.snapshot() == null ? null : r.snapshot().manifestKey());
+            } catch (Exception e) {
+                LOG.error("process {}: restart from its journal failed: {}", r.key(), e.getMessage());
+            }
+        });
     }
 
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
@@ -580,7 +641,8 @@ public final class ProcessLifecycle {
         for (ProcessRecord p : registry.allProcesses()) {
             if (p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
                     && p.metrics().heartbeatAt().isBefore(limit)) {
-                markFailed(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout())
+                processLost(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout(), null);
+                registry.process(p.application(), p.id()).filter(r -> r.status() == ProcessStatus.FAILED)
                         .map(ProcessRecord::handle).ifPresent(backend::stop);
             }
         }

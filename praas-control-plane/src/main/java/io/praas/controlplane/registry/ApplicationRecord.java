@@ -12,12 +12,22 @@ import java.time.Instant;
  * @param resources default resources of its processes
  * @param limits    its limits
  * @param swap      its idle/swap policy
+ * @param durability what survives a process crash: {@code memory} (nothing since the last swap) or
+ *                  {@code journal} (every acknowledged change; the process restarts from its journal)
  * @param code      its uploaded jar, or null before the first upload
  * @param secret    the secret that signs its data-plane tokens (never shown by the API)
  * @param createdAt when it was created
  */
-public record ApplicationRecord(String name, Resources resources, Limits limits, SwapPolicy swap, CodeInfo code,
-                                String secret, Instant createdAt) implements Serializable {
+public record ApplicationRecord(String name, Resources resources, Limits limits, SwapPolicy swap, Durability durability,
+                                CodeInfo code, String secret, Instant createdAt) implements Serializable {
+
+    /** What survives a process crash. */
+    public enum Durability {
+        /** State lives in memory; a crashed process loses what changed since its last swap. */
+        MEMORY,
+        /** Every change is journaled before it is acknowledged; a crashed process restarts from its journal. */
+        JOURNAL
+    }
 
     /** Limits of an application. */
     public record Limits(int maxProcesses, int maxConcurrencyPerProcess, int maxSessionsPerProcess,
@@ -47,6 +57,6 @@ public record ApplicationRecord(String name, Resources resources, Limits limits,
     }
 
     public ApplicationRecord withCode(CodeInfo newCode) {
-        return new ApplicationRecord(name, resources, limits, swap, newCode, secret, createdAt);
+        return new ApplicationRecord(name, resources, limits, swap, durability, newCode, secret, createdAt);
     }
 }

@@ -82,6 +82,8 @@ public final class InvocationRouter implements AutoCloseable {
         if (p.status() == ProcessStatus.SWAPPED_OUT || p.status() == ProcessStatus.SWAPPING_IN
                 || p.status() == ProcessStatus.SWAPPING_OUT) {
             p = lifecycle.swapIn(application, id); // on demand: the sticky process comes back with its state
+        } else if (p.status() == ProcessStatus.ALLOCATING) {
+            p = lifecycle.awaitActive(application, id); // starting, or restarting from its journal
         }
         if (p.status() != ProcessStatus.ACTIVE) {
             throw new ControlPlaneException(p.status() == ProcessStatus.FAILED ? Code.PROCESS_UNAVAILABLE : Code.CONFLICT,
