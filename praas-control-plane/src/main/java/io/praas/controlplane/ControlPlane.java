@@ -294,6 +294,7 @@ public final class ControlPlane implements AutoCloseable {
             LOCAL_NODES.remove(hazelcast.getName());
         }
         quietly(() -> await(api == null ? Future.succeededFuture() : api.close()));
+        quietly(() -> lifecycle.shutdown());
         quietly(() -> router.close());
         quietly(() -> backend.close());
         quietly(() -> await(controlServer.close()));

@@ -1,6 +1,14 @@
 package io.praas.controlplane;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import io.praas.backend.Resources;
+import io.praas.controlplane.cli.AppCommands;
+import io.praas.controlplane.cli.ErrorReport;
+import io.praas.controlplane.cli.InvokeCommand;
+import io.praas.controlplane.cli.ProcessCommands;
+import io.praas.controlplane.cli.TokenCommand;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,16 +23,35 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The control plane's command line: {@code up} runs a node.
+ * The control plane's command line: {@code up} runs a node; {@code app}, {@code process},
+ * {@code invoke} and {@code token} are clients of a node's REST API (through the SDK's
+ * {@link io.praas.client.Praas}).
  */
 @Command(name = "praas", mixinStandardHelpOptions = true, version = "praas-control-plane/0.1",
-        subcommands = {Main.Up.class}, description = "PraaS control plane.")
+        subcommands = {Main.Up.class, AppCommands.class, ProcessCommands.class, InvokeCommand.class, TokenCommand.class},
+        description = "PraaS control plane: run a node (up) and use its REST API.")
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Main()).execute(args);
-        if (code != 0) {
+        boolean up = args.length > 0 && args[0].equals("up");
+        if (!up) {
+            quietLogs();
+        }
+        int code = new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(new ErrorReport())
+                .execute(args);
+        // A client command is done; `up` returns only from its shutdown hook, where exit() would block.
+        if (code != 0 || !up) {
             System.exit(code);
+        }
+    }
+
+    /** Client commands print results, not the runtime's INFO lines (PRAAS_LOG_LEVEL still wins). */
+    private static void quietLogs() {
+        if (System.getenv("PRAAS_LOG_LEVEL") == null
+                && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
         }
     }
 
@@ -111,7 +138,7 @@ public final class Main implements Runnable {
                         dev, key == null ? "" : key, s3Endpoint, s3Region, s3Bucket, s3AccessKey, s3SecretKey,
                         new Resources(maxVcpu > 0 ? maxVcpu : d.localCaps().vcpu(), maxMemoryMiB), d.defaultResources(),
                         d.heartbeatInterval(), d.heartbeatTimeout(), d.allocationTimeout(), d.maxCodeBytes(),
-                        d.maxInvokeBytes());
+                        d.maxInvokeBytes(), d.swapDrainTimeout(), d.swapTimeout(), d.idleCheckInterval());
             } catch (IllegalArgumentException e) {
                 System.err.println("praas up: " + e.getMessage());
                 return 2;

@@ -48,6 +48,7 @@ final class ApiJson {
                 l.isObject() ? new Application.Limits(intOf(l, "maxProcesses"), intOf(l, "maxConcurrencyPerProcess"),
                         intOf(l, "maxSessionsPerProcess"), intOf(l, "stateLimitMiB")) : null,
                 n.path("swap").isObject() ? new Application.SwapPolicy(Math.max(0, longOf(n.get("swap"), "idleSeconds"))) : null,
+                text(n, "durability") == null ? null : Application.Durability.parse(text(n, "durability")),
                 c != null && c.isObject() ? new Application.Code(text(c, "sha256"), longOf(c, "sizeBytes"),
                         instant(c, "uploadedAt")) : null,
                 instant(n, "createdAt"));
@@ -57,6 +58,7 @@ final class ApiJson {
         requireObject(n, "process");
         JsonNode ep = n.get("endpoint");
         JsonNode m = n.get("metrics");
+        JsonNode s = n.get("snapshot");
         List<ProcessInfo.Transition> transitions = new ArrayList<>();
         for (JsonNode t : n.path("transitions")) {
             transitions.add(new ProcessInfo.Transition(ProcessStatus.parse(text(t, "status")), instant(t, "at")));
@@ -65,6 +67,8 @@ final class ApiJson {
                 resources(n.get("resources")),
                 ep != null && ep.isObject() ? new ProcessInfo.Endpoint(text(ep, "host"), intOf(ep, "port")) : null,
                 text(n, "token"), text(n, "backend"), text(n, "node"), text(n, "failure"),
+                s != null && s.isObject() ? new ProcessInfo.Snapshot(longOf(s, "generation"), text(s, "manifestKey"),
+                        longOf(s, "snapshotBytes"), longOf(s, "stateBytes"), longOf(s, "durationMs"), instant(s, "at")) : null,
                 m != null && m.isObject() ? new ProcessInfo.Metrics(longOf(m, "invocations"), longOf(m, "activeSessions"),
                         longOf(m, "stateBytes"), instant(m, "lastActivity")) : null,
                 transitions);
@@ -101,6 +105,9 @@ final class ApiJson {
         }
         if (spec.swap() != null) {
             o.putObject("swap").put("idleSeconds", spec.swap().idleSeconds());
+        }
+        if (spec.durability() != null) {
+            o.put("durability", spec.durability().wireName());
         }
         return MAPPER.writeValueAsBytes(o);
     }

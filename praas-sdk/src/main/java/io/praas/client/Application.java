@@ -4,7 +4,8 @@ import java.time.Instant;
 
 /**
  * An application as the control plane shows it: its name, the default resources of its
- * processes, its limits, its swap policy and its uploaded code (null before the first upload).
+ * processes, its limits, its swap policy, its durability and its uploaded code (null before the
+ * first upload).
  *
  * <pre>{@code
  * Application app = praas.getApplication("shop");
@@ -14,12 +15,46 @@ import java.time.Instant;
  * @param name      its name
  * @param resources the default resources of its processes
  * @param limits    its limits
- * @param swap      when its idle processes are swapped out
- * @param code      its uploaded jar, or null before the first upload
- * @param createdAt when it was created
+ * @param swap       when its idle processes are swapped out
+ * @param durability what a crashed process keeps
+ * @param code       its uploaded jar, or null before the first upload
+ * @param createdAt  when it was created
  */
-public record Application(String name, Resources resources, Limits limits, SwapPolicy swap, Code code,
-                          Instant createdAt) {
+public record Application(String name, Resources resources, Limits limits, SwapPolicy swap, Durability durability,
+                          Code code, Instant createdAt) {
+
+    /**
+     * What a process of the application keeps when it crashes. {@code MEMORY} (the default): what
+     * changed since its last swap is lost. {@code JOURNAL}: every state and session change is
+     * journaled before it is acknowledged, and a process that exits unexpectedly restarts with the
+     * same id from its last snapshot plus its journal.
+     *
+     * <pre>{@code
+     * praas.createApplication(ApplicationSpec.named("ledger").withDurability(Application.Durability.JOURNAL));
+     * }</pre>
+     */
+    public enum Durability {
+        MEMORY, JOURNAL,
+        /** A durability this SDK does not know (the control plane is newer); never sent to the server. */
+        UNKNOWN;
+
+        /** The name on the wire: "memory" or "journal". */
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The durability named {@code name} (any case), or {@link #UNKNOWN}. */
+        public static Durability parse(String name) {
+            if (name == null) {
+                return UNKNOWN;
+            }
+            try {
+                return valueOf(name.strip().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                return UNKNOWN;
+            }
+        }
+    }
 
     /**
      * Limits of an application. In a request, a zero field is left out, so the control plane fills

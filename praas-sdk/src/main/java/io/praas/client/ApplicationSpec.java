@@ -10,32 +10,37 @@ import java.util.Objects;
  * Application app = praas.createApplication(ApplicationSpec.named("shop")
  *         .withResources(new Resources(1.0, 512))
  *         .withMaxProcesses(4)
- *         .withIdleSeconds(300));
+ *         .withIdleSeconds(300)
+ *         .withDurability(Application.Durability.JOURNAL));
  * }</pre>
  *
  * @param name      the application's name: lower-case letters, digits and '-', 1-63 characters
  * @param resources default resources of its processes, or null for the control plane's default
  * @param limits    its limits, or null for the defaults
- * @param swap      its swap policy, or null for never
+ * @param swap       its swap policy, or null for never
+ * @param durability what its crashed processes keep, or null for the default ({@code MEMORY})
  */
 public record ApplicationSpec(String name, Resources resources, Application.Limits limits,
-                              Application.SwapPolicy swap) {
+                              Application.SwapPolicy swap, Application.Durability durability) {
 
     public ApplicationSpec {
         Objects.requireNonNull(name, "name");
+        if (durability == Application.Durability.UNKNOWN) {
+            throw new IllegalArgumentException("UNKNOWN is no durability; use MEMORY, JOURNAL or null");
+        }
     }
 
     /** A spec with every default. */
     public static ApplicationSpec named(String name) {
-        return new ApplicationSpec(name, null, null, null);
+        return new ApplicationSpec(name, null, null, null, null);
     }
 
     public ApplicationSpec withResources(Resources r) {
-        return new ApplicationSpec(name, r, limits, swap);
+        return new ApplicationSpec(name, r, limits, swap, durability);
     }
 
     public ApplicationSpec withLimits(Application.Limits l) {
-        return new ApplicationSpec(name, resources, l, swap);
+        return new ApplicationSpec(name, resources, l, swap, durability);
     }
 
     /** Sets {@code maxProcesses}, keeping the other limits. */
@@ -45,7 +50,11 @@ public record ApplicationSpec(String name, Resources resources, Application.Limi
     }
 
     public ApplicationSpec withSwap(Application.SwapPolicy s) {
-        return new ApplicationSpec(name, resources, limits, s);
+        return new ApplicationSpec(name, resources, limits, s, durability);
+    }
+
+    public ApplicationSpec withDurability(Application.Durability d) {
+        return new ApplicationSpec(name, resources, limits, swap, d);
     }
 
     /** Swap processes out after {@code seconds} without invocations (0 = never). */

@@ -27,8 +27,9 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The client of the control plane's REST API (openapi.yaml): applications, their code and
- * tokens, processes, invocation through the control plane, and {@link #connect(ProcessInfo)
- * connections} to a process's data plane for direct, low-latency invocations.
+ * tokens, processes (create, stop, swap out and in, delete), invocation through the control
+ * plane, and {@link #connect(ProcessInfo) connections} to a process's data plane for direct,
+ * low-latency invocations.
  *
  * <pre>{@code
  * try (Praas praas = Praas.builder().url("http://127.0.0.1:8080").adminKey(key).build()) {
@@ -231,6 +232,32 @@ public final class Praas implements AutoCloseable {
         return sendAsync(stopProcessCall(application, process));
     }
 
+    /**
+     * {@code POST /v1/applications/{app}/processes/{process}/swap}: the process drains, writes its
+     * state and sessions as a snapshot to object storage and exits; answers SWAPPED_OUT with the
+     * snapshot. A snapshot that cannot be written answers 502 SWAP_FAILED and the process serves again.
+     */
+    public ProcessInfo swapOut(String application, String process) {
+        return send(swapCall(application, process, "/swap"));
+    }
+
+    public CompletableFuture<ProcessInfo> swapOutAsync(String application, String process) {
+        return sendAsync(swapCall(application, process, "/swap"));
+    }
+
+    /**
+     * {@code POST /v1/applications/{app}/processes/{process}/swapin}: a process with the same id
+     * restores the last snapshot before it serves, and its sessions resume by id. An ACTIVE process
+     * is returned as it is.
+     */
+    public ProcessInfo swapIn(String application, String process) {
+        return send(swapCall(application, process, "/swapin"));
+    }
+
+    public CompletableFuture<ProcessInfo> swapInAsync(String application, String process) {
+        return sendAsync(swapCall(application, process, "/swapin"));
+    }
+
     /** {@code DELETE /v1/applications/{app}/processes/{process}}: stops it if it runs and removes it. */
     public void deleteProcess(String application, String process) {
         send(deleteProcessCall(application, process));
@@ -279,15 +306,24 @@ public final class Praas implements AutoCloseable {
      *
      * @throws PraasException with {@link ErrorCode#PROCESS_UNAVAILABLE} when the process has no
      *                        data-plane endpoint (swapped out, stopped, failed)
+     *
+     * <p>The connection follows the process: when it swaps out or restarts, the client swaps it
+     * back in through the control plane, reconnects, resumes its sessions and sends again the
+     * requests that never started (see {@link ProcessClient.Builder#reconnector}).
      */
     public ProcessClient connect(ProcessInfo process) {
         Objects.requireNonNull(process, "process");
         ProcessInfo p = process.isActive() ? process : getProcess(process.application(), process.id());
         if (!p.isActive()) {
+            String todo = switch (p.status()) {
+                case ALLOCATING -> "wait until it is ACTIVE";
+                case SWAPPING_OUT, SWAPPED_OUT, SWAPPING_IN ->
+                        "swap it in (swapIn, or an invocation through the control plane), then connect again";
+                default -> "create another process";
+            };
             throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process '" + p.id() + "' of application '"
                     + p.application() + "' is " + p.status() + " and has no data-plane endpoint"
-                    + (p.failure() == null ? "" : " (" + p.failure() + ")")
-                    + "; invoke it through the control plane (which swaps it in), or create another process");
+                    + (p.failure() == null ? "" : " (" + p.failure() + ")") + "; " + todo);
         }
         String token = process.token() != null ? process.token() : issueToken(p.application(), p.id(), null).token();
         return ProcessClient.builder()
@@ -295,7 +331,18 @@ public final class Praas implements AutoCloseable {
                 .application(p.application())
                 .token(token)
                 .connectTimeout(connectTimeout)
+                .reconnector(id -> locate(p.application(), id))
                 .connect();
+    }
+
+    /**
+     * Where a process serves now: it is swapped in when it is swapped out (and waited for while it
+     * swaps or restarts); used by connections from {@link #connect} to reconnect by themselves.
+     */
+    private Reconnector.Endpoint locate(String application, String processId) {
+        ProcessInfo p = swapIn(application, processId); // ACTIVE ones come back as they are
+        String token = p.token() != null ? p.token() : issueToken(application, processId, null).token();
+        return new Reconnector.Endpoint(p.endpoint().host(), p.endpoint().port(), token);
     }
 
     /** Looks up process {@code processId} of {@code application} and {@link #connect(ProcessInfo) connects} to it. */
@@ -416,6 +463,11 @@ public final class Praas implements AutoCloseable {
 
     private Call<ProcessInfo> stopProcessCall(String application, String process) {
         return new Call<>(request("POST", processPath(application, process) + "/stop", true)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), json(ApiJson::process));
+    }
+
+    private Call<ProcessInfo> swapCall(String application, String process, String action) {
+        return new Call<>(request("POST", processPath(application, process) + action, true)
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), json(ApiJson::process));
     }
 
@@ -609,6 +661,7 @@ public final class Praas implements AutoCloseable {
             case "TIMEOUT" -> "give the invocation more time (timeoutMs) or make the function faster";
             case "FUNCTION_FAILED" -> "the function threw; the process's log has the stack trace";
             case "PROCESS_UNAVAILABLE", "BAD_GATEWAY" -> "retry; the process's status and failure show why";
+            case "SWAP_FAILED" -> "the process keeps its last good state (see its status); the log says why";
             case "INTERNAL" -> "the control plane's log has the details";
             default -> status >= 500 && error.startsWith("HTTP_") ? "is " + base + " a PraaS control plane?" : "";
         };

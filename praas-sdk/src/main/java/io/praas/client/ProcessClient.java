@@ -50,6 +50,7 @@ public final class ProcessClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessClient.class);
     /** Extra time the client waits beyond a request's timeout for the process's TIMEOUT answer. */
     private static final long CLIENT_GRACE_MS = 2_000;
+    private static final long NOT_STARTED_RETRY_MS = 100;
 
     private final Vertx vertx;
     private final boolean ownsVertx;
@@ -57,6 +58,18 @@ public final class ProcessClient implements AutoCloseable {
     private final Duration defaultTimeout;
     private final Map<Long, RequestDeadlines.Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong();
+    private final Reconnector reconnector;
+    private final Duration reconnectTimeout;
+    private final Duration connectTimeout;
+    private final String application;
+    private final String clientInfo;
+    /** Sessions opened or resumed through this client: resumed on the process after a reconnect. */
+    private final java.util.Set<String> sessions = ConcurrentHashMap.newKeySet();
+    /** Requests waiting for the connection while the client reconnects; sent once it is back. */
+    private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Object reconnectLock = new Object();
+    private volatile boolean reconnecting;
+    private volatile boolean userClosed;
     private volatile NetSocket socket;
     private volatile String processId;
     private volatile long maxFrameBytes;
@@ -68,6 +81,11 @@ public final class ProcessClient implements AutoCloseable {
         this.ownsVertx = b.vertx == null;
         this.vertx = ownsVertx ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)) : b.vertx;
         this.defaultTimeout = b.timeout;
+        this.reconnector = b.reconnector;
+        this.reconnectTimeout = b.reconnectTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.application = b.application;
+        this.clientInfo = b.clientInfo;
         this.netClient = vertx.createNetClient(new NetClientOptions()
                 .setTcpNoDelay(true)
                 .setConnectTimeout((int) b.connectTimeout.toMillis()));
@@ -96,7 +114,7 @@ public final class ProcessClient implements AutoCloseable {
         return goAway;
     }
 
-    /** True until the connection closes. */
+    /** True until the connection closes for good (a client with a reconnector stays open while it reconnects). */
     public boolean isOpen() {
         return closedBy == null;
     }
@@ -122,11 +140,13 @@ public final class ProcessClient implements AutoCloseable {
     public CompletableFuture<ProcessSession> openSessionAsync(String id) {
         return request(new Message.OpenSession(id), defaultTimeout).thenApply(m -> {
             Message.SessionOpened s = (Message.SessionOpened) m;
+            sessions.add(s.sessionId());
             return new ProcessSession(this, s.sessionId(), s.resumed());
         });
     }
 
     void closeSession(String id) {
+        sessions.remove(id);
         await(request(new Message.CloseSession(id), defaultTimeout));
     }
 
@@ -163,25 +183,40 @@ public final class ProcessClient implements AutoCloseable {
         if (closed != null) {
             return CompletableFuture.failedFuture(closed);
         }
+        long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
+        RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
+                System.nanoTime() + waitMs * 1_000_000L, waitMs, message);
+        send(p);
+        return p.answer();
+    }
+
+    /** Sends a request now, or queues it while the client reconnects. */
+    private void send(RequestDeadlines.Pending p) {
+        if (reconnecting) {
+            waiting.add(p);
+            if (!reconnecting && waiting.remove(p)) {
+                send(p); // the reconnect finished in between
+            }
+            return;
+        }
         long id = nextRequestId.incrementAndGet();
         Buffer frame;
         try {
-            frame = FrameCodec.encode(id, message);
+            frame = FrameCodec.encode(id, p.request());
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
+            p.answer().completeExceptionally(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
+            return;
         }
         if (frame.length() - FrameCodec.LENGTH_FIELD > maxFrameBytes) {
-            return CompletableFuture.failedFuture(new PraasException(ErrorCode.FRAME_TOO_LARGE,
+            p.answer().completeExceptionally(new PraasException(ErrorCode.FRAME_TOO_LARGE,
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
+            return;
         }
-        CompletableFuture<Message> answer = new CompletableFuture<>();
-        long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
-        pending.put(id, new RequestDeadlines.Pending(answer, System.nanoTime() + waitMs * 1_000_000L, waitMs));
+        pending.put(id, p);
         socket.write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
         }
-        return answer;
     }
 
     /** Fails the requests whose deadline passed (called by {@link RequestDeadlines}). */
@@ -189,6 +224,11 @@ public final class ProcessClient implements AutoCloseable {
         for (Map.Entry<Long, RequestDeadlines.Pending> e : pending.entrySet()) {
             RequestDeadlines.Pending p = e.getValue();
             if (nowNanos - p.deadlineNanos() >= 0 && pending.remove(e.getKey(), p)) {
+                p.answer().completeExceptionally(p.timeout(processId));
+            }
+        }
+        for (RequestDeadlines.Pending p : waiting) {
+            if (nowNanos - p.deadlineNanos() >= 0 && waiting.remove(p)) {
                 p.answer().completeExceptionally(p.timeout(processId));
             }
         }
@@ -232,6 +272,13 @@ public final class ProcessClient implements AutoCloseable {
         }
         CompletableFuture<Message> answer = p.answer();
         if (message instanceof Message.Error e) {
+            if (reconnector != null && e.code() == ErrorCode.PROCESS_UNAVAILABLE
+                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) != 0 && !userClosed) {
+                // Refused before it started (the process is going away): safe to send again, on this
+                // connection if the process serves again, else once the client has reconnected.
+                vertx.setTimer(NOT_STARTED_RETRY_MS, t -> send(p));
+                return;
+            }
             answer.completeExceptionally(new PraasException(e.code(), e.message()));
         } else {
             answer.complete(message);
@@ -255,22 +302,108 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
-    private void onClosed() {
+    private void onClosed(NetSocket closedSocket) {
+        if (closedSocket != socket) {
+            return; // an earlier connection
+        }
+        Message.GoAway g = goAway;
+        String why = g != null && g.reason() != GoAwayReason.UNKNOWN
+                ? "process " + processId + " went away (" + g.reason() + "): " + g.detail()
+                : "connection to process " + processId + " closed";
+        if (reconnector != null && !userClosed && closedBy == null) {
+            // What was in flight may have run: the caller must decide. What never started is sent again.
+            PraasException inFlight = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why
+                    + "; the request was in flight and may or may not have run");
+            reconnecting = true;
+            for (Long id : pending.keySet()) {
+                fail(id, inFlight);
+            }
+            Thread t = new Thread(this::reconnect, "praas-reconnect-" + processId);
+            t.setDaemon(true);
+            t.start();
+            return;
+        }
         if (closedBy == null) {
-            Message.GoAway g = goAway;
-            closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, g != null && g.reason() != GoAwayReason.UNKNOWN
-                    ? "process " + processId + " went away (" + g.reason() + "): " + g.detail()
-                    : "connection to process " + processId + " closed");
+            closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why);
         }
         RequestDeadlines.unwatch(this);
         for (Long id : pending.keySet()) {
             fail(id, closedBy);
         }
+        RequestDeadlines.Pending p;
+        while ((p = waiting.poll()) != null) {
+            p.answer().completeExceptionally(closedBy);
+        }
     }
 
-    private ProcessClient handshake(String host, int port, String application, String token, String clientInfo,
-                                    Duration connectTimeout) {
-        CompletableFuture<ProcessClient> ready = new CompletableFuture<>();
+    /** Finds the process again, reconnects, resumes the sessions, and sends what waited. */
+    private void reconnect() {
+        long deadline = System.nanoTime() + reconnectTimeout.toNanos();
+        PraasException last = null;
+        long backoffMs = 50;
+        while (System.nanoTime() < deadline && !userClosed) {
+            try {
+                Reconnector.Endpoint at = reconnector.locate(processId);
+                goAway = null;
+                connectAndHello(at.host(), at.port(), at.token());
+                for (String session : sessions) {
+                    PraasException err = resumeRaw(session);
+                    if (err != null) {
+                        throw err;
+                    }
+                }
+                LOG.info("reconnected to process {} at {}:{} and resumed {} sessions", processId, at.host(), at.port(),
+                        sessions.size());
+                synchronized (reconnectLock) {
+                    reconnecting = false;
+                }
+                RequestDeadlines.Pending p;
+                while ((p = waiting.poll()) != null) {
+                    send(p);
+                }
+                return;
+            } catch (PraasException e) {
+                last = e;
+                LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());
+            } catch (RuntimeException e) {
+                last = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, e.toString(), e);
+            }
+            try {
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            backoffMs = Math.min(1_000, backoffMs * 2);
+        }
+        closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "could not reconnect to process " + processId
+                + " within " + reconnectTimeout.toMillis() + " ms" + (last != null ? ": " + last.detail() : ""));
+        reconnecting = false;
+        onClosed(socket);
+    }
+
+    /** OPEN_SESSION with an id on the current connection, outside the waiting queue; null when it worked. */
+    private PraasException resumeRaw(String session) {
+        long id = nextRequestId.incrementAndGet();
+        RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
+                System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), new Message.OpenSession(session));
+        pending.put(id, p);
+        socket.write(FrameCodec.encode(id, p.request()));
+        try {
+            p.answer().get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof PraasException pe ? pe
+                    : new PraasException(ErrorCode.PROCESS_UNAVAILABLE, String.valueOf(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new PraasException(ErrorCode.UNKNOWN, "interrupted");
+        }
+    }
+
+    /** Connects and completes HELLO/WELCOME; on failure closes the socket and throws. */
+    private void connectAndHello(String host, int port, String token) {
+        CompletableFuture<Void> ready = new CompletableFuture<>();
         netClient.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
                 ready.completeExceptionally(new PraasException(ErrorCode.UNKNOWN,
@@ -279,19 +412,22 @@ public final class ProcessClient implements AutoCloseable {
             }
             NetSocket s = ar.result();
             socket = s;
-            maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
+            if (maxFrameBytes == 0) {
+                maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
+            }
             // The process's answers are never larger than what it announces; accept up to the protocol's u32.
             FrameParser parser = new FrameParser(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onFrame, e -> {
                 LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
                 s.close();
             });
             s.handler(parser);
-            s.closeHandler(v -> onClosed());
+            s.closeHandler(v -> onClosed(s));
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
+            Message hello = new Message.Hello(application, token, "", clientInfo);
             pending.put(id, new RequestDeadlines.Pending(welcome, System.nanoTime() + connectTimeout.toNanos(),
-                    connectTimeout.toMillis()));
-            s.write(FrameCodec.encode(id, new Message.Hello(application, token, "", clientInfo)));
+                    connectTimeout.toMillis(), hello));
+            s.write(FrameCodec.encode(id, hello));
             welcome.whenComplete((m, err) -> {
                 if (err != null) {
                     s.close();
@@ -301,29 +437,32 @@ public final class ProcessClient implements AutoCloseable {
                     processId = w.processId();
                     maxFrameBytes = w.maxFrameBytes();
                     serverInfo = w.serverInfo();
-                    ready.complete(this);
+                    ready.complete(null);
                 }
             });
         });
         try {
-            return await(ready.orTimeout(connectTimeout.toMillis() + CLIENT_GRACE_MS, TimeUnit.MILLISECONDS)
-                    .exceptionally(err -> {
-                        Throwable c = err instanceof CompletionException ? err.getCause() : err;
-                        if (c instanceof TimeoutException) {
-                            throw new PraasException(ErrorCode.UNKNOWN, "no WELCOME from " + host + ":" + port
-                                    + " within " + connectTimeout.toMillis() + " ms");
-                        }
-                        throw c instanceof PraasException p ? p : new CompletionException(c);
-                    }));
-        } catch (PraasException e) {
-            close();
-            throw e;
+            ready.get(connectTimeout.toMillis() + CLIENT_GRACE_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof PraasException p ? p : new PraasException(ErrorCode.UNKNOWN, String.valueOf(c), c);
+        } catch (TimeoutException e) {
+            NetSocket s = socket;
+            if (s != null) {
+                s.close();
+            }
+            throw new PraasException(ErrorCode.UNKNOWN, "no WELCOME from " + host + ":" + port + " within "
+                    + connectTimeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while connecting", e);
         }
     }
 
     /** Closes the connection (sessions stay on the process and can be resumed). */
     @Override
     public void close() {
+        userClosed = true;
         NetSocket s = socket;
         try {
             if (s != null) {
@@ -335,7 +474,7 @@ public final class ProcessClient implements AutoCloseable {
         if (closedBy == null) {
             closedBy = new PraasException(ErrorCode.UNKNOWN, "client closed");
         }
-        onClosed();
+        onClosed(socket);
         netClient.close();
         if (ownsVertx) {
             vertx.close();
@@ -359,6 +498,8 @@ public final class ProcessClient implements AutoCloseable {
         private Duration timeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Vertx vertx;
+        private Reconnector reconnector;
+        private Duration reconnectTimeout = Duration.ofSeconds(60);
 
         private Builder() {
         }
@@ -400,6 +541,23 @@ public final class ProcessClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes the client survive its process going away (swap-out, restart): it asks
+         * {@code reconnector} where the process is, reconnects, resumes its sessions, and sends
+         * again the requests that never started; requests that were in flight fail with
+         * PROCESS_UNAVAILABLE, since they may or may not have run. Requests made meanwhile wait.
+         */
+        public Builder reconnector(Reconnector reconnector) {
+            this.reconnector = reconnector;
+            return this;
+        }
+
+        /** How long a client with a reconnector keeps trying (60 s). */
+        public Builder reconnectTimeout(Duration reconnectTimeout) {
+            this.reconnectTimeout = Objects.requireNonNull(reconnectTimeout, "reconnectTimeout");
+            return this;
+        }
+
         /** Shares a Vert.x instance instead of starting one for this client. */
         public Builder vertx(Vertx vertx) {
             this.vertx = vertx;
@@ -411,9 +569,18 @@ public final class ProcessClient implements AutoCloseable {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("address(host, port) with a port in 0..65535 is required");
             }
+            if (io.vertx.core.Context.isOnEventLoopThread()) {
+                throw new IllegalStateException("connect() blocks; call it off the event loop");
+            }
             ProcessClient client = new ProcessClient(this);
             RequestDeadlines.watch(client);
-            return client.handshake(host, port, application, token, clientInfo, connectTimeout);
+            try {
+                client.connectAndHello(host, port, token);
+            } catch (PraasException e) {
+                client.close();
+                throw e;
+            }
+            return client;
         }
     }
 }

@@ -24,12 +24,13 @@ import java.util.List;
  * @param backend     the backend that runs it (e.g. "local"), or null
  * @param node        the control-plane node that manages it
  * @param failure     why it FAILED, else null
+ * @param snapshot    its last committed swap snapshot, or null
  * @param metrics     its last reported metrics, or null
  * @param transitions every status it went through, with the time
  */
 public record ProcessInfo(String application, String id, ProcessStatus status, Resources resources,
                           Endpoint endpoint, String token, String backend, String node, String failure,
-                          Metrics metrics, List<Transition> transitions) {
+                          Snapshot snapshot, Metrics metrics, List<Transition> transitions) {
 
     public ProcessInfo {
         transitions = transitions == null ? List.of() : List.copyOf(transitions);
@@ -48,6 +49,25 @@ public record ProcessInfo(String application, String id, ProcessStatus status, R
         public String toString() {
             return host + ":" + port;
         }
+    }
+
+    /**
+     * The last swap snapshot a process committed to object storage.
+     *
+     * <pre>{@code
+     * ProcessInfo.Snapshot s = praas.swapOut("shop", "cart-1").snapshot();
+     * System.out.println(s.snapshotBytes() + " bytes in " + s.durationMs() + " ms");
+     * }</pre>
+     *
+     * @param generation    its generation (each swap-out writes the next)
+     * @param manifestKey   the object key of its manifest
+     * @param snapshotBytes bytes of the snapshot stream
+     * @param stateBytes    bytes of state it holds
+     * @param durationMs    how long writing it took
+     * @param at            when it was committed
+     */
+    public record Snapshot(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs,
+                           Instant at) {
     }
 
     /**

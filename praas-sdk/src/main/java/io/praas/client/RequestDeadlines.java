@@ -46,7 +46,7 @@ final class RequestDeadlines {
 
     /** A request waiting for its answer until {@code deadlineNanos}. */
     record Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
-                   long waitMs) {
+                   long waitMs, io.praas.protocol.Message request) {
         PraasException timeout(String processId) {
             return new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
         }

@@ -28,6 +28,8 @@ public final class FrameCodec {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
     /** Longest {@code str}: its length is a u16. */
     public static final int MAX_STRING_BYTES = 0xFFFF;
+    /** ERROR flag: the request was refused before it started, so sending it again cannot run it twice. */
+    public static final int FLAG_NOT_STARTED = 0x0001;
 
     static final int VERSION_OFFSET = 4;
     static final int TYPE_OFFSET = 5;

@@ -38,13 +38,15 @@ class PraasClientTest {
     private static final String APP_JSON = """
             {"name":"shop","resources":{"vcpu":1.5,"memoryMiB":512},
              "limits":{"maxProcesses":4,"maxConcurrencyPerProcess":64,"maxSessionsPerProcess":10000,"stateLimitMiB":256},
-             "swap":{"idleSeconds":300},
+             "swap":{"idleSeconds":300},"durability":"journal",
              "code":{"sha256":"ab12","sizeBytes":2048,"uploadedAt":"2030-01-01T12:00:05Z"},
              "createdAt":"2030-01-01T12:00:00Z"}""";
     private static final String PROCESS_JSON = """
             {"application":"shop","id":"p-1","status":"ACTIVE","resources":{"vcpu":1.0,"memoryMiB":256},
              "endpoint":{"host":"127.0.0.1","port":40123},"token":"praas1.c2hvcA.cC0x.1893456000.sig",
              "backend":"local","node":"node-a","failure":null,
+             "snapshot":{"generation":3,"manifestKey":"apps/shop/p-1/3/manifest.json","snapshotBytes":4096,
+                         "stateBytes":1000,"durationMs":12,"at":"2030-01-01T12:00:09Z"},
              "metrics":{"invocations":7,"activeSessions":2,"stateBytes":1024,"lastActivity":"2030-01-01T12:01:00Z",
                         "inFlight":0,"heartbeatAt":"2030-01-01T12:01:01Z"},
              "transitions":[{"status":"ALLOCATING","at":"2030-01-01T12:00:10Z"},
@@ -72,7 +74,8 @@ class PraasClientTest {
         server.answer("POST", "/v1/applications", 201, APP_JSON);
 
         Application app = praas.createApplication(ApplicationSpec.named("shop")
-                .withResources(new Resources(1.5, 512)).withMaxProcesses(4).withIdleSeconds(300));
+                .withResources(new Resources(1.5, 512)).withMaxProcesses(4).withIdleSeconds(300)
+                .withDurability(Application.Durability.JOURNAL));
 
         Recorded r = server.last();
         assertThat(r.method()).isEqualTo("POST");
@@ -81,7 +84,7 @@ class PraasClientTest {
         assertThat(r.header("Content-Type")).isEqualTo("application/json");
         assertThat(r.json()).isEqualTo(json("""
                 {"name":"shop","resources":{"vcpu":1.5,"memoryMiB":512},"limits":{"maxProcesses":4},
-                 "swap":{"idleSeconds":300}}"""));
+                 "swap":{"idleSeconds":300},"durability":"journal"}"""));
         assertThat(app.name()).isEqualTo("shop");
     }
 
@@ -104,7 +107,7 @@ class PraasClientTest {
         assertThat(server.last().path()).isEqualTo("/v1/applications/shop");
         assertThat(app).isEqualTo(new Application("shop", new Resources(1.5, 512),
                 new Application.Limits(4, 64, 10_000, 256), new Application.SwapPolicy(300),
-                new Application.Code("ab12", 2048, Instant.parse("2030-01-01T12:00:05Z")),
+                Application.Durability.JOURNAL, new Application.Code("ab12", 2048, Instant.parse("2030-01-01T12:00:05Z")),
                 Instant.parse("2030-01-01T12:00:00Z")));
     }
 
@@ -224,7 +227,9 @@ class PraasClientTest {
         assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1");
         assertThat(p).isEqualTo(new ProcessInfo("shop", "p-1", ProcessStatus.ACTIVE, new Resources(1.0, 256),
                 new ProcessInfo.Endpoint("127.0.0.1", 40123), "praas1.c2hvcA.cC0x.1893456000.sig", "local", "node-a",
-                null, new ProcessInfo.Metrics(7, 2, 1024, Instant.parse("2030-01-01T12:01:00Z")),
+                null, new ProcessInfo.Snapshot(3, "apps/shop/p-1/3/manifest.json", 4096, 1000, 12,
+                        Instant.parse("2030-01-01T12:00:09Z")),
+                new ProcessInfo.Metrics(7, 2, 1024, Instant.parse("2030-01-01T12:01:00Z")),
                 List.of(new ProcessInfo.Transition(ProcessStatus.ALLOCATING, Instant.parse("2030-01-01T12:00:10Z")),
                         new ProcessInfo.Transition(ProcessStatus.ACTIVE, Instant.parse("2030-01-01T12:00:11Z")))));
     }
@@ -238,6 +243,7 @@ class PraasClientTest {
 
         assertThat(p.status()).isEqualTo(ProcessStatus.UNKNOWN);
         assertThat(p.endpoint()).isNull();
+        assertThat(p.snapshot()).isNull();
         assertThat(p.transitions()).isEmpty();
         assertThat(p.isActive()).isFalse();
     }
@@ -271,6 +277,43 @@ class PraasClientTest {
         assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1/stop");
         assertThat(server.last().body()).isEmpty();
         assertThat(p.status()).isEqualTo(ProcessStatus.STOPPED);
+    }
+
+    @Test
+    void swapOutPostsToItsSwapRouteAndReturnsTheSnapshot() {
+        server.answer("POST", "/v1/applications/shop/processes/p-1/swap", 200,
+                PROCESS_JSON.replace("\"ACTIVE\",\"resources\"", "\"SWAPPED_OUT\",\"resources\""));
+
+        ProcessInfo p = praas.swapOut("shop", "p-1");
+
+        assertThat(server.last().method()).isEqualTo("POST");
+        assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1/swap");
+        assertThat(server.last().header("Authorization")).isEqualTo("Bearer " + KEY);
+        assertThat(p.status()).isEqualTo(ProcessStatus.SWAPPED_OUT);
+        assertThat(p.snapshot().generation()).isEqualTo(3);
+    }
+
+    @Test
+    void swapInPostsToItsSwapinRoute() throws Exception {
+        server.answer("POST", "/v1/applications/shop/processes/p-1/swapin", 200, PROCESS_JSON);
+
+        ProcessInfo p = praas.swapInAsync("shop", "p-1").get(10, TimeUnit.SECONDS);
+
+        assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1/swapin");
+        assertThat(p.status()).isEqualTo(ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void failedSwapIsABadGatewayWithItsCode() {
+        server.answer("POST", "/v1/applications/shop/processes/p-1/swap", 502,
+                "{\"error\":\"SWAP_FAILED\",\"message\":\"snapshot upload failed\"}");
+
+        assertThatThrownBy(() -> praas.swapOut("shop", "p-1"))
+                .isInstanceOfSatisfying(PraasApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(502);
+                    assertThat(e.error()).isEqualTo("SWAP_FAILED");
+                    assertThat(e.hint()).isNotEmpty();
+                });
     }
 
     @Test
@@ -500,12 +543,12 @@ class PraasClientTest {
         server.answer("GET", "/v1/applications/shop/processes/p-1", 200,
                 "{\"application\":\"shop\",\"id\":\"p-1\",\"status\":\"SWAPPED_OUT\",\"endpoint\":null}");
         ProcessInfo swapped = new ProcessInfo("shop", "p-1", ProcessStatus.SWAPPED_OUT, null, null, null, null, null,
-                null, null, List.of());
+                null, null, null, List.of());
 
         assertThatThrownBy(() -> praas.connect(swapped))
                 .isInstanceOfSatisfying(PraasException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
-                    assertThat(e.detail()).contains("SWAPPED_OUT").contains("through the control plane");
+                    assertThat(e.detail()).contains("SWAPPED_OUT").contains("swap it in");
                 });
         assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1");
     }

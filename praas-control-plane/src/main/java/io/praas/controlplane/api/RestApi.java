@@ -113,7 +113,8 @@ public final class RestApi {
         r.post("/v1/applications/:app/processes").handler(json).handler(ctx -> blocking(ctx, 201, () -> {
             JsonNode body = optionalJsonBody(ctx);
             String name = text(body, "name", null);
-            ProcessRecord p = lifecycle.createProcess(app(ctx), name, resources(body.get("resources"), null));
+            Resources defaults = lifecycle.application(app(ctx)).resources();
+            ProcessRecord p = lifecycle.createProcess(app(ctx), name, resources(body.get("resources"), defaults));
             Map<String, Object> v = view(p);
             v.put("token", lifecycle.issueToken(p.application(), p.id(), DEFAULT_TOKEN_TTL).token());
             return v;
@@ -440,6 +441,7 @@ public final class RestApi {
         return (int) v;
     }
 
+    /** Resources from JSON; a missing field takes {@code dflt}'s (the node's defaults when null). */
     private Resources resources(JsonNode node, Resources dflt) {
         if (node == null || node.isNull()) {
             return dflt;
@@ -447,7 +449,7 @@ public final class RestApi {
         if (!node.isObject()) {
             throw ControlPlaneException.invalid("'resources' must be an object with vcpu and memoryMiB");
         }
-        Resources base = lifecycle.settings().defaultResources();
+        Resources base = dflt != null ? dflt : lifecycle.settings().defaultResources();
         return new Resources(number(node, "vcpu", base.vcpu()), intField(node, "memoryMiB", base.memoryMiB()));
     }
 

@@ -93,6 +93,7 @@ public final class ProcessLifecycle {
     private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
 
     private Channels channels;
+    private volatile boolean shuttingDown;
     /** Processes whose snapshot is committed and whose exit is therefore expected (this node's). */
     private final java.util.Set<String> swapCommitted = ConcurrentHashMap.newKeySet();
 
@@ -109,6 +110,11 @@ public final class ProcessLifecycle {
 
     public Settings settings() {
         return settings;
+    }
+
+    /** This node is stopping: processes it loses from now on are not restarted. */
+    public void shutdown() {
+        shuttingDown = true;
     }
 
     /** Wires the control channels (they start after the lifecycle). */
@@ -580,6 +586,10 @@ public final class ProcessLifecycle {
      * with the same id from its last snapshot plus its journal, losing nothing it acknowledged.
      */
     public void processLost(String application, String id, String why, BackendHandle ended) {
+        if (shuttingDown) {
+            markFailed(application, id, "its control-plane node " + settings.node() + " stopped");
+            return; // no restarts while this node stops its own processes
+        }
         Optional<ProcessRecord> current = registry.process(application, id);
         if (current.isEmpty() || ended != null && !ended.equals(current.get().handle())) {
             return; // an earlier incarnation

@@ -38,6 +38,8 @@ public final class InvocationRouter implements AutoCloseable {
     private final ProcessLifecycle lifecycle;
     private final Map<String, ProcessClient> clients = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    /** Sessions this node has opened on each connection (a REST caller cannot send OPEN_SESSION). */
+    private final Map<ProcessClient, java.util.Set<String>> opened = new java.util.concurrent.ConcurrentHashMap<>();
 
     public InvocationRouter(Vertx vertx, ProcessLifecycle lifecycle) {
         this.vertx = vertx;
@@ -59,6 +61,14 @@ public final class InvocationRouter implements AutoCloseable {
         }
         ProcessRecord target = process != null ? sticky(application, process) : pick(app);
         ProcessClient client = clientFor(target);
+        if (session != null && opened.computeIfAbsent(client, c -> ConcurrentHashMap.newKeySet()).add(session)) {
+            try {
+                client.resumeSession(session); // the session is resumed, or created with that id
+            } catch (PraasException e) {
+                opened.get(client).remove(session);
+                throw translate(target, e);
+            }
+        }
         AtomicInteger counter = inFlight.computeIfAbsent(target.key(), k -> new AtomicInteger());
         counter.incrementAndGet();
         CompletableFuture<Routed> result = new CompletableFuture<>();
@@ -71,6 +81,7 @@ public final class InvocationRouter implements AutoCloseable {
             Throwable cause = err.getCause() != null && !(err instanceof PraasException) ? err.getCause() : err;
             if (!client.isOpen()) {
                 clients.remove(target.key(), client);
+                opened.remove(client);
             }
             result.completeExceptionally(translate(target, cause));
         });
@@ -126,6 +137,7 @@ public final class InvocationRouter implements AutoCloseable {
                 return existing;
             }
             if (existing != null) {
+                opened.remove(existing);
                 existing.close();
             }
             String token = lifecycle.issueToken(p.application(), p.id(), Duration.ofDays(1)).token();

@@ -128,7 +128,7 @@ final class Connection {
             return;
         }
         if (plane.draining()) {
-            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            refuseNotStarted(rid);
             return;
         }
         if (m.function().isEmpty()) {
@@ -173,7 +173,7 @@ final class Connection {
 
     private void onOpenSession(long rid, Message.OpenSession m) {
         if (plane.draining()) {
-            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            refuseNotStarted(rid);
             return;
         }
         try {
@@ -206,6 +206,14 @@ final class Connection {
     void send(long requestId, Message message) {
         if (!closing) {
             socket.write(FrameCodec.encode(requestId, message));
+        }
+    }
+
+    /** ERROR 15 flagged NOT_STARTED: the request did not run, so the client may send it again elsewhere. */
+    private void refuseNotStarted(long rid) {
+        if (!closing) {
+            socket.write(FrameCodec.encode(rid, FrameCodec.FLAG_NOT_STARTED, error(ErrorCode.PROCESS_UNAVAILABLE,
+                    "process " + plane.processId + " is going away; the request did not start")));
         }
     }
 

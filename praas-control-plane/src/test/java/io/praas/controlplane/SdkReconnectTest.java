@@ -1,0 +1,87 @@
+package io.praas.controlplane;
+
+import io.praas.client.ApplicationSpec;
+import io.praas.client.Praas;
+import io.praas.client.ProcessClient;
+import io.praas.client.ProcessInfo;
+import io.praas.client.ProcessSession;
+import io.praas.client.ProcessSpec;
+import io.praas.client.ProcessStatus;
+import io.praas.client.Resources;
+import io.praas.codec.Codecs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A client from {@link Praas#connect} follows its process through a swap: it swaps the process back
+ * in, reconnects, resumes its sessions and sends what waited, without the caller doing anything.
+ */
+class SdkReconnectTest {
+    private static final String APP = "reconnect";
+
+    @TempDir
+    static Path dataDir;
+    private static ControlPlane cp;
+    private static Praas praas;
+
+    @BeforeAll
+    static void start() {
+        cp = ControlPlane.start(ControlPlanes.options(dataDir).config());
+        praas = Praas.builder().url(cp.apiUrl()).adminKey(ControlPlanes.ADMIN_KEY).build();
+        praas.createApplication(ApplicationSpec.named(APP).withResources(new Resources(1, 256)));
+        praas.uploadCode(APP, ControlPlanes.samplesJar());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (praas != null) {
+            praas.close();
+        }
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    @Test
+    void sessionOfAConnectedClientContinuesAfterTheProcessSwapsOutAndIn() {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("follow"));
+        try (ProcessClient client = praas.connect(p)) {
+            ProcessSession session = client.openSession();
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(2L);
+
+            assertThat(praas.swapOut(APP, p.id()).status()).isEqualTo(ProcessStatus.SWAPPED_OUT);
+
+            // The same client and session, with nothing done by the caller.
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(3L);
+            assertThat(client.processId()).isEqualTo(p.id());
+        }
+        assertThat(praas.getProcess(APP, p.id()).status()).isEqualTo(ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void requestsMadeWhileTheProcessIsSwappedOutWaitForItAndRun() {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("waiters"));
+        try (ProcessClient client = praas.connect(p)) {
+            ProcessSession session = client.openSession();
+            session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
+            praas.swapOut(APP, p.id());
+
+            List<CompletableFuture<Long>> later = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                later.add(session.invokeAsync("counter", "", Codecs.utf8(), Codecs.json(Long.class)));
+            }
+            List<Long> counts = later.stream().map(CompletableFuture::join).toList();
+            assertThat(counts).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 21).boxed().toList());
+        }
+    }
+}
