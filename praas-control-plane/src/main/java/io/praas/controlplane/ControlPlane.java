@@ -88,7 +88,7 @@ public final class ControlPlane implements AutoCloseable {
 
     private void startAll(ProcessBackend chosen) throws Exception {
         Files.createDirectories(config.dataDir());
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(32));
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(32).setPreferNativeTransport(true));
         hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig());
         Registry registry = new Registry(hazelcast);
         String controlSecret = registry.setting("control-secret", Registry::newSecret);

@@ -96,7 +96,7 @@ public final class PraasProcess implements AutoCloseable {
             throw e;
         }
         this.journal = opened;
-        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true));
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -132,8 +132,9 @@ public final class PraasProcess implements AutoCloseable {
                 throw e;
             }
         }
-        LOG.info("process {} of application {} listening on {}:{} with {} workers{}", config.processId(),
+        LOG.info("process {} of application {} listening on {}:{} with {} workers ({} transport){}", config.processId(),
                 config.application(), config.host(), p.port, config.workers(),
+                p.vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
                 config.dev() ? " -- DEV MODE: clients without a token are accepted" : "");
         return p;
     }

@@ -79,7 +79,7 @@ public final class ProcessClient implements AutoCloseable {
 
     private ProcessClient(Builder b) {
         this.ownsVertx = b.vertx == null;
-        this.vertx = ownsVertx ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)) : b.vertx;
+        this.vertx = ownsVertx ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true)) : b.vertx;
         this.defaultTimeout = b.timeout;
         this.reconnector = b.reconnector;
         this.reconnectTimeout = b.reconnectTimeout;

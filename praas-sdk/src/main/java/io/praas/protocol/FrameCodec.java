@@ -303,7 +303,18 @@ public final class FrameCodec {
         }
 
         private String utf8(int len) {
-            ByteBuffer bytes = ByteBuffer.wrap(frame.getBytes(pos, pos + len));
+            byte[] raw = frame.getBytes(pos, pos + len);
+            boolean ascii = true;
+            for (byte b : raw) {
+                if (b < 0) {
+                    ascii = false;
+                    break;
+                }
+            }
+            if (ascii) {
+                return new String(raw, StandardCharsets.ISO_8859_1); // names and ids: no decoder needed
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(raw);
             try {
                 CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)

@@ -6,6 +6,7 @@ import io.praas.function.StateStore;
 import io.praas.process.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -22,6 +23,7 @@ final class InvocationContext implements Context {
     private final String function;
     private final long deadlineNanos;
     private final int depth;
+    private boolean usedLogger;
 
     InvocationContext(Invoker invoker, String processId, String application, StateStore processState,
                       Session session, String function, long deadlineNanos, int depth) {
@@ -96,6 +98,17 @@ final class InvocationContext implements Context {
 
     @Override
     public Logger logger() {
+        // The MDC is set only for invocations that log: it costs a map copy per put.
+        MDC.put("process", processId);
+        MDC.put("function", function);
+        if (session != null) {
+            MDC.put("session", session.id());
+        }
+        usedLogger = true;
         return LoggerFactory.getLogger("praas.function." + function);
+    }
+
+    boolean usedLogger() {
+        return usedLogger;
     }
 }

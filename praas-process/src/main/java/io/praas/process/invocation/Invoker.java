@@ -250,11 +250,6 @@ public final class Invoker implements AutoCloseable {
             }
             InvocationContext ctx = new InvocationContext(Invoker.this, processId, application, processState,
                     session, fn.name(), deadlineNanos, depth);
-            MDC.put("process", processId);
-            MDC.put("function", fn.name());
-            if (session != null) {
-                MDC.put("session", session.id());
-            }
             try {
                 Object out = fn.function().handle(in, ctx);
                 result.complete(fn.outputCodec().encode(out));
@@ -270,7 +265,9 @@ public final class Invoker implements AutoCloseable {
                 result.completeExceptionally(new InvocationException(ErrorCode.FUNCTION_FAILED,
                         e.getClass().getName() + ": " + e.getMessage()));
             } finally {
-                MDC.clear();
+                if (ctx.usedLogger()) {
+                    MDC.clear();
+                }
             }
         }
 

@@ -56,22 +56,35 @@ public final class Session {
         executor.execute(() -> runThenNext(task, executor));
     }
 
-    private void runThenNext(Runnable task, Executor executor) {
-        try {
-            task.run();
-        } finally {
-            touch();
+    /** Consecutive invocations of one session a worker runs before it yields to other sessions. */
+    static final int BATCH = 8;
+
+    private void runThenNext(Runnable first, Executor executor) {
+        Runnable task = first;
+        for (int ran = 1; ; ran++) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // One failed task must not stall the session's queue.
+                org.slf4j.LoggerFactory.getLogger(Session.class).warn("session {}: a queued task failed: {}", id, e.toString());
+            } finally {
+                touch();
+            }
             Runnable next;
             synchronized (this) {
                 next = queue.poll();
                 if (next == null) {
                     running = false;
+                    return;
                 }
             }
-            if (next != null) {
+            if (ran == BATCH) {
                 // Back of the pool's queue, so one busy session cannot starve the others.
-                executor.execute(() -> runThenNext(next, executor));
+                Runnable resumed = next;
+                executor.execute(() -> runThenNext(resumed, executor));
+                return;
             }
+            task = next; // on this worker: no hand-off to another thread
         }
     }
 

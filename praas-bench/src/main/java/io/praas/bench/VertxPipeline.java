@@ -1,0 +1,125 @@
+package io.praas.bench;
+
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.FrameParser;
+import io.praas.protocol.Message;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The baseline's client: one Vert.x connection (one event loop, TCP_NODELAY, like the PraaS
+ * client) to {@link VertxEchoServer} that keeps {@code inFlight} INVOKE frames outstanding, each
+ * encoded like the PraaS client encodes it, and sends the next one when an answer arrives.
+ */
+final class VertxPipeline implements Pipeline {
+    // Fields, not locals: from Vert.x 5.1 an unreferenced client may be closed by the GC.
+    private final Vertx vertx;
+    private final NetClient netClient;
+    private final NetSocket socket;
+    private final Message.Invoke invoke;
+    private final int window;
+    private final AtomicLong nextRequestId = new AtomicLong();
+    private final AtomicLong completed = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean stopping;
+
+    VertxPipeline(String host, int port, int window, Message.Invoke invoke) {
+        this.window = window;
+        this.invoke = invoke;
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true));
+        this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+        try {
+            this.socket = netClient.connect(port, host).toCompletionStage().toCompletableFuture()
+                    .get(15, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            throw new IllegalStateException("cannot connect to the Vert.x echo server at " + host + ":" + port, e);
+        }
+        socket.handler(new FrameParser(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onAnswer, e -> {
+            failed.incrementAndGet();
+            firstFailure.compareAndSet(null, e);
+            socket.close();
+        }));
+        socket.closeHandler(v -> inFlight.set(0));
+    }
+
+    /** The INVOKE frame this client sends, to report its size. */
+    Buffer requestFrame() {
+        return FrameCodec.encode(1, invoke);
+    }
+
+    @Override
+    public void start() {
+        for (int i = 0; i < window; i++) {
+            inFlight.incrementAndGet();
+            send();
+        }
+    }
+
+    private void onAnswer(Buffer frame) {
+        completed.incrementAndGet();
+        if (stopping) {
+            inFlight.decrementAndGet();
+        } else {
+            send();
+        }
+    }
+
+    private void send() {
+        socket.write(FrameCodec.encode(nextRequestId.incrementAndGet(), invoke));
+    }
+
+    @Override
+    public long completed() {
+        return completed.get();
+    }
+
+    @Override
+    public long failed() {
+        return failed.get();
+    }
+
+    @Override
+    public Throwable firstFailure() {
+        return firstFailure.get();
+    }
+
+    @Override
+    public void stop() {
+        stopping = true;
+    }
+
+    @Override
+    public boolean awaitDrained(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return inFlight.get() == 0;
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // closing anyway
+        }
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // the JVM exits soon after
+        }
+    }
+}
