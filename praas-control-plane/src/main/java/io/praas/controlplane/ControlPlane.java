@@ -195,7 +195,12 @@ public final class ControlPlane implements AutoCloseable {
         JoinConfig join = net.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(!config.join().isEmpty());
+        // Always TCP-IP (the embedded default lists no one but this address), so a node started
+        // alone can be joined later by nodes started with --join.
+        join.getTcpIpConfig().setEnabled(true);
+        if (config.join().isEmpty()) {
+            join.getTcpIpConfig().addMember(config.host() + ":" + config.hazelcastPort());
+        }
         config.join().forEach(m -> join.getTcpIpConfig().addMember(m));
         return c;
     }

@@ -1,68 +1,78 @@
 package io.praas.samples;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.praas.client.InvokeResult;
+import io.praas.client.Praas;
 import io.praas.client.ProcessClient;
+import io.praas.client.ProcessInfo;
 import io.praas.client.ProcessSession;
+import io.praas.client.ProcessSpec;
 import io.praas.codec.Codec;
 import io.praas.codec.Codecs;
-import com.fasterxml.jackson.core.type.TypeReference;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * A guided tour against a running process of the samples jar: sessions with their own state,
- * process state shared by sessions, and a session resumed over a new connection.
+ * A guided tour of PraaS against a running control plane whose application {@code samples} has the
+ * samples jar: a process, invocation through the control plane and directly, sessions with their
+ * own state, process state shared by sessions, and a swap-out and swap-in that the session does not
+ * notice.
  *
  * <pre>
- * java -cp ... io.praas.samples.Walkthrough 127.0.0.1 8000 [token]
+ * java -cp ... io.praas.samples.Walkthrough http://127.0.0.1:8080 ADMIN_KEY
  * </pre>
  */
 public final class Walkthrough {
+    private static final String APP = "samples";
     private static final Codec<Map<String, Long>> TOTALS =
             Codecs.json(new TypeReference<Map<String, Long>>() { }.getType());
 
     public static void main(String[] args) {
-        String host = args.length > 0 ? args[0] : "127.0.0.1";
-        int port = args.length > 1 ? Integer.parseInt(args[1]) : 8000;
-        String token = args.length > 2 ? args[2] : "";
-        String resumedId;
-        try (ProcessClient client = connect(host, port, token)) {
-            say("connected to process %s at %s:%d (%s)", client.processId(), host, port, client.serverInfo());
+        String url = args.length > 0 ? args[0] : "http://127.0.0.1:8080";
+        String adminKey = args.length > 1 ? args[1] : "";
+        try (Praas praas = Praas.builder().url(url).adminKey(adminKey).build()) {
+            ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("tour"));
+            say("created process %s: %s at %s", p.id(), p.status(), p.endpoint());
 
-            String echoed = new String(client.invoke("echo", "hello, PraaS".getBytes(StandardCharsets.UTF_8)),
-                    StandardCharsets.UTF_8);
-            say("echo without a session           -> %s", echoed);
+            InvokeResult viaControlPlane = praas.invoke(APP, "echo", "hello through the control plane".getBytes(StandardCharsets.UTF_8));
+            say("echo via the control plane      -> %s   (ran on %s)", viaControlPlane.outputText(), viaControlPlane.process());
 
-            ProcessSession alice = client.openSession();
-            ProcessSession bob = client.openSession();
-            say("opened sessions alice=%s and bob=%s", alice.id(), bob.id());
-            for (int i = 0; i < 3; i++) {
-                alice.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
+            try (ProcessClient client = praas.connect(p)) {
+                say("connected to %s directly over the data plane (%s)", client.processId(), client.serverInfo());
+                String echoed = client.invoke("echo", "hello, data plane", Codecs.utf8(), Codecs.utf8());
+                say("echo over the data plane        -> %s", echoed);
+
+                ProcessSession alice = client.openSession();
+                ProcessSession bob = client.openSession();
+                for (int i = 0; i < 3; i++) {
+                    alice.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
+                }
+                long aliceCount = alice.invoke("counter", "10", Codecs.utf8(), Codecs.json(Long.class));
+                long bobCount = bob.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
+                say("counter in session alice        -> %d   (3 x +1, then +10: session state)", aliceCount);
+                say("counter in session bob          -> %d   (sessions do not share it)", bobCount);
+                say("wordCount from alice            -> %s", alice.invoke("wordCount", "the quick brown fox", Codecs.utf8(), TOTALS));
+                say("wordCount from bob              -> %s   (process state is shared)",
+                        bob.invoke("wordCount", "the lazy dog and the fox", Codecs.utf8(), TOTALS));
+
+                ProcessInfo swapped = praas.swapOut(APP, p.id());
+                say("swapped %s out: %s, snapshot generation %d of %d bytes written in %d ms", p.id(), swapped.status(),
+                        swapped.snapshot().generation(), swapped.snapshot().snapshotBytes(), swapped.snapshot().durationMs());
+
+                long afterSwap = alice.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
+                say("counter in alice after the swap -> %d   (the client swapped the process in and resumed the session)", afterSwap);
+                say("wordCount from bob              -> %s   (process state came back too)",
+                        bob.invoke("wordCount", "fox", Codecs.utf8(), TOTALS));
             }
-            long aliceCount = alice.invoke("counter", "10", Codecs.utf8(), Codecs.json(Long.class));
-            long bobCount = bob.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
-            say("counter in alice (3 x +1, +10)   -> %d   (session state)", aliceCount);
-            say("counter in bob (+1)              -> %d   (sessions do not share it)", bobCount);
-
-            Map<String, Long> a = alice.invoke("wordCount", "the quick brown fox", Codecs.utf8(), TOTALS);
-            Map<String, Long> b = bob.invoke("wordCount", "the lazy dog and the fox", Codecs.utf8(), TOTALS);
-            say("wordCount in alice               -> %s", a);
-            say("wordCount in bob                 -> %s   (process state is shared)", b);
-            resumedId = alice.id();
-        }
-        say("closed the connection; alice's session stays on the process");
-        try (ProcessClient client = connect(host, port, token)) {
-            ProcessSession alice = client.resumeSession(resumedId);
-            long count = alice.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class));
-            say("resumed alice=%s (resumed=%s)     -> counter %d", alice.id(), alice.resumed(), count);
-            alice.close();
-            say("closed alice: its state is dropped");
+            ProcessInfo now = praas.getProcess(APP, p.id());
+            say("process %s is %s; it went through %s", now.id(), now.status(),
+                    now.transitions().stream().map(t -> t.status().name()).collect(Collectors.joining(" -> ")));
+            praas.deleteProcess(APP, p.id());
+            say("deleted process %s (and its snapshot)", p.id());
         }
         say("walkthrough done");
-    }
-
-    private static ProcessClient connect(String host, int port, String token) {
-        return ProcessClient.builder().address(host, port).token(token).clientInfo("walkthrough").connect();
     }
 
     private static void say(String format, Object... args) {

@@ -293,9 +293,11 @@ public final class RestApi {
     }
 
     private static void tooLarge(RoutingContext ctx, long limit) {
+        // The rest of the body is not read: the connection closes after this answer, and says so.
+        ctx.response().putHeader("Connection", "close");
+        ctx.response().endHandler(v -> ctx.request().connection().close());
         error(ctx, new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the request body is over this route's limit of "
                 + limit + " bytes"));
-        ctx.request().connection().close();
     }
 
     private static byte[] raw(RoutingContext ctx) {
@@ -457,6 +459,9 @@ public final class RestApi {
         if (node == null || node.isNull()) {
             return null;
         }
+        if (!node.isObject()) {
+            throw ControlPlaneException.invalid("'limits' must be an object");
+        }
         ApplicationRecord.Limits d = ApplicationRecord.Limits.DEFAULT;
         return new ApplicationRecord.Limits(intField(node, "maxProcesses", d.maxProcesses()),
                 intField(node, "maxConcurrencyPerProcess", d.maxConcurrencyPerProcess()),
@@ -467,6 +472,9 @@ public final class RestApi {
     private static ApplicationRecord.SwapPolicy swap(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
+        }
+        if (!node.isObject()) {
+            throw ControlPlaneException.invalid("'swap' must be an object with idleSeconds");
         }
         return new ApplicationRecord.SwapPolicy(longField(node, "idleSeconds", 0));
     }

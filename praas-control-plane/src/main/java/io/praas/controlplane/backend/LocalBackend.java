@@ -74,6 +74,8 @@ public final class LocalBackend implements ProcessBackend {
             Path log = logDirectory.resolve(spec.application() + "-" + spec.processId() + ".log");
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            // First, so it survives the truncated command lines the OS reports: how another node finds it.
+            cmd.add(marker(spec.application() + "/" + spec.processId()));
             cmd.addAll(LocalProcess.jvmFlags());
             int heapMiB = Math.max(64, (int) (spec.resources().memoryMiB() * HEAP_SHARE));
             cmd.add("-Xmx" + heapMiB + "m");
@@ -107,7 +109,7 @@ public final class LocalBackend implements ProcessBackend {
             Process p = key == null ? null : running.remove(key);
             // A process started by another node of this machine is found by pid, if it is still a PraaS process.
             Optional<ProcessHandle> ph = p != null ? Optional.of(p.toHandle())
-                    : ProcessHandle.of(Long.parseLong(handle.id())).filter(LocalBackend::isPraasProcess);
+                    : ProcessHandle.of(Long.parseLong(handle.id())).filter(h -> isPraasProcess(h, key));
             ph.ifPresent(h -> {
                 h.destroy(); // SIGTERM: GOAWAY, drain, exit
                 try {
@@ -120,8 +122,13 @@ public final class LocalBackend implements ProcessBackend {
         });
     }
 
-    private static boolean isPraasProcess(ProcessHandle h) {
-        return h.info().commandLine().map(c -> c.contains("io.praas.process.Cli")).orElse(false);
+    private static String marker(String key) {
+        return "-Dpraas.process=" + key;
+    }
+
+    /** True when pid {@code h} is still the PraaS process {@code key} (not a reused pid). */
+    private static boolean isPraasProcess(ProcessHandle h, String key) {
+        return key != null && h.info().commandLine().map(c -> c.contains(marker(key) + " ")).orElse(false);
     }
 
     @Override

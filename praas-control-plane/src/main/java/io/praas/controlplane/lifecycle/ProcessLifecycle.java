@@ -314,6 +314,13 @@ public final class ProcessLifecycle {
             Thread.currentThread().interrupt();
             fail(record, "interrupted while starting");
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "interrupted while starting " + key);
+        } catch (ControlPlaneException e) {
+            fail(record, e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            // Code download, backend start: whatever failed, the process must not hold its slot.
+            fail(record, e.toString());
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
             awaitingRegistration.remove(key);
         }

@@ -1,0 +1,208 @@
+package io.praas.controlplane;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.praas.controlplane.storage.EmbeddedS3;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static io.praas.controlplane.Api.assertJsonError;
+import static io.praas.controlplane.ControlPlanes.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two control-plane nodes in one Hazelcast cluster, sharing one S3-compatible store: what one node
+ * creates the other sees, invokes and stops, and allocation from both never exceeds the limit.
+ */
+class ClusterTest {
+    private static final String SHARED = "shared";
+
+    @TempDir
+    static Path dataDir;
+    private static EmbeddedS3 s3;
+    private static ControlPlane a;
+    private static ControlPlane b;
+    private static Api apiA;
+    private static Api apiB;
+    private static String sharedProcess;
+    private static int hazelcastBase;
+
+    @BeforeAll
+    static void startTwoNodes() throws Exception {
+        s3 = EmbeddedS3.start(dataDir.resolve("s3"), 0, "praas-cluster-test", "praas-cluster-secret");
+        ControlPlanes.Options optionsA = sharedStore(ControlPlanes.options(dataDir.resolve("a")));
+        optionsA.nodeName = "node-a";
+        hazelcastBase = optionsA.hazelcastPort;
+        // Node A lists itself, so that its TCP-IP joiner is on: see secondNodeJoinsANodeStartedWithoutJoinMembers.
+        optionsA.join = List.of("127.0.0.1:" + optionsA.hazelcastPort);
+        a = ControlPlane.start(optionsA.config());
+
+        ControlPlanes.Options optionsB = sharedStore(ControlPlanes.options(dataDir.resolve("b")));
+        optionsB.nodeName = "node-b";
+        optionsB.clusterName = optionsA.clusterName;
+        optionsB.hazelcastPort = optionsA.hazelcastPort + 1;
+        optionsB.join = List.of(a.clusterAddress());
+        b = ControlPlane.start(optionsB.config());
+
+        apiA = Api.admin(a);
+        apiB = Api.admin(b);
+        ControlPlanes.deploy(apiA, SHARED, Map.of());
+        sharedProcess = ControlPlanes.createProcess(apiA, SHARED).json().path("id").asText();
+    }
+
+    private static ControlPlanes.Options sharedStore(ControlPlanes.Options o) {
+        o.s3Endpoint = s3.endpoint();
+        o.s3AccessKey = "praas-cluster-test";
+        o.s3SecretKey = "praas-cluster-secret";
+        return o;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (b != null) {
+            b.close();
+        }
+        if (a != null) {
+            a.close();
+        }
+        if (s3 != null) {
+            try {
+                s3.close();
+            } catch (TimeoutException e) {
+                // Jetty's graceful stop gives up on the nodes' idle keep-alive connections; it stopped anyway.
+            }
+        }
+    }
+
+    @Test
+    void secondNodeJoinsANodeStartedWithoutJoinMembers() {
+        // The documented single-machine start: the first node is given no --join, the next joins it.
+        ControlPlanes.Options first = sharedStore(ControlPlanes.options(dataDir.resolve("c")));
+        first.hazelcastPort = hazelcastBase + 5;
+        try (ControlPlane c = ControlPlane.start(first.config())) {
+            ControlPlanes.Options second = sharedStore(ControlPlanes.options(dataDir.resolve("d")));
+            second.clusterName = first.clusterName;
+            second.hazelcastPort = first.hazelcastPort + 1;
+            second.join = List.of(c.clusterAddress());
+            try (ControlPlane d = ControlPlane.start(second.config())) {
+                assertThat(Api.admin(c).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(2);
+                assertThat(Api.admin(d).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void bothNodesReportAClusterOfTwo() {
+        JsonNode healthA = apiA.get("/v1/health").json();
+        JsonNode healthB = apiB.get("/v1/health").json();
+
+        assertThat(healthA.path("clusterSize").asInt()).isEqualTo(2);
+        assertThat(healthB.path("clusterSize").asInt()).isEqualTo(2);
+        assertThat(healthA.path("node").asText()).isEqualTo("node-a");
+        assertThat(healthB.path("node").asText()).isEqualTo("node-b");
+    }
+
+    @Test
+    void applicationCreatedThroughOneNodeIsListedThroughTheOther() {
+        assertThat(apiA.post("/v1/applications", Map.of("name", "from-a")).status()).isEqualTo(201);
+
+        List<String> names = new ArrayList<>();
+        apiB.get("/v1/applications").json().forEach(app -> names.add(app.path("name").asText()));
+
+        assertThat(names).contains("from-a", SHARED);
+        assertThat(apiB.get("/v1/applications/from-a").status()).isEqualTo(200);
+    }
+
+    @Test
+    void processCreatedThroughOneNodeIsVisibleThroughTheOther() {
+        JsonNode viaA = apiA.get("/v1/applications/" + SHARED + "/processes/" + sharedProcess).json();
+        JsonNode viaB = apiB.get("/v1/applications/" + SHARED + "/processes/" + sharedProcess).json();
+
+        assertThat(viaB.path("status").asText()).isEqualTo("ACTIVE");
+        assertThat(viaB.path("node").asText()).isEqualTo("node-a");
+        assertThat(viaB.path("endpoint")).isEqualTo(viaA.path("endpoint"));
+    }
+
+    @Test
+    void processCreatedThroughOneNodeIsInvokableThroughTheOther() {
+        byte[] input = "across the cluster".getBytes(StandardCharsets.UTF_8);
+
+        Api.Reply sticky = apiB.invoke(SHARED, "echo", "?process=" + sharedProcess, input);
+        Api.Reply routed = apiB.invoke(SHARED, "echo", "", input);
+
+        assertThat(sticky.status()).as("%s", sticky).isEqualTo(200);
+        assertThat(sticky.body()).isEqualTo(input);
+        assertThat(sticky.headers().firstValue("X-Praas-Process")).hasValue(sharedProcess);
+        assertThat(routed.status()).as("%s", routed).isEqualTo(200);
+        assertThat(routed.headers().firstValue("X-Praas-Process")).hasValue(sharedProcess);
+    }
+
+    @Test
+    void processCreatedThroughOneNodeIsStoppedThroughTheOther() {
+        ControlPlanes.deploy(apiA, "stoppable", Map.of());
+        String id = ControlPlanes.createProcess(apiA, "stoppable").json().path("id").asText();
+        ProcessHandle os = ControlPlanes.osProcess(a, "stoppable", id);
+
+        Api.Reply stopped = apiB.post("/v1/applications/stoppable/processes/" + id + "/stop", null);
+
+        assertThat(stopped.status()).as("%s", stopped).isEqualTo(200);
+        assertThat(stopped.json().path("status").asText()).isEqualTo("STOPPED");
+        eventually(Duration.ofSeconds(5), os::isAlive, alive -> !alive, "the OS process exits");
+        assertThat(apiA.get("/v1/applications/stoppable/processes/" + id).json().path("status").asText())
+                .isEqualTo("STOPPED");
+    }
+
+    @Test
+    void concurrentAllocationFromBothNodesNeverExceedsMaxProcesses() throws Exception {
+        ControlPlanes.deploy(apiA, "race", Map.of("maxProcesses", 2));
+        int requests = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(requests);
+        List<Api.Reply> replies = new ArrayList<>();
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Api.Reply>> pending = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                Api node = i % 2 == 0 ? apiA : apiB;
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return node.post("/v1/applications/race/processes", null);
+                }));
+            }
+            go.countDown();
+            for (Future<Api.Reply> f : pending) {
+                replies.add(f.get(120, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        List<Api.Reply> created = replies.stream().filter(r -> r.status() == 201).toList();
+        List<Api.Reply> refused = replies.stream().filter(r -> r.status() != 201).toList();
+        assertThat(created).as("%s", replies).hasSize(2);
+        assertThat(refused).hasSize(requests - 2);
+        refused.forEach(r -> assertJsonError(r, 429, "OVERLOADED"));
+        List<String> occupying = new ArrayList<>();
+        apiB.get("/v1/applications/race/processes").json().forEach(p -> {
+            String status = p.path("status").asText();
+            if (List.of("ALLOCATING", "ACTIVE", "SWAPPING_OUT", "SWAPPING_IN").contains(status)) {
+                occupying.add(p.path("id").asText());
+            }
+        });
+        assertThat(occupying).containsExactlyInAnyOrderElementsOf(
+                created.stream().map(r -> r.json().path("id").asText()).toList());
+    }
+}
