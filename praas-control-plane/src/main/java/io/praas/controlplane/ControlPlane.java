@@ -131,8 +131,8 @@ public final class ControlPlane implements AutoCloseable {
             }
 
             @Override
-            public void restoreFailed(String application, String processId, String reason) {
-                vertx.executeBlocking(() -> {
+            public Future<Void> restoreFailed(String application, String processId, String reason) {
+                return vertx.executeBlocking(() -> {
                     holder[0].restoreFailed(application, processId, reason);
                     return null;
                 }, false);

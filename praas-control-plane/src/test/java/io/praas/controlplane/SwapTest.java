@@ -1,9 +1,11 @@
 package io.praas.controlplane;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.praas.client.PraasException;
 import io.praas.client.ProcessClient;
 import io.praas.client.ProcessSession;
 import io.praas.process.storage.S3Settings;
+import io.praas.protocol.ErrorCode;
 import io.praas.protocol.GoAwayReason;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import static io.praas.controlplane.Api.assertJsonError;
 import static io.praas.controlplane.ControlPlanes.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * Swapping end to end: real control-plane nodes (two, in one Hazelcast cluster), real OS processes
@@ -55,6 +59,8 @@ class SwapTest {
     /** Processes swapped out after 2 s without invocations. */
     private static final String SLEEPY = "sleepy";
     private static final int MIB = 1024 * 1024;
+    /** How long a swapping process lets in-flight invocations finish (the default is 10 s). */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(4);
 
     @TempDir
     static Path dataDir;
@@ -78,13 +84,13 @@ class SwapTest {
         ControlPlanes.Options optionsA = sharedStore(ControlPlanes.options(dataDir.resolve("a")), endpoint);
         optionsA.nodeName = "swap-a";
         optionsA.join = List.of("127.0.0.1:" + optionsA.hazelcastPort);
-        a = ControlPlane.start(optionsA.config());
+        a = ControlPlane.start(withDrainTimeout(optionsA.config()));
         ControlPlanes.Options optionsB = sharedStore(ControlPlanes.options(dataDir.resolve("b")), endpoint);
         optionsB.nodeName = "swap-b";
         optionsB.clusterName = optionsA.clusterName;
         optionsB.hazelcastPort = optionsA.hazelcastPort + 1;
         optionsB.join = List.of(a.clusterAddress());
-        b = ControlPlane.start(optionsB.config());
+        b = ControlPlane.start(withDrainTimeout(optionsB.config()));
         apiA = Api.admin(a);
         apiB = Api.admin(b);
 
@@ -92,6 +98,10 @@ class SwapTest {
         SwapApp.deploy(apiA, HOARD, Map.of("resources", Map.of("vcpu", 1, "memoryMiB", 1024),
                 "limits", Map.of("maxProcesses", 1, "stateLimitMiB", 256)));
         SwapApp.deploy(apiA, SLEEPY, Map.of("resources", ControlPlanes.SMALL, "swap", Map.of("idleSeconds", 2)));
+    }
+
+    private static ControlPlaneConfig withDrainTimeout(ControlPlaneConfig config) {
+        return ControlPlanes.copy(config, Map.of("swapDrainTimeout", DRAIN_TIMEOUT));
     }
 
     private static ControlPlanes.Options sharedStore(ControlPlanes.Options o, URI endpoint) {
@@ -348,6 +358,39 @@ class SwapTest {
 
             swappedIn(KEEPER, id);
             assertThat(call(KEEPER, id, "getState", "drained")).isEqualTo("yes");
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
+    void invocationThatOutlastsTheDrainTimeoutFailsWithProcessUnavailableAndTheSwapCompletes() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
+        String id = created.json().path("id").asText();
+        try {
+            Api.Reply out;
+            Throwable failure;
+            long failedAfterMs;
+            try (ProcessClient client = ControlPlanes.connect(created)) {
+                assertThat(text(client.invoke("putState", utf8("before=1")))).isEqualTo("ok");
+                long start = System.nanoTime();
+                CompletableFuture<byte[]> endless = client.invokeAsync("slow", "", utf8("12000:late=yes"),
+                        Duration.ofSeconds(60));
+                Thread.sleep(300); // the invocation runs on the process
+
+                out = swapOut(apiA, KEEPER, id);
+
+                failure = catchThrowable(() -> endless.get(10, TimeUnit.SECONDS));
+                failedAfterMs = (System.nanoTime() - start) / 1_000_000;
+            }
+            assertThat(failure).isInstanceOf(ExecutionException.class);
+            assertThat(failure.getCause()).isInstanceOf(PraasException.class);
+            assertThat(((PraasException) failure.getCause()).code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+            assertThat(failedAfterMs).as("failed after the drain timeout, not after the invocation's 12 s")
+                    .isBetween(DRAIN_TIMEOUT.toMillis() - 500, 10_000L);
+            assertThat(out.status()).as("%s", out).isEqualTo(200);
+            assertThat(out.json().path("status").asText()).isEqualTo("SWAPPED_OUT");
+            assertThat(out.took()).isLessThan(Duration.ofSeconds(10));
         } finally {
             apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
         }

@@ -126,6 +126,7 @@ public final class PraasProcess implements AutoCloseable {
             try {
                 p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
                         p.port, VERSION, p::heartbeat, p::onControlRequest,
+                        () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
             } catch (IllegalStateException e) {
                 p.stop(GoAwayReason.STOPPING);
@@ -169,7 +170,7 @@ public final class PraasProcess implements AutoCloseable {
             if (journal != null) {
                 journal.truncate(); // everything it held is in the committed snapshot
             }
-            new Thread(() -> stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start();
+            // The process stops once the control channel has written SWAPPED (see ControlChannel).
             return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),
                     r.duration().toMillis());
         } catch (java.io.IOException | RuntimeException e) {

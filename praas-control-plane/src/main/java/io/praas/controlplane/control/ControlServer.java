@@ -42,8 +42,8 @@ public final class ControlServer {
         /** The channel of a registered process closed. */
         void lost(String application, String processId);
 
-        /** A process started to swap in could not restore its snapshot (it exits next). */
-        void restoreFailed(String application, String processId, String reason);
+        /** A process started to swap in could not restore its snapshot (it exits once this completes). */
+        Future<Void> restoreFailed(String application, String processId, String reason);
     }
 
     private final byte[] controlSecret;
@@ -173,8 +173,9 @@ public final class ControlServer {
             refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
             return;
         }
-        listener.restoreFailed(rf.application(), rf.processId(), rf.reason());
-        socket.write(FrameCodec.encode(rid, new Message.Ok())).onComplete(v -> socket.close());
+        // OK only once the registry knows, so the exit that follows is not taken for a failure.
+        listener.restoreFailed(rf.application(), rf.processId(), rf.reason())
+                .onComplete(ar -> socket.write(FrameCodec.encode(rid, new Message.Ok())).onComplete(v -> socket.close()));
     }
 
     private static void refuse(NetSocket socket, long rid, ErrorCode code, String message) {

@@ -69,7 +69,7 @@ public final class ControlChannel implements AutoCloseable {
     public static ControlChannel register(Vertx vertx, Settings settings, String application, String processId,
                                           int dataPort, String runtimeInfo, Supplier<Message.Heartbeat> metrics,
                                           java.util.function.Function<Message, CompletableFuture<Message>> requests,
-                                          Runnable onLost) {
+                                          Runnable onSwapped, Runnable onLost) {
         ControlChannel channel = new ControlChannel(vertx);
         CompletableFuture<Void> registered = new CompletableFuture<>();
         channel.client.connect(settings.port(), settings.host()).onComplete(ar -> {
@@ -94,9 +94,12 @@ public final class ControlChannel implements AutoCloseable {
                     requests.apply(f.message()).whenComplete((answer, err) -> {
                         Message reply = err == null ? answer : new Message.Error(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE,
                                 String.valueOf(err.getMessage()));
-                        s.write(FrameCodec.encode(rid, reply));
                         if (reply instanceof Message.Swapped) {
                             channel.closing = true; // the process exits next: the closed channel is no failure
+                            // Stop only once SWAPPED is written: the control plane must learn of the commit.
+                            s.write(FrameCodec.encode(rid, reply)).onComplete(v -> onSwapped.run());
+                        } else {
+                            s.write(FrameCodec.encode(rid, reply));
                         }
                     });
                 } else if (f.message() instanceof Message.Error e) {

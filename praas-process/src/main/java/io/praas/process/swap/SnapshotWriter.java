@@ -61,7 +61,12 @@ public final class SnapshotWriter {
      */
     public SwapManifest write(String application, String processId, long generation, Content content) throws IOException {
         String dataKey = SwapManifest.dataKey(application, processId, generation);
-        String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(dataKey)).uploadId();
+        String uploadId;
+        try {
+            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(dataKey)).uploadId();
+        } catch (RuntimeException e) {
+            throw new IOException("cannot start the snapshot upload: " + e.getMessage(), e);
+        }
         PartStream parts = new PartStream(dataKey, uploadId);
         long processEntries = 0;
         long sessionEntries = 0;

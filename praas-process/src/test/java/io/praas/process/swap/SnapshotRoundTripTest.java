@@ -1,0 +1,376 @@
+package io.praas.process.swap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.praas.codec.KryoCodec;
+import io.praas.process.session.Session;
+import io.praas.process.session.SessionRegistry;
+import io.praas.process.state.KeyValueStore;
+import io.praas.process.state.StateBudget;
+import io.praas.process.storage.S3Settings;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Swap snapshots against a real S3 API (S3Proxy on a temporary directory): what a process writes
+ * comes back byte for byte into fresh stores; parts, checksums, generations and the manifest behave
+ * as SNAPSHOT.md says; corrupt, missing and uncommitted snapshots are never restored.
+ */
+class SnapshotRoundTripTest {
+    private static final String ACCESS_KEY = "snapshot-test";
+    private static final String SECRET_KEY = "snapshot-test-secret";
+    private static final String BUCKET = "praas-swaps";
+    private static final String APP = "shop";
+    private static final int MIB = 1024 * 1024;
+    private static final int PART_SIZE = 5 * MIB;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicInteger PROCESSES = new AtomicInteger();
+
+    @TempDir
+    static Path blobs;
+    private static S3Proxy proxy;
+    private static S3Settings store;
+    private static S3Client s3;
+
+    @BeforeAll
+    static void startObjectStore() throws Exception {
+        proxy = startProxy(blobs.resolve("main"), 0);
+        store = new S3Settings(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", BUCKET, ACCESS_KEY,
+                SECRET_KEY);
+        s3 = store.client();
+        s3.createBucket(b -> b.bucket(BUCKET));
+    }
+
+    @AfterAll
+    static void stopObjectStore() {
+        if (s3 != null) {
+            s3.close();
+        }
+        if (proxy != null) {
+            stopProxy(proxy);
+        }
+    }
+
+    @Test
+    void restoredStoresHoldExactlyTheEntriesOfTheProcessAndEverySession() {
+        String process = newProcessId();
+        State original = new State();
+        original.process.put("config", "eu-west, 3 replicas");
+        original.process.put("hits", 41L);
+        original.process.putBytes("blob", randomBytes(70_000, 1));
+        for (String session : List.of("alice", "bob", "carol")) {
+            var s = original.sessions.open(session).session().state();
+            s.put("cart", session + "'s cart");
+            s.put("items", (long) session.length());
+            s.putBytes("raw", randomBytes(1000 + session.length(), session.hashCode()));
+        }
+
+        SwapManifest written;
+        State restored = new State();
+        try (Swapper swapper = swapper(process)) {
+            written = snapshot(swapper, 1, original).manifest();
+            SwapManifest read = swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process,
+                    restored.sessions);
+            assertThat(read).isEqualTo(written);
+        }
+
+        assertThat(fingerprint(restored.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
+        assertThat(restored.process.get("config", String.class)).hasValue("eu-west, 3 replicas");
+        assertThat(restored.process.get("hits", Long.class)).hasValue(41L);
+        assertThat(restored.sessions.all()).extracting(Session::id)
+                .containsExactlyInAnyOrder("alice", "bob", "carol");
+        for (String session : List.of("alice", "bob", "carol")) {
+            assertThat(fingerprint(restored.sessions.get(session).state().snapshot())).as("session %s", session)
+                    .isEqualTo(fingerprint(original.sessions.get(session).state().snapshot()));
+        }
+        assertThat(restored.sessions.get("bob").state().get("cart", String.class)).hasValue("bob's cart");
+        assertThat(written.processEntries()).isEqualTo(3);
+        assertThat(written.sessions()).isEqualTo(3);
+        assertThat(written.sessionEntries()).isEqualTo(9);
+        assertThat(written.application()).isEqualTo(APP);
+        assertThat(written.processId()).isEqualTo(process);
+        assertThat(written.generation()).isEqualTo(1);
+        assertThat(written.stateBytes()).isEqualTo(original.budget.usedBytes());
+    }
+
+    @Test
+    void multiPartSnapshotRoundTripsAndItsManifestListsEveryPartWithItsSize() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        for (int i = 0; i < 23; i++) {
+            original.process.putBytes("chunk-" + i, randomBytes(MIB, i));
+        }
+
+        State restored = new State();
+        SwapManifest m;
+        try (Swapper swapper = swapper(process)) {
+            m = snapshot(swapper, 1, original).manifest();
+            swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions);
+        }
+
+        assertThat(fingerprint(restored.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
+        // 23 MiB of values plus keys and record headers: four full parts of 5 MiB and a shorter fifth.
+        assertThat(m.partSize()).isEqualTo(PART_SIZE);
+        assertThat(m.parts()).hasSize(5);
+        long offset = 0;
+        for (int i = 0; i < m.parts().size(); i++) {
+            SwapManifest.Part p = m.parts().get(i);
+            assertThat(p.number()).isEqualTo(i + 1);
+            assertThat(p.offset()).isEqualTo(offset);
+            assertThat(p.sha256()).hasSize(64);
+            if (i < m.parts().size() - 1) {
+                assertThat(p.size()).as("part %d", p.number()).isEqualTo(PART_SIZE);
+            } else {
+                assertThat(p.size()).isBetween(1, PART_SIZE);
+            }
+            offset += p.size();
+        }
+        assertThat(offset).isEqualTo(m.totalBytes());
+
+        // The stored objects agree with the manifest: the data object's size and SHA-256, each part's
+        // SHA-256 at its offset, and the manifest as JSON lists the same parts.
+        byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
+        assertThat(data).hasSize((int) m.totalBytes());
+        assertThat(sha256(data)).isEqualTo(m.sha256());
+        for (SwapManifest.Part p : m.parts()) {
+            byte[] part = Arrays.copyOfRange(data, (int) p.offset(), (int) p.offset() + p.size());
+            assertThat(sha256(part)).as("part %d", p.number()).isEqualTo(p.sha256());
+        }
+        JsonNode json = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
+                .key(SwapManifest.manifestKey(APP, process, 1))).asByteArray());
+        assertThat(json.path("format").asText()).isEqualTo("praas-swap-snapshot");
+        assertThat(json.path("version").asInt()).isEqualTo(1);
+        assertThat(json.path("parts")).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            assertThat(json.path("parts").get(i).path("size").asLong()).isEqualTo(m.parts().get(i).size());
+            assertThat(json.path("parts").get(i).path("sha256").asText()).isEqualTo(m.parts().get(i).sha256());
+        }
+        assertThat(json.path("totalBytes").asLong()).isEqualTo(m.totalBytes());
+        assertThat(json.path("sha256").asText()).isEqualTo(m.sha256());
+    }
+
+    @Test
+    void committingGenerationTwoRemovesTheObjectsOfGenerationOne() {
+        String process = newProcessId();
+        State first = new State();
+        first.process.put("version", "one");
+        State second = new State();
+        second.process.put("version", "two");
+        second.sessions.open("s-1").session().state().put("step", 2L);
+
+        State restored = new State();
+        try (Swapper swapper = swapper(process)) {
+            snapshot(swapper, 1, first);
+            assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
+                    SwapManifest.dataKey(APP, process, 1), SwapManifest.manifestKey(APP, process, 1));
+
+            snapshot(swapper, 2, second);
+
+            assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
+                    SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2));
+            assertThatThrownBy(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1), new State().process,
+                    new State().sessions)).isInstanceOf(CorruptSnapshotException.class);
+            SwapManifest m = swapper.restore(SwapManifest.manifestKey(APP, process, 2), restored.process,
+                    restored.sessions);
+            assertThat(m.generation()).isEqualTo(2);
+        }
+        assertThat(restored.process.get("version", String.class)).hasValue("two");
+        assertThat(restored.sessions.get("s-1").state().get("step", Long.class)).hasValue(2L);
+    }
+
+    @Test
+    void flippedByteInOnePartIsDetectedAndTheErrorNamesThatPart() {
+        String process = newProcessId();
+        State original = new State();
+        for (int i = 0; i < 12; i++) {
+            original.process.putBytes("chunk-" + i, randomBytes(MIB, 100 + i));
+        }
+        try (Swapper swapper = swapper(process)) {
+            SwapManifest m = snapshot(swapper, 1, original).manifest();
+            assertThat(m.parts()).hasSize(3);
+            String dataKey = m.dataKey();
+            byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(dataKey)).asByteArray();
+            int inPartTwo = PART_SIZE + 12_345;
+            data[inPartTwo] ^= 0x01;
+            s3.putObject(b -> b.bucket(BUCKET).key(dataKey), RequestBody.fromBytes(data));
+
+            Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    new State().process, new State().sessions));
+
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
+            assertThat(thrown.getMessage()).contains("part 2 ").contains(dataKey);
+        }
+        // The corrupt snapshot is kept for inspection.
+        assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
+                SwapManifest.dataKey(APP, process, 1), SwapManifest.manifestKey(APP, process, 1));
+    }
+
+    @Test
+    void missingManifestIsACorruptSnapshot() {
+        String process = newProcessId();
+        String manifestKey = SwapManifest.manifestKey(APP, process, 1);
+        try (Swapper swapper = swapper(process)) {
+            Throwable thrown = catchThrowable(() -> swapper.restore(manifestKey, new State().process,
+                    new State().sessions));
+
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
+            assertThat(thrown.getMessage()).contains(manifestKey).contains("does not exist");
+        }
+    }
+
+    @Test
+    void dataObjectWhoseManifestIsMissingIsNeverRestored() {
+        String process = newProcessId();
+        State original = new State();
+        original.process.put("secret", "never half-restored");
+        original.sessions.open("s-1").session().state().put("n", 1L);
+        State restored = new State();
+        try (Swapper swapper = swapper(process)) {
+            snapshot(swapper, 1, original);
+            s3.deleteObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)));
+            assertThat(keys(SwapManifest.prefix(APP, process))).containsExactly(SwapManifest.dataKey(APP, process, 1));
+
+            assertThatThrownBy(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process,
+                    restored.sessions)).isInstanceOf(CorruptSnapshotException.class);
+        }
+        assertThat(restored.process.keys()).isEmpty();
+        assertThat(restored.sessions.size()).isZero();
+    }
+
+    @Test
+    void uploadAgainstAStoppedStoreFailsWithIOExceptionAndLeavesNoManifest() throws Exception {
+        Path dir = blobs.resolve("stopped");
+        S3Proxy own = startProxy(dir, 0);
+        int port = own.getPort();
+        S3Settings settings = new S3Settings(URI.create("http://127.0.0.1:" + port), "us-east-1", BUCKET, ACCESS_KEY,
+                SECRET_KEY);
+        try (S3Client client = settings.client()) {
+            client.createBucket(b -> b.bucket(BUCKET));
+        }
+        stopProxy(own);
+        String process = newProcessId();
+        State original = new State();
+        original.process.putBytes("big", randomBytes(6 * MIB, 7));
+
+        Throwable thrown;
+        try (Swapper swapper = new Swapper(APP, process, new SwapSettings(settings, PART_SIZE, 2, null),
+                Clock.systemUTC())) {
+            thrown = catchThrowable(() -> swapper.snapshot(1, original.process, original.sessions,
+                    original.budget.usedBytes()));
+        }
+
+        S3Proxy again = startProxy(dir, port); // the same store, back, to see what the failed upload left
+        try (S3Client client = settings.client()) {
+            List<String> left = client.listObjectsV2(b -> b.bucket(BUCKET).prefix(SwapManifest.prefix(APP, process)))
+                    .contents().stream().map(S3Object::key).toList();
+            assertThat(left).doesNotContain(SwapManifest.manifestKey(APP, process, 1));
+        } finally {
+            stopProxy(again);
+        }
+        assertThat(thrown).as("the failure of a snapshot upload against a stopped store").isInstanceOf(IOException.class);
+    }
+
+    // ---- helpers
+
+    /** A process's stores: process state and sessions sharing one budget. */
+    private static final class State {
+        final StateBudget budget = new StateBudget(256L * MIB);
+        final KryoCodec kryo = new KryoCodec(SnapshotRoundTripTest.class.getClassLoader());
+        final KeyValueStore process = new KeyValueStore(budget, kryo);
+        final SessionRegistry sessions = new SessionRegistry(budget, kryo, 100);
+    }
+
+    private static Swapper swapper(String process) {
+        return new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, null), Clock.systemUTC());
+    }
+
+    private static Swapper.Result snapshot(Swapper swapper, long generation, State state) {
+        try {
+            return swapper.snapshot(generation, state.process, state.sessions, state.budget.usedBytes());
+        } catch (IOException e) {
+            throw new AssertionError("snapshot " + generation + " failed", e);
+        }
+    }
+
+    private static String newProcessId() {
+        return "p-" + PROCESSES.incrementAndGet();
+    }
+
+    private static List<String> keys(String prefix) {
+        return s3.listObjectsV2(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream().map(S3Object::key).toList();
+    }
+
+    private static S3Proxy startProxy(Path dir, int port) throws Exception {
+        Files.createDirectories(dir);
+        S3Proxy p = S3Proxy.builder()
+                .blobStore(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()))
+                .endpoint(URI.create("http://127.0.0.1:" + port))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .stopTimeout(500)
+                .build();
+        p.start();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!"STARTED".equals(p.getState())) {
+            assertThat(System.nanoTime()).as("S3Proxy starts within 30 s").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        return p;
+    }
+
+    private static void stopProxy(S3Proxy p) {
+        try {
+            p.stop();
+        } catch (Exception e) {
+            // Jetty's graceful stop gives up on idle keep-alive connections; it stopped anyway.
+        }
+        assertThat(p.getState()).isIn("STOPPED", "FAILED");
+    }
+
+    private static byte[] randomBytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Each value's SHA-256 by key: byte arrays compared by content, and short to print. */
+    private static Map<String, String> fingerprint(Map<String, byte[]> entries) {
+        Map<String, String> f = new TreeMap<>();
+        entries.forEach((k, v) -> f.put(k, sha256(v)));
+        return f;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
