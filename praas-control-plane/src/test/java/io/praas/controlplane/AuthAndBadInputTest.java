@@ -226,11 +226,24 @@ class AuthAndBadInputTest {
     }
 
     @Test
-    void unknownSessionIs404() {
+    void sessionGivenThroughTheControlPlaneIsCreatedWithThatIdAndKeepsItsState() {
+        String id = alphaProcess.json().path("id").asText();
+        String query = "?process=" + id + "&session=made-by-rest";
+
+        Api.Reply first = admin.invoke(ALPHA, "counter", query, new byte[0]);
+        Api.Reply second = admin.invoke(ALPHA, "counter", query, new byte[0]);
+
+        assertThat(first.status()).as("%s", first).isEqualTo(200);
+        assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("1");
+        assertThat(new String(second.body(), StandardCharsets.UTF_8)).isEqualTo("2");
+    }
+
+    @Test
+    void badSessionIdIs400() {
         String id = alphaProcess.json().path("id").asText();
 
-        assertJsonError(admin.invoke(ALPHA, "counter", "?process=" + id + "&session=no-such-session", new byte[0]),
-                404, "NOT_FOUND");
+        assertJsonError(admin.invoke(ALPHA, "counter", "?process=" + id + "&session=" + "x".repeat(200), new byte[0]),
+                400, "INVALID_ARGUMENT");
     }
 
     @Test

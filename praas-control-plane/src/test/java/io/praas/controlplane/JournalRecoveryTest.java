@@ -1,0 +1,157 @@
+package io.praas.controlplane;
+
+import io.praas.client.Application;
+import io.praas.client.ApplicationSpec;
+import io.praas.client.Praas;
+import io.praas.client.ProcessClient;
+import io.praas.client.ProcessInfo;
+import io.praas.client.ProcessSpec;
+import io.praas.client.ProcessStatus;
+import io.praas.client.Resources;
+import io.praas.codec.Codecs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+import static io.praas.controlplane.ControlPlanes.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Durability "journal" end to end: a process killed with SIGKILL in the middle of a load is
+ * restarted by the control plane with the same id from its snapshot plus its journal, and every
+ * write it acknowledged is there.
+ */
+class JournalRecoveryTest {
+    private static final String APP = "ledger";
+
+    @TempDir
+    static Path dataDir;
+    private static ControlPlane cp;
+    private static Praas praas;
+
+    @BeforeAll
+    static void start() {
+        cp = ControlPlane.start(ControlPlanes.options(dataDir).config());
+        praas = Praas.builder().url(cp.apiUrl()).adminKey(ControlPlanes.ADMIN_KEY).build();
+        praas.createApplication(ApplicationSpec.named(APP).withResources(new Resources(1, 256))
+                .withDurability(Application.Durability.JOURNAL));
+        praas.uploadCode(APP, SwapApp.jar());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (praas != null) {
+            praas.close();
+        }
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    @Test
+    void everyAcknowledgedWriteSurvivesSigkillDuringLoad() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("under-load"));
+        List<String> acknowledged = load(p, "before", 300);
+
+        ProcessInfo back = awaitRestarted(p.id());
+        assertThat(back.id()).isEqualTo(p.id());
+        assertAllThere(back, acknowledged);
+    }
+
+    @Test
+    void writesBeforeAndAfterASwapSurviveSigkillFromSnapshotPlusJournal() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("swapped-then-killed"));
+        List<String> beforeSwap = write(p, "early", 50);
+        praas.swapOut(APP, p.id());
+        ProcessInfo in = praas.swapIn(APP, p.id());
+        List<String> afterSwap = load(in, "late", 100);
+
+        ProcessInfo back = awaitRestarted(p.id());
+        List<String> all = new ArrayList<>(beforeSwap);
+        all.addAll(afterSwap);
+        assertAllThere(back, all);
+    }
+
+    /** Writes {@code count} keys one by one; returns them as key=value. */
+    private static List<String> write(ProcessInfo p, String prefix, int count) {
+        List<String> written = new ArrayList<>();
+        try (ProcessClient c = plainClient(p)) {
+            for (int i = 0; i < count; i++) {
+                String kv = prefix + i + "=" + i;
+                assertThat(c.invoke("putState", kv, Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
+                written.add(kv);
+            }
+        }
+        return written;
+    }
+
+    /** Writes concurrently and SIGKILLs the process once {@code killAfter} writes are acknowledged. */
+    private static List<String> load(ProcessInfo p, String prefix, int killAfter) throws Exception {
+        List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        Semaphore window = new Semaphore(16);
+        ProcessHandle os = ControlPlanes.osProcess(cp, APP, p.id());
+        try (ProcessClient c = plainClient(p)) {
+            for (int i = 0; i < 20_000 && os.isAlive(); i++) {
+                String kv = prefix + i + "=" + i;
+                window.acquire();
+                calls.add(c.invokeAsync("putState", kv.getBytes(StandardCharsets.UTF_8)).whenComplete((out, err) -> {
+                    if (err == null) {
+                        acknowledged.add(kv);
+                    }
+                    window.release();
+                }));
+                if (acknowledged.size() >= killAfter && os.isAlive()) {
+                    os.destroyForcibly(); // SIGKILL mid-load
+                }
+            }
+            for (CompletableFuture<?> f : calls) {
+                try {
+                    f.join();
+                } catch (RuntimeException lost) {
+                    // in flight when the process died: never acknowledged
+                }
+            }
+        }
+        assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(killAfter);
+        return List.copyOf(acknowledged);
+    }
+
+    private static ProcessInfo awaitRestarted(String id) {
+        return eventually(Duration.ofSeconds(60), () -> praas.getProcess(APP, id),
+                p -> p.status() == ProcessStatus.ACTIVE && p.transitions().size() >= 2
+                        && p.transitions().get(p.transitions().size() - 2).status() == ProcessStatus.ALLOCATING
+                        && p.transitions().stream().filter(t -> t.status() == ProcessStatus.ACTIVE).count() >= 2,
+                "process " + id + " restarted from its journal and ACTIVE");
+    }
+
+    private static void assertAllThere(ProcessInfo p, List<String> written) {
+        try (ProcessClient c = plainClient(praas.getProcess(APP, p.id()))) {
+            for (String kv : written) {
+                String key = kv.substring(0, kv.indexOf('='));
+                assertThat(c.invoke("getState", key, Codecs.utf8(), Codecs.utf8()))
+                        .as("acknowledged write %s", kv).isEqualTo(kv.substring(kv.indexOf('=') + 1));
+            }
+        }
+    }
+
+    /** A data-plane client without a reconnector: a lost process shows as errors, not retries. */
+    private static ProcessClient plainClient(ProcessInfo p) {
+        return ProcessClient.builder()
+                .address(p.endpoint().host(), p.endpoint().port())
+                .application(APP)
+                .token(praas.issueToken(APP, p.id(), Duration.ofHours(1)).token())
+                .timeout(Duration.ofSeconds(15))
+                .connect();
+    }
+}
