@@ -60,6 +60,8 @@ public final class PraasProcess implements AutoCloseable {
 
     private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
+        // First: its S3 client builds in the background while the functions load.
+        this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
         FunctionRegistry functions = FunctionRegistry.load(config.appJar());
         KryoCodec kryo = new KryoCodec(functions.classLoader());
         this.budget = new StateBudget(config.stateLimitBytes());
@@ -71,7 +73,6 @@ public final class PraasProcess implements AutoCloseable {
                 config.dev(), Clock.systemUTC());
         this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
                 config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker);
-        this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
         Journal opened = null;
         try {
             if (swap != null && swap.restoreManifest() != null) {

@@ -35,6 +35,9 @@ public final class LocalBackend implements ProcessBackend {
     private final Path logDirectory;
     private final String classpath;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
+    /** The class-data-sharing archive of process JVMs (AppCDS): it about halves a process's start. */
+    private final Path classArchive;
+    private final java.util.concurrent.atomic.AtomicBoolean archiving = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<ExitListener> exitListeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -46,6 +49,9 @@ public final class LocalBackend implements ProcessBackend {
         this.caps = caps;
         this.logDirectory = logDirectory;
         this.classpath = classpath;
+        // One archive per classpath and JVM: another of either could not use it.
+        String id = Integer.toHexString((classpath + System.getProperty("java.vm.version")).hashCode());
+        this.classArchive = logDirectory.resolveSibling("cds").resolve("praas-process-" + id + ".jsa");
     }
 
     /** This JVM's classpath, which holds the process runtime. */
@@ -77,6 +83,7 @@ public final class LocalBackend implements ProcessBackend {
             // First, so it survives the truncated command lines the OS reports: how another node finds it.
             cmd.add(marker(spec.application() + "/" + spec.processId()));
             cmd.addAll(LocalProcess.jvmFlags());
+            Path archiveTmp = classArchiveOption(cmd);
             int heapMiB = Math.max(64, (int) (spec.resources().memoryMiB() * HEAP_SHARE));
             cmd.add("-Xmx" + heapMiB + "m");
             cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(spec.resources().vcpu())));
@@ -90,6 +97,9 @@ public final class LocalBackend implements ProcessBackend {
             BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), Map.of("log", log.toString(), "key", key));
             p.onExit().thenAccept(done -> {
                 running.remove(key, p);
+                if (archiveTmp != null) {
+                    publishClassArchive(archiveTmp);
+                }
                 LOG.info("process {} (pid {}) exited with {} (log {})", key, p.pid(), done.exitValue(), log);
                 exitListeners.forEach(l -> l.exited(spec.application(), spec.processId(), handle));
             });
@@ -120,6 +130,37 @@ public final class LocalBackend implements ProcessBackend {
                 }
             });
         });
+    }
+
+    /**
+     * Adds the class-data-sharing option: use the archive when there is one; else let this process
+     * write it when it exits (one at a time). Returns the file it writes, or null.
+     */
+    private Path classArchiveOption(List<String> cmd) throws IOException {
+        if (Files.isRegularFile(classArchive)) {
+            cmd.add("-XX:SharedArchiveFile=" + classArchive);
+            return null;
+        }
+        if (!archiving.compareAndSet(false, true)) {
+            return null;
+        }
+        Files.createDirectories(classArchive.getParent());
+        Path tmp = classArchive.resolveSibling(classArchive.getFileName() + ".tmp");
+        cmd.add("-XX:ArchiveClassesAtExit=" + tmp);
+        return tmp;
+    }
+
+    private void publishClassArchive(Path tmp) {
+        try {
+            if (Files.size(tmp) > 0) {
+                Files.move(tmp, classArchive, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                LOG.info("class-data-sharing archive for processes written: {}", classArchive);
+            }
+        } catch (IOException e) {
+            LOG.debug("no class-data-sharing archive: {}", e.toString()); // a killed process writes none
+        } finally {
+            archiving.set(false);
+        }
     }
 
     private static String marker(String key) {

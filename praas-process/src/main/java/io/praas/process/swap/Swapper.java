@@ -27,7 +27,12 @@ public final class Swapper implements AutoCloseable {
     private final String application;
     private final String processId;
     private final SwapSettings settings;
-    private final S3Client s3;
+    /**
+     * Built on a background thread from the start: an S3 client takes most of a second to build
+     * and its first request longer, which a fresh process should not wait for and a swap-out
+     * should not pay.
+     */
+    private final java.util.concurrent.CompletableFuture<S3Client> client;
     private final ExecutorService transfers;
     private final Clock clock;
 
@@ -35,7 +40,19 @@ public final class Swapper implements AutoCloseable {
         this.application = application;
         this.processId = processId;
         this.settings = settings;
-        this.s3 = settings.store().client();
+        this.client = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            S3Client c = settings.store().client();
+            try {
+                c.headBucket(b -> b.bucket(settings.store().bucket())); // warms the request path
+            } catch (RuntimeException e) {
+                LOG.warn("process {}: object store not reachable yet: {}", processId, e.toString());
+            }
+            return c;
+        }, r -> {
+            Thread t = new Thread(r, "praas-s3-client");
+            t.setDaemon(true);
+            t.start();
+        });
         this.transfers = Executors.newFixedThreadPool(settings.parallelism(), r -> {
             Thread t = new Thread(r, "praas-swap-transfer");
             t.setDaemon(true);
@@ -56,6 +73,7 @@ public final class Swapper implements AutoCloseable {
         for (Session s : sessions.all()) {
             sessionStates.put(s.id(), s.state().snapshot());
         }
+        S3Client s3 = s3();
         SnapshotWriter writer = new SnapshotWriter(s3, settings.store().bucket(), settings.partSize(),
                 settings.parallelism(), transfers, clock);
         SwapManifest m = writer.write(application, processId, generation,
@@ -70,7 +88,7 @@ public final class Swapper implements AutoCloseable {
     /** Restores a snapshot into empty stores. @throws CorruptSnapshotException when it fails its checks */
     public SwapManifest restore(String manifestKey, KeyValueStore processState, SessionRegistry sessions) {
         long start = System.nanoTime();
-        SnapshotReader reader = new SnapshotReader(s3, settings.store().bucket(), settings.parallelism(), transfers);
+        SnapshotReader reader = new SnapshotReader(s3(), settings.store().bucket(), settings.parallelism(), transfers);
         SwapManifest m = reader.manifest(manifestKey);
         if (!m.application().equals(application) || !m.processId().equals(processId)) {
             throw new CorruptSnapshotException("snapshot " + manifestKey + " belongs to " + m.application() + "/"
@@ -97,7 +115,12 @@ public final class Swapper implements AutoCloseable {
         return m;
     }
 
+    private S3Client s3() {
+        return client.join();
+    }
+
     private void removeGenerationsBefore(long generation) {
+        S3Client s3 = s3();
         String keep = SwapManifest.generationPrefix(application, processId, generation);
         try {
             ListObjectsV2Response list;
@@ -121,6 +144,6 @@ public final class Swapper implements AutoCloseable {
     @Override
     public void close() {
         transfers.shutdownNow();
-        s3.close();
+        client.thenAccept(S3Client::close);
     }
 }
