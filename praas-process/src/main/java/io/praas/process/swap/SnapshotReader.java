@@ -24,7 +24,7 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * Restores a swap snapshot: reads the manifest, fetches the parts in parallel (a bounded window
- * ahead of the decoder), checks each part's SHA-256 and the whole stream's, and hands every entry
+ * ahead of the decoder), checks each part's SHA-256 and the whole snapshot's, and hands every entry
  * to a {@link Sink}. Any mismatch is a {@link CorruptSnapshotException}; nothing is half-restored
  * into a serving process because restore runs before the process serves.
  */
@@ -117,10 +117,12 @@ public final class SnapshotReader {
         } catch (IOException e) {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " cannot be read: " + e.getMessage());
         }
-        String whole = HexFormat.of().formatHex(in.whole.digest());
+        // Every part matched its digest; the whole checksum ties the parts' list to the snapshot.
+        String whole = SnapshotWriter.composite(manifest.parts());
         if (!whole.equals(manifest.sha256()) || in.total != manifest.totalBytes()) {
-            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " checksum mismatch: the stream's SHA-256 is "
-                    + whole + ", the manifest says " + manifest.sha256());
+            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " checksum mismatch: its parts give "
+                    + whole + " over " + in.total + " bytes, the manifest says " + manifest.sha256() + " over "
+                    + manifest.totalBytes());
         }
     }
 
@@ -146,7 +148,6 @@ public final class SnapshotReader {
         private final SwapManifest manifest;
         private final Iterator<SwapManifest.Part> next;
         private final Deque<CompletableFuture<byte[]>> ahead = new ArrayDeque<>();
-        private final MessageDigest whole = SnapshotWriter.sha256();
         private InputStream current = InputStream.nullInputStream();
         private long total;
 
@@ -201,7 +202,6 @@ public final class SnapshotReader {
                 }
                 throw new IOException(e.getCause().getMessage(), e.getCause());
             }
-            whole.update(part);
             total += part.length;
             current = new ByteArrayInputStream(part);
             fill();

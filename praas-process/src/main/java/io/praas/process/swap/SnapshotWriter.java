@@ -94,7 +94,7 @@ public final class SnapshotWriter {
             List<SwapManifest.Part> partList = parts.finish();
             SwapManifest manifest = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, application, processId,
                     generation, clock.instant(), dataKey, partSize, partList, parts.total,
-                    HexFormat.of().formatHex(parts.whole.digest()), processEntries, content.sessions().size(),
+                    composite(partList), processEntries, content.sessions().size(),
                     sessionEntries, content.stateBytes());
             byte[] json = JSON.writeValueAsBytes(manifest);
             s3.putObject(b -> b.bucket(bucket).key(SwapManifest.manifestKey(application, processId, generation))
@@ -118,6 +118,19 @@ public final class SnapshotWriter {
         out.write(b);
     }
 
+    /**
+     * The checksum of the whole stream: the SHA-256 of its parts' SHA-256 digests, in order (a
+     * composite checksum, as S3 has). Each part is hashed on the thread that transfers it, so no
+     * single thread hashes every byte.
+     */
+    static String composite(List<SwapManifest.Part> parts) {
+        MessageDigest whole = sha256();
+        for (SwapManifest.Part p : parts) {
+            whole.update(HexFormat.of().parseHex(p.sha256()));
+        }
+        return HexFormat.of().formatHex(whole.digest());
+    }
+
     static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -130,10 +143,9 @@ public final class SnapshotWriter {
     private final class PartStream extends OutputStream {
         private final String key;
         private final String uploadId;
-        private final MessageDigest whole = sha256();
         private final Semaphore window = new Semaphore(parallelism);
         private final List<CompletableFuture<CompletedPart>> uploaded = new ArrayList<>();
-        private final List<SwapManifest.Part> described = new ArrayList<>();
+        private final List<CompletableFuture<SwapManifest.Part>> described = new ArrayList<>();
         private byte[] buffer = new byte[partSize];
         private int filled;
         private long total;
@@ -150,7 +162,6 @@ public final class SnapshotWriter {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            whole.update(b, off, len);
             total += len;
             while (len > 0) {
                 int n = Math.min(len, partSize - filled);
@@ -167,8 +178,9 @@ public final class SnapshotWriter {
         private void ship() throws IOException {
             byte[] part = filled == buffer.length ? buffer : java.util.Arrays.copyOf(buffer, filled);
             int number = uploaded.size() + 1;
-            described.add(new SwapManifest.Part(number, (long) (number - 1) * partSize, filled,
-                    HexFormat.of().formatHex(sha256().digest(part))));
+            int size = filled;
+            CompletableFuture<SwapManifest.Part> description = new CompletableFuture<>();
+            described.add(description);
             try {
                 window.acquire(); // at most `parallelism` parts in memory and in flight
             } catch (InterruptedException e) {
@@ -177,6 +189,8 @@ public final class SnapshotWriter {
             }
             uploaded.add(CompletableFuture.supplyAsync(() -> {
                 try {
+                    description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
+                            HexFormat.of().formatHex(sha256().digest(part))));
                     String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
                             RequestBody.fromBytes(part)).eTag();
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
@@ -205,7 +219,7 @@ public final class SnapshotWriter {
             }
             s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                     .multipartUpload(m -> m.parts(done)));
-            return List.copyOf(described);
+            return described.stream().map(CompletableFuture::join).toList();
         }
 
         void abort() {

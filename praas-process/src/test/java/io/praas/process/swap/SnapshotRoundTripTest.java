@@ -154,15 +154,18 @@ class SnapshotRoundTripTest {
         }
         assertThat(offset).isEqualTo(m.totalBytes());
 
-        // The stored objects agree with the manifest: the data object's size and SHA-256, each part's
-        // SHA-256 at its offset, and the manifest as JSON lists the same parts.
+        // The stored objects agree with the manifest: the data object's size, each part's SHA-256 at
+        // its offset, the whole checksum (SHA-256 of the parts' digests, SNAPSHOT.md), and the
+        // manifest as JSON lists the same parts.
         byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
         assertThat(data).hasSize((int) m.totalBytes());
-        assertThat(sha256(data)).isEqualTo(m.sha256());
+        java.io.ByteArrayOutputStream digests = new java.io.ByteArrayOutputStream();
         for (SwapManifest.Part p : m.parts()) {
             byte[] part = Arrays.copyOfRange(data, (int) p.offset(), (int) p.offset() + p.size());
             assertThat(sha256(part)).as("part %d", p.number()).isEqualTo(p.sha256());
+            digests.writeBytes(java.util.HexFormat.of().parseHex(sha256(part)));
         }
+        assertThat(sha256(digests.toByteArray())).isEqualTo(m.sha256());
         JsonNode json = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
                 .key(SwapManifest.manifestKey(APP, process, 1))).asByteArray());
         assertThat(json.path("format").asText()).isEqualTo("praas-swap-snapshot");
