@@ -61,6 +61,7 @@ public final class ControlPlane implements AutoCloseable {
     private RestApi api;
     private ProcessLifecycle lifecycle;
     private int httpPort;
+    private final java.util.List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int controlPort;
 
     private ControlPlane(ControlPlaneConfig config) {
@@ -161,20 +162,20 @@ public final class ControlPlane implements AutoCloseable {
         router = new InvocationRouter(vertx, lifecycle);
         api = new RestApi(vertx, lifecycle, router, adminKey, config.dev(), config.maxInvokeBytes(), this::health);
         httpPort = await(api.listen(config.host(), config.httpPort()));
-        vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> vertx.executeBlocking(() -> {
+        timers.add(vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> vertx.executeBlocking(() -> {
             lifecycle.checkHeartbeats();
             return null;
-        }, false));
+        }, false)));
         // The downscaler: idle processes of this node swap out, one sweep at a time.
         java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
-        vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> {
+        timers.add(vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> {
             if (sweeping.compareAndSet(false, true)) {
                 vertx.executeBlocking(() -> {
                     lifecycle.swapOutIdle();
                     return null;
                 }, false).onComplete(ar -> sweeping.set(false));
             }
-        });
+        }));
         LOG.info("control plane node {} serving the API at {} (control channel port {}, cluster '{}' of {}){}", node,
                 apiUrl(), controlPort, config.clusterName(), hazelcast.getCluster().getMembers().size(),
                 config.dev() ? " -- DEV MODE: the REST API has NO AUTHENTICATION" : "");
@@ -298,6 +299,7 @@ public final class ControlPlane implements AutoCloseable {
         if (hazelcast != null) {
             LOCAL_NODES.remove(hazelcast.getName());
         }
+        timers.forEach(id -> vertx.cancelTimer(id));
         quietly(() -> await(api == null ? Future.succeededFuture() : api.close()));
         quietly(() -> lifecycle.shutdown());
         quietly(() -> router.close());
