@@ -168,6 +168,10 @@ public final class Cli implements Runnable {
                         + "in this directory before it is acknowledged, and replayed at start (env PRAAS_JOURNAL_DIR).")
         Path journalDir;
 
+        @Option(names = "--parent-pid", defaultValue = "${env:PRAAS_PARENT_PID:-0}",
+                description = "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).")
+        long parentPid;
+
         @Override
         public Integer call() throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
@@ -217,6 +221,12 @@ public final class Cli implements Runnable {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> process.stop(GoAwayReason.STOPPING),
                     "praas-shutdown"));
+            if (parentPid > 0) {
+                // A launcher killed with SIGKILL runs no cleanup: its processes must not outlive it.
+                ProcessHandle.of(parentPid).map(ProcessHandle::onExit)
+                        .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
+                        .thenRun(() -> new Thread(() -> process.stop(GoAwayReason.STOPPING), "praas-parent-gone").start());
+            }
             if (portFile != null) {
                 Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
                 Files.writeString(tmp, Integer.toString(process.port()));

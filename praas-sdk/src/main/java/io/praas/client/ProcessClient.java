@@ -51,6 +51,8 @@ public final class ProcessClient implements AutoCloseable {
     /** Extra time the client waits beyond a request's timeout for the process's TIMEOUT answer. */
     private static final long CLIENT_GRACE_MS = 2_000;
     private static final long NOT_STARTED_RETRY_MS = 100;
+    /** How long a connection that sent GOAWAY may stay before the client reconnects regardless. */
+    private static final long GOAWAY_LINGER_MS = 30_000;
 
     private final Vertx vertx;
     private final boolean ownsVertx;
@@ -289,6 +291,18 @@ public final class ProcessClient implements AutoCloseable {
         if (message instanceof Message.GoAway g) {
             goAway = g;
             LOG.info("process {} sent GOAWAY ({}): {}", processId, g.reason(), g.detail());
+            if (reconnector != null && !userClosed) {
+                // New requests wait for the process's next home instead of meeting its drain; what is
+                // in flight finishes here. If the connection outlives the drain (a failed swap-out
+                // leaves the process serving), the client moves on anyway.
+                reconnecting = true;
+                NetSocket draining = socket;
+                vertx.setTimer(GOAWAY_LINGER_MS, t -> {
+                    if (socket == draining) {
+                        draining.close();
+                    }
+                });
+            }
         } else if (message instanceof Message.Error e) {
             LOG.warn("process {} reported a connection error {}: {}", processId, e.code(), e.message());
             closedBy = new PraasException(e.code(), e.message());
@@ -362,6 +376,12 @@ public final class ProcessClient implements AutoCloseable {
                     send(p);
                 }
                 return;
+            } catch (PraasApiException e) {
+                last = e;
+                if (e.status() == 404 || e.status() == 409 || e.status() == 401 || e.status() == 403) {
+                    break; // deleted, stopped or failed, or not ours: waiting will not bring it back
+                }
+                LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());
             } catch (PraasException e) {
                 last = e;
                 LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());

@@ -179,7 +179,8 @@ public final class LocalProcess implements AutoCloseable {
                 cmd.addAll(jvmFlags());
                 cmd.addAll(jvmOptions);
                 cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process",
-                        "--app-jar", appJar.toString(), "--port-file", portFile.toString()));
+                        "--app-jar", appJar.toString(), "--port-file", portFile.toString(),
+                        "--parent-pid", Long.toString(ProcessHandle.current().pid())));
                 if (!args.contains("--port")) {
                     cmd.addAll(List.of("--port", "0"));
                 }

@@ -27,8 +27,9 @@ class JournalTest {
             for (int i = 0; i < 50; i++) {
                 assertThat(c.invoke("putState", "k" + i + "=v" + i, Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
             }
+        } finally {
+            first.kill();
         }
-        first.kill();
 
         LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
         try (ProcessClient c = TestProcesses.connect(second)) {
@@ -46,7 +47,7 @@ class JournalTest {
         List<String> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<?>> calls = new ArrayList<>();
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(32);
-        try (ProcessClient c = TestProcesses.connect(first)) {
+        try (first; ProcessClient c = TestProcesses.connect(first)) {
             for (int i = 0; i < 5_000 && first.isAlive(); i++) {
                 String kv = "load" + i + "=" + i;
                 window.acquire();
@@ -87,7 +88,7 @@ class JournalTest {
         LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
         String kept;
         String closed;
-        try (ProcessClient c = TestProcesses.connect(first)) {
+        try (first; ProcessClient c = TestProcesses.connect(first)) {
             ProcessSession a = c.openSession();
             ProcessSession b = c.openSession();
             a.invoke("append", "x", Codecs.utf8(), Codecs.json(Integer.class));
@@ -96,8 +97,8 @@ class JournalTest {
             kept = a.id();
             closed = b.id();
             b.close();
+            first.kill();
         }
-        first.kill();
 
         LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
         try (ProcessClient c = TestProcesses.connect(second)) {
