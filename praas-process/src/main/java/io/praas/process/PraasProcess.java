@@ -60,9 +60,21 @@ public final class PraasProcess implements AutoCloseable {
 
     private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
-        // First: its S3 client builds in the background while the functions load.
+        // First: its S3 client and Vert.x (with Netty) build in the background while the functions load.
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
-        FunctionRegistry functions = FunctionRegistry.load(config.appJar());
+        CompletableFuture<Vertx> vertxStarting = CompletableFuture.supplyAsync(() -> Vertx.vertx(new VertxOptions()
+                .setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true)), r -> {
+                    Thread t = new Thread(r, "praas-vertx-start");
+                    t.setDaemon(true);
+                    t.start();
+                });
+        FunctionRegistry functions;
+        try {
+            functions = FunctionRegistry.load(config.appJar());
+        } catch (RuntimeException e) {
+            vertxStarting.thenAccept(Vertx::close);
+            throw e;
+        }
         KryoCodec kryo = new KryoCodec(functions.classLoader());
         this.budget = new StateBudget(config.stateLimitBytes());
         this.processState = new KeyValueStore(budget, kryo);
@@ -94,10 +106,11 @@ public final class PraasProcess implements AutoCloseable {
                 opened.close();
             }
             invoker.close();
+            vertxStarting.thenAccept(Vertx::close);
             throw e;
         }
         this.journal = opened;
-        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true));
+        this.vertx = vertxStarting.join();
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

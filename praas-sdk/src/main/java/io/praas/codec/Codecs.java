@@ -22,10 +22,16 @@ import java.nio.charset.StandardCharsets;
  * called from any language and through the control plane's HTTP API).
  */
 public final class Codecs {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .findAndRegisterModules()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private static final KryoCodec KRYO = new KryoCodec(Codecs.class.getClassLoader());
+    // Built when first used (JSON, Kryo): a process whose functions use bytes and strings starts without them.
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper()
+                .findAndRegisterModules()
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    }
+
+    private static final class Kryo {
+        static final KryoCodec CODEC = new KryoCodec(Codecs.class.getClassLoader());
+    }
 
     private static final Codec<byte[]> BYTES = new Codec<>() {
         @Override
@@ -64,12 +70,12 @@ public final class Codecs {
 
     /** Jackson JSON for {@code type}. */
     public static <T> Codec<T> json(Class<T> type) {
-        return json(MAPPER.getTypeFactory().constructType(type));
+        return json(Json.MAPPER.getTypeFactory().constructType(type));
     }
 
     /** Jackson JSON for a generic type (for example {@code List<Point>}). */
     public static <T> Codec<T> json(Type type) {
-        return json(MAPPER.getTypeFactory().constructType(type));
+        return json(Json.MAPPER.getTypeFactory().constructType(type));
     }
 
     private static <T> Codec<T> json(JavaType type) {
@@ -77,7 +83,7 @@ public final class Codecs {
             @Override
             public byte[] encode(T value) {
                 try {
-                    return MAPPER.writeValueAsBytes(value);
+                    return Json.MAPPER.writeValueAsBytes(value);
                 } catch (IOException e) {
                     throw new CodecException("JSON cannot encode " + type + ": " + e.getMessage(), e);
                 }
@@ -86,7 +92,7 @@ public final class Codecs {
             @Override
             public T decode(byte[] bytes) {
                 try {
-                    return MAPPER.readValue(bytes, type);
+                    return Json.MAPPER.readValue(bytes, type);
                 } catch (IOException e) {
                     throw new CodecException("JSON cannot decode " + type + ": " + e.getMessage(), e);
                 }
@@ -96,7 +102,7 @@ public final class Codecs {
 
     /** Kryo for {@code type}, with this class loader (use {@link KryoCodec} for another one). */
     public static <T> Codec<T> kryo(Class<T> type) {
-        return KRYO.forType(type);
+        return Kryo.CODEC.forType(type);
     }
 
     /** The default codec for a Java type: bytes, UTF-8, or JSON. */
