@@ -17,8 +17,6 @@ import io.vertx.core.VertxOptions;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,10 +27,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -131,7 +127,7 @@ final class BenchControlPlane implements AutoCloseable {
         overrides.put("localCaps", caps);
         overrides.put("heartbeatTimeout", Duration.ofSeconds(30));
         overrides.put("allocationTimeout", Duration.ofMinutes(5));
-        ControlPlaneConfig config = copy(ControlPlaneConfig.defaults(dir), overrides);
+        ControlPlaneConfig config = ControlPlaneConfig.defaults(dir).with(overrides);
         ControlPlane node = null;
         try {
             node = ControlPlane.start(config, new LocalBackend(caps, dir.resolve("logs"), processClasspath()));
@@ -158,33 +154,6 @@ final class BenchControlPlane implements AutoCloseable {
                             && !e.endsWith("praas-bench" + File.separator + "target" + File.separator + "classes");
                 })
                 .collect(Collectors.joining(File.pathSeparator));
-    }
-
-    /**
-     * A copy of {@code config} with the named components replaced, through the canonical constructor
-     * (so it validates), whatever other components the record has.
-     */
-    static ControlPlaneConfig copy(ControlPlaneConfig config, Map<String, Object> overrides) {
-        RecordComponent[] components = ControlPlaneConfig.class.getRecordComponents();
-        Object[] values = new Object[components.length];
-        Class<?>[] types = new Class<?>[components.length];
-        Set<String> unknown = new HashSet<>(overrides.keySet());
-        try {
-            for (int i = 0; i < components.length; i++) {
-                String name = components[i].getName();
-                types[i] = components[i].getType();
-                values[i] = overrides.containsKey(name) ? overrides.get(name) : components[i].getAccessor().invoke(config);
-                unknown.remove(name);
-            }
-            if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException("ControlPlaneConfig has no components " + unknown);
-            }
-            return ControlPlaneConfig.class.getDeclaredConstructor(types).newInstance(values);
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     String apiUrl() {

@@ -76,6 +76,39 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
                 16 * 1024 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofSeconds(1));
     }
 
+    /**
+     * A copy with the named settings changed (record component names, such as {@code "httpPort"}),
+     * validated like any other; for embedding and tests that change a few of many settings.
+     *
+     * <pre>{@code
+     * ControlPlaneConfig c = ControlPlaneConfig.defaults(dir).with(Map.of("httpPort", 0, "dev", true));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException for an unknown name or a value that does not validate
+     */
+    public ControlPlaneConfig with(java.util.Map<String, Object> changes) {
+        java.lang.reflect.RecordComponent[] components = ControlPlaneConfig.class.getRecordComponents();
+        Object[] values = new Object[components.length];
+        Class<?>[] types = new Class<?>[components.length];
+        java.util.Set<String> unknown = new java.util.HashSet<>(changes.keySet());
+        try {
+            for (int i = 0; i < components.length; i++) {
+                String name = components[i].getName();
+                types[i] = components[i].getType();
+                values[i] = changes.containsKey(name) ? changes.get(name) : components[i].getAccessor().invoke(this);
+                unknown.remove(name);
+            }
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("ControlPlaneConfig has no settings " + unknown);
+            }
+            return ControlPlaneConfig.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static boolean positive(Duration d) {
         return d != null && !d.isNegative() && !d.isZero();
     }

@@ -6,19 +6,15 @@ import io.praas.controlplane.registry.ProcessRecord;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -80,34 +76,7 @@ final class ControlPlanes {
             overrides.put("heartbeatTimeout", heartbeatTimeout);
             overrides.put("maxCodeBytes", maxCodeBytes);
             overrides.put("maxInvokeBytes", maxInvokeBytes);
-            return copy(ControlPlaneConfig.defaults(dataDir), overrides);
-        }
-    }
-
-    /**
-     * A copy of {@code config} with the named components replaced, through the canonical
-     * constructor (so it validates), whatever other components the record gains.
-     */
-    static ControlPlaneConfig copy(ControlPlaneConfig config, Map<String, Object> overrides) {
-        RecordComponent[] components = ControlPlaneConfig.class.getRecordComponents();
-        Object[] values = new Object[components.length];
-        Class<?>[] types = new Class<?>[components.length];
-        Set<String> unknown = new HashSet<>(overrides.keySet());
-        try {
-            for (int i = 0; i < components.length; i++) {
-                String name = components[i].getName();
-                types[i] = components[i].getType();
-                values[i] = overrides.containsKey(name) ? overrides.get(name) : components[i].getAccessor().invoke(config);
-                unknown.remove(name);
-            }
-            if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException("ControlPlaneConfig has no components " + unknown);
-            }
-            return ControlPlaneConfig.class.getDeclaredConstructor(types).newInstance(values);
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
+            return ControlPlaneConfig.defaults(dataDir).with(overrides);
         }
     }
 

@@ -101,7 +101,7 @@ class SwapTest {
     }
 
     private static ControlPlaneConfig withDrainTimeout(ControlPlaneConfig config) {
-        return ControlPlanes.copy(config, Map.of("swapDrainTimeout", DRAIN_TIMEOUT));
+        return config.with(Map.of("swapDrainTimeout", DRAIN_TIMEOUT));
     }
 
     private static ControlPlanes.Options sharedStore(ControlPlanes.Options o, URI endpoint) {
