@@ -46,7 +46,7 @@ public final class ProcessCommands implements Runnable {
         void run(Praas praas, Output out) {
             Resources resources = null;
             if (vcpu != null || memoryMiB != null) {
-                // the API fills a missing half from the node's defaults; the application's is what users expect
+                // Resources carries both halves: the missing one is the application's, as the API would take
                 Resources base = vcpu == null || memoryMiB == null ? praas.getApplication(app).resources() : null;
                 resources = new Resources(vcpu != null ? vcpu : base == null ? 0 : base.vcpu(),
                         memoryMiB != null ? memoryMiB : base == null ? 0 : base.memoryMiB());
@@ -74,14 +74,37 @@ public final class ProcessCommands implements Runnable {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a process.")
-    static final class Get extends ClientCommand {
+    /** A command about one process: {@code APP ID}. */
+    abstract static class OneProcess extends ClientCommand {
         @Parameters(index = "0", paramLabel = "APP", description = "Application name.")
         String app;
 
         @Parameters(index = "1", paramLabel = "ID", description = "Process id.")
         String id;
+    }
 
+    /** A command that moves one process and prints where it ended up. */
+    abstract static class Transition extends OneProcess {
+        abstract ProcessInfo apply(Praas praas);
+
+        /** What the line adds after the status. */
+        String detail(ProcessInfo p) {
+            return "";
+        }
+
+        @Override
+        void run(Praas praas, Output out) {
+            ProcessInfo p = apply(praas);
+            if (out.json()) {
+                out.json(p);
+            } else {
+                out.line("process " + p.id() + " of " + p.application() + ": " + p.status() + detail(p));
+            }
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a process.")
+    static final class Get extends OneProcess {
         @Override
         void run(Praas praas, Output out) {
             out.process(praas.getProcess(app, id));
@@ -90,74 +113,43 @@ public final class ProcessCommands implements Runnable {
 
     @Command(name = "stop", mixinStandardHelpOptions = true,
             description = "Stop a process gracefully (it drains; its state is dropped).")
-    static final class Stop extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "APP", description = "Application name.")
-        String app;
-
-        @Parameters(index = "1", paramLabel = "ID", description = "Process id.")
-        String id;
-
+    static final class Stop extends Transition {
         @Override
-        void run(Praas praas, Output out) {
-            ProcessInfo p = praas.stopProcess(app, id);
-            if (out.json()) {
-                out.json(p);
-            } else {
-                out.line("process " + p.id() + " of " + p.application() + ": " + p.status());
-            }
+        ProcessInfo apply(Praas praas) {
+            return praas.stopProcess(app, id);
         }
     }
 
     @Command(name = "swap", mixinStandardHelpOptions = true,
             description = "Swap a process out: it drains and writes its state and sessions to object storage.")
-    static final class SwapOut extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "APP", description = "Application name.")
-        String app;
-
-        @Parameters(index = "1", paramLabel = "ID", description = "Process id.")
-        String id;
+    static final class SwapOut extends Transition {
+        @Override
+        ProcessInfo apply(Praas praas) {
+            return praas.swapOut(app, id);
+        }
 
         @Override
-        void run(Praas praas, Output out) {
-            ProcessInfo p = praas.swapOut(app, id);
-            if (out.json()) {
-                out.json(p);
-            } else {
-                out.line("process " + p.id() + " of " + p.application() + ": " + p.status()
-                        + (p.snapshot() == null ? "" : " (snapshot " + Output.snapshot(p.snapshot()) + ")"));
-            }
+        String detail(ProcessInfo p) {
+            return p.snapshot() == null ? "" : " (snapshot " + Output.snapshot(p.snapshot()) + ")";
         }
     }
 
     @Command(name = "swapin", mixinStandardHelpOptions = true,
             description = "Swap a process in: it restores its last snapshot, then serves (its sessions resume).")
-    static final class SwapIn extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "APP", description = "Application name.")
-        String app;
-
-        @Parameters(index = "1", paramLabel = "ID", description = "Process id.")
-        String id;
+    static final class SwapIn extends Transition {
+        @Override
+        ProcessInfo apply(Praas praas) {
+            return praas.swapIn(app, id);
+        }
 
         @Override
-        void run(Praas praas, Output out) {
-            ProcessInfo p = praas.swapIn(app, id);
-            if (out.json()) {
-                out.json(p);
-            } else {
-                out.line("process " + p.id() + " of " + p.application() + ": " + p.status()
-                        + (p.endpoint() == null ? "" : " at " + p.endpoint()));
-            }
+        String detail(ProcessInfo p) {
+            return p.endpoint() == null ? "" : " at " + p.endpoint();
         }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Stop a process if it runs and remove it.")
-    static final class Delete extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "APP", description = "Application name.")
-        String app;
-
-        @Parameters(index = "1", paramLabel = "ID", description = "Process id.")
-        String id;
-
+    static final class Delete extends OneProcess {
         @Override
         void run(Praas praas, Output out) {
             praas.deleteProcess(app, id);
