@@ -16,6 +16,7 @@ import io.praas.controlplane.registry.Registry;
 import io.praas.controlplane.routing.InvocationRouter;
 import io.praas.controlplane.storage.EmbeddedS3;
 import io.praas.controlplane.storage.ObjectStore;
+import io.praas.process.storage.S3Settings;
 import io.praas.backend.ProcessBackend;
 import io.praas.protocol.Message;
 import io.vertx.core.Future;
@@ -94,12 +95,12 @@ public final class ControlPlane implements AutoCloseable {
         Registry registry = new Registry(hazelcast);
         String controlSecret = registry.setting("control-secret", Registry::newSecret);
 
-        ObjectStore.Settings s3;
+        S3Settings s3;
         if (config.s3Endpoint() == null) {
             embeddedS3 = EmbeddedS3.start(config.dataDir().resolve("s3"), 0, "praas-local", Registry.newSecret());
             s3 = embeddedS3.settings(config.s3Bucket());
         } else {
-            s3 = new ObjectStore.Settings(config.s3Endpoint(), config.s3Region(), config.s3Bucket(),
+            s3 = new S3Settings(config.s3Endpoint(), config.s3Region(), config.s3Bucket(),
                     config.s3AccessKey(), config.s3SecretKey());
         }
         store = new ObjectStore(s3);
@@ -143,7 +144,7 @@ public final class ControlPlane implements AutoCloseable {
 
         lifecycle = new ProcessLifecycle(new ProcessLifecycle.Settings(node, config.host(), controlPort, config.host(),
                 config.dataDir().resolve("code"), config.allocationTimeout(), config.heartbeatTimeout(),
-                config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes(), s3.s3(),
+                config.heartbeatInterval(), config.defaultResources(), config.maxCodeBytes(), s3,
                 config.swapDrainTimeout(), config.swapTimeout(), config.dataDir().resolve("journals")),
                 registry, backend, store, controlSecret, Clock.systemUTC());
         holder[0] = lifecycle;

@@ -1,5 +1,6 @@
 package io.praas.controlplane.storage;
 
+import io.praas.process.storage.S3Settings;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
@@ -49,8 +50,8 @@ public final class EmbeddedS3 implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + proxy.getPort());
     }
 
-    public ObjectStore.Settings settings(String bucket) {
-        return new ObjectStore.Settings(endpoint(), "us-east-1", bucket, accessKey, secretKey);
+    public S3Settings settings(String bucket) {
+        return new S3Settings(endpoint(), "us-east-1", bucket, accessKey, secretKey);
     }
 
     @Override

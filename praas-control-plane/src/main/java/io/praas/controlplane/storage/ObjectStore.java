@@ -7,28 +7,20 @@ import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Object storage through the S3 API: AWS S3, MinIO, or the embedded S3Proxy. Holds application jars
- * (and, later, swap snapshots). All calls block.
+ * Object storage through the S3 API: AWS S3, MinIO, or the embedded S3Proxy. Holds application jars;
+ * processes write their swap snapshots there with the same {@link S3Settings}. All calls block.
  */
 public final class ObjectStore implements AutoCloseable {
     private final S3Client s3;
     private final String bucket;
 
-    /** Settings of an S3-compatible endpoint; a null endpoint means AWS with its default chain. */
-    public record Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
-        public S3Settings s3() {
-            return new S3Settings(endpoint, region, bucket, accessKey, secretKey);
-        }
-    }
-
-    public ObjectStore(Settings settings) {
-        this.s3 = settings.s3().client();
+    public ObjectStore(S3Settings settings) {
+        this.s3 = settings.client();
         this.bucket = settings.bucket();
     }
 
