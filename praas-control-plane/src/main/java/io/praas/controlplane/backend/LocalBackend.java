@@ -78,16 +78,15 @@ public final class LocalBackend implements ProcessBackend {
         try {
             Files.createDirectories(logDirectory);
             Path log = logDirectory.resolve(spec.application() + "-" + spec.processId() + ".log");
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // First, so it survives the truncated command lines the OS reports: how another node finds it.
-            cmd.add(marker(spec.application() + "/" + spec.processId()));
-            cmd.addAll(LocalProcess.jvmFlags());
-            Path archiveTmp = classArchiveOption(cmd);
+            List<String> options = new ArrayList<>();
+            // Before the long classpath, so it survives the truncated command lines the OS reports:
+            // how another node finds the process.
+            options.add(marker(spec.application() + "/" + spec.processId()));
+            Path archiveTmp = classArchiveOption(options);
             int heapMiB = Math.max(64, (int) (spec.resources().memoryMiB() * HEAP_SHARE));
-            cmd.add("-Xmx" + heapMiB + "m");
-            cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(spec.resources().vcpu())));
-            cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process", "--app-jar", spec.codeLocation()));
+            options.add("-Xmx" + heapMiB + "m");
+            options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(spec.resources().vcpu())));
+            List<String> cmd = LocalProcess.command(LocalProcess.currentJava(), options, classpath, spec.codeLocation());
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putAll(spec.environment());

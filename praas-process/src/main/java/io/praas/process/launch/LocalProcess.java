@@ -116,6 +116,24 @@ public final class LocalProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The command that starts a process JVM: {@code java}, the project's flags, {@code jvmOptions},
+     * then {@code praas process --app-jar appJar}; callers add further {@code praas process} options.
+     */
+    public static List<String> command(String javaBinary, List<String> jvmOptions, String classpath, String appJar) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary);
+        cmd.addAll(jvmFlags());
+        cmd.addAll(jvmOptions); // after the flags: they win
+        cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process", "--app-jar", appJar));
+        return cmd;
+    }
+
+    /** The java binary of this JVM. */
+    public static String currentJava() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
     /** The runtime classpath of this JVM without test classes: what a process needs. */
     public static String runtimeClasspath() {
         return Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
@@ -130,7 +148,7 @@ public final class LocalProcess implements AutoCloseable {
         private final List<String> jvmOptions = new ArrayList<>();
         private final java.util.Map<String, String> env = new java.util.HashMap<>();
         private String classpath = runtimeClasspath();
-        private String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        private String javaBinary = currentJava();
         private Duration startTimeout = Duration.ofSeconds(30);
 
         private Builder(Path appJar) {
@@ -174,12 +192,8 @@ public final class LocalProcess implements AutoCloseable {
                 Path work = Files.createTempDirectory("praas-process-");
                 Path portFile = work.resolve("port");
                 Path log = work.resolve("process.log");
-                List<String> cmd = new ArrayList<>();
-                cmd.add(javaBinary);
-                cmd.addAll(jvmFlags());
-                cmd.addAll(jvmOptions);
-                cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process",
-                        "--app-jar", appJar.toString(), "--port-file", portFile.toString(),
+                List<String> cmd = command(javaBinary, jvmOptions, classpath, appJar.toString());
+                cmd.addAll(List.of("--port-file", portFile.toString(),
                         "--parent-pid", Long.toString(ProcessHandle.current().pid())));
                 if (!args.contains("--port")) {
                     cmd.addAll(List.of("--port", "0"));
