@@ -11,16 +11,14 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The baseline's client: one Vert.x connection (one event loop, TCP_NODELAY, like the PraaS
  * client) to {@link VertxEchoServer} that keeps {@code inFlight} INVOKE frames outstanding, each
  * encoded like the PraaS client encodes it, and sends the next one when an answer arrives.
  */
-final class VertxPipeline implements Pipeline {
+final class VertxPipeline extends Pipeline {
     // Fields, not locals: from Vert.x 5.1 an unreferenced client may be closed by the GC.
     private final Vertx vertx;
     private final NetClient netClient;
@@ -28,11 +26,6 @@ final class VertxPipeline implements Pipeline {
     private final Message.Invoke invoke;
     private final int window;
     private final AtomicLong nextRequestId = new AtomicLong();
-    private final AtomicLong completed = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private volatile boolean stopping;
 
     VertxPipeline(String host, int port, int window, Message.Invoke invoke) {
         this.window = window;
@@ -47,8 +40,7 @@ final class VertxPipeline implements Pipeline {
             throw new IllegalStateException("cannot connect to the Vert.x echo server at " + host + ":" + port, e);
         }
         socket.handler(new FrameParser(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onAnswer, e -> {
-            failed.incrementAndGet();
-            firstFailure.compareAndSet(null, e);
+            failed(e);
             socket.close();
         }));
         socket.closeHandler(v -> inFlight.set(0));
@@ -60,7 +52,7 @@ final class VertxPipeline implements Pipeline {
     }
 
     @Override
-    public void start() {
+    void start() {
         for (int i = 0; i < window; i++) {
             inFlight.incrementAndGet();
             send();
@@ -68,45 +60,13 @@ final class VertxPipeline implements Pipeline {
     }
 
     private void onAnswer(Buffer frame) {
-        completed.incrementAndGet();
-        if (stopping) {
-            inFlight.decrementAndGet();
-        } else {
+        if (succeeded()) {
             send();
         }
     }
 
     private void send() {
         socket.write(FrameCodec.encode(nextRequestId.incrementAndGet(), invoke));
-    }
-
-    @Override
-    public long completed() {
-        return completed.get();
-    }
-
-    @Override
-    public long failed() {
-        return failed.get();
-    }
-
-    @Override
-    public Throwable firstFailure() {
-        return firstFailure.get();
-    }
-
-    @Override
-    public void stop() {
-        stopping = true;
-    }
-
-    @Override
-    public boolean awaitDrained(long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        return inFlight.get() == 0;
     }
 
     @Override
