@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -70,13 +69,13 @@ final class InvokePathBench {
                         .header("Content-Type", "application/octet-stream")
                         .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
                 HttpRequest health = cp.request("/v1/health").GET().build();
-                Call direct = () -> check(client.invoke("echo", payload), payload);
+                Call direct = () -> LatencyBench.checkEcho(client.invoke("echo", payload), payload);
                 Call viaControlPlane = () -> {
                     BenchControlPlane.Reply r = cp.send(invoke);
                     if (r.status() != 200) {
                         throw new IllegalStateException("invoke through the control plane: HTTP " + r.status() + " " + r.text());
                     }
-                    check(r.body(), payload);
+                    LatencyBench.checkEcho(r.body(), payload);
                 };
                 Call healthGet = () -> {
                     BenchControlPlane.Reply r = cp.send(health);
@@ -146,13 +145,6 @@ final class InvokePathBench {
             }
         }
         return count;
-    }
-
-    private static void check(byte[] answer, byte[] payload) {
-        if (!Arrays.equals(answer, payload)) {
-            throw new IllegalStateException("echo returned " + answer.length + " bytes that differ from the "
-                    + payload.length + " sent");
-        }
     }
 
     static String table(List<Row> rows) {

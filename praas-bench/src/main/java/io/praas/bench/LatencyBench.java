@@ -72,10 +72,10 @@ final class LatencyBench {
                     byte[] p = payload(size);
                     int n = Math.max(1, options.warmupFor(size) / 4);
                     for (int i = 0; i < n; i++) {
-                        check(direct.echo(p), p);
-                        check(inSession.echo(p), p);
-                        check(ping.echo(p), p);
-                        check(baseline.echo(p), p);
+                        checkEcho(direct.echo(p), p);
+                        checkEcho(inSession.echo(p), p);
+                        checkEcho(ping.echo(p), p);
+                        checkEcho(baseline.echo(p), p);
                     }
                 }
                 for (int size : options.sizes()) {
@@ -100,8 +100,8 @@ final class LatencyBench {
         long started = System.nanoTime();
         long deadline = started + options.caseTimeoutSec() * 1_000_000_000L;
         for (int i = 0; i < warmup && System.nanoTime() < deadline; i++) {
-            check(praas.echo(payload), payload);
-            check(baseline.echo(payload), payload);
+            checkEcho(praas.echo(payload), payload);
+            checkEcho(baseline.echo(payload), payload);
         }
         System.gc();
         long[] praasNs = new long[iterations];
@@ -140,7 +140,7 @@ final class LatencyBench {
             byte[] answer = rt.echo(payload);
             long t1 = System.nanoTime();
             samples[from + i] = t1 - t0;
-            check(answer, payload);
+            checkEcho(answer, payload);
             if (t1 >= deadline) {
                 return i + 1;
             }
@@ -148,7 +148,8 @@ final class LatencyBench {
         return count;
     }
 
-    private static void check(byte[] answer, byte[] payload) {
+    /** Throws when an echo did not return what was sent. */
+    static void checkEcho(byte[] answer, byte[] payload) {
         if (!Arrays.equals(answer, payload)) {
             throw new IllegalStateException("echo returned " + answer.length + " bytes that differ from the "
                     + payload.length + " sent");
