@@ -260,10 +260,6 @@ public final class PraasProcess implements AutoCloseable {
         return budget.usedBytes();
     }
 
-    public int sessionCount() {
-        return sessions.size();
-    }
-
     /**
      * Stops gracefully (PROTOCOL.md rule 7): GOAWAY to every connection, new requests refused,
      * in-flight invocations finish within the drain timeout and are failed with PROCESS_UNAVAILABLE

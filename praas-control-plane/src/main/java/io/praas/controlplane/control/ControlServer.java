@@ -157,11 +157,6 @@ public final class ControlServer {
         return answer.future();
     }
 
-    /** True when the process's control channel is on this node. */
-    public boolean hasChannel(String application, String processId) {
-        return channels.containsKey(key(application, processId));
-    }
-
     private void onRestoreFailed(NetSocket socket, long rid, Message.RestoreFailed rf) {
         try {
             DataPlaneToken t = DataPlaneToken.verify(controlSecret, rf.token(), Instant.now());

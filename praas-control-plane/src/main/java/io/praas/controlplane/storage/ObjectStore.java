@@ -4,7 +4,6 @@ import io.praas.process.storage.S3Settings;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.nio.file.Files;
@@ -65,20 +64,6 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
-    public boolean exists(String key) {
-        try {
-            s3.headObject(b -> b.bucket(bucket).key(key));
-            return true;
-        } catch (NoSuchKeyException e) {
-            return false;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw e;
-        }
-    }
-
     /** Deletes every object under {@code prefix}; returns how many. */
     public int deletePrefix(String prefix) {
         int n = 0;
@@ -94,20 +79,6 @@ public final class ObjectStore implements AutoCloseable {
             token = list.nextContinuationToken();
         } while (Boolean.TRUE.equals(list.isTruncated()));
         return n;
-    }
-
-    /** Object keys under {@code prefix}. */
-    public java.util.List<String> list(String prefix) {
-        java.util.List<String> keys = new java.util.ArrayList<>();
-        String token = null;
-        software.amazon.awssdk.services.s3.model.ListObjectsV2Response list;
-        do {
-            String t = token;
-            list = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).continuationToken(t));
-            list.contents().forEach(o -> keys.add(o.key()));
-            token = list.nextContinuationToken();
-        } while (Boolean.TRUE.equals(list.isTruncated()));
-        return keys;
     }
 
     public void delete(String key) {

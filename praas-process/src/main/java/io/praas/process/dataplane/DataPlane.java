@@ -93,10 +93,6 @@ public final class DataPlane {
         }
     }
 
-    public int connectionCount() {
-        return connections.size();
-    }
-
     /** Closes every connection and the server. */
     public Future<Void> close() {
         for (Connection c : connections) {
