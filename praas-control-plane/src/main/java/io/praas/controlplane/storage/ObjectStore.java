@@ -1,5 +1,6 @@
 package io.praas.controlplane.storage;
 
+import io.praas.process.storage.ObjectKeys;
 import io.praas.process.storage.S3Settings;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -66,19 +67,7 @@ public final class ObjectStore implements AutoCloseable {
 
     /** Deletes every object under {@code prefix}; returns how many. */
     public int deletePrefix(String prefix) {
-        int n = 0;
-        String token = null;
-        software.amazon.awssdk.services.s3.model.ListObjectsV2Response list;
-        do {
-            String t = token;
-            list = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).continuationToken(t));
-            for (software.amazon.awssdk.services.s3.model.S3Object o : list.contents()) {
-                s3.deleteObject(b -> b.bucket(bucket).key(o.key()));
-                n++;
-            }
-            token = list.nextContinuationToken();
-        } while (Boolean.TRUE.equals(list.isTruncated()));
-        return n;
+        return ObjectKeys.deleteUnder(s3, bucket, prefix, key -> false);
     }
 
     public void delete(String key) {

@@ -1,13 +1,12 @@
 package io.praas.process.swap;
 
 import io.praas.process.session.Session;
+import io.praas.process.storage.ObjectKeys;
 import io.praas.process.session.SessionRegistry;
 import io.praas.process.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -120,22 +119,10 @@ public final class Swapper implements AutoCloseable {
     }
 
     private void removeGenerationsBefore(long generation) {
-        S3Client s3 = s3();
         String keep = SwapManifest.generationPrefix(application, processId, generation);
         try {
-            ListObjectsV2Response list;
-            String token = null;
-            do {
-                String t = token;
-                list = s3.listObjectsV2(b -> b.bucket(settings.store().bucket())
-                        .prefix(SwapManifest.prefix(application, processId)).continuationToken(t));
-                for (S3Object o : list.contents()) {
-                    if (!o.key().startsWith(keep)) {
-                        s3.deleteObject(b -> b.bucket(settings.store().bucket()).key(o.key()));
-                    }
-                }
-                token = list.nextContinuationToken();
-            } while (Boolean.TRUE.equals(list.isTruncated()));
+            ObjectKeys.deleteUnder(s3(), settings.store().bucket(), SwapManifest.prefix(application, processId),
+                    key -> key.startsWith(keep));
         } catch (RuntimeException e) {
             LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
         }
