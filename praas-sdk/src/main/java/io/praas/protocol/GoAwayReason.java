@@ -1,6 +1,13 @@
 package io.praas.protocol;
 
-/** The {@code reason} of a GOAWAY frame. */
+/**
+ * The {@code reason} of a GOAWAY frame.
+ *
+ * <pre>{@code
+ * Message.GoAway g = client.goAway();
+ * if (g != null && g.reason() == GoAwayReason.SWAPPING_OUT) { ... reconnect through the control plane ... }
+ * }</pre>
+ */
 public enum GoAwayReason {
     SWAPPING_OUT(1),
     STOPPING(2),

@@ -1,6 +1,12 @@
 package io.praas.protocol;
 
-/** The type bytes of PROTOCOL.md, as named constants. */
+/**
+ * The type bytes of PROTOCOL.md, as named constants.
+ *
+ * <pre>{@code
+ * if (FrameCodec.decode(buffer).message().type() == MessageType.RESULT) { ... }
+ * }</pre>
+ */
 public final class MessageType {
     public static final int HELLO = 0x01;
     public static final int WELCOME = 0x02;

@@ -3,6 +3,15 @@ package io.praas.protocol;
 /**
  * A frame that breaks PROTOCOL.md: the receiver answers ERROR {@link #code()} with
  * {@link #requestId()}, and closes the connection when {@link #fatal()}.
+ *
+ * <pre>{@code
+ * try {
+ *     Frame f = FrameCodec.decode(bytes);
+ * } catch (ProtocolException e) {
+ *     socket.write(FrameCodec.encode(e.requestId(), new Message.Error(e.code(), e.getMessage())));
+ *     if (e.fatal()) { socket.close(); }
+ * }
+ * }</pre>
  */
 public final class ProtocolException extends RuntimeException {
     private final ErrorCode code;
