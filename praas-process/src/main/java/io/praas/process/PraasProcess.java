@@ -1,6 +1,10 @@
 package io.praas.process;
 
+import io.praas.auth.DataPlaneToken;
 import io.praas.codec.KryoCodec;
+import io.praas.process.messaging.Mailbox;
+import io.praas.process.messaging.Messaging;
+import io.praas.process.messaging.World;
 import io.praas.process.auth.HelloAuthenticator;
 import io.praas.process.control.ControlChannel;
 import io.praas.process.journal.Journal;
@@ -51,12 +55,17 @@ public final class PraasProcess implements AutoCloseable {
     private final int port;
     private final Object stopLock = new Object();
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
-    private ControlChannel control;
+    private volatile ControlChannel control;
+    private String peerToken;
+    private java.time.Instant peerTokenRenewAt;
     private boolean stopped;
     private boolean swapping;
 
     private final Swapper swapper;
     private final Journal journal;
+    private final Mailbox mailbox;
+    private final World world = new World();
+    private final Messaging messaging;
 
     private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
@@ -79,22 +88,24 @@ public final class PraasProcess implements AutoCloseable {
         this.budget = new StateBudget(config.stateLimitBytes());
         this.processState = new KeyValueStore(budget, kryo);
         this.sessions = new SessionRegistry(budget, kryo, config.maxSessions());
+        this.mailbox = new Mailbox(budget);
         this.invoker = new Invoker(functions, config.processId(), config.application(), processState,
                 config.workers(), config.queueCapacity(), config.maxNestingDepth());
         HelloAuthenticator auth = new HelloAuthenticator(config.application(), config.processId(), config.secret(),
                 config.dev(), Clock.systemUTC());
         this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
-                config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker);
+                config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker, mailbox);
         Journal opened = null;
         try {
             if (swap != null && swap.restoreManifest() != null) {
-                swapper.restore(swap.restoreManifest(), processState, sessions); // before it serves
+                swapper.restore(swap.restoreManifest(), processState, sessions, mailbox); // before it serves
             }
             if (journalDirectory != null) {
                 opened = Journal.open(journalDirectory);
-                long replayed = opened.replay(new JournalReplay(processState, sessions));
+                long replayed = opened.replay(new JournalReplay(processState, sessions, mailbox));
                 processState.journal(opened);
                 sessions.journal(opened);
+                mailbox.journal(opened);
                 LOG.info("process {}: journal {} replayed {} changes; every change is journaled before it is "
                         + "acknowledged", config.processId(), journalDirectory, replayed);
             }
@@ -111,6 +122,9 @@ public final class PraasProcess implements AutoCloseable {
         }
         this.journal = opened;
         this.vertx = vertxStarting.join();
+        this.messaging = new Messaging(config.application(), config.processId(), vertx, mailbox, world,
+                this::peerToken, this::requestSwapIn);
+        invoker.messaging(messaging, kryo);
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -139,7 +153,7 @@ public final class PraasProcess implements AutoCloseable {
         if (control != null) {
             try {
                 p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
-                        p.port, VERSION, p::heartbeat, p::onControlRequest,
+                        p.port, VERSION, p::heartbeat, p::onControlRequest, p.world::update,
                         () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
             } catch (IllegalStateException e) {
@@ -179,8 +193,9 @@ public final class PraasProcess implements AutoCloseable {
         }
         dataPlane.goAway(GoAwayReason.SWAPPING_OUT, "process " + config.processId() + " is swapping out");
         drain(drainTimeout.isZero() ? config.drainTimeout() : drainTimeout);
+        mailbox.seal();
         try {
-            Swapper.Result r = swapper.snapshot(generation, processState, sessions, budget.usedBytes());
+            Swapper.Result r = swapper.snapshot(generation, processState, sessions, mailbox, budget.usedBytes());
             if (journal != null) {
                 journal.truncate(); // everything it held is in the committed snapshot
             }
@@ -192,6 +207,7 @@ public final class PraasProcess implements AutoCloseable {
             synchronized (stopLock) {
                 swapping = false;
             }
+            mailbox.unseal();
             dataPlane.resume();
             return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swap-out failed: " + e.getMessage());
         }
@@ -211,7 +227,18 @@ public final class PraasProcess implements AutoCloseable {
     }
 
     /** Puts journaled changes back, in order, into stores that do not journal yet. */
-    private record JournalReplay(KeyValueStore processState, SessionRegistry sessions) implements Journal.Replay {
+    private record JournalReplay(KeyValueStore processState, SessionRegistry sessions, Mailbox mailbox)
+            implements Journal.Replay {
+        @Override
+        public void mailboxPut(long seq, String from, String key, byte[] data) {
+            mailbox.restore(seq, from, key, data);
+        }
+
+        @Override
+        public void mailboxTake(long seq) {
+            mailbox.restoreTake(seq);
+        }
+
         @Override
         public void put(String session, String key, byte[] value) {
             store(session).putBytes(key, value);
@@ -235,6 +262,41 @@ public final class PraasProcess implements AutoCloseable {
         private KeyValueStore store(String session) {
             return session.isEmpty() ? processState : sessions.open(session).session().state();
         }
+    }
+
+    /** An application token for HELLO to peers, minted with the application's secret (empty in dev mode without one). */
+    private String peerToken() {
+        byte[] secret = config.secret();
+        if (secret.length == 0) {
+            return "";
+        }
+        synchronized (stopLock) {
+            java.time.Instant now = java.time.Instant.now();
+            if (peerToken == null || now.isAfter(peerTokenRenewAt)) {
+                peerToken = DataPlaneToken.issue(secret, config.application(), "", now.plus(Duration.ofHours(2)));
+                peerTokenRenewAt = now.plus(Duration.ofHours(1));
+            }
+            return peerToken;
+        }
+    }
+
+    private CompletableFuture<Message> requestSwapIn(String processId) {
+        ControlChannel c = control;
+        if (c == null) {
+            return CompletableFuture.completedFuture(new Message.Error(ErrorCode.PROCESS_UNAVAILABLE,
+                    "process " + config.processId() + " runs without a control plane"));
+        }
+        return c.request(new Message.SwapIn(processId));
+    }
+
+    /** This process's mailbox (peer messages not yet received). */
+    public Mailbox mailbox() {
+        return mailbox;
+    }
+
+    /** The processes of its application, as the control plane last reported them. */
+    public World world() {
+        return world;
     }
 
     private Message.Heartbeat heartbeat() {
@@ -283,6 +345,7 @@ public final class PraasProcess implements AutoCloseable {
             LOG.debug("closing the data plane: {}", e.toString());
         }
         invoker.close();
+        messaging.close();
         if (swapper != null) {
             swapper.close();
         }

@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What a running function can see and do: its process, its session and their state, other
- * functions, a logger.
+ * functions (of this process or another), messages to and from the other processes of its
+ * application, its world, collectives over a group of processes, a logger.
  *
  * <pre>{@code
  * public Integer handle(String text, Context ctx) throws Exception {
@@ -21,6 +22,9 @@ import java.util.concurrent.CompletableFuture;
 public interface Context {
     /** Use as the process id in {@link #invoke(String, String, byte[])} to call a function of this process. */
     String SELF = "";
+
+    /** Use as the sender in {@link #receive} to take a message from any process. */
+    String ANY = "*";
 
     /** This process's id. */
     String processId();
@@ -44,10 +48,48 @@ public interface Context {
     CompletableFuture<byte[]> invoke(String function, byte[] input);
 
     /**
-     * Invokes a function of process {@code processId} ({@link #SELF} for this one). This version of
-     * the runtime reaches only its own process; others fail with an {@link UnsupportedOperationException}.
+     * Invokes a function of process {@code processId} of this application ({@link #SELF} for this
+     * one): over a direct peer connection, without a session, bounded by this invocation's remaining
+     * time. Failures complete the future with a {@code PraasException} carrying the protocol code.
      */
     CompletableFuture<byte[]> invoke(String processId, String function, byte[] input);
+
+    /**
+     * Sends {@code data} under {@code key} to the mailbox of process {@code processId} of this
+     * application (this one too). Completes when the receiver has stored it; messages from one
+     * sender under one key are received in the order they were sent. A swapped-out receiver is
+     * swapped in first, so a message is never dropped. Fails with a {@code PraasException}:
+     * INVALID_ARGUMENT for an unknown process or key, PROCESS_UNAVAILABLE when the receiver failed
+     * or stopped, STATE_LIMIT_EXCEEDED when its mailbox is full, TIMEOUT when this invocation's time
+     * ran out first.
+     *
+     * <pre>{@code
+     * ctx.send("p-2", "partial", bytes).get();
+     * }</pre>
+     */
+    CompletableFuture<Void> send(String processId, String key, byte[] data);
+
+    /**
+     * Takes the oldest message under {@code key} from process {@code from} (or {@link #ANY}) out of
+     * this process's mailbox, waiting up to {@code timeout} (and at most this invocation's remaining
+     * time) for one to arrive; fails with a {@code PraasException} TIMEOUT otherwise. The mailbox is
+     * separate from process state; its messages go with the process when it swaps.
+     */
+    CompletableFuture<ReceivedMessage> receive(String from, String key, Duration timeout);
+
+    /**
+     * Every process of this application with its status and endpoint, as the control plane last
+     * pushed them (empty for a process started without a control plane).
+     */
+    java.util.List<Peer> world();
+
+    /**
+     * A group of processes of this application, this one among them, for collectives
+     * (barrier, broadcast, reduce, all-reduce, gather).
+     *
+     * @throws IllegalArgumentException when this process is not a member or a member repeats
+     */
+    Group group(java.util.List<String> processIds);
 
     /** Time left before this invocation times out. */
     Duration remainingTime();

@@ -105,6 +105,17 @@ public final class FrameCodec {
                 Message.RestoreFailed m = (Message.RestoreFailed) message;
                 body.str(m.application()).str(m.processId()).str(m.token()).str(m.reason());
             }
+            case MessageType.WORLD -> {
+                Message.World m = (Message.World) message;
+                if (m.processes().size() > 0xFFFF) {
+                    throw new IllegalArgumentException("a WORLD holds at most 65535 processes");
+                }
+                body.u64(m.version()).u16(m.processes().size());
+                for (Message.WorldEntry e : m.processes()) {
+                    body.str(e.processId()).str(e.status()).str(e.host()).u16(e.port());
+                }
+            }
+            case MessageType.SWAP_IN -> body.str(((Message.SwapIn) message).processId());
             default -> throw new IllegalArgumentException("no encoding for type " + message.type());
         }
         return body.finish();
@@ -148,11 +159,23 @@ public final class FrameCodec {
             case MessageType.SWAP_OUT -> new Message.SwapOut(in.u64(), in.u32());
             case MessageType.SWAPPED -> new Message.Swapped(in.u64(), in.str(), in.u64(), in.u64(), in.u64());
             case MessageType.RESTORE_FAILED -> new Message.RestoreFailed(in.str(), in.str(), in.str(), in.str());
+            case MessageType.WORLD -> world(in);
+            case MessageType.SWAP_IN -> new Message.SwapIn(in.str());
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, requestId,
                     String.format("unknown message type 0x%02X", type));
         };
         in.end();
         return new Frame(flags, requestId, message);
+    }
+
+    private static Message.World world(BodyReader in) {
+        long version = in.u64();
+        int n = in.u16();
+        java.util.List<Message.WorldEntry> entries = new java.util.ArrayList<>(Math.min(n, 1024));
+        for (int i = 0; i < n; i++) {
+            entries.add(new Message.WorldEntry(in.str(), in.str(), in.str(), in.u16()));
+        }
+        return new Message.World(version, entries);
     }
 
     private static int payloadLength(Message message) {

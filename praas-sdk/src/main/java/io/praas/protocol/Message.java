@@ -173,4 +173,38 @@ public sealed interface Message {
             return MessageType.RESTORE_FAILED;
         }
     }
+
+    /**
+     * WORLD: the control plane tells a process about every process of its application (itself
+     * included): sent after REGISTER's OK and again on every change, each time the whole list.
+     * {@code version} grows; a process keeps the highest it has seen.
+     */
+    record World(long version, java.util.List<WorldEntry> processes) implements Message {
+        public World {
+            processes = java.util.List.copyOf(processes);
+        }
+
+        @Override
+        public int type() {
+            return MessageType.WORLD;
+        }
+    }
+
+    /**
+     * One process in a {@link World}: its id, status (a {@code ProcessStatus} name) and data-plane
+     * endpoint (empty host and port 0 while it has none).
+     */
+    record WorldEntry(String processId, String status, String host, int port) {
+    }
+
+    /**
+     * SWAP_IN: a process asks the control plane to swap in {@code processId} of its application (a
+     * message is waiting for it); answered with OK once it is ACTIVE, or ERROR.
+     */
+    record SwapIn(String processId) implements Message {
+        @Override
+        public int type() {
+            return MessageType.SWAP_IN;
+        }
+    }
 }

@@ -28,6 +28,8 @@ public final class MessageType {
     public static final int SWAP_OUT = 0x82;
     public static final int SWAPPED = 0x83;
     public static final int RESTORE_FAILED = 0x84;
+    public static final int WORLD = 0x85;
+    public static final int SWAP_IN = 0x86;
 
     private MessageType() {
     }

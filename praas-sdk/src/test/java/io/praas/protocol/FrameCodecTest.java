@@ -133,6 +133,35 @@ class FrameCodecTest {
         }
 
         @Test
+        void worldRoundTripsEveryEntry() {
+            Message.World world = new Message.World(42, java.util.List.of(
+                    new Message.WorldEntry("p-1", "ACTIVE", "10.0.0.7", 8000),
+                    new Message.WorldEntry("p-2", "SWAPPED_OUT", "", 0),
+                    new Message.WorldEntry("进程-3", "SWAPPING_IN", "::1", 65535)));
+            assertThat(roundTrip(0, world).message()).isEqualTo(world);
+        }
+
+        @Test
+        void emptyWorldRoundTrips() {
+            Message.World world = new Message.World(1, java.util.List.of());
+            assertThat(roundTrip(0, world).message()).isEqualTo(world);
+        }
+
+        @Test
+        void worldWithFewerEntriesThanItsCountIsMalformed() {
+            Buffer body = Buffer.buffer().appendLong(3).appendUnsignedShort(2);
+            str(str(str(body, "p-1"), "ACTIVE"), "h").appendUnsignedShort(1);
+            ProtocolException e = decodeFailure(rawFrame(MessageType.WORLD, 6, body));
+            assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+            assertThat(e.requestId()).isEqualTo(6);
+        }
+
+        @Test
+        void swapInRoundTrips() {
+            assertThat(roundTrip(8, new Message.SwapIn("p-9")).message()).isEqualTo(new Message.SwapIn("p-9"));
+        }
+
+        @Test
         void welcomeRoundTrips() {
             Message.Welcome welcome = new Message.Welcome("proc-7", FrameCodec.DEFAULT_MAX_FRAME_BYTES, "praas-process/0.1.0");
 
@@ -604,7 +633,13 @@ class FrameCodecTest {
                     argumentSet("ERROR with an empty body", MessageType.ERROR,
                             body()),
                     argumentSet("ERROR without message", MessageType.ERROR,
-                            body().appendUnsignedShort(14)));
+                            body().appendUnsignedShort(14)),
+                    argumentSet("WORLD without its count", MessageType.WORLD,
+                            body().appendLong(1)),
+                    argumentSet("WORLD entry without its port", MessageType.WORLD,
+                            str(str(str(body().appendLong(1).appendUnsignedShort(1), "p"), "ACTIVE"), "h")),
+                    argumentSet("SWAP_IN with an empty body", MessageType.SWAP_IN,
+                            body()));
         }
 
         @ParameterizedTest
@@ -690,7 +725,9 @@ class FrameCodecTest {
                     argumentSet("SESSION", new Message.SessionOpened("s", true)),
                     argumentSet("CLOSE_SESSION", new Message.CloseSession("s")),
                     argumentSet("GOAWAY", new Message.GoAway(GoAwayReason.STOPPING, "bye")),
-                    argumentSet("ERROR", new Message.Error(ErrorCode.OVERLOADED, "busy")));
+                    argumentSet("ERROR", new Message.Error(ErrorCode.OVERLOADED, "busy")),
+                    argumentSet("WORLD", new Message.World(2, java.util.List.of(new Message.WorldEntry("p", "ACTIVE", "h", 1)))),
+                    argumentSet("SWAP_IN", new Message.SwapIn("p")));
         }
 
         @ParameterizedTest

@@ -20,8 +20,9 @@ import java.util.function.Supplier;
 
 /**
  * The process's channel to the control plane (docs/PROTOCOL.md, "Control channel"): it dials the
- * control plane, REGISTERs with its data-plane address, and sends a HEARTBEAT with its metrics at
- * a fixed interval. The control plane owns the process's lifecycle: when the channel is lost, the
+ * control plane, REGISTERs with its data-plane address, sends a HEARTBEAT with its metrics at a
+ * fixed interval, takes the WORLD of its application whenever it changes, and asks for SWAP_IN of
+ * a swapped-out peer that a message is waiting for. The control plane owns the process's lifecycle: when the channel is lost, the
  * process stops.
  */
 public final class ControlChannel implements AutoCloseable {
@@ -53,6 +54,8 @@ public final class ControlChannel implements AutoCloseable {
     private volatile NetSocket socket;
     private volatile boolean closing;
     private long timerId = -1;
+    private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong(1);
+    private final java.util.Map<Long, CompletableFuture<Message>> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ControlChannel(Vertx vertx) {
         this.vertx = vertx;
@@ -69,6 +72,7 @@ public final class ControlChannel implements AutoCloseable {
     public static ControlChannel register(Vertx vertx, Settings settings, String application, String processId,
                                           int dataPort, String runtimeInfo, Supplier<Message.Heartbeat> metrics,
                                           java.util.function.Function<Message, CompletableFuture<Message>> requests,
+                                          java.util.function.Consumer<Message.World> onWorld,
                                           Runnable onSwapped, Runnable onLost) {
         ControlChannel channel = new ControlChannel(vertx);
         CompletableFuture<Void> registered = new CompletableFuture<>();
@@ -85,6 +89,17 @@ public final class ControlChannel implements AutoCloseable {
                     f = FrameCodec.decode(b);
                 } catch (ProtocolException e) {
                     LOG.warn("undecodable frame from the control plane: {}", e.getMessage());
+                    return;
+                }
+                if (f.message() instanceof Message.World w) {
+                    onWorld.accept(w);
+                    return;
+                }
+                if (f.requestId() > 1 && (f.message() instanceof Message.Ok || f.message() instanceof Message.Error)) {
+                    CompletableFuture<Message> answer = channel.pending.remove(f.requestId());
+                    if (answer != null) {
+                        answer.complete(f.message());
+                    }
                     return;
                 }
                 if (f.message() instanceof Message.Ok && f.requestId() == 1) {
@@ -109,6 +124,7 @@ public final class ControlChannel implements AutoCloseable {
             }, e -> s.close()));
             s.closeHandler(v -> {
                 registered.completeExceptionally(new IllegalStateException("control channel closed"));
+                channel.failPending();
                 if (!channel.closing) {
                     LOG.error("process {}: control channel to {}:{} lost; stopping", processId, settings.host(),
                             settings.port());
@@ -165,10 +181,38 @@ public final class ControlChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a request to the control plane (SWAP_IN); completes with its OK or ERROR, or with an
+     * ERROR PROCESS_UNAVAILABLE when the channel closes first.
+     */
+    public CompletableFuture<Message> request(Message message) {
+        long id = requestIds.incrementAndGet();
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        pending.put(id, answer);
+        NetSocket s = socket;
+        if (s == null || closing) {
+            pending.remove(id);
+            answer.complete(new Message.Error(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE, "no control channel"));
+            return answer;
+        }
+        s.write(FrameCodec.encode(id, message));
+        return answer;
+    }
+
+    private void failPending() {
+        for (Long id : pending.keySet()) {
+            CompletableFuture<Message> f = pending.remove(id);
+            if (f != null) {
+                f.complete(new Message.Error(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE, "the control channel closed"));
+            }
+        }
+    }
+
     /** Closes the channel on purpose (the process is stopping). */
     @Override
     public void close() {
         closing = true;
+        failPending();
         if (timerId >= 0) {
             vertx.cancelTimer(timerId);
         }

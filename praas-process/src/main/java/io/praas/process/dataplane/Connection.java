@@ -89,9 +89,7 @@ final class Connection {
             case MessageType.CLOSE_SESSION -> onCloseSession(rid, (Message.CloseSession) m);
             case MessageType.PING -> send(rid, new Message.Pong(((Message.Ping) m).data()));
             case MessageType.HELLO -> send(rid, error(ErrorCode.INVALID_ARGUMENT, "HELLO was already accepted"));
-            case MessageType.MESSAGE -> send(rid, peerId.isEmpty()
-                    ? error(ErrorCode.FORBIDDEN, "MESSAGE is accepted only from peer processes")
-                    : error(ErrorCode.UNKNOWN_TYPE, "this process version has no mailbox"));
+            case MessageType.MESSAGE -> onMessage(rid, (Message.PeerMessage) m);
             case MessageType.OK, MessageType.PONG -> { }
             case MessageType.ERROR -> LOG.debug("client {} reported {}", socket.remoteAddress(), m);
             default -> send(rid, error(ErrorCode.UNKNOWN_TYPE,
@@ -169,6 +167,44 @@ final class Connection {
                 send(rid, error(ErrorCode.FUNCTION_FAILED, err.toString()));
             }
         });
+    }
+
+    /** PROTOCOL.md rule 8: OK only once the message is in the mailbox (and journaled, with a journal). */
+    private void onMessage(long rid, Message.PeerMessage m) {
+        if (peerId.isEmpty()) {
+            send(rid, error(ErrorCode.FORBIDDEN, "MESSAGE is accepted only from peer processes (a HELLO with a peerId)"));
+            return;
+        }
+        if (!m.fromProcess().equals(peerId)) {
+            send(rid, error(ErrorCode.FORBIDDEN, "MESSAGE from '" + m.fromProcess() + "' on the connection of peer '"
+                    + peerId + "'"));
+            return;
+        }
+        if (m.key().isEmpty()) {
+            send(rid, error(ErrorCode.INVALID_ARGUMENT, "a message key must not be empty"));
+            return;
+        }
+        if (plane.draining()) {
+            refuseNotStarted(rid); // the snapshot is being written: the sender delivers it after the swap
+            return;
+        }
+        try {
+            plane.mailbox.deliver(m.fromProcess(), m.key(), m.data());
+        } catch (io.praas.client.PraasException e) {
+            if (e.code() == ErrorCode.PROCESS_UNAVAILABLE) {
+                refuseNotStarted(rid); // sealed for a snapshot
+            } else {
+                send(rid, error(e.code(), e.detail()));
+            }
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("storing a message from {} failed", peerId, e);
+            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "the message could not be stored: " + e));
+            return;
+        }
+        if (rid != 0) {
+            send(rid, new Message.Ok());
+        }
     }
 
     private void onOpenSession(long rid, Message.OpenSession m) {

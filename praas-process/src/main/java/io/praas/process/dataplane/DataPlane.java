@@ -2,6 +2,7 @@ package io.praas.process.dataplane;
 
 import io.praas.process.auth.HelloAuthenticator;
 import io.praas.process.invocation.Invoker;
+import io.praas.process.messaging.Mailbox;
 import io.praas.process.session.SessionRegistry;
 import io.praas.protocol.GoAwayReason;
 import io.vertx.core.Future;
@@ -30,12 +31,13 @@ public final class DataPlane {
     final HelloAuthenticator authenticator;
     final SessionRegistry sessions;
     final Invoker invoker;
+    final Mailbox mailbox;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private NetServer server;
 
     public DataPlane(String processId, String serverInfo, int maxFrameBytes, long defaultTimeoutMs, long maxTimeoutMs,
-                     HelloAuthenticator authenticator, SessionRegistry sessions, Invoker invoker) {
+                     HelloAuthenticator authenticator, SessionRegistry sessions, Invoker invoker, Mailbox mailbox) {
         this.processId = processId;
         this.serverInfo = serverInfo;
         this.maxFrameBytes = maxFrameBytes;
@@ -44,6 +46,7 @@ public final class DataPlane {
         this.authenticator = authenticator;
         this.sessions = sessions;
         this.invoker = invoker;
+        this.mailbox = mailbox;
     }
 
     /** Starts listening; the future holds the bound port. */

@@ -2,6 +2,13 @@ package io.praas.process.invocation;
 
 import io.praas.client.PraasException;
 import io.praas.function.Context;
+import io.praas.function.Group;
+import io.praas.function.Peer;
+import io.praas.function.ReceivedMessage;
+import io.praas.process.messaging.GroupImpl;
+import io.praas.process.messaging.Mailbox;
+import io.praas.process.messaging.Messaging;
+import io.praas.protocol.ErrorCode;
 import io.praas.function.StateStore;
 import io.praas.process.session.Session;
 import org.slf4j.Logger;
@@ -9,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -74,8 +82,11 @@ final class InvocationContext implements Context {
     @Override
     public CompletableFuture<byte[]> invoke(String process, String function, byte[] input) {
         if (!SELF.equals(process) && !processId.equals(process)) {
-            return CompletableFuture.failedFuture(new UnsupportedOperationException(
-                    "invoking process " + process + " from a function is not available in this runtime version"));
+            try {
+                return messaging().invoke(process, function, input, deadlineNanos);
+            } catch (PraasException e) {
+                return CompletableFuture.failedFuture(e);
+            }
         }
         long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
@@ -89,6 +100,52 @@ final class InvocationContext implements Context {
             }
         });
         return answer;
+    }
+
+    @Override
+    public CompletableFuture<Void> send(String process, String key, byte[] data) {
+        try {
+            Messaging.checkKey(key);
+            if (process == null || process.isEmpty()) {
+                throw new PraasException(ErrorCode.INVALID_ARGUMENT, "send needs a process id");
+            }
+            return messaging().send(process, key, data, deadlineNanos);
+        } catch (PraasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<ReceivedMessage> receive(String from, String key, Duration timeout) {
+        try {
+            Messaging.checkKey(key);
+            if (from == null || from.isEmpty()) {
+                throw new PraasException(ErrorCode.INVALID_ARGUMENT, "receive needs a process id or Context.ANY");
+            }
+            long deadline = Math.min(deadlineNanos, System.nanoTime() + Math.max(0, timeout.toNanos()));
+            return messaging().receive(ANY.equals(from) ? Mailbox.ANY : from, key, null, deadline);
+        } catch (PraasException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public List<Peer> world() {
+        Messaging m = invoker.messaging();
+        return m == null ? List.of() : m.peers();
+    }
+
+    @Override
+    public Group group(List<String> processIds) {
+        return GroupImpl.of(processIds, messaging(), invoker.kryo(), remainingTime());
+    }
+
+    private Messaging messaging() {
+        Messaging m = invoker.messaging();
+        if (m == null) {
+            throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "messaging is not available in this process");
+        }
+        return m;
     }
 
     @Override

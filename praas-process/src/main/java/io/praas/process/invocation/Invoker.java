@@ -1,5 +1,8 @@
 package io.praas.process.invocation;
 
+import io.praas.codec.KryoCodec;
+import io.praas.process.messaging.Messaging;
+
 import io.praas.codec.CodecException;
 import io.praas.function.StateLimitExceededException;
 import io.praas.process.function.FunctionRegistry;
@@ -54,6 +57,8 @@ public final class Invoker implements AutoCloseable {
     private final java.util.Set<Invocation> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread deadlines;
     private volatile boolean closed;
+    private volatile Messaging messaging;
+    private volatile KryoCodec kryo;
 
     public Invoker(FunctionRegistry functions, String processId, String application, KeyValueStore processState,
                    int workerThreads, int queueCapacity, int maxNestingDepth) {
@@ -68,6 +73,20 @@ public final class Invoker implements AutoCloseable {
         this.nested = Executors.newCachedThreadPool(threads("praas-nested-"));
         this.deadlines = threads("praas-deadlines-").newThread(this::sweepDeadlines);
         this.deadlines.start();
+    }
+
+    /** Lets functions message and invoke other processes and use collectives. */
+    public void messaging(Messaging messaging, KryoCodec kryo) {
+        this.messaging = messaging;
+        this.kryo = kryo;
+    }
+
+    Messaging messaging() {
+        return messaging;
+    }
+
+    KryoCodec kryo() {
+        return kryo;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.praas.process.journal;
 
+import io.praas.process.messaging.Mailbox;
 import io.praas.process.state.StateJournal;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -17,19 +18,21 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A process's write-ahead journal of state and session changes on local disk, in a Chronicle
+ * A process's write-ahead journal of state, session and mailbox changes on local disk, in a Chronicle
  * Queue (memory-mapped files). Every change is appended before the invocation that made it is
  * acknowledged, so a process killed with SIGKILL restarts from its last snapshot plus this journal
  * and loses nothing it acknowledged. (It survives the process, not the machine: the pages are the
  * operating system's until it writes them out.) The journal is emptied after each committed swap
  * snapshot, which holds everything it did.
  */
-public final class Journal implements StateJournal, AutoCloseable {
+public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
     private static final byte SESSION_OPENED = 3;
     private static final byte SESSION_CLOSED = 4;
+    private static final byte MAILBOX_PUT = 5;
+    private static final byte MAILBOX_TAKE = 6;
 
     private final Path directory;
     private ChronicleQueue queue;
@@ -65,6 +68,10 @@ public final class Journal implements StateJournal, AutoCloseable {
         void sessionOpened(String session);
 
         void sessionClosed(String session);
+
+        void mailboxPut(long seq, String from, String key, byte[] data);
+
+        void mailboxTake(long seq);
     }
 
     /** Replays every recorded change; returns how many. */
@@ -79,6 +86,21 @@ public final class Journal implements StateJournal, AutoCloseable {
                 }
                 Bytes<?> in = dc.wire().bytes();
                 byte kind = in.readByte();
+                if (kind == MAILBOX_TAKE) {
+                    into.mailboxTake(in.readLong());
+                    n++;
+                    continue;
+                }
+                if (kind == MAILBOX_PUT) {
+                    long seq = in.readLong();
+                    String from = in.readUtf8();
+                    String key = in.readUtf8();
+                    byte[] data = new byte[in.readInt()];
+                    in.read(data);
+                    into.mailboxPut(seq, from, key, data);
+                    n++;
+                    continue;
+                }
                 String session = in.readUtf8();
                 switch (kind) {
                     case PUT -> {
@@ -124,6 +146,21 @@ public final class Journal implements StateJournal, AutoCloseable {
     public synchronized void sessionClosed(String session) {
         try (DocumentContext dc = appender.writingDocument()) {
             dc.wire().bytes().writeByte(SESSION_CLOSED).writeUtf8(session);
+        }
+    }
+
+    @Override
+    public synchronized void mailboxPut(long seq, String from, String key, byte[] data) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            dc.wire().bytes().writeByte(MAILBOX_PUT).writeLong(seq).writeUtf8(from).writeUtf8(key)
+                    .writeInt(data.length).write(data);
+        }
+    }
+
+    @Override
+    public synchronized void mailboxTake(long seq) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            dc.wire().bytes().writeByte(MAILBOX_TAKE).writeLong(seq);
         }
     }
 

@@ -20,7 +20,7 @@ public final class StateBudget {
     }
 
     /** Takes {@code delta} bytes (negative gives back). @throws StateLimitExceededException when over the limit */
-    void adjust(long delta) {
+    public void adjust(long delta) {
         if (delta <= 0) {
             usedBytes.addAndGet(delta);
             return;

@@ -41,6 +41,9 @@ public final class SnapshotReader {
         void session(String sessionId);
 
         void sessionEntry(String sessionId, String key, byte[] value);
+
+        /** An undelivered peer message, in arrival order. */
+        void mailboxMessage(String from, String key, byte[] data);
     }
 
     public SnapshotReader(S3Client s3, String bucket, int parallelism, ExecutorService downloads) {
@@ -104,6 +107,11 @@ public final class SnapshotReader {
                             throw new CorruptSnapshotException("session entry before any session");
                         }
                         sink.sessionEntry(session, str(data), bytes(data));
+                        entries++;
+                    }
+                    case SnapshotFormat.MAILBOX_MESSAGE -> {
+                        String from = str(data);
+                        sink.mailboxMessage(from, str(data), bytes(data));
                         entries++;
                     }
                     default -> throw new CorruptSnapshotException("unknown record kind " + kind + " in the snapshot");

@@ -1,5 +1,7 @@
 package io.praas.process.swap;
 
+import io.praas.process.messaging.Mailbox;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -52,7 +54,7 @@ public final class SnapshotWriter {
 
     /** What goes into a snapshot: encoded state values, by key. */
     public record Content(Map<String, byte[]> processState, Map<String, Map<String, byte[]>> sessions,
-                          long stateBytes) {
+                          List<Mailbox.Stored> mailbox, long stateBytes) {
     }
 
     /**
@@ -88,8 +90,13 @@ public final class SnapshotWriter {
                     sessionEntries++;
                 }
             }
+            for (Mailbox.Stored m : content.mailbox()) {
+                out.writeByte(SnapshotFormat.MAILBOX_MESSAGE);
+                str(out, m.from());
+                entry(out, m.key(), m.data());
+            }
             out.writeByte(SnapshotFormat.END);
-            out.writeLong(processEntries + sessionEntries);
+            out.writeLong(processEntries + sessionEntries + content.mailbox().size());
             out.flush();
             List<SwapManifest.Part> partList = parts.finish();
             SwapManifest manifest = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, application, processId,

@@ -1,5 +1,7 @@
 package io.praas.process.swap;
 
+import io.praas.process.messaging.Mailbox;
+
 import io.praas.process.session.Session;
 import io.praas.process.storage.ObjectKeys;
 import io.praas.process.session.SessionRegistry;
@@ -65,8 +67,8 @@ public final class Swapper implements AutoCloseable {
     }
 
     /** Writes the state as snapshot {@code generation}; older generations are removed after the commit. */
-    public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, long stateBytes)
-            throws IOException {
+    public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, Mailbox mailbox,
+                           long stateBytes) throws IOException {
         long start = System.nanoTime();
         Map<String, Map<String, byte[]>> sessionStates = new LinkedHashMap<>();
         for (Session s : sessions.all()) {
@@ -76,7 +78,7 @@ public final class Swapper implements AutoCloseable {
         SnapshotWriter writer = new SnapshotWriter(s3, settings.store().bucket(), settings.partSize(),
                 settings.parallelism(), transfers, clock);
         SwapManifest m = writer.write(application, processId, generation,
-                new SnapshotWriter.Content(processState.snapshot(), sessionStates, stateBytes));
+                new SnapshotWriter.Content(processState.snapshot(), sessionStates, mailbox.snapshot(), stateBytes));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         LOG.info("process {}: snapshot generation {} committed: {} bytes in {} parts, {} ms", processId, generation,
                 m.totalBytes(), m.parts().size(), took.toMillis());
@@ -85,7 +87,8 @@ public final class Swapper implements AutoCloseable {
     }
 
     /** Restores a snapshot into empty stores. @throws CorruptSnapshotException when it fails its checks */
-    public SwapManifest restore(String manifestKey, KeyValueStore processState, SessionRegistry sessions) {
+    public SwapManifest restore(String manifestKey, KeyValueStore processState, SessionRegistry sessions,
+                                Mailbox mailbox) {
         long start = System.nanoTime();
         SnapshotReader reader = new SnapshotReader(s3(), settings.store().bucket(), settings.parallelism(), transfers);
         SwapManifest m = reader.manifest(manifestKey);
@@ -107,6 +110,11 @@ public final class Swapper implements AutoCloseable {
             @Override
             public void sessionEntry(String sessionId, String key, byte[] value) {
                 sessions.get(sessionId).state().putBytes(key, value);
+            }
+
+            @Override
+            public void mailboxMessage(String from, String key, byte[] data) {
+                mailbox.restore(0, from, key, data);
             }
         });
         LOG.info("process {}: restored snapshot generation {} ({} bytes, {} sessions) in {} ms", processId,

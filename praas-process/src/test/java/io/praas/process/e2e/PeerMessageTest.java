@@ -1,5 +1,7 @@
 package io.praas.process.e2e;
 
+import io.praas.client.PraasException;
+import io.praas.client.ProcessClient;
 import io.praas.process.launch.LocalProcess;
 import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Frame;
@@ -8,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static io.praas.process.e2e.TestProcesses.text;
 import static io.praas.process.e2e.TestProcesses.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,19 +39,55 @@ class PeerMessageTest {
         }
     }
 
-    /** Until the mailbox exists, docs/PROTOCOL.md says a peer's MESSAGE gets ERROR 7 and the connection stays. */
     @Test
-    void peerMessageIsAnsweredUnknownTypeUntilTheMailboxExists() {
-        try (RawConnection c = RawConnection.open(process.port())) {
-            c.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
-            assertThat(c.read().message()).isInstanceOf(Message.Welcome.class);
-            c.send(7, new Message.PeerMessage("p-peer", "greeting", utf8("hi")));
+    void peerMessageIsAcknowledgedAndThenReceivedInOrder() {
+        try (RawConnection peer = RawConnection.open(process.port()); ProcessClient client = TestProcesses.connect(process)) {
+            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
+            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+            peer.send(7, new Message.PeerMessage("p-peer", "greeting", utf8("first")));
+            peer.send(8, new Message.PeerMessage("p-peer", "greeting", utf8("second")));
 
-            Frame answer = c.read();
-            assertThat(answer.requestId()).isEqualTo(7);
-            assertThat(answer.message()).isInstanceOfSatisfying(Message.Error.class,
-                    e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_TYPE));
-            c.assertServes(8);
+            assertThat(peer.read()).satisfies(f -> {
+                assertThat(f.requestId()).isEqualTo(7);
+                assertThat(f.message()).isInstanceOf(Message.Ok.class);
+            });
+            assertThat(peer.read().requestId()).isEqualTo(8);
+            assertThat(text(client.invoke("take", utf8("p-peer|greeting|2000")))).isEqualTo("p-peer|first");
+            assertThat(text(client.invoke("take", utf8("*|greeting|2000")))).isEqualTo("p-peer|second");
+            peer.assertServes(9);
+        }
+    }
+
+    @Test
+    void messageUnderAnotherSendersNameIsForbidden() {
+        try (RawConnection peer = RawConnection.open(process.port())) {
+            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
+            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+            peer.send(4, new Message.PeerMessage("p-impostor", "greeting", utf8("hi")));
+
+            peer.readError(4, ErrorCode.FORBIDDEN);
+            peer.assertServes(5);
+        }
+    }
+
+    @Test
+    void messageWithAnEmptyKeyIsInvalid() {
+        try (RawConnection peer = RawConnection.open(process.port())) {
+            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
+            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+            peer.send(4, new Message.PeerMessage("p-peer", "", utf8("hi")));
+
+            peer.readError(4, ErrorCode.INVALID_ARGUMENT);
+            peer.assertServes(5);
+        }
+    }
+
+    @Test
+    void receiveWithNothingToTakeTimesOut() {
+        try (ProcessClient client = TestProcesses.connect(process)) {
+            PraasException e = TestProcesses.failureOf(() -> client.invoke("take", utf8("*|nothing-here|200")));
+            assertThat(e.code()).isEqualTo(ErrorCode.FUNCTION_FAILED);
+            assertThat(e.detail()).contains("TIMEOUT", "nothing-here");
         }
     }
 }

@@ -156,6 +156,28 @@ class TokenTest {
     }
 
     @Test
+    void peerOfAnotherApplicationIsForbidden() {
+        String otherApp = token(SECRET, "other-app", "", inAnHour());
+        try (RawConnection c = RawConnection.open(process.port())) {
+            c.send(1, new Message.Hello("other-app", otherApp, "p-of-other-app", "e2e-peer"));
+            Frame f = c.read();
+            assertThat(f.message()).isInstanceOfSatisfying(Message.Error.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.FORBIDDEN));
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void peerWithThisApplicationsTokenIsWelcome() {
+        try (RawConnection c = RawConnection.open(process.port())) {
+            c.send(1, new Message.Hello("", validToken(), "p-peer", "e2e-peer"));
+            assertThat(c.read().message()).isInstanceOf(Message.Welcome.class);
+            c.send(2, new Message.PeerMessage("p-peer", "k", new byte[] {1}));
+            assertThat(c.read().message()).isInstanceOf(Message.Ok.class);
+        }
+    }
+
+    @Test
     void helloNamingAnotherApplicationIsForbidden() {
         assertThat(refusalOf("other-app", validToken())).isEqualTo(new Refusal(ErrorCode.FORBIDDEN, 1, true));
     }

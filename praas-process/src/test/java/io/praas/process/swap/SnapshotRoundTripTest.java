@@ -3,6 +3,7 @@ package io.praas.process.swap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.praas.codec.KryoCodec;
+import io.praas.process.messaging.Mailbox;
 import io.praas.process.session.Session;
 import io.praas.process.session.SessionRegistry;
 import io.praas.process.state.KeyValueStore;
@@ -79,6 +80,30 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void undeliveredMailboxMessagesComeBackInArrivalOrder() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        original.mailbox.deliver("p-2", "task", "first".getBytes());
+        original.mailbox.deliver("p-3", "task", "second".getBytes());
+        original.mailbox.deliver("p-2", "other", randomBytes(50_000, 7));
+        original.mailbox.deliver("p-2", "task", "third".getBytes());
+
+        State restored = new State();
+        try (Swapper swapper = swapper(process)) {
+            snapshot(swapper, 1, original);
+            swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions,
+                    restored.mailbox);
+        }
+
+        assertThat(restored.mailbox.size()).isEqualTo(4);
+        assertThat(restored.budget.usedBytes()).isEqualTo(original.budget.usedBytes());
+        assertThat(new String(restored.mailbox.receive("p-2", "task", null, 0).get().data())).isEqualTo("first");
+        assertThat(new String(restored.mailbox.receive(Mailbox.ANY, "task", null, 0).get().data())).isEqualTo("second");
+        assertThat(new String(restored.mailbox.receive(Mailbox.ANY, "task", null, 0).get().data())).isEqualTo("third");
+        assertThat(restored.mailbox.receive("p-2", "other", null, 0).get().data()).isEqualTo(randomBytes(50_000, 7));
+    }
+
+    @Test
     void restoredStoresHoldExactlyTheEntriesOfTheProcessAndEverySession() {
         String process = newProcessId();
         State original = new State();
@@ -97,7 +122,7 @@ class SnapshotRoundTripTest {
         try (Swapper swapper = swapper(process)) {
             written = snapshot(swapper, 1, original).manifest();
             SwapManifest read = swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process,
-                    restored.sessions);
+                    restored.sessions, restored.mailbox);
             assertThat(read).isEqualTo(written);
         }
 
@@ -132,7 +157,7 @@ class SnapshotRoundTripTest {
         SwapManifest m;
         try (Swapper swapper = swapper(process)) {
             m = snapshot(swapper, 1, original).manifest();
-            swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions);
+            swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions, restored.mailbox);
         }
 
         assertThat(fingerprint(restored.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
@@ -199,9 +224,9 @@ class SnapshotRoundTripTest {
             assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
                     SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2));
             assertThatThrownBy(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1), new State().process,
-                    new State().sessions)).isInstanceOf(CorruptSnapshotException.class);
+                    new State().sessions, new State().mailbox)).isInstanceOf(CorruptSnapshotException.class);
             SwapManifest m = swapper.restore(SwapManifest.manifestKey(APP, process, 2), restored.process,
-                    restored.sessions);
+                    restored.sessions, restored.mailbox);
             assertThat(m.generation()).isEqualTo(2);
         }
         assertThat(restored.process.get("version", String.class)).hasValue("two");
@@ -225,7 +250,7 @@ class SnapshotRoundTripTest {
             s3.putObject(b -> b.bucket(BUCKET).key(dataKey), RequestBody.fromBytes(data));
 
             Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
-                    new State().process, new State().sessions));
+                    new State().process, new State().sessions, new State().mailbox));
 
             assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
             assertThat(thrown.getMessage()).contains("part 2 ").contains(dataKey);
@@ -241,7 +266,7 @@ class SnapshotRoundTripTest {
         String manifestKey = SwapManifest.manifestKey(APP, process, 1);
         try (Swapper swapper = swapper(process)) {
             Throwable thrown = catchThrowable(() -> swapper.restore(manifestKey, new State().process,
-                    new State().sessions));
+                    new State().sessions, new State().mailbox));
 
             assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
             assertThat(thrown.getMessage()).contains(manifestKey).contains("does not exist");
@@ -261,7 +286,7 @@ class SnapshotRoundTripTest {
             assertThat(keys(SwapManifest.prefix(APP, process))).containsExactly(SwapManifest.dataKey(APP, process, 1));
 
             assertThatThrownBy(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process,
-                    restored.sessions)).isInstanceOf(CorruptSnapshotException.class);
+                    restored.sessions, restored.mailbox)).isInstanceOf(CorruptSnapshotException.class);
         }
         assertThat(restored.process.keys()).isEmpty();
         assertThat(restored.sessions.size()).isZero();
@@ -285,7 +310,7 @@ class SnapshotRoundTripTest {
         Throwable thrown;
         try (Swapper swapper = new Swapper(APP, process, new SwapSettings(settings, PART_SIZE, 2, null),
                 Clock.systemUTC())) {
-            thrown = catchThrowable(() -> swapper.snapshot(1, original.process, original.sessions,
+            thrown = catchThrowable(() -> swapper.snapshot(1, original.process, original.sessions, original.mailbox,
                     original.budget.usedBytes()));
         }
 
@@ -308,6 +333,7 @@ class SnapshotRoundTripTest {
         final KryoCodec kryo = new KryoCodec(SnapshotRoundTripTest.class.getClassLoader());
         final KeyValueStore process = new KeyValueStore(budget, kryo);
         final SessionRegistry sessions = new SessionRegistry(budget, kryo, 100);
+        final io.praas.process.messaging.Mailbox mailbox = new io.praas.process.messaging.Mailbox(budget);
     }
 
     private static Swapper swapper(String process) {
@@ -316,7 +342,7 @@ class SnapshotRoundTripTest {
 
     private static Swapper.Result snapshot(Swapper swapper, long generation, State state) {
         try {
-            return swapper.snapshot(generation, state.process, state.sessions, state.budget.usedBytes());
+            return swapper.snapshot(generation, state.process, state.sessions, state.mailbox, state.budget.usedBytes());
         } catch (IOException e) {
             throw new AssertionError("snapshot " + generation + " failed", e);
         }

@@ -1,0 +1,304 @@
+package io.praas.process.messaging;
+
+import io.praas.client.PraasException;
+import io.praas.function.ReceivedMessage;
+import io.praas.process.state.StateBudget;
+import io.praas.protocol.ErrorCode;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A process's mailbox: messages from peer processes, by key, in arrival order, separate from
+ * process state but counted against the same state limit. A receive takes the oldest message under
+ * its key from its sender (or any sender), or waits for one. Thread-safe.
+ *
+ * <pre>{@code
+ * Mailbox box = new Mailbox(budget);
+ * box.deliver("p-1", "task", bytes);                       // stored (journaled first, if journaling)
+ * ReceivedMessage m = box.receive(Mailbox.ANY, "task", null, TimeUnit.SECONDS.toNanos(5)).get();
+ * }</pre>
+ */
+public final class Mailbox {
+    /** Matches messages from any sender. */
+    public static final String ANY = "*";
+    /** Bytes a stored message costs beyond its data, key and sender (entry, deque slot, record). */
+    static final int OVERHEAD_BYTES = 64;
+
+    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "praas-mailbox-timer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Where mailbox changes are recorded before a delivery is acknowledged (durability "journal"). */
+    public interface Journal {
+        Journal NONE = new Journal() {
+            @Override
+            public void mailboxPut(long seq, String from, String key, byte[] data) {
+            }
+
+            @Override
+            public void mailboxTake(long seq) {
+            }
+        };
+
+        void mailboxPut(long seq, String from, String key, byte[] data);
+
+        void mailboxTake(long seq);
+    }
+
+    /** A stored message; {@code seq} orders all messages of the mailbox. */
+    public record Stored(long seq, String from, String key, byte[] data) {
+        long cost() {
+            return cost(from, key, data);
+        }
+
+        static long cost(String from, String key, byte[] data) {
+            return (long) data.length + from.length() * 2L + key.length() * 2L + OVERHEAD_BYTES;
+        }
+    }
+
+    private final StateBudget budget;
+    private final Map<String, ArrayDeque<Stored>> byKey = new HashMap<>();
+    private final List<Waiter> waiters = new ArrayList<>();
+    private long nextSeq = 1;
+    private int size;
+    private volatile Journal journal = Journal.NONE;
+    private boolean sealed;
+
+    public Mailbox(StateBudget budget) {
+        this.budget = budget;
+    }
+
+    /** Records every later change in {@code journal}. */
+    public void journal(Journal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Stores a message (or hands it straight to a waiting receive).
+     *
+     * @throws PraasException STATE_LIMIT_EXCEEDED when the process's state limit has no room for it
+     */
+    public void deliver(String from, String key, byte[] data) {
+        Waiter handed = null;
+        Stored stored;
+        synchronized (this) {
+            if (sealed) {
+                throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "the process is swapping out; "
+                        + "the message was not stored");
+            }
+            long cost = Stored.cost(from, key, data);
+            try {
+                budget.adjust(cost);
+            } catch (io.praas.function.StateLimitExceededException e) {
+                throw new PraasException(ErrorCode.STATE_LIMIT_EXCEEDED, "the mailbox of this process is full: "
+                        + e.getMessage());
+            }
+            stored = new Stored(nextSeq++, from, key, data);
+            journal.mailboxPut(stored.seq(), from, key, data);
+            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.matches(from, key) && w.claim()) {
+                    it.remove();
+                    handed = w;
+                    break;
+                }
+            }
+            if (handed != null) {
+                journal.mailboxTake(stored.seq());
+                budget.adjust(-cost);
+            } else {
+                byKey.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(stored);
+                size++;
+            }
+        }
+        if (handed != null) {
+            handed.future.complete(new ReceivedMessage(from, key, data));
+        }
+    }
+
+    /**
+     * Takes the oldest message under {@code key} from {@code from} ({@link #ANY} for any sender), or
+     * under {@code abortKey} from any sender when that is not null, waiting up to
+     * {@code timeoutNanos}. The future fails with a PraasException TIMEOUT when none came.
+     */
+    public CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long timeoutNanos) {
+        Waiter w;
+        synchronized (this) {
+            Stored found = take(from, key);
+            if (found == null && abortKey != null) {
+                found = take(ANY, abortKey);
+            }
+            if (found != null) {
+                return CompletableFuture.completedFuture(new ReceivedMessage(found.from(), found.key(), found.data()));
+            }
+            w = new Waiter(from, key, abortKey);
+            waiters.add(w);
+        }
+        long ms = Math.max(0, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
+        w.timer = TIMERS.schedule(() -> fail(w, new PraasException(ErrorCode.TIMEOUT, "no message under key '" + key
+                + "'" + (ANY.equals(from) ? "" : " from process " + from) + " within " + ms + " ms")),
+                Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+        return w.future;
+    }
+
+    /** Fails every receive waiting for a message from one of {@code senders}: they will not send it. */
+    public void failWaitersFrom(java.util.function.Predicate<String> senderGone,
+                                java.util.function.Function<String, String> why) {
+        List<Waiter> failed = new ArrayList<>();
+        synchronized (this) {
+            for (Waiter w : waiters) {
+                if (!ANY.equals(w.from) && senderGone.test(w.from)) {
+                    failed.add(w);
+                }
+            }
+        }
+        for (Waiter w : failed) {
+            fail(w, new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why.apply(w.from)));
+        }
+    }
+
+    private void fail(Waiter w, PraasException e) {
+        if (w.claim()) {
+            synchronized (this) {
+                waiters.remove(w);
+            }
+            w.future.completeExceptionally(e);
+        }
+    }
+
+    private Stored take(String from, String key) {
+        ArrayDeque<Stored> q = byKey.get(key);
+        if (q == null) {
+            return null;
+        }
+        for (Iterator<Stored> it = q.iterator(); it.hasNext(); ) {
+            Stored s = it.next();
+            if (ANY.equals(from) || s.from().equals(from)) {
+                it.remove();
+                if (q.isEmpty()) {
+                    byKey.remove(key);
+                }
+                size--;
+                journal.mailboxTake(s.seq());
+                budget.adjust(-s.cost());
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Removes every stored message whose key starts with {@code prefix}; returns how many. */
+    public synchronized int dropKeysStartingWith(String prefix) {
+        int n = 0;
+        for (Iterator<Map.Entry<String, ArrayDeque<Stored>>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ArrayDeque<Stored>> e = it.next();
+            if (e.getKey().startsWith(prefix)) {
+                for (Stored s : e.getValue()) {
+                    journal.mailboxTake(s.seq());
+                    budget.adjust(-s.cost());
+                    n++;
+                }
+                size -= e.getValue().size();
+                it.remove();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Takes no more deliveries (they fail with PROCESS_UNAVAILABLE, so senders try again after the
+     * swap): what it holds now is what the snapshot saves.
+     */
+    public synchronized void seal() {
+        sealed = true;
+    }
+
+    /** Takes deliveries again (a swap-out failed). */
+    public synchronized void unseal() {
+        sealed = false;
+    }
+
+    /** Messages stored (not counting those handed to waiting receives). */
+    public synchronized int size() {
+        return size;
+    }
+
+    /** Every stored message in arrival order, for a swap snapshot. */
+    public synchronized List<Stored> snapshot() {
+        List<Stored> all = new ArrayList<>(size);
+        byKey.values().forEach(all::addAll);
+        all.sort(Comparator.comparingLong(Stored::seq));
+        return all;
+    }
+
+    /** Puts back a message from a snapshot or a journal replay (not journaled again). */
+    public synchronized void restore(long seq, String from, String key, byte[] data) {
+        budget.adjust(Stored.cost(from, key, data));
+        long s = seq > 0 ? seq : nextSeq;
+        byKey.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Stored(s, from, key, data));
+        size++;
+        nextSeq = Math.max(nextSeq, s + 1);
+    }
+
+    /** Removes a message a journal replay saw taken. */
+    public synchronized void restoreTake(long seq) {
+        for (Iterator<Map.Entry<String, ArrayDeque<Stored>>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
+            ArrayDeque<Stored> q = it.next().getValue();
+            for (Iterator<Stored> qi = q.iterator(); qi.hasNext(); ) {
+                Stored s = qi.next();
+                if (s.seq() == seq) {
+                    qi.remove();
+                    size--;
+                    budget.adjust(-s.cost());
+                    if (q.isEmpty()) {
+                        it.remove();
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    private static final class Waiter {
+        final String from;
+        final String key;
+        final String abortKey;
+        final CompletableFuture<ReceivedMessage> future = new CompletableFuture<>();
+        final AtomicBoolean done = new AtomicBoolean();
+        volatile java.util.concurrent.ScheduledFuture<?> timer;
+
+        Waiter(String from, String key, String abortKey) {
+            this.from = from;
+            this.key = key;
+            this.abortKey = abortKey;
+        }
+
+        boolean matches(String sender, String k) {
+            return (k.equals(key) && (ANY.equals(from) || from.equals(sender))) || k.equals(abortKey);
+        }
+
+        boolean claim() {
+            if (done.compareAndSet(false, true)) {
+                java.util.concurrent.ScheduledFuture<?> t = timer;
+                if (t != null) {
+                    t.cancel(false);
+                }
+                return true;
+            }
+            return false;
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package io.praas.process.messaging;
+
+import io.praas.client.PraasException;
+import io.praas.codec.KryoCodec;
+import io.praas.function.Group;
+import io.praas.function.ReceivedMessage;
+import io.praas.function.ReduceOp;
+import io.praas.process.state.StateBudget;
+import io.praas.protocol.ErrorCode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * The collective algorithms over real mailboxes, with an in-memory network between them (the
+ * end-to-end tests run them between OS processes through the control plane).
+ */
+class GroupImplTest {
+    private static final KryoCodec KRYO = new KryoCodec(GroupImplTest.class.getClassLoader());
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
+
+    /** N processes with a mailbox each; messages are delivered straight into the receiver's. */
+    private static final class Network {
+        final List<String> ids;
+        final Map<String, Mailbox> boxes = new ConcurrentHashMap<>();
+        final Set<String> dead = ConcurrentHashMap.newKeySet();
+        final AtomicInteger messages = new AtomicInteger();
+
+        Network(int n) {
+            ids = IntStream.range(0, n).mapToObj(i -> "p-" + i).toList();
+            ids.forEach(id -> boxes.put(id, new Mailbox(new StateBudget(64 << 20))));
+        }
+
+        Transport transport(String self) {
+            Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
+            return new Transport() {
+                @Override
+                public String self() {
+                    return self;
+                }
+
+                @Override
+                public CompletableFuture<Void> send(String target, String key, byte[] data, long deadlineNanos) {
+                    if (dead.contains(target)) {
+                        return CompletableFuture.failedFuture(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
+                                "process " + target + " is FAILED"));
+                    }
+                    messages.incrementAndGet();
+                    boxes.get(target).deliver(self, key, data.clone());
+                    return CompletableFuture.completedFuture(null);
+                }
+
+                @Override
+                public CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long deadlineNanos) {
+                    return boxes.get(self).receive(from, key, abortKey, deadlineNanos - System.nanoTime());
+                }
+
+                @Override
+                public void discard(String keyPrefix) {
+                    boxes.get(self).dropKeysStartingWith(keyPrefix);
+                }
+
+                @Override
+                public long nextCollective(String groupId) {
+                    return sequences.computeIfAbsent(groupId, g -> new AtomicLong()).incrementAndGet();
+                }
+            };
+        }
+
+        Group group(String self, Duration timeout) {
+            return new GroupImpl(ids, transport(self), KRYO, timeout);
+        }
+
+        /** A process dies: peers' receives from it fail, as the world update makes them. */
+        void kill(String id) {
+            dead.add(id);
+            boxes.forEach((other, box) -> box.failWaitersFrom(id::equals, x -> "process " + x + " is FAILED"));
+        }
+
+        int storedMessages() {
+            return boxes.values().stream().mapToInt(Mailbox::size).sum();
+        }
+    }
+
+    /** Runs {@code op} on every member at once; returns each member's result by rank. */
+    private <T> List<T> onEveryMember(Network net, Function<Group, T> op) throws Exception {
+        List<Future<T>> futures = new ArrayList<>();
+        for (String id : net.ids) {
+            Group g = net.group(id, TIMEOUT);
+            futures.add(threads.submit(() -> op.apply(g)));
+        }
+        List<T> results = new ArrayList<>();
+        for (Future<T> f : futures) {
+            results.add(f.get(30, TimeUnit.SECONDS));
+        }
+        return results;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 5, 8, 13})
+    void allReduceGivesEveryMemberTheSum(int n) throws Exception {
+        Network net = new Network(n);
+        List<long[]> results = onEveryMember(net, g -> g.allReduce(new long[] {g.rank() + 1, 1}, ReduceOp.SUM));
+
+        long expected = (long) n * (n + 1) / 2;
+        assertThat(results).allSatisfy(r -> assertThat(r).containsExactly(expected, n));
+        assertThat(net.storedMessages()).as("nothing left in any mailbox").isZero();
+        assertThat(net.messages.get()).as("a tree: n-1 messages up, n-1 down").isEqualTo(2 * (n - 1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void typedAllReduceCombinesInRankOrder(int n) throws Exception {
+        Network net = new Network(n);
+        List<String> results = onEveryMember(net, g -> g.allReduce("[" + g.rank() + "]", String.class, String::concat));
+
+        String expected = IntStream.range(0, n).mapToObj(i -> "[" + i + "]").reduce("", String::concat);
+        assertThat(results).containsOnly(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void doubleArraysReduceElementWise(int n) throws Exception {
+        Network net = new Network(n);
+        List<double[]> results = onEveryMember(net, g -> g.allReduce(new double[] {g.rank(), -g.rank(), 0.5}, ReduceOp.MAX));
+
+        assertThat(results).allSatisfy(r -> assertThat(r).containsExactly(n - 1, 0, 0.5));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void reduceDeliversToItsRootOnly(int n) throws Exception {
+        Network net = new Network(n);
+        String root = net.ids.get(n - 1);
+        List<Integer> results = onEveryMember(net, g -> g.reduce(root, g.rank() * 10, Integer.class, Integer::sum));
+
+        for (int r = 0; r < n; r++) {
+            assertThat(results.get(r)).as("rank %d", r).isEqualTo(r == n - 1 ? 10 * n * (n - 1) / 2 : null);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void broadcastFromAnyRootReachesEveryone(int n) throws Exception {
+        Network net = new Network(n);
+        String root = net.ids.get(n / 2);
+        List<byte[]> results = onEveryMember(net, g -> g.broadcast(root,
+                g.members().get(g.rank()).equals(root) ? "news".getBytes(StandardCharsets.UTF_8) : null));
+
+        assertThat(results).allSatisfy(b -> assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("news"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void gatherCollectsInRankOrderAtTheRoot(int n) throws Exception {
+        Network net = new Network(n);
+        String root = net.ids.get(1);
+        List<List<String>> results = onEveryMember(net, g -> g.gather(root, "v" + g.rank(), String.class));
+
+        List<String> expected = IntStream.range(0, n).mapToObj(i -> "v" + i).toList();
+        for (int r = 0; r < n; r++) {
+            assertThat(results.get(r)).as("rank %d", r).isEqualTo(r == 1 ? expected : List.of());
+        }
+    }
+
+    @Test
+    void barrierReturnsOnlyWhenEveryoneHasArrived() throws Exception {
+        Network net = new Network(5);
+        AtomicInteger arrived = new AtomicInteger();
+        List<Integer> seen = onEveryMember(net, g -> {
+            if (g.rank() == 4) {
+                sleep(300);
+            }
+            arrived.incrementAndGet();
+            g.barrier();
+            return arrived.get();
+        });
+
+        assertThat(seen).containsOnly(5);
+    }
+
+    @Test
+    void consecutiveCollectivesDoNotMixTheirMessages() throws Exception {
+        Network net = new Network(5);
+        List<String> results = onEveryMember(net, g -> {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < 20; i++) {
+                b.append(g.allReduce(new long[] {i}, ReduceOp.SUM)[0]).append(',');
+            }
+            return b.toString();
+        });
+
+        String expected = IntStream.range(0, 20).mapToObj(i -> String.valueOf(i * 5L)).reduce("", (a, x) -> a + x + ",");
+        assertThat(results).containsOnly(expected);
+    }
+
+    @Test
+    void aMemberThatNeverComesTimesOutItsNeighboursAndTheRestAreAbortedNotHung() throws Exception {
+        Network net = new Network(5);
+        List<Future<Throwable>> failures = new ArrayList<>();
+        long start = System.nanoTime();
+        for (String id : net.ids.subList(0, 4)) { // p-4 never calls
+            Group g = net.group(id, Duration.ofMillis(500));
+            failures.add(threads.submit(() -> catchThrowable(() -> g.allReduce(new long[] {1}, ReduceOp.SUM))));
+        }
+        List<Throwable> thrown = new ArrayList<>();
+        for (Future<Throwable> f : failures) {
+            thrown.add(f.get(10, TimeUnit.SECONDS));
+        }
+
+        assertThat(thrown).allSatisfy(t -> assertThat(t).isInstanceOfSatisfying(PraasException.class,
+                e -> assertThat(e.code()).isIn(ErrorCode.TIMEOUT, ErrorCode.PROCESS_UNAVAILABLE)));
+        assertThat(thrown).anySatisfy(t -> assertThat(((PraasException) t).detail()).contains("p-4"));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aMemberThatDiesMidCollectiveFailsEveryoneWithAClearError() throws Exception {
+        Network net = new Network(8);
+        List<Future<Throwable>> failures = new ArrayList<>();
+        for (String id : net.ids) {
+            if (id.equals("p-6")) {
+                continue; // it dies before sending its part
+            }
+            Group g = net.group(id, Duration.ofSeconds(30));
+            failures.add(threads.submit(() -> catchThrowable(() -> g.allReduce(new long[] {1}, ReduceOp.SUM))));
+        }
+        sleep(200);
+        net.kill("p-6");
+
+        for (Future<Throwable> f : failures) {
+            Throwable t = f.get(10, TimeUnit.SECONDS);
+            assertThat(t).isInstanceOfSatisfying(PraasException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                assertThat(e.detail()).contains("p-6");
+            });
+        }
+    }
+
+    @Test
+    void arraysOfDifferentLengthsFailEveryMember() throws Exception {
+        Network net = new Network(3);
+        List<Throwable> thrown = onEveryMember(net, g -> catchThrowable(() ->
+                g.allReduce(new double[g.rank() == 2 ? 3 : 2], ReduceOp.SUM)));
+
+        assertThat(thrown).allSatisfy(t -> assertThat(t).isInstanceOf(PraasException.class));
+        assertThat(thrown).anySatisfy(t -> assertThat(t.getMessage()).contains("differ in length"));
+    }
+
+    @Test
+    void aGroupMustContainThisProcessOnce() {
+        Network net = new Network(2);
+        assertThat(catchThrowable(() -> new GroupImpl(List.of("p-1"), net.transport("p-0"), KRYO, TIMEOUT)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a member");
+        assertThat(catchThrowable(() -> new GroupImpl(List.of("p-0", "p-0"), net.transport("p-0"), KRYO, TIMEOUT)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("once");
+        assertThat(Arrays.asList(new GroupImpl(List.of("p-0", "p-1"), net.transport("p-1"), KRYO, TIMEOUT).rank()))
+                .containsExactly(1);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
