@@ -11,6 +11,7 @@ import io.praas.controlplane.registry.ProcessRecord;
 import io.praas.controlplane.api.RestApi;
 import io.praas.controlplane.backend.LocalBackend;
 import io.praas.controlplane.control.ControlServer;
+import io.praas.controlplane.control.WorldPublisher;
 import io.praas.controlplane.lifecycle.ProcessLifecycle;
 import io.praas.controlplane.registry.Registry;
 import io.praas.controlplane.routing.InvocationRouter;
@@ -61,6 +62,7 @@ public final class ControlPlane implements AutoCloseable {
     private InvocationRouter router;
     private RestApi api;
     private ProcessLifecycle lifecycle;
+    private volatile WorldPublisher world;
     private int httpPort;
     private final java.util.List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int controlPort;
@@ -139,6 +141,31 @@ public final class ControlPlane implements AutoCloseable {
                     return null;
                 }, false);
             }
+
+            @Override
+            public Future<Message> swapInRequested(String application, String requester, String target) {
+                return vertx.executeBlocking(() -> {
+                    try {
+                        holder[0].swapIn(application, target);
+                        return new Message.Ok();
+                    } catch (ControlPlaneException e) {
+                        return new Message.Error(switch (e.code()) {
+                            case NOT_FOUND, INVALID_ARGUMENT -> io.praas.protocol.ErrorCode.INVALID_ARGUMENT;
+                            case OVERLOADED -> io.praas.protocol.ErrorCode.OVERLOADED;
+                            case TIMEOUT -> io.praas.protocol.ErrorCode.TIMEOUT;
+                            default -> io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE;
+                        }, e.getMessage());
+                    }
+                }, false);
+            }
+
+            @Override
+            public void channelOpened(String application, String processId) {
+                WorldPublisher w = world;
+                if (w != null) {
+                    w.changed(application);
+                }
+            }
         });
         controlPort = await(controlServer.listen(vertx, config.host(), config.controlPort()));
 
@@ -148,6 +175,7 @@ public final class ControlPlane implements AutoCloseable {
                 config.swapDrainTimeout(), config.swapTimeout(), config.dataDir().resolve("journals")),
                 registry, backend, store, controlSecret, Clock.systemUTC());
         holder[0] = lifecycle;
+        world = new WorldPublisher(registry, controlServer);
         LOCAL_NODES.put(hazelcast.getName(), this);
         lifecycle.channels(new ProcessLifecycle.Channels() {
             @Override
@@ -302,6 +330,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         timers.forEach(id -> vertx.cancelTimer(id));
         quietly(() -> await(api == null ? Future.succeededFuture() : api.close()));
+        quietly(() -> world.close());
         quietly(() -> lifecycle.shutdown());
         quietly(() -> router.close());
         quietly(() -> backend.close());

@@ -44,6 +44,16 @@ public final class ControlServer {
 
         /** A process started to swap in could not restore its snapshot (it exits once this completes). */
         Future<Void> restoreFailed(String application, String processId, String reason);
+
+        /**
+         * Process {@code requester} asks for {@code target} of its application to be swapped in (a
+         * message waits for it); complete with OK once it is ACTIVE, or an ERROR.
+         */
+        Future<Message> swapInRequested(String application, String requester, String target);
+
+        /** A process registered: it needs its world. */
+        default void channelOpened(String application, String processId) {
+        }
     }
 
     private final byte[] controlSecret;
@@ -91,6 +101,11 @@ public final class ControlServer {
                 onRestoreFailed(socket, f.requestId(), rf);
             } else if (f.message() instanceof Message.Heartbeat h && registeredAs[0] != null) {
                 listener.heartbeat(registeredAs[0], registeredAs[1], h);
+            } else if (f.message() instanceof Message.SwapIn si && registeredAs[0] != null) {
+                long rid = f.requestId();
+                listener.swapInRequested(registeredAs[0], registeredAs[1], si.processId()).onComplete(ar ->
+                        socket.write(FrameCodec.encode(rid, ar.succeeded() ? ar.result()
+                                : new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, String.valueOf(ar.cause().getMessage())))));
             } else if (registeredAs[0] != null && f.requestId() != 0) {
                 if (f.message() instanceof Message.Swapped) {
                     // The process exits next: its closing channel is no failure.
@@ -138,7 +153,22 @@ public final class ControlServer {
                 previous.close();
             }
             socket.write(FrameCodec.encode(rid, new Message.Ok()));
+            listener.channelOpened(r.application(), r.processId());
         });
+    }
+
+    /** Sends a WORLD to every process of {@code application} whose channel this node holds; returns how many. */
+    public int pushWorld(String application, Message.World world) {
+        String prefix = application + "/";
+        io.vertx.core.buffer.Buffer frame = FrameCodec.encode(0, world);
+        int n = 0;
+        for (Map.Entry<String, NetSocket> e : channels.entrySet()) {
+            if (e.getKey().startsWith(prefix)) {
+                e.getValue().write(frame.copy());
+                n++;
+            }
+        }
+        return n;
     }
 
     /**

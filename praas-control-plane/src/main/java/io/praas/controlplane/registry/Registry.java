@@ -101,6 +101,48 @@ public final class Registry {
         return List.copyOf(processes.values());
     }
 
+    /**
+     * Calls {@code changed} with the application of every process that is added, removed, or
+     * changes status or endpoint, anywhere in the cluster (metrics-only updates are skipped).
+     * Returns the registration, for {@link #removeListener}.
+     */
+    public java.util.UUID onProcessChange(java.util.function.Consumer<String> changed) {
+        return processes.addEntryListener(new ProcessChanges(changed), true);
+    }
+
+    public void removeListener(java.util.UUID registration) {
+        processes.removeEntryListener(registration);
+    }
+
+    private record ProcessChanges(java.util.function.Consumer<String> changed) implements
+            com.hazelcast.map.listener.EntryAddedListener<String, ProcessRecord>,
+            com.hazelcast.map.listener.EntryUpdatedListener<String, ProcessRecord>,
+            com.hazelcast.map.listener.EntryRemovedListener<String, ProcessRecord> {
+        @Override
+        public void entryAdded(com.hazelcast.core.EntryEvent<String, ProcessRecord> e) {
+            changed.accept(applicationOf(e.getKey()));
+        }
+
+        @Override
+        public void entryUpdated(com.hazelcast.core.EntryEvent<String, ProcessRecord> e) {
+            ProcessRecord before = e.getOldValue();
+            ProcessRecord after = e.getValue();
+            if (before == null || after == null || before.status() != after.status()
+                    || !java.util.Objects.equals(before.endpoint(), after.endpoint())) {
+                changed.accept(applicationOf(e.getKey()));
+            }
+        }
+
+        @Override
+        public void entryRemoved(com.hazelcast.core.EntryEvent<String, ProcessRecord> e) {
+            changed.accept(applicationOf(e.getKey()));
+        }
+
+        private static String applicationOf(String key) {
+            return key.substring(0, key.indexOf('/'));
+        }
+    }
+
     /** False when a process of that id exists. */
     public boolean createProcess(ProcessRecord p) {
         return processes.putIfAbsent(p.key(), p) == null;
