@@ -111,6 +111,33 @@ public final class Bench {
                         + "\n" + load;
                 publish(out, ColdStartBench.NAME, environment, md);
             }
+            if (all || options.command().equals(MessagingBench.NAME)) {
+                String loadBefore = loadAverage();
+                MessagingBench.Result r = new MessagingBench(options, samplesJar).run();
+                String load = "Load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + ".\n";
+                misses += MessagingBench.misses(r);
+                String md = "## Messaging: ping-pong between two processes, PraaS vs S3 vs Redis\n\n"
+                        + MessagingBench.pingTable(r) + "\n" + """
+                        Round-trip time measured inside the pinging process (System.nanoTime), nearest-rank \
+                        percentiles. PraaS: `ctx.send` + `ctx.receive` over a direct peer connection. S3: PUT \
+                        of the ping object, the other process GETs it (polling every 5 ms while absent) and PUTs \
+                        the pong, to the node's S3-compatible store (S3Proxy on loopback), URL-connection HTTP \
+                        client as the swap path. Redis: RPUSH / BLPOP on a redis-server on loopback, one \
+                        TCP_NODELAY connection per process. Rounds: 1000 (200 at 1 MiB) for PraaS and Redis, \
+                        150 (40 at 1 MiB) for S3, after a tenth as many warm-up rounds.
+                        """ + "\n## Reduction: k-means epoch over 4 and 8 processes\n\n" + MessagingBench.kmeansTable(r)
+                        + "\n" + """
+                        Each process holds %d points of %d dimensions; k = %d; %d epochs, the first %d not \
+                        counted; an epoch's time is the slowest member's (local step plus the exchange of the \
+                        %d partial sums). PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
+                        process PUTs its sums and GETs the others' (polling every 5 ms). Redis: every process \
+                        RPUSHes to a list the first one BLPOPs; it RPUSHes the total to one list per process. \
+                        All members end with the same centroids (checked).
+                        """.formatted(MessagingBench.KMEANS_POINTS, MessagingBench.KMEANS_DIMS, MessagingBench.KMEANS_K,
+                        MessagingBench.KMEANS_EPOCHS, MessagingBench.KMEANS_WARMUP_EPOCHS,
+                        MessagingBench.KMEANS_K * MessagingBench.KMEANS_DIMS + MessagingBench.KMEANS_K + 1) + "\n" + load;
+                publish(out, MessagingBench.NAME, environment, md);
+            }
         } finally {
             List<ProcessHandle> left = ServerJvm.leftovers();
             if (!left.isEmpty()) {

@@ -122,7 +122,7 @@ public final class PraasProcess implements AutoCloseable {
         }
         this.journal = opened;
         this.vertx = vertxStarting.join();
-        this.messaging = new Messaging(config.application(), config.processId(), vertx, mailbox, world,
+        this.messaging = new Messaging(config.application(), config.processId(), mailbox, world,
                 this::peerToken, this::requestSwapIn);
         invoker.messaging(messaging, kryo);
         try {

@@ -8,9 +8,6 @@ import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Frame;
 import io.praas.protocol.FrameCodec;
 import io.praas.protocol.Message;
-import io.vertx.core.Vertx;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +35,7 @@ import java.util.function.Supplier;
  * is tried again until the caller's deadline, so an accepted send always ends in a stored message.
  *
  * <pre>{@code
- * Messaging m = new Messaging("shop", "p-1", vertx, mailbox, world, tokens, swapIn);
+ * Messaging m = new Messaging("shop", "p-1", mailbox, world, tokens, swapIn);
  * m.send("p-2", "orders", bytes, deadlineNanos).join();
  * }</pre>
  */
@@ -51,7 +48,11 @@ public final class Messaging implements Transport, AutoCloseable {
 
     private final String application;
     private final String processId;
-    private final NetClient client;
+    private final java.util.concurrent.ExecutorService connector = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "praas-peer-connect");
+        t.setDaemon(true);
+        return t;
+    });
     private final Mailbox mailbox;
     private final World world;
     private final Supplier<String> token;
@@ -66,11 +67,10 @@ public final class Messaging implements Transport, AutoCloseable {
      * @param token  an application-scoped data-plane token for HELLO (empty in dev mode)
      * @param swapIn asks the control plane to swap a process in; null without a control plane
      */
-    public Messaging(String application, String processId, Vertx vertx, Mailbox mailbox, World world,
+    public Messaging(String application, String processId, Mailbox mailbox, World world,
                      Supplier<String> token, Function<String, CompletableFuture<Message>> swapIn) {
         this.application = application;
         this.processId = processId;
-        this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(5_000));
         this.mailbox = mailbox;
         this.world = world;
         this.token = token;
@@ -296,7 +296,7 @@ public final class Messaging implements Transport, AutoCloseable {
             }
             links.remove(p.processId(), existing);
         }
-        return links.computeIfAbsent(p.processId(), id -> PeerLink.connect(client, id, p.host(), p.port(),
+        return links.computeIfAbsent(p.processId(), id -> PeerLink.connect(connector, id, p.host(), p.port(),
                 new Message.Hello(application, token.get(), processId, "praas-peer/" + processId)));
     }
 
@@ -339,6 +339,6 @@ public final class Messaging implements Transport, AutoCloseable {
             f.thenAccept(PeerLink::close);
         }
         links.clear();
-        client.close();
+        connector.shutdownNow();
     }
 }

@@ -1,30 +1,39 @@
 package io.praas.process.messaging;
 
+import io.praas.client.PraasException;
 import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Frame;
 import io.praas.protocol.FrameCodec;
-import io.praas.protocol.FrameParser;
 import io.praas.protocol.Message;
 import io.praas.protocol.ProtocolException;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One connection from this process to a peer process: HELLO with an application token and this
  * process's id as peerId, then multiplexed requests (MESSAGE, INVOKE) answered by requestId.
- * A GOAWAY or a close makes it {@linkplain #usable() unusable}; requests still in flight when it
- * closes fail with {@link LinkClosedException}.
+ *
+ * <p>It is a blocking socket, written by the thread that sends (a function's worker) under a lock,
+ * so a message leaves without a hand-off to an event loop; a reader thread per link takes the
+ * answers. A GOAWAY or a close makes it {@linkplain #usable() unusable}; requests still in flight
+ * when it closes fail with {@link LinkClosedException}.
  */
 final class PeerLink {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
 
     /** The link closed with the request in flight: the peer may or may not have processed it. */
     static final class LinkClosedException extends RuntimeException {
@@ -40,78 +49,118 @@ final class PeerLink {
     final String processId;
     final String host;
     final int port;
+    private final SocketChannel channel;
+    private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
-    private volatile NetSocket socket;
     private volatile boolean usable = true;
     private volatile long maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
 
-    private PeerLink(String processId, String host, int port) {
+    private PeerLink(String processId, String host, int port, SocketChannel channel) {
         this.processId = processId;
         this.host = host;
         this.port = port;
+        this.channel = channel;
     }
 
-    /** Dials and shakes hands; completes with a usable link or fails with the peer's refusal. */
-    static CompletableFuture<PeerLink> connect(NetClient client, String processId, String host, int port,
+    /** Dials and shakes hands on {@code connector}; completes with a usable link or fails with the peer's refusal. */
+    static CompletableFuture<PeerLink> connect(Executor connector, String processId, String host, int port,
                                                Message.Hello hello) {
-        PeerLink link = new PeerLink(processId, host, port);
-        CompletableFuture<PeerLink> welcomed = new CompletableFuture<>();
-        client.connect(port, host).onComplete(ar -> {
-            if (ar.failed()) {
-                welcomed.completeExceptionally(new LinkClosedException("cannot connect to process " + processId + " at "
-                        + host + ":" + port + ": " + ar.cause().getMessage(), false));
-                return;
+        return CompletableFuture.supplyAsync(() -> {
+            SocketChannel ch = null;
+            try {
+                ch = SocketChannel.open();
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.socket().connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                PeerLink link = new PeerLink(processId, host, port, ch);
+                link.write(FrameCodec.encode(0, hello));
+                ch.socket().setSoTimeout(CONNECT_TIMEOUT_MS);
+                Frame answer = link.readFrame();
+                if (answer.message() instanceof Message.Welcome w) {
+                    link.maxFrameBytes = w.maxFrameBytes();
+                } else if (answer.message() instanceof Message.Error e) {
+                    ch.close();
+                    throw new PraasException(e.code(), "process " + processId + " refused this process: " + e.message());
+                } else {
+                    throw new IOException("answer to HELLO was " + answer.message().getClass().getSimpleName());
+                }
+                Thread reader = new Thread(link::readLoop, "praas-peer-" + processId);
+                reader.setDaemon(true);
+                reader.start();
+                return link;
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(ch);
+                if (e instanceof PraasException pe) {
+                    throw pe;
+                }
+                throw new LinkClosedException("cannot connect to process " + processId + " at " + host + ":" + port
+                        + ": " + e, false);
             }
-            NetSocket s = ar.result();
-            link.socket = s;
-            s.handler(new FrameParser(FrameCodec.DEFAULT_MAX_FRAME_BYTES, (Buffer b) -> link.onFrame(b, welcomed),
-                    e -> s.close()));
-            s.closeHandler(v -> link.onClose(welcomed));
-            s.write(FrameCodec.encode(0, hello));
-        });
-        return welcomed;
+        }, connector);
     }
 
-    private void onFrame(Buffer bytes, CompletableFuture<PeerLink> welcomed) {
-        Frame f;
+    private void readLoop() {
         try {
-            f = FrameCodec.decode(bytes);
-        } catch (ProtocolException e) {
-            LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
-            return;
-        }
-        Message m = f.message();
-        if (!welcomed.isDone()) {
-            if (m instanceof Message.Welcome w) {
-                maxFrameBytes = w.maxFrameBytes();
-                welcomed.complete(this);
-            } else if (m instanceof Message.Error e) {
-                usable = false;
-                welcomed.completeExceptionally(new io.praas.client.PraasException(e.code(),
-                        "process " + processId + " refused this process: " + e.message()));
+            while (true) {
+                Frame f = readFrame();
+                Message m = f.message();
+                if (m instanceof Message.GoAway) {
+                    usable = false; // answers to what is in flight still come; new requests go elsewhere
+                    continue;
+                }
+                if (f.requestId() == 0) {
+                    LOG.debug("process {} said {}", processId, m);
+                    continue;
+                }
+                CompletableFuture<Frame> answer = pending.remove(f.requestId());
+                if (answer != null) {
+                    answer.complete(f);
+                }
             }
-            return;
-        }
-        if (m instanceof Message.GoAway) {
-            usable = false; // answers to what is in flight still come; new requests go elsewhere
-            return;
-        }
-        if (f.requestId() == 0) {
-            if (m instanceof Message.Error e) {
-                LOG.debug("process {} reported {}", processId, e);
-            }
-            return;
-        }
-        CompletableFuture<Frame> answer = pending.remove(f.requestId());
-        if (answer != null) {
-            answer.complete(f);
+        } catch (IOException | ProtocolException e) {
+            LOG.debug("link to process {} closed: {}", processId, e.toString());
+        } finally {
+            onClose();
         }
     }
 
-    private void onClose(CompletableFuture<PeerLink> welcomed) {
+    /** Reads one whole frame (blocking). */
+    private Frame readFrame() throws IOException {
+        ByteBuffer length = ByteBuffer.allocate(FrameCodec.LENGTH_FIELD);
+        readFully(length);
+        long n = Integer.toUnsignedLong(length.getInt(0));
+        if (n < FrameCodec.MIN_LENGTH || n > FrameCodec.DEFAULT_MAX_FRAME_BYTES) {
+            throw new IOException("frame of " + n + " bytes from process " + processId);
+        }
+        ByteBuffer frame = ByteBuffer.allocate(FrameCodec.LENGTH_FIELD + (int) n);
+        frame.putInt((int) n);
+        readFully(frame);
+        return FrameCodec.decode(Buffer.buffer(frame.array()));
+    }
+
+    private void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) {
+                throw new IOException("process " + processId + " closed the connection");
+            }
+        }
+    }
+
+    private void write(Buffer frame) throws IOException {
+        ByteBuffer bytes = ((io.vertx.core.internal.buffer.BufferInternal) frame).getByteBuf().nioBuffer();
+        writeLock.lock();
+        try {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void onClose() {
         usable = false;
-        welcomed.completeExceptionally(new LinkClosedException("process " + processId + " closed the connection", false));
+        closeQuietly(channel);
         for (Long id : pending.keySet()) {
             CompletableFuture<Frame> f = pending.remove(id);
             if (f != null) {
@@ -129,36 +178,47 @@ final class PeerLink {
         return maxFrameBytes;
     }
 
-    /** Sends a request; completes with the answer frame (OK, RESULT or ERROR). */
+    /**
+     * Sends a request from the calling thread; completes with the answer frame (OK, RESULT or
+     * ERROR) on the link's reader thread.
+     */
     CompletableFuture<Frame> request(Message message) {
         long id = ids.incrementAndGet();
         CompletableFuture<Frame> answer = new CompletableFuture<>();
-        pending.put(id, answer);
-        NetSocket s = socket;
-        if (!usable || s == null) {
-            pending.remove(id);
+        if (!usable) {
             answer.completeExceptionally(new LinkClosedException("connection to process " + processId + " is closing", false));
             return answer;
         }
-        s.write(FrameCodec.encode(id, message)).onFailure(e -> {
+        pending.put(id, answer);
+        try {
+            write(FrameCodec.encode(id, message));
+        } catch (IOException e) {
             if (pending.remove(id) != null) {
                 answer.completeExceptionally(new LinkClosedException("cannot write to process " + processId + ": "
                         + e.getMessage(), false));
             }
-        });
+            close();
+        }
         return answer;
     }
 
     void close() {
         usable = false;
-        NetSocket s = socket;
-        if (s != null) {
-            s.close();
-        }
+        closeQuietly(channel); // the reader thread ends and fails what is pending
     }
 
     static boolean notStarted(Frame f) {
         return f.message() instanceof Message.Error e && e.code() == ErrorCode.PROCESS_UNAVAILABLE
                 && (f.flags() & FrameCodec.FLAG_NOT_STARTED) != 0;
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException e) {
+                LOG.debug("closing a peer link: {}", e.toString());
+            }
+        }
     }
 }
