@@ -18,6 +18,7 @@ import io.praas.controlplane.routing.InvocationRouter;
 import io.praas.controlplane.storage.EmbeddedS3;
 import io.praas.controlplane.storage.ObjectStore;
 import io.praas.process.storage.S3Settings;
+import io.praas.backend.BackendProvider;
 import io.praas.backend.ProcessBackend;
 import io.praas.protocol.Message;
 import io.vertx.core.Future;
@@ -92,8 +93,10 @@ public final class ControlPlane implements AutoCloseable {
 
     private void startAll(ProcessBackend chosen) throws Exception {
         Files.createDirectories(config.dataDir());
+        // First: a backend that cannot be made (unknown name, bad settings) stops the start early.
+        backend = chosen != null ? chosen : createBackend(config);
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(32).setPreferNativeTransport(true));
-        hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig());
+        hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(config, node));
         Registry registry = new Registry(hazelcast);
         String controlSecret = registry.setting("control-secret", Registry::newSecret);
 
@@ -107,9 +110,6 @@ public final class ControlPlane implements AutoCloseable {
         }
         store = new ObjectStore(s3);
         store.ensureBucket();
-
-        backend = chosen != null ? chosen
-                : new LocalBackend(config.localCaps(), config.dataDir().resolve("logs"), LocalBackend.defaultClasspath());
 
         ProcessLifecycle[] holder = new ProcessLifecycle[1];
         controlServer = new ControlServer(controlSecret, new ControlServer.Listener() {
@@ -205,12 +205,27 @@ public final class ControlPlane implements AutoCloseable {
                 }, false).onComplete(ar -> sweeping.set(false));
             }
         }));
-        LOG.info("control plane node {} serving the API at {} (control channel port {}, cluster '{}' of {}){}", node,
-                apiUrl(), controlPort, config.clusterName(), hazelcast.getCluster().getMembers().size(),
+        LOG.info("control plane node {} serving the API at {} (control channel port {}, cluster '{}' of {}, {} backend){}",
+                node, apiUrl(), controlPort, config.clusterName(), hazelcast.getCluster().getMembers().size(), backend.name(),
                 config.dev() ? " -- DEV MODE: the REST API has NO AUTHENTICATION" : "");
     }
 
-    private Config hazelcastConfig() {
+    /** The local backend, or the {@link BackendProvider} of that name on the class path. */
+    static ProcessBackend createBackend(ControlPlaneConfig config) {
+        if (config.backend().equals("local")) {
+            return new LocalBackend(config.localCaps(), config.dataDir().resolve("logs"), LocalBackend.defaultClasspath());
+        }
+        BackendProvider provider = BackendProvider.named(config.backend()).orElseThrow(() -> {
+            java.util.List<String> known = new java.util.ArrayList<>(java.util.List.of("local"));
+            known.addAll(BackendProvider.names());
+            return new IllegalArgumentException("unknown backend '" + config.backend() + "'; known here: "
+                    + String.join(", ", known) + " (fargate and knative need their module's jars on the class path: "
+                    + "./praas build)");
+        });
+        return provider.create(config.backendSettings());
+    }
+
+    static Config hazelcastConfig(ControlPlaneConfig config, String node) {
         Config c = new Config();
         c.setClusterName(config.clusterName());
         c.setInstanceName("praas-" + node);
@@ -225,8 +240,20 @@ public final class ControlPlane implements AutoCloseable {
         JoinConfig join = net.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        // Always TCP-IP (the embedded default lists no one but this address), so a node started
-        // alone can be joined later by nodes started with --join.
+        if (config.kubernetesJoin() != null) {
+            // Pods find each other through the Kubernetes API (the pod's service account may list endpoints).
+            var k8s = join.getKubernetesConfig().setEnabled(true);
+            if (config.kubernetesJoin().namespace() != null) {
+                k8s.setProperty("namespace", config.kubernetesJoin().namespace());
+            }
+            if (config.kubernetesJoin().serviceName() != null) {
+                k8s.setProperty("service-name", config.kubernetesJoin().serviceName());
+            }
+            k8s.setProperty("service-port", Integer.toString(config.hazelcastPort()));
+            return c;
+        }
+        // Otherwise always TCP-IP (the embedded default lists no one but this address), so a node
+        // started alone can be joined later by nodes started with --join.
         join.getTcpIpConfig().setEnabled(true);
         if (config.join().isEmpty()) {
             join.getTcpIpConfig().addMember(config.host() + ":" + config.hazelcastPort());

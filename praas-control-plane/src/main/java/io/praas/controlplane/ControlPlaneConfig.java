@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -37,6 +38,10 @@ import java.util.Objects;
  * @param swapDrainTimeout  how long a swapping process lets in-flight invocations finish
  * @param swapTimeout       how long a swap-out (drain plus snapshot upload) may take
  * @param idleCheckInterval how often the downscaler looks for idle processes
+ * @param backend           the process backend: {@code local}, or a {@link io.praas.backend.BackendProvider}'s name
+ *                          ({@code fargate}, {@code knative}) found on the class path
+ * @param backendSettings   that backend's settings (kebab-case keys; none for {@code local})
+ * @param kubernetesJoin    Hazelcast's Kubernetes discovery instead of the TCP-IP join; null = TCP-IP
  */
 public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int controlPort, String nodeName,
                                  String clusterName, int hazelcastPort, List<String> join, boolean dev,
@@ -44,7 +49,23 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
                                  String s3AccessKey, String s3SecretKey, Resources localCaps,
                                  Resources defaultResources, Duration heartbeatInterval, Duration heartbeatTimeout,
                                  Duration allocationTimeout, long maxCodeBytes, int maxInvokeBytes,
-                                 Duration swapDrainTimeout, Duration swapTimeout, Duration idleCheckInterval) {
+                                 Duration swapDrainTimeout, Duration swapTimeout, Duration idleCheckInterval,
+                                 String backend, Map<String, String> backendSettings, KubernetesJoin kubernetesJoin) {
+
+    /**
+     * Hazelcast members found through the Kubernetes API (Hazelcast's built-in discovery), for
+     * control planes running as pods.
+     *
+     * <pre>{@code
+     * new ControlPlaneConfig.KubernetesJoin("praas", "praas-control-plane-hazelcast")
+     * }</pre>
+     *
+     * @param namespace   the pods' namespace; null = the pod's own (from its service account)
+     * @param serviceName the (headless) Service that selects the control-plane pods; null = every pod of the namespace
+     */
+    public record KubernetesJoin(String namespace, String serviceName) {
+    }
+
     public ControlPlaneConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(host, "host");
@@ -62,6 +83,11 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
         check(maxCodeBytes > 0 && maxInvokeBytes > 0, "body limits must be positive");
         check(swapDrainTimeout != null && !swapDrainTimeout.isNegative() && positive(swapTimeout)
                 && positive(idleCheckInterval), "swap timeouts and the idle check interval must be positive");
+        check(backend != null && !backend.isBlank(), "backend must not be empty");
+        backendSettings = Map.copyOf(backendSettings);
+        check(!backend.equals("local") || backendSettings.isEmpty(),
+                "the local backend takes no backend settings (it uses --max-vcpu and --max-memory-mib): " + backendSettings.keySet());
+        check(kubernetesJoin == null || join.isEmpty(), "--join and Kubernetes discovery exclude each other");
         for (String member : join) {
             check(member.matches("[^:\\s]+:\\d{1,5}"), "join members must be host:port, one by one: " + member);
         }
@@ -73,7 +99,8 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
         return new ControlPlaneConfig(dataDir, "127.0.0.1", 8080, 0, null, "praas", 5901, List.of(), false, "",
                 null, "us-east-1", "praas", "", "", new Resources(cpus, 4096), new Resources(1, 512),
                 Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60), 64L * 1024 * 1024,
-                16 * 1024 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofSeconds(1));
+                16 * 1024 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofSeconds(1), "local",
+                Map.of(), null);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.praas.controlplane;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import io.praas.backend.BackendProvider;
 import io.praas.backend.Resources;
 import io.praas.controlplane.cli.AppCommands;
 import io.praas.controlplane.cli.ErrorReport;
@@ -19,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -124,6 +127,36 @@ public final class Main implements Runnable {
                 description = "Largest memory of one local process (default ${DEFAULT-VALUE}).")
         int maxMemoryMiB;
 
+        @Option(names = "--backend", defaultValue = "${env:PRAAS_BACKEND:-local}",
+                description = "Process backend: local, or a deployer on the class path (fargate, knative); default ${DEFAULT-VALUE}.")
+        String backend;
+
+        @Option(names = "--backend-setting", paramLabel = "KEY=VALUE",
+                description = "A setting of the backend, repeatable; also from PRAAS_<BACKEND>_<KEY> variables "
+                        + "(PRAAS_FARGATE_TASK_DEFINITION=x is task-definition=x); flags win.")
+        Map<String, String> backendSetting;
+
+        @Option(names = "--hazelcast-kubernetes", defaultValue = "${env:PRAAS_HAZELCAST_KUBERNETES:-false}",
+                description = "Find the other control-plane nodes through the Kubernetes API instead of TCP-IP.")
+        boolean kubernetes;
+
+        @Option(names = "--hazelcast-kubernetes-namespace", defaultValue = "${env:PRAAS_HAZELCAST_KUBERNETES_NAMESPACE}",
+                description = "Their namespace (default: this pod's).")
+        String kubernetesNamespace;
+
+        @Option(names = "--hazelcast-kubernetes-service", defaultValue = "${env:PRAAS_HAZELCAST_KUBERNETES_SERVICE_NAME}",
+                description = "The headless Service selecting them (default: every pod of the namespace).")
+        String kubernetesService;
+
+        /** PRAAS_<BACKEND>_* variables, then --backend-setting flags over them. */
+        private Map<String, String> backendSettings() {
+            Map<String, String> settings = new TreeMap<>(BackendProvider.settingsFromEnvironment(backend, System.getenv()));
+            if (backendSetting != null) {
+                settings.putAll(backendSetting);
+            }
+            return settings;
+        }
+
         @Override
         public Integer call() throws Exception {
             ControlPlaneConfig d = ControlPlaneConfig.defaults(dataDir);
@@ -138,7 +171,9 @@ public final class Main implements Runnable {
                         dev, key == null ? "" : key, s3Endpoint, s3Region, s3Bucket, s3AccessKey, s3SecretKey,
                         new Resources(maxVcpu > 0 ? maxVcpu : d.localCaps().vcpu(), maxMemoryMiB), d.defaultResources(),
                         d.heartbeatInterval(), d.heartbeatTimeout(), d.allocationTimeout(), d.maxCodeBytes(),
-                        d.maxInvokeBytes(), d.swapDrainTimeout(), d.swapTimeout(), d.idleCheckInterval());
+                        d.maxInvokeBytes(), d.swapDrainTimeout(), d.swapTimeout(), d.idleCheckInterval(),
+                        backend, backendSettings(), kubernetes
+                                ? new ControlPlaneConfig.KubernetesJoin(kubernetesNamespace, kubernetesService) : null);
             } catch (IllegalArgumentException e) {
                 System.err.println("praas up: " + e.getMessage());
                 return 2;

@@ -141,7 +141,8 @@ public final class Cli implements Runnable {
         String controlToken;
 
         @Option(names = "--advertise-host", defaultValue = "${env:PRAAS_ADVERTISE_HOST}",
-                description = "Data-plane host announced to the control plane (env PRAAS_ADVERTISE_HOST; default: --host).")
+                description = "Data-plane host announced to the control plane (env PRAAS_ADVERTISE_HOST; default: --host, or this "
+                        + "machine's first non-loopback address when --host is a wildcard such as 0.0.0.0).")
         String advertiseHost;
 
         @Option(names = "--heartbeat-interval", defaultValue = "${env:PRAAS_HEARTBEAT_INTERVAL:-1s}",
@@ -193,7 +194,7 @@ public final class Cli implements Runnable {
             try {
                 control = controlPlane == null || controlPlane.isBlank() ? null
                         : ControlChannel.Settings.parse(controlPlane, controlToken == null ? "" : controlToken,
-                                advertiseHost != null ? advertiseHost : host, heartbeatInterval);
+                                advertisedHost(advertiseHost, host), heartbeatInterval);
                 S3Settings store = S3Settings.fromEnvironment(System.getenv());
                 SwapSettings swap = store == null ? null : new SwapSettings(store,
                         (int) Math.min(Integer.MAX_VALUE, swapPartSize), swapParallelism,
@@ -234,6 +235,40 @@ public final class Cli implements Runnable {
             }
             process.terminated().join();
             return 0;
+        }
+
+        /**
+         * The data-plane host announced to the control plane: --advertise-host, else the bind host,
+         * unless that is a wildcard (0.0.0.0 in a container or pod), which no peer can dial: then
+         * this machine's first non-loopback address (the task's ENI, the pod's address).
+         */
+        static String advertisedHost(String advertiseHost, String host) {
+            if (advertiseHost != null && !advertiseHost.isBlank()) {
+                return advertiseHost.strip();
+            }
+            if (!host.equals("0.0.0.0") && !host.equals("::") && !host.equals("[::]")) {
+                return host;
+            }
+            try {
+                return java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                        .filter(Cli.ProcessCommand::upAndNotLoopback)
+                        .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                        .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+                        .map(java.net.InetAddress::getHostAddress)
+                        .findFirst()
+                        .orElse(java.net.InetAddress.getLocalHost().getHostAddress());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--host " + host + " is a wildcard and no address of this machine "
+                        + "could be found to announce; set --advertise-host (PRAAS_ADVERTISE_HOST)", e);
+            }
+        }
+
+        private static boolean upAndNotLoopback(java.net.NetworkInterface i) {
+            try {
+                return i.isUp() && !i.isLoopback();
+            } catch (java.net.SocketException e) {
+                return false;
+            }
         }
 
         static String applicationFromJar(Path jar) {

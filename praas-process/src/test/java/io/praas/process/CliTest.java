@@ -107,4 +107,17 @@ class CliTest {
         assertThat(command.defaultTimeout).isEqualTo(Duration.ofMillis(250));
         assertThat(command.stateLimit).isEqualTo(64L * 1024 * 1024);
     }
+
+    @Test
+    void theAdvertisedHostIsTheFlagElseTheBindHost() {
+        assertThat(Cli.ProcessCommand.advertisedHost(" 10.0.3.7 ", "0.0.0.0")).isEqualTo("10.0.3.7");
+        assertThat(Cli.ProcessCommand.advertisedHost(null, "127.0.0.1")).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void aWildcardBindHostAdvertisesAnAddressOfThisMachine() throws Exception {
+        String advertised = Cli.ProcessCommand.advertisedHost(null, "0.0.0.0");
+        assertThat(advertised).isNotEqualTo("0.0.0.0");
+        assertThat(java.net.InetAddress.getByName(advertised).isAnyLocalAddress()).isFalse();
+    }
 }

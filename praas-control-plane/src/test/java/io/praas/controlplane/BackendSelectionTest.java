@@ -1,0 +1,70 @@
+package io.praas.controlplane;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.praas.backend.ProcessBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Which backend a node runs, and how it joins its cluster (no node is started). */
+class BackendSelectionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void localIsTheDefaultBackend() {
+        try (ProcessBackend backend = ControlPlane.createBackend(ControlPlaneConfig.defaults(dir))) {
+            assertThat(backend.name()).isEqualTo("local");
+        }
+    }
+
+    @Test
+    void anUnknownBackendIsRefusedWithTheKnownOnes() {
+        ControlPlaneConfig config = ControlPlaneConfig.defaults(dir).with(Map.of("backend", "nimbus"));
+        assertThatThrownBy(() -> ControlPlane.createBackend(config))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("unknown backend 'nimbus'; known here: local");
+    }
+
+    @Test
+    void theLocalBackendTakesNoSettings() {
+        assertThatThrownBy(() -> ControlPlaneConfig.defaults(dir).with(Map.of("backendSettings", Map.of("cluster", "x"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the local backend takes no backend settings");
+    }
+
+    @Test
+    void theDefaultJoinIsTcpIpToThisAddress() {
+        JoinConfig join = ControlPlane.hazelcastConfig(ControlPlaneConfig.defaults(dir), "n1").getNetworkConfig().getJoin();
+        assertThat(join.getTcpIpConfig().isEnabled()).isTrue();
+        assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1:5901");
+        assertThat(join.getKubernetesConfig().isEnabled()).isFalse();
+    }
+
+    @Test
+    void kubernetesDiscoveryReplacesTcpIp() {
+        ControlPlaneConfig config = ControlPlaneConfig.defaults(dir).with(Map.of("kubernetesJoin",
+                new ControlPlaneConfig.KubernetesJoin("praas", "praas-hazelcast")));
+        Config c = ControlPlane.hazelcastConfig(config, "n1");
+        JoinConfig join = c.getNetworkConfig().getJoin();
+        assertThat(join.getTcpIpConfig().isEnabled()).isFalse();
+        assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+        assertThat(join.getKubernetesConfig().isEnabled()).isTrue();
+        assertThat(join.getKubernetesConfig().getProperties()).containsEntry("namespace", "praas")
+                .containsEntry("service-name", "praas-hazelcast").containsEntry("service-port", "5901");
+    }
+
+    @Test
+    void kubernetesDiscoveryAndJoinMembersExcludeEachOther() {
+        assertThatThrownBy(() -> ControlPlaneConfig.defaults(dir).with(Map.of("join", java.util.List.of("10.0.0.1:5901"),
+                "kubernetesJoin", new ControlPlaneConfig.KubernetesJoin(null, null))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("exclude each other");
+    }
+}
