@@ -42,6 +42,31 @@ class JournalTest {
     }
 
     @Test
+    void acknowledgedPeerMessagesSurviveSigkillAndTakenOnesStayTaken() {
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (RawConnection peer = RawConnection.open(first.port()); ProcessClient c = TestProcesses.connect(first)) {
+            peer.send(1, new io.praas.protocol.Message.Hello("", "", "p-peer", "e2e-peer"));
+            assertThat(peer.read().message()).isInstanceOf(io.praas.protocol.Message.Welcome.class);
+            for (int i = 0; i < 20; i++) {
+                peer.send(10 + i, new io.praas.protocol.Message.PeerMessage("p-peer", "jobs", ("job " + i).getBytes()));
+                assertThat(peer.read().message()).as("ack of message %d", i).isInstanceOf(io.praas.protocol.Message.Ok.class);
+            }
+            assertThat(c.invoke("take", "p-peer|jobs|2000", Codecs.utf8(), Codecs.utf8())).isEqualTo("p-peer|job 0");
+        } finally {
+            first.kill();
+        }
+
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            for (int i = 1; i < 20; i++) {
+                assertThat(c.invoke("take", "p-peer|jobs|2000", Codecs.utf8(), Codecs.utf8())).isEqualTo("p-peer|job " + i);
+            }
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+
+    @Test
     void everyAcknowledgedWriteOfAConcurrentLoadSurvivesSigkillMidLoad() throws Exception {
         LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
         List<String> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
