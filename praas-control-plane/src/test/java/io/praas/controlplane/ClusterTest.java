@@ -152,6 +152,31 @@ class ClusterTest {
     }
 
     @Test
+    void processesOnDifferentNodesMessageEachOther() throws Exception {
+        ControlPlanes.deploy(apiA, "pair", Map.of("maxProcesses", 2));
+        assertThat(apiA.post("/v1/applications/pair/processes", Map.of("name", "on-a")).status()).isEqualTo(201);
+        assertThat(apiB.post("/v1/applications/pair/processes", Map.of("name", "on-b")).status()).isEqualTo(201);
+        assertThat(a.lifecycle().process("pair", "on-b").node()).isNotEqualTo(a.lifecycle().process("pair", "on-a").node());
+        Map<String, Object> common = Map.of("size", 100, "warmup", 2, "rounds", 20, "via", "messaging", "run", "x",
+                "redis", "");
+        Map<String, Object> pong = new java.util.HashMap<>(common);
+        pong.put("role", "pong");
+        pong.put("peer", "on-a");
+        Map<String, Object> ping = new java.util.HashMap<>(common);
+        ping.put("role", "ping");
+        ping.put("peer", "on-b");
+
+        // The node that runs each process told it of the other one, registered on the other node.
+        java.util.concurrent.CompletableFuture<Api.Reply> ponger = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> apiB.invoke("pair", "pingPong", "?process=on-b", Api.json(pong)));
+        Api.Reply pinged = apiA.invoke("pair", "pingPong", "?process=on-a", Api.json(ping));
+
+        assertThat(pinged.status()).as("%s", pinged).isEqualTo(200);
+        assertThat(pinged.json().path("nanos")).hasSize(20);
+        assertThat(ponger.get(60, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+
+    @Test
     void processCreatedThroughOneNodeIsStoppedThroughTheOther() {
         ControlPlanes.deploy(apiA, "stoppable", Map.of());
         String id = ControlPlanes.createProcess(apiA, "stoppable").json().path("id").asText();
