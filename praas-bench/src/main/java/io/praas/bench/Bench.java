@@ -123,18 +123,21 @@ public final class Bench {
                         of the ping object, the other process GETs it (polling every 5 ms while absent) and PUTs \
                         the pong, to the node's S3-compatible store (S3Proxy on loopback), URL-connection HTTP \
                         client as the swap path. Redis: RPUSH / BLPOP on a redis-server on loopback, one \
-                        TCP_NODELAY connection per process. Rounds: 1000 (200 at 1 MiB) for PraaS and Redis, \
-                        150 (40 at 1 MiB) for S3, after a tenth as many warm-up rounds.
+                        TCP_NODELAY connection per process, RPUSH and BLPOP pipelined on the pinging side; PraaS \
+                        likewise awaits a send's acknowledgement after the answer. Rounds: 5000 (200 at 1 MiB) \
+                        for PraaS and Redis after 2000 (50) unmeasured ones, which the processes' JIT needs; \
+                        150 (40) for S3 after 20 (5).
                         """ + "\n## Reduction: k-means epoch over 4 and 8 processes\n\n" + MessagingBench.kmeansTable(r)
                         + "\n" + """
-                        Each process holds %d points of %d dimensions; k = %d; %d epochs, the first %d not \
-                        counted; an epoch's time is the slowest member's (local step plus the exchange of the \
-                        %d partial sums). PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
+                        Each process holds %d points of %d dimensions; k = %d; per way and group size an \
+                        unmeasured warm-up run (%d epochs; %d for S3), then %d measured epochs (%d for S3); an \
+                        epoch's time is the slowest member's (local step plus the exchange of the %d partial sums). PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
                         process PUTs its sums and GETs the others' (polling every 5 ms). Redis: every process \
                         RPUSHes to a list the first one BLPOPs; it RPUSHes the total to one list per process. \
                         All members end with the same centroids (checked).
                         """.formatted(MessagingBench.KMEANS_POINTS, MessagingBench.KMEANS_DIMS, MessagingBench.KMEANS_K,
-                        MessagingBench.KMEANS_EPOCHS, MessagingBench.KMEANS_WARMUP_EPOCHS,
+                        MessagingBench.kmeansWarmupEpochs("messaging"), MessagingBench.kmeansWarmupEpochs("s3"),
+                        MessagingBench.kmeansEpochs("messaging"), MessagingBench.kmeansEpochs("s3"),
                         MessagingBench.KMEANS_K * MessagingBench.KMEANS_DIMS + MessagingBench.KMEANS_K + 1) + "\n" + load;
                 publish(out, MessagingBench.NAME, environment, md);
             }

@@ -39,8 +39,14 @@ final class MessagingBench {
     static final int KMEANS_POINTS = 20_000;
     static final int KMEANS_DIMS = 8;
     static final int KMEANS_K = 8;
-    static final int KMEANS_EPOCHS = 25;
-    static final int KMEANS_WARMUP_EPOCHS = 5;
+    /** Measured epochs per run; each run follows an unmeasured warm-up run (the processes' JIT). */
+    static int kmeansEpochs(String via) {
+        return via.equals("s3") ? 20 : 50;
+    }
+
+    static int kmeansWarmupEpochs(String via) {
+        return via.equals("s3") ? 10 : 200;
+    }
 
     /** Round trips of one exchange, in microseconds. */
     record Ping(String via, int size, List<Double> micros) {
@@ -129,17 +135,25 @@ final class MessagingBench {
         }
     }
 
-    private static int rounds(String via, int size) {
+    static int rounds(String via, int size) {
         if (via.equals("s3")) {
             return size >= 1024 * 1024 ? 40 : 150;
         }
-        return size >= 1024 * 1024 ? 200 : 1000;
+        return size >= 1024 * 1024 ? 200 : 5000;
+    }
+
+    /** Unmeasured rounds first: enough for the JIT of both processes (and of the Redis client). */
+    static int warmupRounds(String via, int size) {
+        if (via.equals("s3")) {
+            return size >= 1024 * 1024 ? 5 : 20;
+        }
+        return size >= 1024 * 1024 ? 50 : 2000;
     }
 
     private Ping pingPong(List<ProcessClient> clients, List<String> ids, String via, int size, RedisServer redis)
             throws Exception {
         int rounds = rounds(via, size);
-        int warmup = Math.max(10, rounds / 10);
+        int warmup = warmupRounds(via, size);
         String run = via + "-" + size + "-" + System.nanoTime();
         Map<String, Object> common = new HashMap<>();
         common.put("size", size);
@@ -166,25 +180,36 @@ final class MessagingBench {
     }
 
     private Epochs kmeans(List<ProcessClient> clients, List<String> ids, String via, RedisServer redis) throws Exception {
+        kmeansRun(clients, ids, via, redis, kmeansWarmupEpochs(via));
+        List<Double> measured = new ArrayList<>();
+        for (double ms : kmeansRun(clients, ids, via, redis, kmeansEpochs(via))) {
+            measured.add(ms);
+        }
+        return new Epochs(via, ids.size(), measured);
+    }
+
+    /** One run on every member at once; the slowest member's time of each epoch, in ms. */
+    private double[] kmeansRun(List<ProcessClient> clients, List<String> ids, String via, RedisServer redis, int epochs)
+            throws Exception {
         String run = "km-" + via + "-" + ids.size() + "-" + System.nanoTime();
         List<CompletableFuture<byte[]>> calls = new ArrayList<>();
         for (ProcessClient c : clients) {
             Map<String, Object> req = new HashMap<>();
             req.put("group", ids);
             req.put("k", KMEANS_K);
-            req.put("epochs", KMEANS_EPOCHS);
+            req.put("epochs", epochs);
             req.put("via", via);
             req.put("run", run);
             req.put("redis", redis == null ? "" : redis.address());
             req.put("seed", 42);
             calls.add(c.invokeAsync("kmeans", "", json(req), Duration.ofMinutes(10)));
         }
-        double[] slowest = new double[KMEANS_EPOCHS];
+        double[] slowest = new double[epochs];
         String centroids = null;
         for (CompletableFuture<byte[]> call : calls) {
             JsonNode r = BenchControlPlane.JSON.readTree(call.get(11, TimeUnit.MINUTES));
             JsonNode nanos = r.path("epochNanos");
-            for (int e = 0; e < KMEANS_EPOCHS; e++) {
+            for (int e = 0; e < epochs; e++) {
                 slowest[e] = Math.max(slowest[e], nanos.get(e).asLong() / 1e6);
             }
             String c = r.path("centroids").toString();
@@ -193,11 +218,7 @@ final class MessagingBench {
             }
             centroids = c;
         }
-        List<Double> measured = new ArrayList<>();
-        for (int e = KMEANS_WARMUP_EPOCHS; e < KMEANS_EPOCHS; e++) {
-            measured.add(slowest[e]);
-        }
-        return new Epochs(via, ids.size(), measured);
+        return slowest;
     }
 
     private static byte[] json(Object value) {

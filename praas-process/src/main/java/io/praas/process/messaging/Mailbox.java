@@ -13,8 +13,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -35,11 +33,6 @@ public final class Mailbox {
     /** Bytes a stored message costs beyond its data, key and sender (entry, deque slot, record). */
     static final int OVERHEAD_BYTES = 64;
 
-    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "praas-mailbox-timer");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** Where mailbox changes are recorded before a delivery is acknowledged (durability "journal"). */
     public interface Journal {
@@ -148,9 +141,13 @@ public final class Mailbox {
             waiters.add(w);
         }
         long ms = Math.max(0, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-        w.timer = TIMERS.schedule(() -> fail(w, new PraasException(ErrorCode.TIMEOUT, "no message under key '" + key
-                + "'" + (ANY.equals(from) ? "" : " from process " + from) + " within " + ms + " ms")),
-                Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+        w.deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+        w.onExpiry = () -> fail(w, new PraasException(ErrorCode.TIMEOUT, "no message under key '" + key + "'"
+                + (ANY.equals(from) ? "" : " from process " + from) + " within " + ms + " ms"));
+        Deadlines.watch(w);
+        if (w.done.get()) {
+            Deadlines.forget(w); // a delivery came between adding it and watching it
+        }
         return w.future;
     }
 
@@ -272,13 +269,14 @@ public final class Mailbox {
         }
     }
 
-    private static final class Waiter {
+    private static final class Waiter implements Deadlines.Expiring {
         final String from;
         final String key;
         final String abortKey;
         final CompletableFuture<ReceivedMessage> future = new CompletableFuture<>();
         final AtomicBoolean done = new AtomicBoolean();
-        volatile java.util.concurrent.ScheduledFuture<?> timer;
+        volatile long deadline = Long.MAX_VALUE;
+        volatile Runnable onExpiry;
 
         Waiter(String from, String key, String abortKey) {
             this.from = from;
@@ -292,13 +290,23 @@ public final class Mailbox {
 
         boolean claim() {
             if (done.compareAndSet(false, true)) {
-                java.util.concurrent.ScheduledFuture<?> t = timer;
-                if (t != null) {
-                    t.cancel(false);
-                }
+                Deadlines.forget(this);
                 return true;
             }
             return false;
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return deadline;
+        }
+
+        @Override
+        public void expire() {
+            Runnable r = onExpiry;
+            if (r != null) {
+                r.run();
+            }
         }
     }
 }

@@ -263,8 +263,7 @@ public final class Messaging implements Transport, AutoCloseable {
                         + " bytes does not fit process " + link.processId + "'s frame limit of " + link.maxFrameBytes());
             }
         }
-        long left = Math.max(1, deadline - System.nanoTime());
-        return link.request(m).orTimeout(left, TimeUnit.NANOSECONDS);
+        return link.request(m, deadline);
     }
 
     private CompletableFuture<Frame> waitAndRetry(String target, Message m, long deadline, boolean resendable,

@@ -180,9 +180,10 @@ final class PeerLink {
 
     /**
      * Sends a request from the calling thread; completes with the answer frame (OK, RESULT or
-     * ERROR) on the link's reader thread.
+     * ERROR) on the link's reader thread, or with a {@link java.util.concurrent.TimeoutException}
+     * once {@code deadlineNanos} has passed.
      */
-    CompletableFuture<Frame> request(Message message) {
+    CompletableFuture<Frame> request(Message message, long deadlineNanos) {
         long id = ids.incrementAndGet();
         CompletableFuture<Frame> answer = new CompletableFuture<>();
         if (!usable) {
@@ -190,6 +191,21 @@ final class PeerLink {
             return answer;
         }
         pending.put(id, answer);
+        Deadlines.Expiring timeout = new Deadlines.Expiring() {
+            @Override
+            public long deadlineNanos() {
+                return deadlineNanos;
+            }
+
+            @Override
+            public void expire() {
+                if (pending.remove(id) != null) {
+                    answer.completeExceptionally(new java.util.concurrent.TimeoutException());
+                }
+            }
+        };
+        Deadlines.watch(timeout);
+        answer.whenComplete((f, e) -> Deadlines.forget(timeout));
         try {
             write(FrameCodec.encode(id, message));
         } catch (IOException e) {
