@@ -197,7 +197,8 @@ class InvokerTest {
                 return new String(context.invoke(processId, "upper", utf8("hi")).get(10, TimeUnit.SECONDS),
                         StandardCharsets.UTF_8);
             } catch (ExecutionException e) {
-                return e.getCause().getClass().getSimpleName();
+                return e.getCause() instanceof io.praas.client.PraasException pe ? pe.code().name()
+                        : e.getCause().getClass().getSimpleName();
             }
         }
     }
@@ -414,9 +415,10 @@ class InvokerTest {
     }
 
     @Test
-    void invokingAnotherProcessFromAFunctionFailsWithUnsupportedOperation() throws Exception {
+    void invokingAnotherProcessWithoutMessagingFailsAsUnavailable() throws Exception {
+        // An invoker on its own has no peers (a process gives it its messaging: see MessagingTest).
         assertThat(text(invoker().submit("callProcess", null, utf8("p-2"), LONG_TIMEOUT_MS)))
-                .isEqualTo("UnsupportedOperationException");
+                .isEqualTo("PROCESS_UNAVAILABLE");
     }
 
     @Test
