@@ -13,9 +13,10 @@ import static org.assertj.core.api.Assertions.fail;
  * reports them as skipped instead.
  *
  * <pre>{@code
- * @BeforeAll
- * static void images() {
+ * @Test
+ * void theImageRuns() {
  *     DockerImages.require(DockerImages.PROCESS);
+ *     ...
  * }
  * }</pre>
  */
@@ -29,11 +30,21 @@ final class DockerImages {
     private DockerImages() {
     }
 
+    /** True when {@code -Dpraas.docker.tests=skip} asks to skip the tests that need Docker. */
+    static boolean skipped() {
+        return "skip".equalsIgnoreCase(System.getProperty("praas.docker.tests", "run"));
+    }
+
+    /** Aborts the test (reported as skipped) when {@link #skipped()}. */
+    static void abortIfSkipped() {
+        if (skipped()) {
+            Assumptions.abort("-Dpraas.docker.tests=skip: this container image test did not run");
+        }
+    }
+
     /** Fails unless a Docker engine answers and holds {@code images}; aborts with {@code -Dpraas.docker.tests=skip}. */
     static void require(String... images) {
-        if ("skip".equalsIgnoreCase(System.getProperty("praas.docker.tests", "run"))) {
-            Assumptions.abort("-Dpraas.docker.tests=skip: the container image tests did not run");
-        }
+        abortIfSkipped();
         if (!DockerClientFactory.instance().isDockerAvailable()) {
             fail("No Docker engine answers: these tests run the container images. .ci/run installs and starts "
                     + "one (docs/IMAGE.md); where Docker cannot run, -Dpraas.docker.tests=skip reports them as skipped.");

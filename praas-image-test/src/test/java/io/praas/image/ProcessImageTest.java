@@ -18,6 +18,7 @@ import io.praas.controlplane.ControlPlane;
 import io.praas.controlplane.ControlPlaneConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,9 @@ class ProcessImageTest {
 
     @BeforeAll
     static void controlPlaneWithProcessContainers() {
+        if (DockerImages.skipped()) {
+            return; // each test reports itself skipped
+        }
         DockerImages.require(DockerImages.PROCESS);
         backend = new ContainerBackend(DockerImages.PROCESS);
         int block = ThreadLocalRandom.current().nextInt(100);
@@ -68,6 +72,11 @@ class ProcessImageTest {
         praas.createApplication(ApplicationSpec.named(APP).withResources(new Resources(1, 512)).withMaxProcesses(4));
         praas.uploadCode(APP, samplesJar());
         served = praas.createProcess(APP, ProcessSpec.named("served"));
+    }
+
+    @BeforeEach
+    void unlessSkipped() {
+        DockerImages.abortIfSkipped();
     }
 
     @AfterAll
