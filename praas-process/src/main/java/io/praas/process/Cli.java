@@ -5,6 +5,7 @@ import io.praas.process.control.ControlChannel;
 import io.praas.process.storage.S3Settings;
 import io.praas.process.swap.CorruptSnapshotException;
 import io.praas.process.swap.SwapSettings;
+import io.praas.process.function.ApplicationCode;
 import io.praas.process.function.FunctionLoadingException;
 import io.praas.protocol.GoAwayReason;
 import picocli.CommandLine;
@@ -55,9 +56,11 @@ public final class Cli implements Runnable {
     /** Runs one process until SIGTERM / SIGINT. */
     @Command(name = "process", mixinStandardHelpOptions = true, description = "Run one PraaS process standalone.")
     static final class ProcessCommand implements Callable<Integer> {
-        @Option(names = "--app-jar", required = true, defaultValue = "${env:PRAAS_APP_JAR}",
-                description = "Application jar with the functions (env PRAAS_APP_JAR).")
-        Path appJar;
+        @Option(names = "--app-jar", defaultValue = "${env:PRAAS_APP_JAR}",
+                description = "Application jar with the functions: a file, or s3://BUCKET/KEY in the object store, "
+                        + "downloaded with the PRAAS_S3_* settings (env PRAAS_APP_JAR, else PRAAS_APP_CODE, which "
+                        + "the control plane sets to the jar it stores).")
+        String appJar;
 
         @Option(names = "--application", defaultValue = "${env:PRAAS_APPLICATION}",
                 description = "Application name (env PRAAS_APPLICATION; default: the jar's file name without version and .jar).")
@@ -176,12 +179,27 @@ public final class Cli implements Runnable {
         @Override
         public Integer call() throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
+            String codeLocation = appJar != null && !appJar.isBlank() ? appJar : System.getenv("PRAAS_APP_CODE");
+            if (codeLocation == null || codeLocation.isBlank()) {
+                System.err.println("praas process: give the application jar with --app-jar FILE or --app-jar "
+                        + "s3://BUCKET/KEY (or PRAAS_APP_JAR, or PRAAS_APP_CODE)");
+                return 2;
+            }
+            ApplicationCode code;
+            Path jar;
+            try {
+                code = ApplicationCode.parse(codeLocation);
+                jar = code.fetch(System.getenv());
+            } catch (IllegalArgumentException | FunctionLoadingException e) {
+                System.err.println("praas process: " + e.getMessage());
+                return 1;
+            }
             ProcessConfig config;
             try {
                 config = new ProcessConfig(
-                        application != null ? application : applicationFromJar(appJar),
+                        application != null ? application : applicationFromJar(code.fileName()),
                         processId != null ? processId : "p-" + UUID.randomUUID().toString().substring(0, 8),
-                        appJar, host, port, dev, secret,
+                        jar, host, port, dev, secret,
                         workers > 0 ? workers : Runtime.getRuntime().availableProcessors(),
                         queueCapacity, maxFrameBytes, defaultTimeout, maxTimeout, sessionIdleTimeout, maxSessions,
                         stateLimit, drainTimeout, maxNestingDepth);
@@ -271,8 +289,8 @@ public final class Cli implements Runnable {
             }
         }
 
-        static String applicationFromJar(Path jar) {
-            String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+        static String applicationFromJar(String jarFileName) {
+            String name = jarFileName.replaceFirst("\\.jar$", "");
             return name.replaceFirst("-\\d+(\\.\\d+)*(-SNAPSHOT)?$", "");
         }
     }

@@ -95,7 +95,7 @@ class CliTest {
             "/opt/apps/billing-0.3.jar, billing",
     })
     void theApplicationIsTheJarsFileNameWithoutVersionAndExtension(String jar, String application) {
-        assertThat(Cli.ProcessCommand.applicationFromJar(Path.of(jar))).isEqualTo(application);
+        assertThat(Cli.ProcessCommand.applicationFromJar(Path.of(jar).getFileName().toString())).isEqualTo(application);
     }
 
     @Test

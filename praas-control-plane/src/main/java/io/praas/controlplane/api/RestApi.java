@@ -48,6 +48,8 @@ public final class RestApi {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final int JSON_BODY_LIMIT = 1024 * 1024;
     private static final String RAW_BODY = "praas.rawBody";
+    /** How long a connection that sent too large a body may go on sending it before it is closed. */
+    private static final long TOO_LARGE_LINGER_MS = 5_000;
     private static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(24);
     /** The one route a data-plane token of the application may call, besides the admin key. */
     private static final String INVOKE_PATH = "/v1/applications/:app/functions/:function/invoke";
@@ -293,9 +295,24 @@ public final class RestApi {
     }
 
     private static void tooLarge(RoutingContext ctx, long limit) {
-        // The rest of the body is not read: the connection closes after this answer, and says so.
+        // The rest of the body is read and dropped, and the connection closes after this answer, and
+        // says so. It closes once the body has arrived (at most TOO_LARGE_LINGER_MS later): closing
+        // with bytes unread resets the connection, and the client may lose the answer unread.
+        io.vertx.core.http.HttpServerRequest req = ctx.request();
         ctx.response().putHeader("Connection", "close");
-        ctx.response().endHandler(v -> ctx.request().connection().close());
+        ctx.response().endHandler(v -> {
+            if (req.isEnded()) {
+                req.connection().close();
+                return;
+            }
+            long timer = ctx.vertx().setTimer(TOO_LARGE_LINGER_MS, id -> req.connection().close());
+            req.endHandler(end -> {
+                ctx.vertx().cancelTimer(timer);
+                req.connection().close();
+            });
+        });
+        req.handler(dropped -> { });
+        req.resume();
         error(ctx, new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the request body is over this route's limit of "
                 + limit + " bytes"));
     }

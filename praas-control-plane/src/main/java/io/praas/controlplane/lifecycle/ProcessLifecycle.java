@@ -269,6 +269,8 @@ public final class ProcessLifecycle {
             Map<String, String> env = new HashMap<>();
             env.put("PRAAS_APPLICATION", app.name());
             env.put("PRAAS_PROCESS_ID", record.id());
+            // For backends whose processes cannot read this node's files (containers): the jar in the store.
+            env.put("PRAAS_APP_CODE", "s3://" + settings.store().bucket() + "/" + app.code().objectKey());
             env.put("PRAAS_APP_SECRET", app.secret());
             env.put("PRAAS_CONTROL_PLANE", settings.controlHost() + ":" + settings.controlPort());
             env.put("PRAAS_CONTROL_TOKEN", ControlServer.issueToken(controlSecret, app.name(), record.id()));

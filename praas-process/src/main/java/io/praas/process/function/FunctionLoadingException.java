@@ -5,4 +5,8 @@ public final class FunctionLoadingException extends RuntimeException {
     public FunctionLoadingException(String message) {
         super(message);
     }
+
+    public FunctionLoadingException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

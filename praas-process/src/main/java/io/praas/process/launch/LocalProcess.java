@@ -39,7 +39,16 @@ public final class LocalProcess implements AutoCloseable {
 
     /** A process of {@code appJar}; by default on 127.0.0.1, any free port. */
     public static Builder builder(Path appJar) {
-        return new Builder(appJar);
+        return new Builder(appJar.toString());
+    }
+
+    /**
+     * A process of the jar at {@code codeLocation}: a file or {@code s3://bucket/key}; null gives no
+     * {@code --app-jar}, so the process takes its code from {@code PRAAS_APP_JAR} or
+     * {@code PRAAS_APP_CODE} in its environment ({@link Builder#env}).
+     */
+    public static Builder builder(String codeLocation) {
+        return new Builder(codeLocation);
     }
 
     /** The data-plane port the process bound. */
@@ -118,14 +127,18 @@ public final class LocalProcess implements AutoCloseable {
 
     /**
      * The command that starts a process JVM: {@code java}, the project's flags, {@code jvmOptions},
-     * then {@code praas process --app-jar appJar}; callers add further {@code praas process} options.
+     * then {@code praas process --app-jar appJar} (without {@code --app-jar} if {@code appJar} is
+     * null); callers add further {@code praas process} options.
      */
     public static List<String> command(String javaBinary, List<String> jvmOptions, String classpath, String appJar) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary);
         cmd.addAll(jvmFlags());
         cmd.addAll(jvmOptions); // after the flags: they win
-        cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process", "--app-jar", appJar));
+        cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "process"));
+        if (appJar != null) {
+            cmd.addAll(List.of("--app-jar", appJar));
+        }
         return cmd;
     }
 
@@ -143,7 +156,7 @@ public final class LocalProcess implements AutoCloseable {
 
     /** Options of a {@link LocalProcess}; {@link #arg} adds any option of {@code praas process}. */
     public static final class Builder {
-        private final Path appJar;
+        private final String appJar;
         private final List<String> args = new ArrayList<>();
         private final List<String> jvmOptions = new ArrayList<>();
         private final java.util.Map<String, String> env = new java.util.HashMap<>();
@@ -151,7 +164,7 @@ public final class LocalProcess implements AutoCloseable {
         private String javaBinary = currentJava();
         private Duration startTimeout = Duration.ofSeconds(30);
 
-        private Builder(Path appJar) {
+        private Builder(String appJar) {
             this.appJar = appJar;
         }
 
@@ -192,7 +205,7 @@ public final class LocalProcess implements AutoCloseable {
                 Path work = Files.createTempDirectory("praas-process-");
                 Path portFile = work.resolve("port");
                 Path log = work.resolve("process.log");
-                List<String> cmd = command(javaBinary, jvmOptions, classpath, appJar.toString());
+                List<String> cmd = command(javaBinary, jvmOptions, classpath, appJar);
                 cmd.addAll(List.of("--port-file", portFile.toString(),
                         "--parent-pid", Long.toString(ProcessHandle.current().pid())));
                 if (!args.contains("--port")) {

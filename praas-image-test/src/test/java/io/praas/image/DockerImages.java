@@ -1,0 +1,61 @@
+package io.praas.image;
+
+import com.github.dockerjava.api.exception.NotFoundException;
+import org.junit.jupiter.api.Assumptions;
+import org.testcontainers.DockerClientFactory;
+
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * The images under test (built by {@code docker/build-images.sh}, {@code ./praas image}) and the
+ * Docker engine they need. Without an engine or an image the tests fail and say how to get it:
+ * they never pass without running. Where Docker cannot run, {@code -Dpraas.docker.tests=skip}
+ * reports them as skipped instead.
+ *
+ * <pre>{@code
+ * @Test
+ * void theImageRuns() {
+ *     DockerImages.require(DockerImages.PROCESS);
+ *     ...
+ * }
+ * }</pre>
+ */
+final class DockerImages {
+    /** The process image (Surefire passes the project's version). */
+    static final String PROCESS = System.getProperty("praas.image.process", "praas/process:0.1.0-SNAPSHOT");
+    /** The control-plane image. */
+    static final String CONTROL_PLANE = System.getProperty("praas.image.control-plane",
+            "praas/control-plane:0.1.0-SNAPSHOT");
+
+    private DockerImages() {
+    }
+
+    /** True when {@code -Dpraas.docker.tests=skip} asks to skip the tests that need Docker. */
+    static boolean skipped() {
+        return "skip".equalsIgnoreCase(System.getProperty("praas.docker.tests", "run"));
+    }
+
+    /** Aborts the test (reported as skipped) when {@link #skipped()}. */
+    static void abortIfSkipped() {
+        if (skipped()) {
+            Assumptions.abort("-Dpraas.docker.tests=skip: this container image test did not run");
+        }
+    }
+
+    /** Fails unless a Docker engine answers and holds {@code images}; aborts with {@code -Dpraas.docker.tests=skip}. */
+    static void require(String... images) {
+        abortIfSkipped();
+        if (!DockerClientFactory.instance().isDockerAvailable()) {
+            fail("No Docker engine answers: these tests run the container images. .ci/run installs and starts "
+                    + "one (docs/IMAGE.md); where Docker cannot run, -Dpraas.docker.tests=skip reports them as skipped.");
+        }
+        for (String image : images) {
+            try {
+                DockerClientFactory.instance().client().inspectImageCmd(image).exec();
+            } catch (NotFoundException e) {
+                fail("The image " + image + " does not exist: build it with ./praas image "
+                        + "(docker/build-images.sh; .ci/run does) and run the tests again.");
+            }
+        }
+    }
+}
