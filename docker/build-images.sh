@@ -53,7 +53,9 @@ base="${base:-praas/jre-base:$feature}"
 # ---- 1. the jars the images copy
 jars=(praas-process/target/praas-process-$version.jar praas-process/target/lib
       praas-process/target/classes/praas-jvm.flags
-      praas-control-plane/target/praas-control-plane-$version.jar praas-control-plane/target/lib)
+      praas-control-plane/target/praas-control-plane-$version.jar praas-control-plane/target/lib
+      fargate-deploy/target/fargate-deploy-$version.jar fargate-deploy/target/lib
+      knative-deploy/target/knative-deploy-$version.jar knative-deploy/target/lib)
 missing=false
 for f in "${jars[@]}"; do [ -e "$root/$f" ] || missing=true; done
 if $missing || $rebuild_jars; then
