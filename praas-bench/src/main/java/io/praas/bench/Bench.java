@@ -124,9 +124,10 @@ public final class Bench {
                         the pong, to the node's S3-compatible store (S3Proxy on loopback), URL-connection HTTP \
                         client as the swap path. Redis: RPUSH / BLPOP on a redis-server on loopback, one \
                         TCP_NODELAY connection per process, RPUSH and BLPOP pipelined on the pinging side; PraaS \
-                        likewise awaits a send's acknowledgement after the answer. Rounds: 5000 (200 at 1 MiB) \
-                        for PraaS and Redis after 2000 (50) unmeasured ones, which the processes' JIT needs; \
-                        150 (40) for S3 after 20 (5).
+                        likewise awaits a send's acknowledgement after the answer. First 20,000 unmeasured \
+                        1 KiB rounds each for PraaS and Redis (the processes' JIT); then per size PraaS and Redis \
+                        alternate in four blocks (ABBA) of 2,500 rounds (100 at 1 MiB) after 500 (20) unmeasured \
+                        ones; S3 one block of 150 rounds (40 at 1 MiB) after 20 (5).
                         """ + "\n## Reduction: k-means epoch over 4 and 8 processes\n\n" + MessagingBench.kmeansTable(r)
                         + "\n" + """
                         Each process holds %d points of %d dimensions; k = %d; per way and group size an \

@@ -121,7 +121,9 @@ public final class SnapshotReader {
                 throw new CorruptSnapshotException("bytes after the end of the snapshot stream");
             }
         } catch (EOFException e) {
-            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " ends early");
+            throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " ends early: after "
+                    + in.total + " of the " + manifest.totalBytes() + " bytes its manifest lists, in "
+                    + manifest.parts().size() + " parts");
         } catch (IOException e) {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " cannot be read: " + e.getMessage());
         }
