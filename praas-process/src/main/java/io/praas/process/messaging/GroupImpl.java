@@ -28,9 +28,10 @@ import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
 /**
- * Collectives over peer messaging with binomial trees: a reduce or a gather climbs the tree
- * towards the root in ceil(log2 n) rounds, a broadcast descends it, an all-reduce and a barrier do
- * both. Messages of one operation use keys {@code U+0001 c/<group>/<sequence>/<phase>}, so they
+ * Collectives over peer messaging: a reduce or a gather climbs a binomial tree towards the root in
+ * ceil(log2 n) rounds, a broadcast descends it, and a typed all-reduce does both (so its reducer is
+ * applied in rank order); the element-wise all-reduce of primitive arrays and the barrier exchange
+ * by recursive doubling in floor(log2 n) rounds (plus two for a size that is not a power of two). Messages of one operation use keys {@code U+0001 c/<group>/<sequence>/<phase>}, so they
  * never meet user messages or another operation's. A member that fails an operation (a timeout, a
  * member that failed or stopped, bad input) sends every other member an abort under
  * {@code .../x}, which ends their wait for it with PROCESS_UNAVAILABLE.
@@ -89,11 +90,7 @@ public final class GroupImpl implements Group {
 
     @Override
     public void barrier() {
-        run("barrier", op -> {
-            reduceBytes(op, 0, EMPTY, (a, b) -> EMPTY);
-            broadcastBytes(op, 0, EMPTY);
-            return null;
-        });
+        run("barrier", op -> doublingBytes(op, EMPTY, (a, b) -> EMPTY));
     }
 
     @Override
@@ -127,15 +124,13 @@ public final class GroupImpl implements Group {
 
     @Override
     public double[] allReduce(double[] values, ReduceOp reduceOp) {
-        byte[] out = run("allReduce", op -> broadcastBytes(op, 0,
-                reduceBytes(op, 0, PrimitiveArrays.encode(values), PrimitiveArrays.doubles(reduceOp))));
+        byte[] out = run("allReduce", op -> doublingBytes(op, PrimitiveArrays.encode(values), PrimitiveArrays.doubles(reduceOp)));
         return PrimitiveArrays.decodeDoubles(out);
     }
 
     @Override
     public long[] allReduce(long[] values, ReduceOp reduceOp) {
-        byte[] out = run("allReduce", op -> broadcastBytes(op, 0,
-                reduceBytes(op, 0, PrimitiveArrays.encode(values), PrimitiveArrays.longs(reduceOp))));
+        byte[] out = run("allReduce", op -> doublingBytes(op, PrimitiveArrays.encode(values), PrimitiveArrays.longs(reduceOp)));
         return PrimitiveArrays.decodeLongs(out);
     }
 
@@ -177,6 +172,38 @@ public final class GroupImpl implements Group {
             if (vrank + mask < n) {
                 acc = combine.apply(acc, receive(op, real(vrank + mask, root), "r"));
             }
+        }
+        return acc;
+    }
+
+    /**
+     * All-reduce by recursive doubling: log2(p) rounds of pairwise exchanges among the largest
+     * power-of-two p of ranks, the ranks above p folded into their partner (rank - p) first and
+     * given the result last. Half the rounds of reduce-then-broadcast, for operations whose
+     * combine is commutative (the element-wise fast path, barrier): partners combine
+     * lower-rank-first, so every member computes the same expression and gets bit-identical results.
+     */
+    private byte[] doublingBytes(Op op, byte[] value, BinaryOperator<byte[]> combine) {
+        int n = members.size();
+        int p = Integer.highestOneBit(n);
+        if (rank >= p) {
+            send(op, rank - p, "f", value);
+            return receive(op, rank - p, "u");
+        }
+        byte[] acc = value;
+        if (rank + p < n) {
+            acc = combine.apply(acc, receive(op, rank + p, "f"));
+        }
+        for (int mask = 1; mask < p; mask <<= 1) {
+            int partner = rank ^ mask;
+            String round = "d" + mask;
+            CompletableFuture<Void> sent = transport.send(members.get(partner), op.key(round), acc, op.deadline);
+            byte[] theirs = receive(op, partner, round);
+            await(op, sent, members.get(partner));
+            acc = rank < partner ? combine.apply(acc, theirs) : combine.apply(theirs, acc);
+        }
+        if (rank + p < n) {
+            send(op, rank + p, "u", acc);
         }
         return acc;
     }

@@ -41,10 +41,12 @@ final class PrimitiveArrays {
             sameLength(a, b);
             ByteBuffer x = ByteBuffer.wrap(a);
             ByteBuffer y = ByteBuffer.wrap(b);
+            byte[] out = new byte[a.length]; // a new array: a or b may still be on its way to a peer
+            ByteBuffer z = ByteBuffer.wrap(out);
             for (int i = 0; i < a.length; i += Double.BYTES) {
-                x.putDouble(i, op.apply(x.getDouble(i), y.getDouble(i)));
+                z.putDouble(i, op.apply(x.getDouble(i), y.getDouble(i)));
             }
-            return a;
+            return out;
         };
     }
 
@@ -53,10 +55,12 @@ final class PrimitiveArrays {
             sameLength(a, b);
             ByteBuffer x = ByteBuffer.wrap(a);
             ByteBuffer y = ByteBuffer.wrap(b);
+            byte[] out = new byte[a.length];
+            ByteBuffer z = ByteBuffer.wrap(out);
             for (int i = 0; i < a.length; i += Long.BYTES) {
-                x.putLong(i, op.apply(x.getLong(i), y.getLong(i)));
+                z.putLong(i, op.apply(x.getLong(i), y.getLong(i)));
             }
-            return a;
+            return out;
         };
     }
 

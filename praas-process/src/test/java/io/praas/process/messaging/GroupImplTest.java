@@ -133,7 +133,9 @@ class GroupImplTest {
         long expected = (long) n * (n + 1) / 2;
         assertThat(results).allSatisfy(r -> assertThat(r).containsExactly(expected, n));
         assertThat(net.storedMessages()).as("nothing left in any mailbox").isZero();
-        assertThat(net.messages.get()).as("a tree: n-1 messages up, n-1 down").isEqualTo(2 * (n - 1));
+        int p = Integer.highestOneBit(n);
+        assertThat(net.messages.get()).as("recursive doubling: p log2 p exchanges, 2 per folded rank")
+                .isEqualTo(p * Integer.numberOfTrailingZeros(p) + 2 * (n - p));
     }
 
     @ParameterizedTest
@@ -144,6 +146,16 @@ class GroupImplTest {
 
         String expected = IntStream.range(0, n).mapToObj(i -> "[" + i + "]").reduce("", String::concat);
         assertThat(results).containsOnly(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 6, 8, 13})
+    void floatingPointSumsAreBitIdenticalOnEveryMember(int n) throws Exception {
+        Network net = new Network(n);
+        List<double[]> results = onEveryMember(net, g -> g.allReduce(new double[] {0.1 * (g.rank() + 1), 1e16,
+                -1e16 + g.rank() / 3.0}, ReduceOp.SUM));
+
+        assertThat(results).allSatisfy(r -> assertThat(r).containsExactly(results.get(0)));
     }
 
     @ParameterizedTest
