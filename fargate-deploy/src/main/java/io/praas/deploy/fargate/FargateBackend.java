@@ -38,7 +38,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -176,15 +175,7 @@ public final class FargateBackend implements ProcessBackend {
 
     /** The launch environment for the task's container (sorted, so requests read alike). */
     Map<String, String> environment(LaunchSpec spec) {
-        Map<String, String> env = new TreeMap<>(spec.environment());
-        env.put("PRAAS_HOST", "0.0.0.0");
-        env.put("PRAAS_PORT", Integer.toString(settings.dataPort()));
-        if (settings.controlPlane() != null) {
-            env.put("PRAAS_CONTROL_PLANE", settings.controlPlane());
-        }
-        if (spec.codeLocation().startsWith("s3://")) {
-            env.putIfAbsent("PRAAS_APP_CODE", spec.codeLocation());
-        }
+        Map<String, String> env = spec.containerEnvironment(settings.dataPort(), settings.controlPlane());
         return env;
     }
 

@@ -196,15 +196,7 @@ public final class KnativeBackend implements ProcessBackend {
 
     /** The launch environment plus the container's bind address and port (sorted, so specs read alike). */
     List<EnvVar> environment(LaunchSpec spec) {
-        Map<String, String> env = new TreeMap<>(spec.environment());
-        env.put("PRAAS_HOST", "0.0.0.0");
-        env.put("PRAAS_PORT", Integer.toString(settings.dataPort()));
-        if (settings.controlPlane() != null) {
-            env.put("PRAAS_CONTROL_PLANE", settings.controlPlane());
-        }
-        if (spec.codeLocation().startsWith("s3://")) {
-            env.putIfAbsent("PRAAS_APP_CODE", spec.codeLocation());
-        }
+        Map<String, String> env = spec.containerEnvironment(settings.dataPort(), settings.controlPlane());
         if (settings.advertisePodIp()) {
             env.remove("PRAAS_ADVERTISE_HOST");
         }

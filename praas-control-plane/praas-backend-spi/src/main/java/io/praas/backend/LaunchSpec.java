@@ -24,4 +24,23 @@ public record LaunchSpec(String application, String processId, Resources resourc
         Objects.requireNonNull(codeLocation, "codeLocation");
         environment = Map.copyOf(environment);
     }
+
+    /**
+     * The environment for the process in a container of its own (a task, a pod), sorted so that
+     * requests read alike: this spec's, with the data plane bound to every interface on
+     * {@code dataPort}, the control plane at {@code controlPlane} when given (host:port as the
+     * containers reach it), and the code at {@code PRAAS_APP_CODE} when it is an {@code s3://} URI.
+     */
+    public java.util.SortedMap<String, String> containerEnvironment(int dataPort, String controlPlane) {
+        java.util.SortedMap<String, String> env = new java.util.TreeMap<>(environment);
+        env.put("PRAAS_HOST", "0.0.0.0");
+        env.put("PRAAS_PORT", Integer.toString(dataPort));
+        if (controlPlane != null) {
+            env.put("PRAAS_CONTROL_PLANE", controlPlane);
+        }
+        if (codeLocation.startsWith("s3://")) {
+            env.putIfAbsent("PRAAS_APP_CODE", codeLocation);
+        }
+        return env;
+    }
 }

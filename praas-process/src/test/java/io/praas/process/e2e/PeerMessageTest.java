@@ -28,6 +28,14 @@ class PeerMessageTest {
         TestProcesses.stop(process);
     }
 
+    /** A connection that said HELLO as peer process p-peer and was welcomed. */
+    private static RawConnection welcomedPeer() {
+        RawConnection peer = RawConnection.open(process.port());
+        peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
+        assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+        return peer;
+    }
+
     @Test
     void messageFromAClientIsForbiddenAndTheConnectionStaysOpen() {
         try (RawConnection c = RawConnection.open(process.port())) {
@@ -41,9 +49,7 @@ class PeerMessageTest {
 
     @Test
     void peerMessageIsAcknowledgedAndThenReceivedInOrder() {
-        try (RawConnection peer = RawConnection.open(process.port()); ProcessClient client = TestProcesses.connect(process)) {
-            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
-            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+        try (RawConnection peer = welcomedPeer(); ProcessClient client = TestProcesses.connect(process)) {
             peer.send(7, new Message.PeerMessage("p-peer", "greeting", utf8("first")));
             peer.send(8, new Message.PeerMessage("p-peer", "greeting", utf8("second")));
 
@@ -60,9 +66,7 @@ class PeerMessageTest {
 
     @Test
     void messageUnderAnotherSendersNameIsForbidden() {
-        try (RawConnection peer = RawConnection.open(process.port())) {
-            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
-            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+        try (RawConnection peer = welcomedPeer()) {
             peer.send(4, new Message.PeerMessage("p-impostor", "greeting", utf8("hi")));
 
             peer.readError(4, ErrorCode.FORBIDDEN);
@@ -72,9 +76,7 @@ class PeerMessageTest {
 
     @Test
     void messageWithAnEmptyKeyIsInvalid() {
-        try (RawConnection peer = RawConnection.open(process.port())) {
-            peer.send(1, new Message.Hello("", "", "p-peer", "e2e-peer"));
-            assertThat(peer.read().message()).isInstanceOf(Message.Welcome.class);
+        try (RawConnection peer = welcomedPeer()) {
             peer.send(4, new Message.PeerMessage("p-peer", "", utf8("hi")));
 
             peer.readError(4, ErrorCode.INVALID_ARGUMENT);
