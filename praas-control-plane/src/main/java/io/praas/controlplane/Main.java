@@ -127,6 +127,11 @@ public final class Main implements Runnable {
                 description = "Largest memory of one local process (default ${DEFAULT-VALUE}).")
         int maxMemoryMiB;
 
+        @Option(names = "--allocation-timeout-seconds", defaultValue = "${env:PRAAS_ALLOCATION_TIMEOUT_SECONDS:-60}",
+                description = "How long a new or swapping-in process may take to start and register (default "
+                        + "${DEFAULT-VALUE}; raise it for cloud backends whose image pulls are slow).")
+        long allocationTimeoutSeconds;
+
         @Option(names = "--backend", defaultValue = "${env:PRAAS_BACKEND:-local}",
                 description = "Process backend: local, or a deployer on the class path (fargate, knative); default ${DEFAULT-VALUE}.")
         String backend;
@@ -170,7 +175,8 @@ public final class Main implements Runnable {
                         join == null ? List.of() : join.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
                         dev, key == null ? "" : key, s3Endpoint, s3Region, s3Bucket, s3AccessKey, s3SecretKey,
                         new Resources(maxVcpu > 0 ? maxVcpu : d.localCaps().vcpu(), maxMemoryMiB), d.defaultResources(),
-                        d.heartbeatInterval(), d.heartbeatTimeout(), d.allocationTimeout(), d.maxCodeBytes(),
+                        d.heartbeatInterval(), d.heartbeatTimeout(), java.time.Duration.ofSeconds(allocationTimeoutSeconds),
+                        d.maxCodeBytes(),
                         d.maxInvokeBytes(), d.swapDrainTimeout(), d.swapTimeout(), d.idleCheckInterval(),
                         backend, backendSettings(), kubernetes
                                 ? new ControlPlaneConfig.KubernetesJoin(kubernetesNamespace, kubernetesService) : null);

@@ -287,15 +287,19 @@ public final class ProcessLifecycle {
                 env.put("PRAAS_JOURNAL_DIR", journalOf(app.name(), record.id()).toString());
             }
             LaunchSpec spec = new LaunchSpec(app.name(), record.id(), record.resources(), jar.toString(), env);
-            BackendHandle handle = backend.start(spec).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            long startedAt = System.nanoTime();
+            BackendHandle handle = backend.start(spec).toCompletableFuture()
+                    .get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
             registry.update(app.name(), record.id(), p -> p.withHandle(handle));
-            ProcessRecord active = registered.get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            long left = settings.allocationTimeout().toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+            ProcessRecord active = registered.get(Math.max(1, left), TimeUnit.MILLISECONDS);
             LOG.info("process {} ACTIVE at {}:{}", key, active.endpoint().host(), active.endpoint().port());
             return active;
         } catch (TimeoutException e) {
-            fail(record, "it did not register within " + settings.allocationTimeout());
+            fail(record, "it did not start and register within " + settings.allocationTimeout());
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key
-                    + " did not register within " + settings.allocationTimeout());
+                    + " did not start and register within " + settings.allocationTimeout()
+                    + " (praas up --allocation-timeout-seconds)");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             fail(record, cause.getMessage());
