@@ -247,6 +247,19 @@ class MessagingTest {
     }
 
     @Test
+    @Order(25)
+    void aGroupStaysInStepWhenAMemberSwapsOutBetweenOperations() throws Exception {
+        List<String> group = List.of(id(6), id(5));
+        assertThat(outputs(collective(group, "allreduce-sum", 20_000, r -> "1"))).containsOnly("[2, 2]");
+        Api.Reply swapped = api.post("/v1/applications/" + APP + "/processes/" + id(6) + "/swap", null);
+        assertThat(swapped.status()).as("%s", swapped).isEqualTo(200);
+
+        // The invocation swaps m-6 in; its sequence numbers came back with its process state.
+        assertThat(outputs(collective(group, "allreduce-sum", 20_000, r -> "2"))).containsOnly("[4, 2]");
+        assertThat(cp.lifecycle().process(APP, id(6)).status()).isEqualTo(ProcessStatus.ACTIVE);
+    }
+
+    @Test
     @Order(30)
     void aMemberThatIsMissingTimesTheCollectiveOutWithAClearError() throws Exception {
         List<String> group = List.of(id(5), id(6), id(7));

@@ -124,6 +124,8 @@ public final class PraasProcess implements AutoCloseable {
         this.vertx = vertxStarting.join();
         this.messaging = new Messaging(config.application(), config.processId(), mailbox, world,
                 this::peerToken, this::requestSwapIn);
+        messaging.sequencer(group -> processState.compute(Messaging.RESERVED_KEY_PREFIX + "collective/" + group,
+                Long.class, n -> n == null ? 1L : n + 1));
         invoker.messaging(messaging, kryo);
         try {
             this.port = dataPlane.listen(vertx, config.host(), config.port())

@@ -137,7 +137,7 @@ final class InvocationContext implements Context {
 
     @Override
     public Group group(List<String> processIds) {
-        return GroupImpl.of(processIds, messaging(), invoker.kryo(), remainingTime());
+        return GroupImpl.of(processIds, messaging(), invoker.kryo(), deadlineNanos);
     }
 
     private Messaging messaging() {

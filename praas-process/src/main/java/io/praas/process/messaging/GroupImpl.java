@@ -46,8 +46,14 @@ public final class GroupImpl implements Group {
     private final Transport transport;
     private final KryoCodec kryo;
     private final Duration timeout;
+    /** No operation waits past this (System.nanoTime): the invocation's deadline. */
+    private final long capNanos;
 
     GroupImpl(List<String> members, Transport transport, KryoCodec kryo, Duration timeout) {
+        this(members, transport, kryo, timeout, Long.MAX_VALUE);
+    }
+
+    GroupImpl(List<String> members, Transport transport, KryoCodec kryo, Duration timeout, long capNanos) {
         this.members = List.copyOf(members);
         if (new HashSet<>(this.members).size() != this.members.size()) {
             throw new IllegalArgumentException("a group lists each process once: " + members);
@@ -60,11 +66,13 @@ public final class GroupImpl implements Group {
         this.transport = transport;
         this.kryo = kryo;
         this.timeout = timeout;
+        this.capNanos = capNanos;
     }
 
-    /** A group for a function's context; the timeout is the time the invocation has left. */
-    public static Group of(List<String> members, Messaging messaging, KryoCodec kryo, Duration timeout) {
-        return new GroupImpl(members, messaging, kryo, timeout);
+    /** A group for a function's context: no operation outlives the invocation ({@code deadlineNanos}). */
+    public static Group of(List<String> members, Messaging messaging, KryoCodec kryo, long deadlineNanos) {
+        return new GroupImpl(members, messaging, kryo, Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime())),
+                deadlineNanos);
     }
 
     @Override
@@ -82,7 +90,7 @@ public final class GroupImpl implements Group {
         if (t.isNegative() || t.isZero()) {
             throw new IllegalArgumentException("a collective timeout must be positive: " + t);
         }
-        return new GroupImpl(members, transport, kryo, t);
+        return new GroupImpl(members, transport, kryo, t, capNanos);
     }
 
     // -------------------------------------------------------------------------------------------
@@ -266,7 +274,8 @@ public final class GroupImpl implements Group {
         Op(String name, long sequence) {
             this.name = name;
             this.base = Messaging.RESERVED_KEY_PREFIX + "c/" + groupId + "/" + sequence + "/";
-            this.deadline = System.nanoTime() + timeout.toNanos();
+            long byTimeout = System.nanoTime() + timeout.toNanos();
+            this.deadline = capNanos != Long.MAX_VALUE && capNanos - byTimeout < 0 ? capNanos : byTimeout;
         }
 
         String key(String phase) {
@@ -279,11 +288,16 @@ public final class GroupImpl implements Group {
     }
 
     private <T> T run(String name, Function<Op, T> body) {
-        Op op = new Op(name, transport.nextCollective(groupId));
+        long sequence = transport.nextCollective(groupId);
+        Op op = new Op(name, sequence);
+        // Messages of this group's earlier operations can no longer be taken (aborts that reached a
+        // member after it returned, sends that were retried after a failure): drop them.
+        String groupPrefix = Messaging.RESERVED_KEY_PREFIX + "c/" + groupId + "/";
+        transport.discard(k -> k.startsWith(groupPrefix) && olderThan(k, groupPrefix.length(), sequence));
         try {
             return body.apply(op);
         } catch (Aborted a) {
-            transport.discard(op.base);
+            transport.discard(k -> k.startsWith(op.base));
             throw a.error;
         } catch (RuntimeException e) {
             PraasException error = e instanceof PraasException pe
@@ -291,8 +305,18 @@ public final class GroupImpl implements Group {
                     : new PraasException(ErrorCode.INVALID_ARGUMENT, name + " over " + members + " failed on "
                             + transport.self() + ": " + e);
             abortOthers(op, error.detail());
-            transport.discard(op.base);
+            transport.discard(k -> k.startsWith(op.base));
             throw error;
+        }
+    }
+
+    /** Whether the sequence number in a key ({@code <prefix><sequence>/<phase>}) is below {@code sequence}. */
+    private static boolean olderThan(String key, int from, long sequence) {
+        int slash = key.indexOf('/', from);
+        try {
+            return slash > from && Long.parseLong(key.substring(from, slash)) < sequence;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

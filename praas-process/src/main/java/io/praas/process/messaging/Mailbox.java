@@ -130,6 +130,10 @@ public final class Mailbox {
     public CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long timeoutNanos) {
         Waiter w;
         synchronized (this) {
+            if (sealed) {
+                return CompletableFuture.failedFuture(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
+                        "the process is swapping out; its messages go with it"));
+            }
             Stored found = take(from, key);
             if (found == null && abortKey != null) {
                 found = take(ANY, abortKey);
@@ -198,11 +202,16 @@ public final class Mailbox {
     }
 
     /** Removes every stored message whose key starts with {@code prefix}; returns how many. */
-    public synchronized int dropKeysStartingWith(String prefix) {
+    public int dropKeysStartingWith(String prefix) {
+        return dropKeys(k -> k.startsWith(prefix));
+    }
+
+    /** Removes every stored message whose key {@code drop} accepts; returns how many. */
+    public synchronized int dropKeys(java.util.function.Predicate<String> drop) {
         int n = 0;
         for (Iterator<Map.Entry<String, ArrayDeque<Stored>>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, ArrayDeque<Stored>> e = it.next();
-            if (e.getKey().startsWith(prefix)) {
+            if (drop.test(e.getKey())) {
                 for (Stored s : e.getValue()) {
                     journal.mailboxTake(s.seq());
                     budget.adjust(-s.cost());
@@ -217,10 +226,18 @@ public final class Mailbox {
 
     /**
      * Takes no more deliveries (they fail with PROCESS_UNAVAILABLE, so senders try again after the
-     * swap): what it holds now is what the snapshot saves.
+     * swap) and gives out no more messages (a function the drain gave up on cannot take one the
+     * snapshot then misses): what it holds now is what the snapshot saves.
      */
-    public synchronized void seal() {
-        sealed = true;
+    public void seal() {
+        List<Waiter> waiting;
+        synchronized (this) {
+            sealed = true;
+            waiting = new ArrayList<>(waiters);
+        }
+        for (Waiter w : waiting) {
+            fail(w, new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "the process is swapping out"));
+        }
     }
 
     /** Takes deliveries again (a swap-out failed). */

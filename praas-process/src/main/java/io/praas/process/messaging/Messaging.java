@@ -60,6 +60,8 @@ public final class Messaging implements Transport, AutoCloseable {
     private final Map<String, CompletableFuture<PeerLink>> links = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Message>> swapInsInFlight = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> collectiveSequences = new ConcurrentHashMap<>();
+    private volatile java.util.function.ToLongFunction<String> sequencer =
+            g -> collectiveSequences.computeIfAbsent(g, x -> new AtomicLong()).incrementAndGet();
     private final Executor retries = CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS);
     private volatile boolean closed;
 
@@ -100,14 +102,23 @@ public final class Messaging implements Transport, AutoCloseable {
     }
 
     @Override
-    public void discard(String keyPrefix) {
-        mailbox.dropKeysStartingWith(keyPrefix);
+    public void discard(java.util.function.Predicate<String> drop) {
+        mailbox.dropKeys(drop);
     }
 
     /** The next sequence number of collective operations over the group {@code groupId}. */
     @Override
     public long nextCollective(String groupId) {
-        return collectiveSequences.computeIfAbsent(groupId, g -> new AtomicLong()).incrementAndGet();
+        return sequencer.applyAsLong(groupId);
+    }
+
+    /**
+     * Where the collectives' sequence numbers live: the process keeps them in its process state, so
+     * they go through swaps and the journal with it (a group whose member swapped out between two
+     * operations stays in step). Without one they are in memory.
+     */
+    public void sequencer(java.util.function.ToLongFunction<String> sequencer) {
+        this.sequencer = sequencer;
     }
 
     /** Checks a user's message key. */
@@ -200,7 +211,7 @@ public final class Messaging implements Transport, AutoCloseable {
         switch (p.status()) {
             case ACTIVE -> {
                 if (p.host().isEmpty() || p.port() == 0) {
-                    return waitAndRetry(target, m, deadline, resendable, swapInAsked);
+                    return waitAndRetry(target, m, deadline, resendable, false);
                 }
                 return link(p).thenCompose(link -> send(link, m, deadline)).handle((f, err) -> {
                     if (err == null && !PeerLink.notStarted(f)) {
@@ -220,8 +231,9 @@ public final class Messaging implements Transport, AutoCloseable {
                                 "the connection to process " + target + " closed before it answered: "
                                         + cause.getMessage()));
                     }
-                    // Refused before it started, or the connection failed: the receiver is moving.
-                    return waitAndRetry(target, m, deadline, resendable, swapInAsked);
+                    // Refused before it started, or the connection failed: the receiver is moving
+                    // (and may swap out again, so a later SWAPPED_OUT asks for a swap-in again).
+                    return waitAndRetry(target, m, deadline, resendable, false);
                 }).thenCompose(f -> f);
             }
             case SWAPPED_OUT -> {
@@ -229,19 +241,40 @@ public final class Messaging implements Transport, AutoCloseable {
                     return failed(ErrorCode.PROCESS_UNAVAILABLE, "process " + target + " is swapped out");
                 }
                 if (!swapInAsked) {
-                    CompletableFuture<Message> asked = swapInsInFlight.computeIfAbsent(target, t -> {
-                        LOG.info("process {}: asking the control plane to swap in process {} for a request", processId, t);
-                        CompletableFuture<Message> f = swapIn.apply(t);
-                        f.whenComplete((r, e) -> swapInsInFlight.remove(t));
-                        return f;
-                    });
-                    return asked.handle((answer, err) -> {
+                    CompletableFuture<Message> asked = swapInsInFlight.get(target);
+                    if (asked == null) {
+                        CompletableFuture<Message> mine = new CompletableFuture<>();
+                        asked = swapInsInFlight.putIfAbsent(target, mine);
+                        if (asked == null) {
+                            asked = mine;
+                            LOG.info("process {}: asking the control plane to swap in process {} for a request",
+                                    processId, target);
+                            swapIn.apply(target).orTimeout(15, TimeUnit.MINUTES).whenComplete((r, e) -> {
+                                swapInsInFlight.remove(target, mine);
+                                if (e != null) {
+                                    mine.completeExceptionally(e);
+                                } else {
+                                    mine.complete(r);
+                                }
+                            });
+                        }
+                    }
+                    // Not past this request's deadline, and not on the thread that completed the
+                    // answer (the control channel's event loop): a send may block on a socket.
+                    long leftNanos = Math.max(1, deadline - System.nanoTime());
+                    return asked.copy().orTimeout(leftNanos, TimeUnit.NANOSECONDS).handleAsync((answer, err) -> {
+                        if (err != null) {
+                            return unwrap(err) instanceof TimeoutException
+                                    ? CompletableFuture.<Frame>failedFuture(new PraasException(ErrorCode.TIMEOUT,
+                                            "process " + target + " is swapped out and was not swapped in within the time left"))
+                                    : CompletableFuture.<Frame>failedFuture(unwrap(err));
+                        }
                         if (answer instanceof Message.Error e) {
                             return CompletableFuture.<Frame>failedFuture(new PraasException(e.code(),
                                     "process " + target + " is swapped out and could not be swapped in: " + e.message()));
                         }
                         return attempt(target, m, deadline, resendable, true);
-                    }).thenCompose(f -> f);
+                    }, connector).thenCompose(f -> f);
                 }
                 return waitAndRetry(target, m, deadline, resendable, swapInAsked);
             }
@@ -255,11 +288,18 @@ public final class Messaging implements Transport, AutoCloseable {
     }
 
     private CompletableFuture<Frame> send(PeerLink link, Message m, long deadline) {
+        // Over the peer's limit the peer would close the link, failing everything else on it.
         if (m instanceof Message.PeerMessage pm) {
             long size = FrameCodec.HEADER_BYTES + 4L + pm.fromProcess().length() * 3L + pm.key().length() * 3L
                     + pm.data().length;
             if (size > link.maxFrameBytes()) {
                 return failed(ErrorCode.INVALID_ARGUMENT, "a message of " + pm.data().length
+                        + " bytes does not fit process " + link.processId + "'s frame limit of " + link.maxFrameBytes());
+            }
+        } else if (m instanceof Message.Invoke inv) {
+            long size = FrameCodec.HEADER_BYTES + 8L + inv.function().length() * 3L + inv.input().length;
+            if (size > link.maxFrameBytes()) {
+                return failed(ErrorCode.INVALID_ARGUMENT, "an input of " + inv.input().length
                         + " bytes does not fit process " + link.processId + "'s frame limit of " + link.maxFrameBytes());
             }
         }

@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>It is a blocking socket, written by the thread that sends (a function's worker) under a lock,
  * so a message leaves without a hand-off to an event loop; a reader thread per link takes the
- * answers. A GOAWAY or a close makes it {@linkplain #usable() unusable}; requests still in flight
+ * answers. A {@link java.net.Socket} rather than a {@code SocketChannel}: interrupting a writer (an
+ * invocation's timeout does) must not close a link that other invocations share. A GOAWAY or a close makes it {@linkplain #usable() unusable}; requests still in flight
  * when it closes fail with {@link LinkClosedException}.
  */
 final class PeerLink {
@@ -49,35 +52,40 @@ final class PeerLink {
     final String processId;
     final String host;
     final int port;
-    private final SocketChannel channel;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean usable = true;
     private volatile long maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
 
-    private PeerLink(String processId, String host, int port, SocketChannel channel) {
+    private PeerLink(String processId, String host, int port, Socket socket) throws IOException {
         this.processId = processId;
         this.host = host;
         this.port = port;
-        this.channel = channel;
+        this.socket = socket;
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        this.out = socket.getOutputStream();
     }
 
     /** Dials and shakes hands on {@code connector}; completes with a usable link or fails with the peer's refusal. */
     static CompletableFuture<PeerLink> connect(Executor connector, String processId, String host, int port,
                                                Message.Hello hello) {
         return CompletableFuture.supplyAsync(() -> {
-            SocketChannel ch = null;
+            Socket ch = null;
             try {
-                ch = SocketChannel.open();
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ch.socket().connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                ch = new Socket();
+                ch.setTcpNoDelay(true);
+                ch.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                ch.setSoTimeout(CONNECT_TIMEOUT_MS); // for the answer to HELLO; the reader waits without one
                 PeerLink link = new PeerLink(processId, host, port, ch);
                 link.write(FrameCodec.encode(0, hello));
-                ch.socket().setSoTimeout(CONNECT_TIMEOUT_MS);
                 Frame answer = link.readFrame();
                 if (answer.message() instanceof Message.Welcome w) {
                     link.maxFrameBytes = w.maxFrameBytes();
+                    ch.setSoTimeout(0);
                 } else if (answer.message() instanceof Message.Error e) {
                     ch.close();
                     throw new PraasException(e.code(), "process " + processId + " refused this process: " + e.message());
@@ -124,35 +132,34 @@ final class PeerLink {
         }
     }
 
-    /** Reads one whole frame (blocking). */
+    /** Reads one whole frame (blocking), at most the size the peer may send (its WELCOME's limit). */
     private Frame readFrame() throws IOException {
-        ByteBuffer length = ByteBuffer.allocate(FrameCodec.LENGTH_FIELD);
-        readFully(length);
-        long n = Integer.toUnsignedLong(length.getInt(0));
-        if (n < FrameCodec.MIN_LENGTH || n > FrameCodec.DEFAULT_MAX_FRAME_BYTES) {
+        byte[] length = in.readNBytes(FrameCodec.LENGTH_FIELD);
+        if (length.length < FrameCodec.LENGTH_FIELD) {
+            throw new IOException("process " + processId + " closed the connection");
+        }
+        long n = Integer.toUnsignedLong(ByteBuffer.wrap(length).getInt());
+        if (n < FrameCodec.MIN_LENGTH || n > Math.max(maxFrameBytes, FrameCodec.DEFAULT_MAX_FRAME_BYTES)) {
             throw new IOException("frame of " + n + " bytes from process " + processId);
         }
-        ByteBuffer frame = ByteBuffer.allocate(FrameCodec.LENGTH_FIELD + (int) n);
-        frame.putInt((int) n);
-        readFully(frame);
-        return FrameCodec.decode(Buffer.buffer(frame.array()));
-    }
-
-    private void readFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (channel.read(b) < 0) {
-                throw new IOException("process " + processId + " closed the connection");
-            }
+        byte[] frame = new byte[FrameCodec.LENGTH_FIELD + (int) n];
+        System.arraycopy(length, 0, frame, 0, FrameCodec.LENGTH_FIELD);
+        if (in.readNBytes(frame, FrameCodec.LENGTH_FIELD, (int) n) < n) {
+            throw new IOException("process " + processId + " closed the connection mid-frame");
         }
+        return FrameCodec.decode(Buffer.buffer(frame));
     }
 
     private void write(Buffer frame) throws IOException {
-        ByteBuffer bytes = ((io.vertx.core.internal.buffer.BufferInternal) frame).getByteBuf().nioBuffer();
+        io.netty.buffer.ByteBuf buf = ((io.vertx.core.internal.buffer.BufferInternal) frame).getByteBuf();
         writeLock.lock();
         try {
-            while (bytes.hasRemaining()) {
-                channel.write(bytes);
+            if (buf.hasArray()) {
+                out.write(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
+            } else {
+                out.write(frame.getBytes());
             }
+            out.flush();
         } finally {
             writeLock.unlock();
         }
@@ -160,7 +167,7 @@ final class PeerLink {
 
     private void onClose() {
         usable = false;
-        closeQuietly(channel);
+        closeQuietly(socket);
         for (Long id : pending.keySet()) {
             CompletableFuture<Frame> f = pending.remove(id);
             if (f != null) {
@@ -220,7 +227,7 @@ final class PeerLink {
 
     void close() {
         usable = false;
-        closeQuietly(channel); // the reader thread ends and fails what is pending
+        closeQuietly(socket); // the reader thread ends and fails what is pending
     }
 
     static boolean notStarted(Frame f) {
@@ -228,7 +235,7 @@ final class PeerLink {
                 && (f.flags() & FrameCodec.FLAG_NOT_STARTED) != 0;
     }
 
-    private static void closeQuietly(SocketChannel ch) {
+    private static void closeQuietly(Socket ch) {
         if (ch != null) {
             try {
                 ch.close();

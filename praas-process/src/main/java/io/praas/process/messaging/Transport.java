@@ -12,8 +12,8 @@ interface Transport {
 
     CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long deadlineNanos);
 
-    /** Drops leftovers of a failed collective (messages that came after it gave up). */
-    void discard(String keyPrefix);
+    /** Drops stored messages whose key {@code drop} accepts: leftovers of collectives that ended. */
+    void discard(java.util.function.Predicate<String> drop);
 
     long nextCollective(String groupId);
 }

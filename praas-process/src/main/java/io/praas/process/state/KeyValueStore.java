@@ -117,7 +117,9 @@ public final class KeyValueStore implements StateStore {
 
     @Override
     public Set<String> keys() {
-        return Set.copyOf(entries.keySet());
+        // Keys starting with U+0001 are the runtime's own (the collectives' sequence numbers).
+        return entries.keySet().stream().filter(k -> k.isEmpty() || k.charAt(0) != '\u0001')
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     @Override

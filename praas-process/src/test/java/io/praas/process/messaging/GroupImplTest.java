@@ -59,8 +59,11 @@ class GroupImplTest {
             ids.forEach(id -> boxes.put(id, new Mailbox(new StateBudget(64 << 20))));
         }
 
+        /** Each process's sequence numbers, kept across its Group objects as a process keeps them. */
+        final Map<String, Map<String, AtomicLong>> sequencesOf = new ConcurrentHashMap<>();
+
         Transport transport(String self) {
-            Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
+            Map<String, AtomicLong> sequences = sequencesOf.computeIfAbsent(self, s -> new ConcurrentHashMap<>());
             return new Transport() {
                 @Override
                 public String self() {
@@ -84,8 +87,8 @@ class GroupImplTest {
                 }
 
                 @Override
-                public void discard(String keyPrefix) {
-                    boxes.get(self).dropKeysStartingWith(keyPrefix);
+                public void discard(java.util.function.Predicate<String> drop) {
+                    boxes.get(self).dropKeys(drop);
                 }
 
                 @Override
@@ -252,6 +255,29 @@ class GroupImplTest {
                 e -> assertThat(e.code()).isIn(ErrorCode.TIMEOUT, ErrorCode.PROCESS_UNAVAILABLE)));
         assertThat(thrown).anySatisfy(t -> assertThat(((PraasException) t).detail()).contains("p-4"));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void leftoversOfAFailedOperationAreDroppedByTheNextOne() throws Exception {
+        Network net = new Network(3);
+        List<Future<Throwable>> failures = new ArrayList<>();
+        for (String id : net.ids.subList(0, 2)) { // p-2 misses this one
+            Group g = net.group(id, Duration.ofMillis(300));
+            failures.add(threads.submit(() -> catchThrowable(() -> g.allReduce(new long[] {1}, ReduceOp.SUM))));
+        }
+        for (Future<Throwable> f : failures) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isInstanceOf(PraasException.class);
+        }
+        // p-2 comes late to the same operation: it fails too, and its part and the others' aborts
+        // stay in mailboxes where nobody will take them.
+        Group late = net.group("p-2", Duration.ofMillis(300));
+        assertThat(catchThrowable(() -> late.allReduce(new long[] {1}, ReduceOp.SUM))).isInstanceOf(PraasException.class);
+        assertThat(net.storedMessages()).isPositive();
+
+        // The next operation (sequence 2 on every member) drops them, and is not confused by them.
+        List<long[]> sums = onEveryMember(net, g -> g.allReduce(new long[] {5}, ReduceOp.SUM));
+        assertThat(sums).allSatisfy(r -> assertThat(r).containsExactly(15));
+        assertThat(net.storedMessages()).isZero();
     }
 
     @Test

@@ -122,6 +122,19 @@ class MailboxTest {
     }
 
     @Test
+    void aSealedMailboxGivesOutNothingAndEndsWaitingReceives() {
+        box.deliver("a", "k", utf8("kept for the snapshot"));
+        CompletableFuture<ReceivedMessage> waiting = box.receive("a", "other", null, 60 * SECOND);
+
+        box.seal();
+
+        assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS)).cause().isInstanceOfSatisfying(PraasException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE));
+        assertThat(box.receive("a", "k", null, SECOND)).isCompletedExceptionally();
+        assertThat(box.snapshot()).hasSize(1);
+    }
+
+    @Test
     void aSealedMailboxRefusesDeliveriesUntilUnsealed() {
         box.seal();
         assertThatThrownBy(() -> box.deliver("a", "k", utf8("x"))).isInstanceOfSatisfying(PraasException.class,
