@@ -56,12 +56,18 @@ public interface Context {
 
     /**
      * Sends {@code data} under {@code key} to the mailbox of process {@code processId} of this
-     * application (this one too). Completes when the receiver has stored it; messages from one
-     * sender under one key are received in the order they were sent. A swapped-out receiver is
-     * swapped in first, so a message is never dropped. Fails with a {@code PraasException}:
-     * INVALID_ARGUMENT for an unknown process or key, PROCESS_UNAVAILABLE when the receiver failed
-     * or stopped, STATE_LIMIT_EXCEEDED when its mailbox is full, TIMEOUT when this invocation's time
-     * ran out first.
+     * application (this one too). Completes when the receiver has stored it. Messages from one
+     * sender under one key are received in the order they were sent when each send completed before
+     * the next began; sends in flight together keep their order unless one has to be sent again (its
+     * receiver was swapping out). A swapped-out receiver is swapped in first, so a message is never
+     * dropped. Fails with a {@code PraasException}: INVALID_ARGUMENT for an unknown process, a key
+     * or data too large; PROCESS_UNAVAILABLE when the receiver failed or stopped, or when this
+     * process has not yet heard of its world (it runs without a control plane); OVERLOADED when a
+     * swap-in would exceed the application's process limit; STATE_LIMIT_EXCEEDED when the receiver's
+     * mailbox is full; TIMEOUT when this invocation's time ran out first.
+     *
+     * <p>Callbacks attached to these futures may run on the runtime's own threads (the event loop,
+     * a link's reader): do not block in them; use the {@code ...Async} variants for work that may.
      *
      * <pre>{@code
      * ctx.send("p-2", "partial", bytes).get();

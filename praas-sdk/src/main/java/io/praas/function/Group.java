@@ -7,14 +7,21 @@ import java.util.function.BinaryOperator;
 /**
  * Collective operations over a group of processes of one application, built on peer messaging.
  * Every member calls the same operations in the same order (as in MPI); each call blocks until
- * this member's part is done. Messages travel along a binomial tree rooted at the operation's root
- * (rank 0 for all-reduce and barrier), so an operation takes about log2(size) message rounds.
+ * this member's part is done. Reduce, broadcast, gather and the typed all-reduce send along a
+ * binomial tree rooted at the operation's root (rank 0 for the all-reduce); the element-wise
+ * all-reduce of primitive arrays and the barrier exchange by recursive doubling. Either way an
+ * operation takes about log2(size) message rounds.
  *
- * <p>Each call waits at most the group's timeout (by default the invocation's remaining time). A
- * call fails with a {@link io.praas.client.PraasException}: {@code TIMEOUT} when a member did not
- * answer in time, {@code PROCESS_UNAVAILABLE} when a member failed or stopped, or when another
- * member aborted the operation; the others are told, so no member waits for a message that will
- * never come.
+ * <p>Operations are numbered per group (the same member list, in the same order) in each member's
+ * process state, so the numbering goes with a member through a swap or a journal restart. A member
+ * that skips an operation (its invocation failed before the call) is out of step with the others
+ * from then on; use the group with its members listed in another order, which numbers afresh.
+ *
+ * <p>Each call waits at most the group's timeout (by default, and never past, the invocation's
+ * remaining time). A call fails with a {@link io.praas.client.PraasException}: {@code TIMEOUT} when
+ * a member did not answer in time, {@code PROCESS_UNAVAILABLE} when a member failed or stopped, or
+ * when another member aborted the operation; the others are told, so no member waits for a message
+ * that will never come.
  *
  * <pre>{@code
  * Group g = ctx.group(List.of("p-0", "p-1", "p-2")).withTimeout(Duration.ofSeconds(10));
