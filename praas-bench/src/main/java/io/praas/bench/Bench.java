@@ -132,7 +132,9 @@ public final class Bench {
                         + "\n" + """
                         Each process holds %d points of %d dimensions; k = %d; per way and group size an \
                         unmeasured warm-up run (%d epochs; %d for S3), then %d measured epochs (%d for S3); an \
-                        epoch's time is the slowest member's (local step plus the exchange of the %d partial sums). PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
+                        epoch's time is the slowest member's (local step plus the exchange of the %d partial sums); \
+                        "local step" is the slowest member's assignment step alone, the same work in every way: \
+                        with 4 or 8 processes on this machine's 2 cores it is most of an epoch. PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
                         process PUTs its sums and GETs the others' (polling every 5 ms). Redis: every process \
                         RPUSHes to a list the first one BLPOPs; it RPUSHes the total to one list per process. \
                         All members end with the same centroids (checked).

@@ -88,6 +88,7 @@ class KmeansSampleTest {
             assertThat(answers).extracting(a -> a.path("centroids").toString()).as("members agree").containsOnly(
                     answers.get(0).path("centroids").toString());
             assertThat(answers.get(0).path("epochNanos")).hasSize(8);
+            assertThat(answers.get(0).path("stepNanos")).hasSize(8);
         }
         JsonNode a = messaging.get(0).path("centroids");
         JsonNode b = s3.get(0).path("centroids");
