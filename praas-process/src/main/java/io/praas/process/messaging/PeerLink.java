@@ -198,6 +198,7 @@ final class PeerLink {
             return answer;
         }
         pending.put(id, answer);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
         Deadlines.Expiring timeout = new Deadlines.Expiring() {
             @Override
             public long deadlineNanos() {
@@ -209,13 +210,21 @@ final class PeerLink {
                 if (pending.remove(id) != null) {
                     answer.completeExceptionally(new java.util.concurrent.TimeoutException());
                 }
+                if (writing.get()) {
+                    // Still blocked writing (or waiting to write) at its deadline: the peer stopped
+                    // reading. Closing the link ends the write; the next send dials afresh.
+                    LOG.warn("process {} took no bytes for a request until its deadline; closing the link", processId);
+                    close();
+                }
             }
         };
         Deadlines.watch(timeout);
         answer.whenComplete((f, e) -> Deadlines.forget(timeout));
         try {
             write(FrameCodec.encode(id, message));
+            writing.set(false);
         } catch (IOException e) {
+            writing.set(false);
             if (pending.remove(id) != null) {
                 answer.completeExceptionally(new LinkClosedException("cannot write to process " + processId + ": "
                         + e.getMessage(), false));
