@@ -291,16 +291,6 @@ public final class PraasProcess implements AutoCloseable {
         return c.request(new Message.SwapIn(processId));
     }
 
-    /** This process's mailbox (peer messages not yet received). */
-    public Mailbox mailbox() {
-        return mailbox;
-    }
-
-    /** The processes of its application, as the control plane last reported them. */
-    public World world() {
-        return world;
-    }
-
     private Message.Heartbeat heartbeat() {
         return new Message.Heartbeat(invoker.completedInvocations(), sessions.size(), budget.usedBytes(),
                 invoker.lastActivityEpochMs(), invoker.inFlight());

@@ -201,11 +201,6 @@ public final class Mailbox {
         return null;
     }
 
-    /** Removes every stored message whose key starts with {@code prefix}; returns how many. */
-    public int dropKeysStartingWith(String prefix) {
-        return dropKeys(k -> k.startsWith(prefix));
-    }
-
     /** Removes every stored message whose key {@code drop} accepts; returns how many. */
     public synchronized int dropKeys(java.util.function.Predicate<String> drop) {
         int n = 0;

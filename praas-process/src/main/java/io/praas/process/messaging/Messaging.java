@@ -80,18 +80,7 @@ public final class Messaging implements Transport, AutoCloseable {
         world.onUpdate(this::worldChanged);
     }
 
-    public Mailbox mailbox() {
-        return mailbox;
-    }
-
-    public World world() {
-        return world;
-    }
-
-    public String processId() {
-        return processId;
-    }
-
+    /** The processes of this application, as the control plane last reported them. */
     public List<Peer> peers() {
         return world.all();
     }
