@@ -11,6 +11,7 @@ import io.praas.protocol.ProtocolException;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
@@ -154,7 +155,14 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Invokes a function outside any session. */
     public byte[] invoke(String function, byte[] input) {
-        return await(invokeAsync(function, "", input, defaultTimeout));
+        return invoke(function, "", input, defaultTimeout);
+    }
+
+    /** A blocking invoke: the caller keeps {@code input} unchanged while it waits, so it is sent uncopied. */
+    byte[] invoke(String function, String sessionId, byte[] input, Duration timeout) {
+        long timeoutMs = Math.max(1, timeout.toMillis());
+        return ((Message.Result) await(request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout,
+                true))).output();
     }
 
     public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {
@@ -181,13 +189,17 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     private CompletableFuture<Message> request(Message message, Duration timeout) {
+        return request(message, timeout, false);
+    }
+
+    private CompletableFuture<Message> request(Message message, Duration timeout, boolean callerWaits) {
         PraasException closed = closedBy;
         if (closed != null) {
             return CompletableFuture.failedFuture(closed);
         }
         long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
-                System.nanoTime() + waitMs * 1_000_000L, waitMs, message);
+                System.nanoTime() + waitMs * 1_000_000L, waitMs, message, callerWaits);
         send(p);
         return p.answer();
     }
@@ -201,10 +213,13 @@ public final class ProcessClient implements AutoCloseable {
             }
             return;
         }
+        if (p.answer().isDone()) {
+            return; // timed out while it waited to be sent (again): its caller has moved on
+        }
         long id = nextRequestId.incrementAndGet();
         Buffer frame;
         try {
-            frame = FrameCodec.encode(id, p.request());
+            frame = p.callerWaits() ? FrameCodec.encodeSharingPayload(id, p.request()) : FrameCodec.encode(id, p.request());
         } catch (IllegalArgumentException e) {
             p.answer().completeExceptionally(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
             return;
@@ -254,15 +269,7 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
-    private void onFrame(Buffer bytes) {
-        Frame frame;
-        try {
-            frame = FrameCodec.decode(bytes);
-        } catch (ProtocolException e) {
-            LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
-            fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
-            return;
-        }
+    private void onFrame(Frame frame) {
         Message message = frame.message();
         if (frame.requestId() == 0) {
             onConnectionMessage(message);
@@ -436,11 +443,24 @@ public final class ProcessClient implements AutoCloseable {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
             // The process's answers are never larger than what it announces; accept up to the protocol's u32.
-            FrameParser parser = new FrameParser(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onFrame, e -> {
-                LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
-                s.close();
-            });
-            s.handler(parser);
+            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD,
+                    new FrameParser.FrameHandler() {
+                        @Override
+                        public void frame(Frame frame) {
+                            onFrame(frame);
+                        }
+
+                        @Override
+                        public void malformed(ProtocolException e) {
+                            LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
+                            fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
+                        }
+                    }, e -> {
+                        LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
+                        s.close();
+                    });
+            // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
+            ((NetSocketInternal) s).messageHandler(parser::onMessage);
             s.closeHandler(v -> onClosed(s));
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();

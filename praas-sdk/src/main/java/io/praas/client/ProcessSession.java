@@ -37,7 +37,7 @@ public final class ProcessSession implements AutoCloseable {
     }
 
     public byte[] invoke(String function, byte[] input) {
-        return client.await(invokeAsync(function, input));
+        return client.invoke(function, id, input, client.defaultTimeout());
     }
 
     public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {

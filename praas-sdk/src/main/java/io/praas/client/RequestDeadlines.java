@@ -44,9 +44,17 @@ final class RequestDeadlines {
         }
     }
 
-    /** A request waiting for its answer until {@code deadlineNanos}. */
+    /**
+     * A request waiting for its answer until {@code deadlineNanos}. {@code callerWaits}: a blocking
+     * caller holds its payload unchanged until the answer, so the frame may refer to it uncopied.
+     */
     record Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
-                   long waitMs, io.praas.protocol.Message request) {
+                   long waitMs, io.praas.protocol.Message request, boolean callerWaits) {
+        Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
+                long waitMs, io.praas.protocol.Message request) {
+            this(answer, deadlineNanos, waitMs, request, false);
+        }
+
         PraasException timeout(String processId) {
             return new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
         }

@@ -32,7 +32,11 @@ import java.lang.reflect.Type;
  */
 public interface Function<I, O> {
 
-    /** Runs one invocation. An exception answers FUNCTION_FAILED with its class and message. */
+    /**
+     * Runs one invocation. An exception answers FUNCTION_FAILED with its class and message. A
+     * {@code byte[]} returned is written to the caller from that array, without a copy: do not
+     * change it after returning it.
+     */
     O handle(I input, Context context) throws Exception;
 
     /** The name clients invoke; by default the class's simple name with a lower-case first letter. */

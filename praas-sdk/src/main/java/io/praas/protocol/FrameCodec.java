@@ -1,6 +1,8 @@
 package io.praas.protocol;
 
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -20,6 +22,10 @@ import java.nio.charset.StandardCharsets;
 public final class FrameCodec {
     /** Bytes of the {@code length} field. */
     public static final int LENGTH_FIELD = 4;
+    /** Payloads at least this large are not copied by {@link #encodeSharingPayload}. */
+    static final int SHARED_PAYLOAD_BYTES = 8 * 1024;
+    /** {@link #payloadOffset}: the frame's type has no payload at its end. */
+    static final int NO_PAYLOAD = -2;
     /** Bytes after {@code length} that every frame has: version, type, flags, requestId. */
     public static final int MIN_LENGTH = 12;
     /** Offset of the body from the start of the frame (including the length field). */
@@ -46,7 +52,22 @@ public final class FrameCodec {
 
     /** Encodes one frame. Strings longer than {@link #MAX_STRING_BYTES} throw IllegalArgumentException. */
     public static Buffer encode(long requestId, int flags, Message message) {
-        BodyWriter body = new BodyWriter(requestId, flags, message.type(), 128 + payloadLength(message));
+        return encode(requestId, flags, message, false);
+    }
+
+    /**
+     * Encodes one frame whose payload (of INVOKE, RESULT, PING, PONG or MESSAGE) is not copied when
+     * it is large: the frame refers to the caller's array, which must not change until the frame
+     * has been written.
+     */
+    public static Buffer encodeSharingPayload(long requestId, Message message) {
+        return encode(requestId, 0, message, true);
+    }
+
+    private static Buffer encode(long requestId, int flags, Message message, boolean share) {
+        int payload = payloadLength(message);
+        share = share && payload >= SHARED_PAYLOAD_BYTES;
+        BodyWriter body = new BodyWriter(requestId, flags, message.type(), 128 + (share ? 0 : payload), share);
         switch (message.type()) {
             case MessageType.HELLO -> {
                 Message.Hello m = (Message.Hello) message;
@@ -128,6 +149,14 @@ public final class FrameCodec {
      *     unknown type (7) or a body that does not parse (1)
      */
     public static Frame decode(Buffer frame) {
+        return decode(frame, null);
+    }
+
+    /**
+     * Decodes a frame given as its head (length field to the start of the payload) and its payload,
+     * read apart by {@link FrameParser}; the message takes {@code payload} as its array.
+     */
+    static Frame decode(Buffer frame, byte[] payload) {
         if (frame.length() < HEADER_BYTES) {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, 0, "frame shorter than its header", true);
         }
@@ -139,7 +168,7 @@ public final class FrameCodec {
         }
         int type = frame.getUnsignedByte(TYPE_OFFSET);
         int flags = frame.getUnsignedShort(FLAGS_OFFSET);
-        BodyReader in = new BodyReader(frame, requestId, type);
+        BodyReader in = new BodyReader(frame, payload, requestId, type);
         Message message = switch (type) {
             case MessageType.HELLO -> new Message.Hello(in.str(), in.str(), in.str(), in.str());
             case MessageType.WELCOME -> new Message.Welcome(in.str(), in.u32(), in.str());
@@ -166,6 +195,42 @@ public final class FrameCodec {
         };
         in.end();
         return new Frame(flags, requestId, message);
+    }
+
+    /**
+     * Where the payload of a frame of {@code total} bytes starts, from the first bytes of the frame
+     * in {@code head}: the offset, -1 while {@code head} is too short to tell, or {@link #NO_PAYLOAD}
+     * for a type without one (or fields that do not fit the frame, left for {@link #decode} to report).
+     */
+    static int payloadOffset(Buffer head, int total) {
+        if (head.length() < HEADER_BYTES) {
+            return -1;
+        }
+        int pos = HEADER_BYTES;
+        switch (head.getUnsignedByte(TYPE_OFFSET)) {
+            case MessageType.RESULT, MessageType.PING, MessageType.PONG -> { }
+            case MessageType.INVOKE -> {
+                pos = skipStrings(head, pos, 2);
+                pos = pos < 0 ? pos : pos + 4;
+            }
+            case MessageType.MESSAGE -> pos = skipStrings(head, pos, 2);
+            default -> pos = NO_PAYLOAD;
+        }
+        if (pos == NO_PAYLOAD || pos > total) {
+            return NO_PAYLOAD;
+        }
+        return pos > head.length() ? -1 : pos;
+    }
+
+    /** The offset after {@code n} strings from {@code pos}, -1 if {@code head} ends first. */
+    private static int skipStrings(Buffer head, int pos, int n) {
+        for (int i = 0; i < n; i++) {
+            if (head.length() < pos + 2) {
+                return -1;
+            }
+            pos += 2 + head.getUnsignedShort(pos);
+        }
+        return pos;
     }
 
     private static Message.World world(BodyReader in) {
@@ -216,8 +281,12 @@ public final class FrameCodec {
 
     private static final class BodyWriter {
         private final Buffer buf;
+        private final boolean share;
+        /** A payload referred to, not copied (it is always a frame's last field). */
+        private byte[] shared;
 
-        BodyWriter(long requestId, int flags, int type, int sizeHint) {
+        BodyWriter(long requestId, int flags, int type, int sizeHint, boolean share) {
+            this.share = share;
             buf = Buffer.buffer(sizeHint);
             buf.appendInt(0).appendByte((byte) VERSION).appendByte((byte) type)
                     .appendUnsignedShort(flags).appendLong(requestId);
@@ -256,24 +325,37 @@ public final class FrameCodec {
         }
 
         BodyWriter bytes(byte[] b) {
-            buf.appendBytes(b);
+            if (share) {
+                shared = b;
+            } else {
+                buf.appendBytes(b);
+            }
             return this;
         }
 
         Buffer finish() {
-            buf.setInt(0, buf.length() - LENGTH_FIELD);
-            return buf;
+            if (shared == null) {
+                buf.setInt(0, buf.length() - LENGTH_FIELD);
+                return buf;
+            }
+            buf.setInt(0, buf.length() - LENGTH_FIELD + shared.length);
+            return BufferInternal.buffer(Unpooled.wrappedBuffer(((BufferInternal) buf).getByteBuf(),
+                    Unpooled.wrappedBuffer(shared)));
         }
     }
 
     private static final class BodyReader {
         private final Buffer frame;
+        /** The payload read apart from the frame's head, or null. */
+        private final byte[] payload;
         private final long requestId;
         private final int type;
         private int pos = HEADER_BYTES;
+        private boolean payloadTaken;
 
-        BodyReader(Buffer frame, long requestId, int type) {
+        BodyReader(Buffer frame, byte[] payload, long requestId, int type) {
             this.frame = frame;
+            this.payload = payload;
             this.requestId = requestId;
             this.type = type;
         }
@@ -352,12 +434,24 @@ public final class FrameCodec {
         byte[] rest() {
             byte[] b = frame.getBytes(pos, frame.length());
             pos = frame.length();
-            return b;
+            if (payload == null) {
+                return b;
+            }
+            payloadTaken = true;
+            if (b.length == 0) {
+                return payload;
+            }
+            byte[] joined = java.util.Arrays.copyOf(b, b.length + payload.length);
+            System.arraycopy(payload, 0, joined, b.length, payload.length);
+            return joined;
         }
 
         void end() {
             if (pos != frame.length()) {
                 throw malformed((frame.length() - pos) + " unexpected trailing bytes");
+            }
+            if (payload != null && !payloadTaken) {
+                throw malformed(payload.length + " unexpected trailing bytes");
             }
         }
     }

@@ -1,40 +1,85 @@
 package io.praas.protocol;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
- * Splits a TCP byte stream into whole frames. Each frame is handed on with its length field, ready
- * for {@link FrameCodec#decode}. A {@code length} over {@code maxFrameBytes} or under 12 is a fatal
- * {@link ProtocolException} (ERROR 5 or 1 with requestId 0); the parser then ignores all further
- * input, because the stream can no longer be trusted.
+ * Splits a TCP byte stream into whole frames. A {@code length} over {@code maxFrameBytes} or under
+ * 12 is a fatal {@link ProtocolException} (ERROR 5 or 1 with requestId 0); the parser then ignores
+ * all further input, because the stream can no longer be trusted.
+ *
+ * <p>Two ways to use it. Built with a {@code Handler<Buffer>}, it hands on each frame with its
+ * length field, ready for {@link FrameCodec#decode}:
  *
  * <pre>{@code
  * FrameParser parser = new FrameParser(FrameCodec.DEFAULT_MAX_FRAME_BYTES, this::onFrame, this::onFatal);
  * socket.handler(parser);
  * }</pre>
  *
+ * <p>Built with {@link #decoding}, it decodes the frames itself, and reads the payload of a large
+ * INVOKE, RESULT, MESSAGE, PING or PONG straight from the socket's buffers into the payload's own
+ * array: one copy, as a blocking socket read makes, instead of four. Feed it Netty's buffers with
+ * {@link #onMessage} (it releases them):
+ *
+ * <pre>{@code
+ * FrameParser parser = FrameParser.decoding(limit, frameHandler, this::onFatal);
+ * ((NetSocketInternal) socket).messageHandler(parser::onMessage);
+ * }</pre>
+ *
  * <p>Not thread-safe: feed it from one thread (the connection's event loop).
  */
 public final class FrameParser implements Handler<Buffer> {
-    /** Largest buffer reserved before a frame's bytes arrive: a claimed length alone reserves no more. */
-    static final int INITIAL_BUFFER = 64 * 1024;
+    /** Where decoded frames go ({@link #decoding}). */
+    public interface FrameHandler {
+        /** A frame that decoded. */
+        void frame(Frame frame);
+
+        /** A whole frame whose body did not decode: the stream is intact, the frame is answered with an error. */
+        void malformed(ProtocolException e);
+    }
+
+    /** Frames at least this large, of a type that ends in a payload, are read straight into the payload's array. */
+    static final int DIRECT_PAYLOAD_BYTES = 8 * 1024;
+    /** Bytes taken at a time while looking for where a direct frame's payload starts. */
+    static final int HEAD_PROBE_BYTES = 256;
+    /** The most reserved up front on a frame's claimed length; a longer frame's buffer grows as its bytes arrive. */
+    static final int MAX_RESERVED_BYTES = 64 * 1024 * 1024;
 
     private long maxFrameBytes;
     private final Handler<Buffer> frames;
+    private final FrameHandler decoded;
     private final Handler<ProtocolException> fatal;
 
-    /** Bytes of a frame being assembled, or of a partial length field; null between frames. */
+    /** Bytes of the frame being assembled (or, for a direct payload, of its head); null between frames. */
     private Buffer partial;
-    /** Total size (length field included) of the frame in {@link #partial}, or -1 if not yet known. */
+    /** Total size (length field included) of the frame in progress, or -1 if not yet known. */
     private int expected = -1;
+    /** True while the head of a direct-payload frame is gathered, until its payload offset is known. */
+    private boolean direct;
+    /** The payload array of a direct frame, once its offset is known, and how much of it has arrived. */
+    private byte[] payload;
+    private int payloadFilled;
     private boolean failed;
 
     public FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<ProtocolException> fatal) {
+        this(maxFrameBytes, frames, null, fatal);
+    }
+
+    private FrameParser(long maxFrameBytes, Handler<Buffer> frames, FrameHandler decoded,
+                        Handler<ProtocolException> fatal) {
         // A frame must fit a Java buffer, whatever limit a peer announces.
         this.maxFrameBytes = Math.min(maxFrameBytes, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
         this.frames = frames;
+        this.decoded = decoded;
         this.fatal = fatal;
+    }
+
+    /** A parser that decodes each frame and reads large payloads straight into their arrays. */
+    public static FrameParser decoding(long maxFrameBytes, FrameHandler frames, Handler<ProtocolException> fatal) {
+        return new FrameParser(maxFrameBytes, null, frames, fatal);
     }
 
     /** Changes the limit for frames not yet started (a process raises it once the dialler is welcomed). */
@@ -44,42 +89,63 @@ public final class FrameParser implements Handler<Buffer> {
 
     @Override
     public void handle(Buffer chunk) {
+        handle(((BufferInternal) chunk).getByteBuf());
+    }
+
+    /**
+     * Takes a message of a Vert.x socket's message handler: Netty's buffer, read without the copy
+     * the Buffer handler makes; released here.
+     */
+    public void onMessage(Object message) {
+        try {
+            if (message instanceof ByteBuf bytes) {
+                handle(bytes);
+            }
+        } finally {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    private void handle(ByteBuf chunk) {
         if (failed) {
             return;
         }
-        int pos = 0;
-        int end = chunk.length();
+        int pos = chunk.readerIndex();
+        int end = chunk.writerIndex();
         if (partial != null) {
-            pos = completePartial(chunk);
+            pos = continueFrame(chunk, pos, end);
             if (pos < 0) {
                 return;
             }
         }
-        // Frames that lie whole inside this chunk are sliced, not copied.
+        // Small frames that lie whole inside this chunk are copied out in one go.
         while (!failed && end - pos >= FrameCodec.LENGTH_FIELD) {
             int total = frameSize(chunk.getUnsignedInt(pos));
             if (total < 0) {
                 return;
             }
-            if (end - pos < total) {
+            if (end - pos < total || readsDirect(total)) {
                 break;
             }
-            frames.handle(chunk.slice(pos, pos + total));
+            deliver(copy(chunk, pos, total));
             pos += total;
         }
-        if (!failed && pos < end) {
-            startPartial(chunk, pos, end);
+        while (!failed && pos < end) {
+            partial = Buffer.buffer(FrameCodec.LENGTH_FIELD);
+            expected = -1;
+            pos = continueFrame(chunk, pos, end);
+            if (pos < 0) {
+                return;
+            }
         }
     }
 
-    /** Appends to the frame in progress; returns the chunk offset after it, or -1 if the chunk is used up. */
-    private int completePartial(Buffer chunk) {
-        int pos = 0;
+    /** Adds the chunk's bytes from {@code pos} to the frame in progress; the offset after it, or -1 when used up. */
+    private int continueFrame(ByteBuf chunk, int pos, int end) {
         if (expected < 0) {
-            int need = FrameCodec.LENGTH_FIELD - partial.length();
-            int take = Math.min(need, chunk.length());
-            partial.appendBuffer(chunk, 0, take);
-            pos = take;
+            int take = Math.min(FrameCodec.LENGTH_FIELD - partial.length(), end - pos);
+            append(chunk, pos, take);
+            pos += take;
             if (partial.length() < FrameCodec.LENGTH_FIELD) {
                 return -1;
             }
@@ -87,35 +153,116 @@ public final class FrameParser implements Handler<Buffer> {
             if (total < 0) {
                 return -1;
             }
-            Buffer sized = Buffer.buffer(Math.min(total, INITIAL_BUFFER));
-            sized.appendBuffer(partial);
-            partial = sized;
             expected = total;
+            direct = readsDirect(total);
+            if (!direct) {
+                Buffer sized = Buffer.buffer(Math.min(total, MAX_RESERVED_BYTES));
+                sized.appendBuffer(partial);
+                partial = sized;
+            }
         }
-        int take = Math.min(expected - partial.length(), chunk.length() - pos);
-        partial.appendBuffer(chunk, pos, take);
-        pos += take;
-        if (partial.length() < expected) {
-            return -1;
+        while (true) {
+            if (payload != null) {
+                int take = Math.min(payload.length - payloadFilled, end - pos);
+                chunk.getBytes(pos, payload, payloadFilled, take);
+                payloadFilled += take;
+                pos += take;
+                if (payloadFilled < payload.length) {
+                    return -1;
+                }
+                finishDirect();
+                return pos;
+            }
+            if (direct) {
+                // The head (header and the fields before the payload) is gathered a little at a time, so
+                // that hardly any payload bytes take the detour through it.
+                int take = Math.min(Math.min(expected - partial.length(), end - pos),
+                        Math.max(HEAD_PROBE_BYTES, partial.length()));
+                append(chunk, pos, take);
+                pos += take;
+                int offset = FrameCodec.payloadOffset(partial, expected);
+                if (offset > 0) {
+                    startPayload(offset);
+                    if (payload == null) {
+                        return pos; // the whole frame was in the head: decoded already
+                    }
+                } else if (offset == FrameCodec.NO_PAYLOAD || partial.length() == expected) {
+                    direct = false; // nothing to read into: assembled and decoded like any other frame
+                } else if (pos == end) {
+                    return -1;
+                }
+                continue;
+            }
+            int take = Math.min(expected - partial.length(), end - pos);
+            append(chunk, pos, take);
+            pos += take;
+            if (partial.length() < expected) {
+                return -1;
+            }
+            Buffer frame = partial;
+            reset();
+            deliver(frame);
+            return pos;
         }
-        Buffer frame = partial;
-        partial = null;
-        expected = -1;
-        frames.handle(frame);
-        return pos;
     }
 
-    private void startPartial(Buffer chunk, int pos, int end) {
-        if (end - pos < FrameCodec.LENGTH_FIELD) {
-            partial = Buffer.buffer(FrameCodec.LENGTH_FIELD);
-            partial.appendBuffer(chunk, pos, end - pos);
-            expected = -1;
+    /** Moves what arrived past the payload offset into the payload's array. */
+    private void startPayload(int offset) {
+        payload = new byte[expected - offset];
+        payloadFilled = partial.length() - offset;
+        partial.getBytes(offset, partial.length(), payload, 0);
+        partial = partial.getBuffer(0, offset);
+        if (payloadFilled == payload.length) {
+            finishDirect();
+        }
+    }
+
+    private void finishDirect() {
+        Buffer head = partial;
+        byte[] body = payload;
+        reset();
+        try {
+            decoded.frame(FrameCodec.decode(head, body));
+        } catch (ProtocolException e) {
+            decoded.malformed(e);
+        }
+    }
+
+    private void reset() {
+        partial = null;
+        payload = null;
+        payloadFilled = 0;
+        expected = -1;
+        direct = false;
+    }
+
+    private boolean readsDirect(int total) {
+        return decoded != null && total >= DIRECT_PAYLOAD_BYTES && total <= MAX_RESERVED_BYTES;
+    }
+
+    private void append(ByteBuf chunk, int pos, int length) {
+        if (length > 0) {
+            partial.appendBuffer(BufferInternal.buffer(chunk.slice(pos, length)));
+        }
+    }
+
+    private static Buffer copy(ByteBuf chunk, int pos, int length) {
+        return Buffer.buffer(length).appendBuffer(BufferInternal.buffer(chunk.slice(pos, length)));
+    }
+
+    private void deliver(Buffer frame) {
+        if (decoded == null) {
+            frames.handle(frame);
             return;
         }
-        int total = frameSize(chunk.getUnsignedInt(pos));
-        partial = Buffer.buffer(Math.min(total, Math.max(INITIAL_BUFFER, end - pos)));
-        partial.appendBuffer(chunk, pos, end - pos);
-        expected = total;
+        Frame f;
+        try {
+            f = FrameCodec.decode(frame);
+        } catch (ProtocolException e) {
+            decoded.malformed(e);
+            return;
+        }
+        decoded.frame(f);
     }
 
     /** The whole frame size for a length field, or -1 after reporting a fatal error. */
@@ -135,7 +282,7 @@ public final class FrameParser implements Handler<Buffer> {
 
     private void fail(ProtocolException e) {
         failed = true;
-        partial = null;
+        reset();
         fatal.handle(e);
     }
 }

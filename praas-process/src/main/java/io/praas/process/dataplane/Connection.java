@@ -13,7 +13,7 @@ import io.praas.protocol.GoAwayReason;
 import io.praas.protocol.Message;
 import io.praas.protocol.MessageType;
 import io.praas.protocol.ProtocolException;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +44,20 @@ final class Connection {
     Connection(DataPlane plane, NetSocket socket) {
         this.plane = plane;
         this.socket = socket;
-        this.parser = new FrameParser(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME), this::onFrame, this::onFatal);
-        socket.handler(parser);
+        this.parser = FrameParser.decoding(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME),
+                new FrameParser.FrameHandler() {
+                    @Override
+                    public void frame(Frame frame) {
+                        onFrame(frame);
+                    }
+
+                    @Override
+                    public void malformed(ProtocolException e) {
+                        onMalformed(e);
+                    }
+                }, this::onFatal);
+        // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
+        ((NetSocketInternal) socket).messageHandler(parser::onMessage);
         socket.exceptionHandler(e -> LOG.debug("connection from {}: {}", socket.remoteAddress(), e.toString()));
     }
 
@@ -54,21 +66,18 @@ final class Connection {
         closeWith(0, new Message.Error(e.code(), e.getMessage()));
     }
 
-    private void onFrame(Buffer bytes) {
-        Frame frame;
-        try {
-            frame = FrameCodec.decode(bytes);
-        } catch (ProtocolException e) {
-            if (!welcomed) {
-                // Rule 1: nothing but a HELLO before WELCOME (a wrong version is still named as such).
-                closeWith(e.requestId(), e.code() == ErrorCode.UNSUPPORTED_VERSION
-                        ? new Message.Error(e.code(), e.getMessage())
-                        : error(ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be a HELLO: " + e.getMessage()));
-                return;
-            }
-            send(e.requestId(), new Message.Error(e.code(), e.getMessage()));
+    private void onMalformed(ProtocolException e) {
+        if (!welcomed) {
+            // Rule 1: nothing but a HELLO before WELCOME (a wrong version is still named as such).
+            closeWith(e.requestId(), e.code() == ErrorCode.UNSUPPORTED_VERSION
+                    ? new Message.Error(e.code(), e.getMessage())
+                    : error(ErrorCode.HANDSHAKE_REQUIRED, "the first frame must be a HELLO: " + e.getMessage()));
             return;
         }
+        send(e.requestId(), new Message.Error(e.code(), e.getMessage()));
+    }
+
+    private void onFrame(Frame frame) {
         long rid = frame.requestId();
         Message m = frame.message();
         if (!welcomed) {
@@ -158,8 +167,9 @@ final class Connection {
                 if (output.length > plane.maxFrameBytes - FrameCodec.MIN_LENGTH) {
                     send(rid, error(ErrorCode.FUNCTION_FAILED, "output of " + m.function() + " is " + output.length
                             + " bytes, over the frame limit of " + plane.maxFrameBytes));
-                } else {
-                    send(rid, new Message.Result(output));
+                } else if (!closing) {
+                    // The function handed its output over: written from its array, not a copy.
+                    socket.write(FrameCodec.encodeSharingPayload(rid, new Message.Result(output)));
                 }
             } else if (err instanceof InvocationException e) {
                 send(rid, error(e.code(), e.getMessage()));
