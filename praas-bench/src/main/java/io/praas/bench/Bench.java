@@ -64,11 +64,12 @@ public final class Bench {
         try {
             if (all || options.command().equals(LatencyBench.NAME)) {
                 String loadBefore = loadAverage();
-                List<LatencyBench.Row> rows = new LatencyBench(options, samplesJar).run();
+                LatencyBench latency = new LatencyBench(options, samplesJar);
+                List<LatencyBench.Row> rows = latency.run();
                 String load = "Load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + ".\n";
                 misses += (int) rows.stream().filter(r -> !r.info() && !r.pass()).count();
                 String md = "## Invoke latency: PraaS data plane vs raw TCP echo over loopback\n\n"
-                        + LatencyBench.table(rows) + "\n" + latencyNotes(options, rows) + "\n" + load;
+                        + LatencyBench.table(rows) + "\n" + latencyNotes(options, rows, latency.pinned()) + "\n" + load;
                 publish(out, LatencyBench.NAME, environment, md);
             }
             if (all || options.command().equals(ThroughputBench.NAME)) {
@@ -176,7 +177,7 @@ public final class Bench {
         progress("wrote %s", file);
     }
 
-    private static String latencyNotes(BenchOptions o, List<LatencyBench.Row> rows) {
+    private static String latencyNotes(BenchOptions o, List<LatencyBench.Row> rows, boolean pinned) {
         boolean truncated = rows.stream().anyMatch(LatencyBench.Row::truncated);
         return """
                 Round-trip time per call (System.nanoTime), nearest-rank percentiles; n = round trips per side. \
@@ -187,8 +188,15 @@ public final class Bench {
                 in %d alternating blocks (ABBA). Rows marked info have no target: `session invoke` is \
                 `ProcessSession.invoke("echo")`; `ping` is `ProcessClient.ping`, answered on the process's event \
                 loop (no worker hand-off, no function), so ping vs direct invoke is the invoke path inside the \
-                process.%s
-                """.formatted(o.warmup(), o.rounds(), truncated ? " * = stopped at --case-timeout." : "");
+                process. %s%s
+                """.formatted(o.warmup(), o.rounds(), pinned
+                        ? "Pinned with taskset: every thread of this JVM (the clients) on core 0, both server JVMs on "
+                        + "core 1, so that every round trip crosses cores as it crosses hosts in a deployment "
+                        + "(unpinned, the kernel moves client and server onto one core and apart again during a run: "
+                        + "a raw round trip then takes ~9 us on a shared core and 60-90 us across cores)."
+                        : "Not pinned to cores (--no-pin or no taskset): client and servers go where the kernel puts "
+                        + "them, which on 2 cores decides much of each ratio.",
+                        truncated ? " * = stopped at --case-timeout." : "");
     }
 
     private static String throughputNotes(BenchOptions o, ThroughputBench.Result r) {

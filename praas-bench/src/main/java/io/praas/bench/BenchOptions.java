@@ -33,11 +33,13 @@ import java.util.Locale;
  * @param starts          cold-start: measured fresh starts and swap-ins each
  * @param keepData        keep the data directory of the control-plane node of invoke-path, swap and
  *                        cold-start (process logs, object store) instead of deleting it
+ * @param pin             latency: client on core 0, servers on core 1 ({@link CpuPinning}); false leaves
+ *                        placement to the kernel
  */
 record BenchOptions(String command, int iterations, int warmup, int rounds, List<Integer> sizes,
                     int seconds, int warmupSeconds, int warmupRunSeconds, int runs, int sessions, int window,
                     int throughputBytes, int caseTimeoutSec, Path out, int pathIterations, int pathWarmup,
-                    List<Integer> swapSizes, int swapRepeats, int starts, boolean keepData) {
+                    List<Integer> swapSizes, int swapRepeats, int starts, boolean keepData, boolean pin) {
 
     static final List<String> COMMANDS = List.of("latency", "throughput", "invoke-path", "swap", "cold-start", "messaging", "all");
     /** Swap sizes above this get one repeat fewer: a 1000 MiB cycle takes tens of seconds. */
@@ -67,6 +69,8 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
               --starts N           cold-start: measured fresh starts and swap-ins (default 5 each)
               --keep-data          keep the control-plane node's data directory (process logs, store) of
                                    invoke-path, swap and cold-start, and print where it is
+              --no-pin             latency: leave the client and servers to the kernel's placement
+                                   (default: client on core 0, servers on core 1, as on separate hosts)
               --out DIR            where results-<name>.md go (default praas-bench/target)
             """;
 
@@ -118,6 +122,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         int starts = 5;
         String sizesGiven = null;
         boolean keepData = false;
+        boolean pin = true;
         boolean commandSeen = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -129,6 +134,10 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
             }
             if (a.equals("--keep-data")) {
                 keepData = true;
+                continue;
+            }
+            if (a.equals("--no-pin")) {
+                pin = false;
                 continue;
             }
             String name = a;
@@ -173,7 +182,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         }
         return new BenchOptions(command, iterations, warmup, rounds, sizes, seconds, warmupSeconds, warmupRunSeconds,
                 runs, sessions, window, payload, caseTimeout, out, pathIterations, pathWarmup, swapSizes, swapRepeats,
-                starts, keepData);
+                starts, keepData, pin);
     }
 
     /** Measured round trips per side for a payload: fewer for big payloads, to bound the run time. */

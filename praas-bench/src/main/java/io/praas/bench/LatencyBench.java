@@ -44,6 +44,7 @@ final class LatencyBench {
 
     private final BenchOptions options;
     private final Path samplesJar;
+    private boolean pinned;
 
     LatencyBench(BenchOptions options, Path samplesJar) {
         this.options = options;
@@ -53,6 +54,30 @@ final class LatencyBench {
     /** Runs every case; returns the rows (servers are stopped when this returns or throws). */
     List<Row> run() {
         List<Row> rows = new ArrayList<>();
+        String noPinning = options.pin() ? CpuPinning.unavailableReason() : "--no-pin";
+        boolean pinned = noPinning == null;
+        if (pinned) {
+            Bench.progress("latency: client on core 0, both servers on core 1 (--no-pin to leave it to the kernel)");
+        } else {
+            Bench.progress("latency: not pinned to cores (%s)", noPinning);
+        }
+        try {
+            measureAll(rows, pinned);
+        } finally {
+            if (pinned) {
+                CpuPinning.pin(ProcessHandle.current().pid(), CpuPinning.allCores());
+            }
+        }
+        this.pinned = pinned;
+        return rows;
+    }
+
+    /** Whether the last {@link #run} pinned client and servers to cores. */
+    boolean pinned() {
+        return pinned;
+    }
+
+    private void measureAll(List<Row> rows, boolean pinned) {
         Bench.progress("latency: starting a PraaS process and the raw TCP echo server (separate JVMs)");
         try (LocalProcess praas = LocalProcess.builder(samplesJar).arg("--dev", "--application", "samples").start()) {
             ServerJvm.track(praas);
@@ -60,6 +85,11 @@ final class LatencyBench {
                  ProcessClient client = ProcessClient.builder().address("127.0.0.1", praas.port())
                          .application("samples").connect();
                  RawTcpEchoClient rawClient = new RawTcpEchoClient("127.0.0.1", raw.port())) {
+                if (pinned) {
+                    CpuPinning.pin(praas.pid(), "1");
+                    CpuPinning.pin(raw.pid(), "1");
+                    CpuPinning.pin(ProcessHandle.current().pid(), "0");
+                }
                 Bench.progress("latency: PraaS process pid %d port %d, raw echo pid %d port %d",
                         praas.pid(), praas.port(), raw.pid(), raw.port());
                 ProcessSession session = client.openSession();
@@ -90,7 +120,6 @@ final class LatencyBench {
                 throw e;
             }
         }
-        return rows;
     }
 
     private Row measure(String path, int size, RoundTrip praas, RoundTrip baseline, boolean info) {
