@@ -184,12 +184,12 @@ public final class Bench {
                 PraaS: `ProcessClient.invoke("echo")` to a process of `samples` in its own JVM. Raw: a blocking \
                 socket (TCP_NODELAY, buffered streams, 4-byte length + payload) to a thread-per-connection echo \
                 server in its own JVM. Both servers run with the same java and JVM flags, both clients in this JVM \
-                reuse one connection, both are warmed up (%d round trips per side, fewer above 16 KiB) and measured \
+                reuse one connection, both are warmed up (%d round trips per side, fewer above 16 KiB but at least %d) and measured \
                 in %d alternating blocks (ABBA). Rows marked info have no target: `session invoke` is \
                 `ProcessSession.invoke("echo")`; `ping` is `ProcessClient.ping`, answered on the process's event \
                 loop (no worker hand-off, no function), so ping vs direct invoke is the invoke path inside the \
                 process. %s%s
-                """.formatted(o.warmup(), o.rounds(), pinned
+                """.formatted(o.warmup(), Math.min(o.warmup(), BenchOptions.WARMUP_FLOOR), o.rounds(), pinned
                         ? "Pinned with taskset: every thread of this JVM (the clients) on core 0, both server JVMs on "
                         + "core 1, so that every round trip crosses cores as it crosses hosts in a deployment "
                         + "(unpinned, the kernel moves client and server onto one core and apart again during a run: "
