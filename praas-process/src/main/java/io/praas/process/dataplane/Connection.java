@@ -13,6 +13,9 @@ import io.praas.protocol.GoAwayReason;
 import io.praas.protocol.Message;
 import io.praas.protocol.MessageType;
 import io.praas.protocol.ProtocolException;
+import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
@@ -37,6 +40,10 @@ final class Connection {
     static final int MAX_FRAME_BEFORE_WELCOME = 64 * 1024;
 
     private final FrameParser parser;
+    /** The socket's place in its Netty pipeline, for answers written in batches ({@link #answer(Buffer)}). */
+    private final ChannelHandlerContext channel;
+    private final java.util.Queue<Buffer> answers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private boolean welcomed;
     private String peerId = "";
     private volatile boolean closing;
@@ -58,6 +65,7 @@ final class Connection {
                 }, this::onFatal);
         // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
         ((NetSocketInternal) socket).messageHandler(parser::onMessage);
+        this.channel = ((NetSocketInternal) socket).channelHandlerContext();
         socket.exceptionHandler(e -> LOG.debug("connection from {}: {}", socket.remoteAddress(), e.toString()));
     }
 
@@ -165,18 +173,49 @@ final class Connection {
             inFlight.remove(rid);
             if (err == null) {
                 if (output.length > plane.maxFrameBytes - FrameCodec.MIN_LENGTH) {
-                    send(rid, error(ErrorCode.FUNCTION_FAILED, "output of " + m.function() + " is " + output.length
+                    answer(rid, error(ErrorCode.FUNCTION_FAILED, "output of " + m.function() + " is " + output.length
                             + " bytes, over the frame limit of " + plane.maxFrameBytes));
                 } else if (!closing) {
                     // The function handed its output over: written from its array, not a copy.
-                    socket.write(FrameCodec.encodeSharingPayload(rid, new Message.Result(output)));
+                    answer(FrameCodec.encodeSharingPayload(rid, new Message.Result(output)));
                 }
             } else if (err instanceof InvocationException e) {
-                send(rid, error(e.code(), e.getMessage()));
+                answer(rid, error(e.code(), e.getMessage()));
             } else {
-                send(rid, error(ErrorCode.FUNCTION_FAILED, err.toString()));
+                answer(rid, error(ErrorCode.FUNCTION_FAILED, err.toString()));
             }
         });
+    }
+
+    private void answer(long requestId, Message message) {
+        if (!closing) {
+            answer(FrameCodec.encode(requestId, message));
+        }
+    }
+
+    /**
+     * Writes an invocation's answer from the thread that finished it. Answers are queued and the
+     * event loop writes every answer queued by then with one flush (one system call), instead of one
+     * task and one flush per answer.
+     */
+    private void answer(Buffer frame) {
+        answers.add(frame);
+        if (flushScheduled.compareAndSet(false, true)) {
+            channel.executor().execute(this::writeAnswers);
+        }
+    }
+
+    private void writeAnswers() {
+        flushScheduled.set(false);
+        boolean wrote = false;
+        Buffer frame;
+        while ((frame = answers.poll()) != null) {
+            channel.write(((BufferInternal) frame).getByteBuf(), channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            channel.flush();
+        }
     }
 
     /** PROTOCOL.md rule 8: OK only once the message is in the mailbox (and journaled, with a journal). */
