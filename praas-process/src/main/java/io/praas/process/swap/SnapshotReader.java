@@ -1,10 +1,7 @@
 package io.praas.process.swap;
 
-import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Exception;
+import io.praas.process.storage.ObjectGets;
+
 
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -29,8 +26,7 @@ import java.util.concurrent.ExecutorService;
  * into a serving process because restore runs before the process serves.
  */
 public final class SnapshotReader {
-    private final S3Client s3;
-    private final String bucket;
+    private final ObjectGets store;
     private final int parallelism;
     private final ExecutorService downloads;
 
@@ -46,9 +42,8 @@ public final class SnapshotReader {
         void mailboxMessage(String from, String key, byte[] data);
     }
 
-    public SnapshotReader(S3Client s3, String bucket, int parallelism, ExecutorService downloads) {
-        this.s3 = s3;
-        this.bucket = bucket;
+    public SnapshotReader(ObjectGets store, int parallelism, ExecutorService downloads) {
+        this.store = store;
         this.parallelism = parallelism;
         this.downloads = downloads;
     }
@@ -57,13 +52,16 @@ public final class SnapshotReader {
     public SwapManifest manifest(String manifestKey) {
         byte[] json;
         try {
-            json = s3.getObjectAsBytes(b -> b.bucket(bucket).key(manifestKey)).asByteArray();
-        } catch (NoSuchKeyException e) {
+            json = store.get(manifestKey);
+        } catch (ObjectGets.ObjectStoreException e) {
+            throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " cannot be read: " + e.getMessage());
+        }
+        if (json == null) {
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " does not exist");
         }
         SwapManifest m;
         try {
-            m = SnapshotWriter.JSON.readValue(json, SwapManifest.class);
+            m = SwapManifest.fromJson(json);
         } catch (IOException e) {
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " does not parse: " + e.getMessage());
         }
@@ -175,17 +173,16 @@ public final class SnapshotReader {
         }
 
         private byte[] fetch(SwapManifest.Part p) {
-            String range = "bytes=" + p.offset() + "-" + (p.offset() + p.size() - 1);
-            ResponseBytes<GetObjectResponse> r;
+            byte[] bytes;
             try {
-                r = s3.getObjectAsBytes(b -> b.bucket(bucket).key(manifest.dataKey()).range(range));
-            } catch (NoSuchKeyException e) {
-                throw new CorruptSnapshotException("snapshot data " + manifest.dataKey() + " does not exist");
-            } catch (S3Exception e) {
+                bytes = store.getRange(manifest.dataKey(), p.offset(), p.size());
+            } catch (ObjectGets.ObjectStoreException e) {
                 throw new CorruptSnapshotException("part " + p.number() + " of " + manifest.dataKey()
                         + " cannot be read: " + e.getMessage());
             }
-            byte[] bytes = r.asByteArray();
+            if (bytes == null) {
+                throw new CorruptSnapshotException("snapshot data " + manifest.dataKey() + " does not exist");
+            }
             String sha = HexFormat.of().formatHex(SnapshotWriter.sha256().digest(bytes));
             if (bytes.length != p.size() || !sha.equals(p.sha256())) {
                 throw new CorruptSnapshotException("part " + p.number() + " of " + manifest.dataKey()

@@ -1,0 +1,48 @@
+package io.praas.process.swap;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@link SwapManifest#fromJson} reads what the snapshot writer's object mapper writes, and nothing less. */
+class SwapManifestTest {
+    private static final SwapManifest M = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, "shop", "p-1", 3,
+            Instant.parse("2026-11-23T22:15:01.123456Z"), SwapManifest.dataKey("shop", "p-1", 3), 8 << 20,
+            List.of(new SwapManifest.Part(1, 0, 8 << 20, "ab".repeat(32)),
+                    new SwapManifest.Part(2, 8 << 20, 17, "cd".repeat(32))),
+            (8 << 20) + 17, "ef".repeat(32), 12, 2, 40, 123_456_789_012L);
+
+    @Test
+    void readsWhatTheWriterWrites() throws Exception {
+        byte[] json = SnapshotWriter.JSON.writeValueAsBytes(M);
+        assertThat(SwapManifest.fromJson(json)).isEqualTo(M);
+    }
+
+    @Test
+    void skipsFieldsItDoesNotKnow() throws Exception {
+        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8)
+                .replaceFirst("\\{", "{\"future\":{\"a\":[1,2,{\"b\":null}]},\"flag\":true,");
+        assertThat(SwapManifest.fromJson(json.getBytes(StandardCharsets.UTF_8))).isEqualTo(M);
+    }
+
+    @Test
+    void missingOrMistypedFieldsAndBadJsonAreRefused() throws Exception {
+        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("\"dataKey\"", "\"dataKeyX\"")
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class).hasMessageContaining("dataKey");
+        assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("\"generation\":3", "\"generation\":\"3\"")
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class).hasMessageContaining("generation");
+        assertThatThrownBy(() -> SwapManifest.fromJson("[1,2]".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> SwapManifest.fromJson(json.substring(0, json.length() / 2)
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("2026-11-23T22:15:01.123456Z", "yesterday")
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class);
+    }
+}
