@@ -35,25 +35,41 @@ final class CpuPinning {
         }
     }
 
-    /** Every core this JVM may use, as a taskset list. */
-    static String allCores() {
-        return "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+    /**
+     * The affinity mask of process {@code pid} (hex, as taskset prints it), to put back with
+     * {@link #restore}: once pinned, a JVM counts only the cores it is pinned to, so its idea of
+     * "all cores" is no longer all of them.
+     */
+    static String mask(long pid) {
+        String out = taskset("-p", Long.toString(pid));
+        return out.substring(out.lastIndexOf(':') + 1).strip();
     }
 
     /** Binds every thread of process {@code pid} (and threads they start later) to {@code cores}. */
     static void pin(long pid, String cores) {
+        taskset("-a", "-cp", cores, Long.toString(pid));
+    }
+
+    /** Binds every thread of process {@code pid} to the cores of {@code mask} (from {@link #mask}). */
+    static void restore(long pid, String mask) {
+        taskset("-a", "-p", mask, Long.toString(pid));
+    }
+
+    private static String taskset(String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("taskset"));
+        cmd.addAll(java.util.List.of(args));
         try {
-            Process p = new ProcessBuilder("taskset", "-a", "-cp", cores, Long.toString(pid))
-                    .redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("taskset -a -cp " + cores + " " + pid + " failed: " + out.strip());
+                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out.strip());
             }
+            return out;
         } catch (IOException e) {
             throw new IllegalStateException("cannot run taskset: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while pinning " + pid, e);
+            throw new IllegalStateException("interrupted while running taskset", e);
         }
     }
 }

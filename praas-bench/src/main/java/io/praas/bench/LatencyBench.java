@@ -61,11 +61,13 @@ final class LatencyBench {
         } else {
             Bench.progress("latency: not pinned to cores (%s)", noPinning);
         }
+        long self = ProcessHandle.current().pid();
+        String before = pinned ? CpuPinning.mask(self) : null;
         try {
             measureAll(rows, pinned);
         } finally {
             if (pinned) {
-                CpuPinning.pin(ProcessHandle.current().pid(), CpuPinning.allCores());
+                CpuPinning.restore(self, before); // the benchmarks after this one run unpinned
             }
         }
         this.pinned = pinned;
