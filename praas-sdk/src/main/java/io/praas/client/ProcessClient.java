@@ -443,18 +443,10 @@ public final class ProcessClient implements AutoCloseable {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
             // The process's answers are never larger than what it announces; accept up to the protocol's u32.
-            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD,
-                    new FrameParser.FrameHandler() {
-                        @Override
-                        public void frame(Frame frame) {
-                            onFrame(frame);
-                        }
-
-                        @Override
-                        public void malformed(ProtocolException e) {
-                            LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
-                            fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
-                        }
+            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onFrame,
+                    e -> {
+                        LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
+                        fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
                     }, e -> {
                         LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
                         s.close();

@@ -25,22 +25,13 @@ import io.vertx.core.internal.buffer.BufferInternal;
  * {@link #onMessage} (it releases them):
  *
  * <pre>{@code
- * FrameParser parser = FrameParser.decoding(limit, frameHandler, this::onFatal);
+ * FrameParser parser = FrameParser.decoding(limit, this::onFrame, this::onMalformed, this::onFatal);
  * ((NetSocketInternal) socket).messageHandler(parser::onMessage);
  * }</pre>
  *
  * <p>Not thread-safe: feed it from one thread (the connection's event loop).
  */
 public final class FrameParser implements Handler<Buffer> {
-    /** Where decoded frames go ({@link #decoding}). */
-    public interface FrameHandler {
-        /** A frame that decoded. */
-        void frame(Frame frame);
-
-        /** A whole frame whose body did not decode: the stream is intact, the frame is answered with an error. */
-        void malformed(ProtocolException e);
-    }
-
     /** Frames at least this large, of a type that ends in a payload, are read straight into the payload's array. */
     static final int DIRECT_PAYLOAD_BYTES = 8 * 1024;
     /** Bytes taken at a time while looking for where a direct frame's payload starts. */
@@ -50,7 +41,9 @@ public final class FrameParser implements Handler<Buffer> {
 
     private long maxFrameBytes;
     private final Handler<Buffer> frames;
-    private final FrameHandler decoded;
+    /** Decoding mode: where decoded frames and frames whose body does not decode go. */
+    private final Handler<Frame> decoded;
+    private final Handler<ProtocolException> malformed;
     private final Handler<ProtocolException> fatal;
 
     /** Bytes of the frame being assembled (or, for a direct payload, of its head); null between frames. */
@@ -65,21 +58,27 @@ public final class FrameParser implements Handler<Buffer> {
     private boolean failed;
 
     public FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<ProtocolException> fatal) {
-        this(maxFrameBytes, frames, null, fatal);
+        this(maxFrameBytes, frames, null, null, fatal);
     }
 
-    private FrameParser(long maxFrameBytes, Handler<Buffer> frames, FrameHandler decoded,
-                        Handler<ProtocolException> fatal) {
+    private FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<Frame> decoded,
+                        Handler<ProtocolException> malformed, Handler<ProtocolException> fatal) {
         // A frame must fit a Java buffer, whatever limit a peer announces.
         this.maxFrameBytes = Math.min(maxFrameBytes, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
         this.frames = frames;
         this.decoded = decoded;
+        this.malformed = malformed;
         this.fatal = fatal;
     }
 
-    /** A parser that decodes each frame and reads large payloads straight into their arrays. */
-    public static FrameParser decoding(long maxFrameBytes, FrameHandler frames, Handler<ProtocolException> fatal) {
-        return new FrameParser(maxFrameBytes, null, frames, fatal);
+    /**
+     * A parser that decodes each frame and reads large payloads straight into their arrays.
+     * {@code malformed} gets a whole frame whose body did not decode (the stream is intact: answer
+     * it with an error); {@code fatal} a stream that can no longer be trusted.
+     */
+    public static FrameParser decoding(long maxFrameBytes, Handler<Frame> frames, Handler<ProtocolException> malformed,
+                                       Handler<ProtocolException> fatal) {
+        return new FrameParser(maxFrameBytes, null, frames, malformed, fatal);
     }
 
     /** Changes the limit for frames not yet started (a process raises it once the dialler is welcomed). */
@@ -222,9 +221,9 @@ public final class FrameParser implements Handler<Buffer> {
         byte[] body = payload;
         reset();
         try {
-            decoded.frame(FrameCodec.decode(head, body));
+            decoded.handle(FrameCodec.decode(head, body));
         } catch (ProtocolException e) {
-            decoded.malformed(e);
+            malformed.handle(e);
         }
     }
 
@@ -259,10 +258,10 @@ public final class FrameParser implements Handler<Buffer> {
         try {
             f = FrameCodec.decode(frame);
         } catch (ProtocolException e) {
-            decoded.malformed(e);
+            malformed.handle(e);
             return;
         }
-        decoded.frame(f);
+        decoded.handle(f);
     }
 
     /** The whole frame size for a length field, or -1 after reporting a fatal error. */

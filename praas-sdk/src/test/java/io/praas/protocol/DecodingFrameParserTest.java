@@ -22,17 +22,11 @@ class DecodingFrameParserTest {
     private final List<ProtocolException> fatal = new ArrayList<>();
 
     private FrameParser parser() {
-        return FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, new FrameParser.FrameHandler() {
-            @Override
-            public void frame(Frame frame) {
-                frames.add(frame);
-            }
+        return parser(FrameCodec.DEFAULT_MAX_FRAME_BYTES);
+    }
 
-            @Override
-            public void malformed(ProtocolException e) {
-                malformed.add(e);
-            }
-        }, fatal::add);
+    private FrameParser parser(long maxFrameBytes) {
+        return FrameParser.decoding(maxFrameBytes, frames::add, malformed::add, fatal::add);
     }
 
     private static byte[] random(int size, long seed) {
@@ -188,17 +182,7 @@ class DecodingFrameParserTest {
 
     @Test
     void frameOverTheLimitIsFatalBeforeAnyPayloadIsReserved() {
-        FrameParser parser = FrameParser.decoding(64 * 1024, new FrameParser.FrameHandler() {
-            @Override
-            public void frame(Frame frame) {
-                frames.add(frame);
-            }
-
-            @Override
-            public void malformed(ProtocolException e) {
-                malformed.add(e);
-            }
-        }, fatal::add);
+        FrameParser parser = parser(64 * 1024);
         parser.handle(Buffer.buffer().appendUnsignedInt(64 * 1024 + 1));
         assertThat(fatal).singleElement().satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.FRAME_TOO_LARGE));
         parser.handle(FrameCodec.encode(1, new Message.Ok()));

@@ -51,18 +51,8 @@ final class Connection {
     Connection(DataPlane plane, NetSocket socket) {
         this.plane = plane;
         this.socket = socket;
-        this.parser = FrameParser.decoding(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME),
-                new FrameParser.FrameHandler() {
-                    @Override
-                    public void frame(Frame frame) {
-                        onFrame(frame);
-                    }
-
-                    @Override
-                    public void malformed(ProtocolException e) {
-                        onMalformed(e);
-                    }
-                }, this::onFatal);
+        this.parser = FrameParser.decoding(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME), this::onFrame,
+                this::onMalformed, this::onFatal);
         // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
         ((NetSocketInternal) socket).messageHandler(parser::onMessage);
         this.channel = ((NetSocketInternal) socket).channelHandlerContext();
