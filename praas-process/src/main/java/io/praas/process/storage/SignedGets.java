@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -67,7 +66,7 @@ public final class SignedGets implements ObjectGets {
         HttpURLConnection c = null;
         try {
             URI e = settings.endpoint();
-            c = (HttpURLConnection) new URL(e.getScheme() + "://" + host + path).openConnection();
+            c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path).toURL().openConnection();
             c.setConnectTimeout(CONNECT_TIMEOUT_MS);
             c.setReadTimeout(READ_TIMEOUT_MS);
             c.setRequestProperty("x-amz-date", amzDate);
