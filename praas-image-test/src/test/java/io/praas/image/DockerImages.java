@@ -1,7 +1,6 @@
 package io.praas.image;
 
 import com.github.dockerjava.api.exception.NotFoundException;
-import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
 
 import static org.assertj.core.api.Assertions.fail;
@@ -9,8 +8,8 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The images under test (built by {@code docker/build-images.sh}, {@code ./praas image}) and the
  * Docker engine they need. Without an engine or an image the tests fail and say how to get it:
- * they never pass without running. Where Docker cannot run, {@code -Dpraas.docker.tests=skip}
- * reports them as skipped instead.
+ * they never pass, nor report themselves skipped, without running. Where Docker cannot run, leave
+ * the module out: {@code mvn -B -ntp verify -pl '!praas-image-test'}.
  *
  * <pre>{@code
  * @Test
@@ -30,24 +29,11 @@ final class DockerImages {
     private DockerImages() {
     }
 
-    /** True when {@code -Dpraas.docker.tests=skip} asks to skip the tests that need Docker. */
-    static boolean skipped() {
-        return "skip".equalsIgnoreCase(System.getProperty("praas.docker.tests", "run"));
-    }
-
-    /** Aborts the test (reported as skipped) when {@link #skipped()}. */
-    static void abortIfSkipped() {
-        if (skipped()) {
-            Assumptions.abort("-Dpraas.docker.tests=skip: this container image test did not run");
-        }
-    }
-
-    /** Fails unless a Docker engine answers and holds {@code images}; aborts with {@code -Dpraas.docker.tests=skip}. */
+    /** Fails unless a Docker engine answers and holds {@code images}. */
     static void require(String... images) {
-        abortIfSkipped();
         if (!DockerClientFactory.instance().isDockerAvailable()) {
             fail("No Docker engine answers: these tests run the container images. .ci/run installs and starts "
-                    + "one (docs/IMAGE.md); where Docker cannot run, -Dpraas.docker.tests=skip reports them as skipped.");
+                    + "one (docs/IMAGE.md); where Docker cannot run, leave this module out: mvn verify -pl '!praas-image-test'.");
         }
         for (String image : images) {
             try {

@@ -18,7 +18,6 @@ import io.praas.controlplane.ControlPlane;
 import io.praas.controlplane.ControlPlaneConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,11 +71,6 @@ class ProcessImageTest {
         praas.createApplication(ApplicationSpec.named(APP).withResources(new Resources(1, 512)).withMaxProcesses(4));
         praas.uploadCode(APP, samplesJar());
         served = praas.createProcess(APP, ProcessSpec.named("served"));
-    }
-
-    @BeforeEach
-    void unlessSkipped() {
-        DockerImages.abortIfSkipped();
     }
 
     @AfterAll
