@@ -432,18 +432,13 @@ public final class FrameCodec {
         }
 
         byte[] rest() {
-            byte[] b = frame.getBytes(pos, frame.length());
-            pos = frame.length();
-            if (payload == null) {
-                return b;
-            }
-            payloadTaken = true;
-            if (b.length == 0) {
+            if (payload != null && pos == frame.length()) {
+                payloadTaken = true; // the parser cut the head where the payload starts
                 return payload;
             }
-            byte[] joined = java.util.Arrays.copyOf(b, b.length + payload.length);
-            System.arraycopy(payload, 0, joined, b.length, payload.length);
-            return joined;
+            byte[] b = frame.getBytes(pos, frame.length());
+            pos = frame.length();
+            return b;
         }
 
         void end() {
