@@ -106,32 +106,24 @@ public final class FrameParser implements Handler<Buffer> {
     }
 
     private void handle(ByteBuf chunk) {
-        if (failed) {
-            return;
-        }
         int pos = chunk.readerIndex();
         int end = chunk.writerIndex();
-        if (partial != null) {
-            pos = continueFrame(chunk, pos, end);
-            if (pos < 0) {
-                return;
-            }
-        }
-        // Small frames that lie whole inside this chunk are copied out in one go.
-        while (!failed && end - pos >= FrameCodec.LENGTH_FIELD) {
-            int total = frameSize(chunk.getUnsignedInt(pos));
-            if (total < 0) {
-                return;
-            }
-            if (end - pos < total || readsDirect(total)) {
-                break;
-            }
-            deliver(copy(chunk, pos, total));
-            pos += total;
-        }
         while (!failed && pos < end) {
-            partial = Buffer.buffer(FrameCodec.LENGTH_FIELD);
-            expected = -1;
+            if (partial == null) {
+                // A small frame that lies whole inside this chunk is copied out in one go.
+                if (end - pos >= FrameCodec.LENGTH_FIELD) {
+                    int total = frameSize(chunk.getUnsignedInt(pos));
+                    if (total < 0) {
+                        return;
+                    }
+                    if (end - pos >= total && !readsDirect(total)) {
+                        deliver(copy(chunk, pos, total));
+                        pos += total;
+                        continue;
+                    }
+                }
+                partial = Buffer.buffer(FrameCodec.LENGTH_FIELD);
+            }
             pos = continueFrame(chunk, pos, end);
             if (pos < 0) {
                 return;
