@@ -160,9 +160,7 @@ public final class ProcessClient implements AutoCloseable {
 
     /** A blocking invoke: the caller keeps {@code input} unchanged while it waits, so it is sent uncopied. */
     byte[] invoke(String function, String sessionId, byte[] input, Duration timeout) {
-        long timeoutMs = Math.max(1, timeout.toMillis());
-        return ((Message.Result) await(request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout,
-                true))).output();
+        return await(invoke(function, sessionId, input, timeout, true));
     }
 
     public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {
@@ -178,8 +176,13 @@ public final class ProcessClient implements AutoCloseable {
      * queueing and execution on the process.
      */
     public CompletableFuture<byte[]> invokeAsync(String function, String sessionId, byte[] input, Duration timeout) {
+        return invoke(function, sessionId, input, timeout, false);
+    }
+
+    private CompletableFuture<byte[]> invoke(String function, String sessionId, byte[] input, Duration timeout,
+                                             boolean callerWaits) {
         long timeoutMs = Math.max(1, timeout.toMillis());
-        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout)
+        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout, callerWaits)
                 .thenApply(m -> ((Message.Result) m).output());
     }
 
