@@ -131,17 +131,19 @@ public final class Bench {
                         ones; S3 one block of 150 rounds (40 at 1 MiB) after 20 (5).
                         """ + "\n## Reduction: k-means epoch over 4 and 8 processes\n\n" + MessagingBench.kmeansTable(r)
                         + "\n" + """
-                        Each process holds %d points of %d dimensions; k = %d; per way and group size an \
-                        unmeasured warm-up run (%d epochs; %d for S3), then %d measured epochs (%d for S3); an \
+                        Each process holds %d points of %d dimensions; k = %d. First, for the processes' JIT, \
+                        %d unmeasured epochs per way and group size over one point per process (%d for S3); then \
+                        per way and group size one run of %d unmeasured and %d measured epochs (%d and %d for S3); an \
                         epoch's time is the slowest member's (local step plus the exchange of the %d partial sums); \
                         "local step" is the slowest member's assignment step alone, the same work in every way: \
-                        with 4 or 8 processes on this machine's 2 cores it is most of an epoch. PraaS: `Group.allReduce(double[], SUM)` (binomial tree). S3: every \
+                        with 4 or 8 processes on this machine's 2 cores it is most of an epoch. PraaS: `Group.allReduce(double[], SUM)` (recursive doubling). S3: every \
                         process PUTs its sums and GETs the others' (polling every 5 ms). Redis: every process \
                         RPUSHes to a list the first one BLPOPs; it RPUSHes the total to one list per process. \
                         All members end with the same centroids (checked).
                         """.formatted(MessagingBench.KMEANS_POINTS, MessagingBench.KMEANS_DIMS, MessagingBench.KMEANS_K,
-                        MessagingBench.kmeansWarmupEpochs("messaging"), MessagingBench.kmeansWarmupEpochs("s3"),
-                        MessagingBench.kmeansEpochs("messaging"), MessagingBench.kmeansEpochs("s3"),
+                        MessagingBench.kmeansJitEpochs("messaging"), MessagingBench.kmeansJitEpochs("s3"),
+                        MessagingBench.kmeansWarmupEpochs("messaging"), MessagingBench.kmeansEpochs("messaging"),
+                        MessagingBench.kmeansWarmupEpochs("s3"), MessagingBench.kmeansEpochs("s3"),
                         MessagingBench.KMEANS_K * MessagingBench.KMEANS_DIMS + MessagingBench.KMEANS_K + 1) + "\n" + load;
                 publish(out, MessagingBench.NAME, environment, md);
             }

@@ -39,13 +39,23 @@ final class MessagingBench {
     static final int KMEANS_POINTS = 20_000;
     static final int KMEANS_DIMS = 8;
     static final int KMEANS_K = 8;
-    /** Measured epochs per run; each run follows an unmeasured warm-up run (the processes' JIT). */
+    /** Measured epochs per run: the last ones of the run, after {@link #kmeansWarmupEpochs}. */
     static int kmeansEpochs(String via) {
-        return via.equals("s3") ? 20 : 50;
+        return via.equals("s3") ? 20 : 100;
     }
 
+    /** Unmeasured epochs at the start of each measured run (the same invocation). */
     static int kmeansWarmupEpochs(String via) {
         return via.equals("s3") ? 10 : 200;
+    }
+
+    /**
+     * Epochs per way and group size over one point per process before the measured runs: the
+     * exchange code's JIT (a measured run's few hundred epochs leave it half-compiled, and 4 or 8
+     * JVMs compiling at once share this machine's 2 cores with the measurement).
+     */
+    static int kmeansJitEpochs(String via) {
+        return via.equals("s3") ? 20 : 3000;
     }
 
     /** Round trips of one exchange, in microseconds. */
@@ -94,7 +104,7 @@ final class MessagingBench {
 
     Result run() throws Exception {
         try (RedisServer redis = RedisServer.start();
-             BenchControlPlane cp = BenchControlPlane.start(NAME, 8192, false)) {
+             BenchControlPlane cp = BenchControlPlane.start(NAME, 8192, options.keepData())) {
             cp.deploy(APP, Files.readAllBytes(samplesJar), Map.of(
                     "resources", Map.of("vcpu", 1, "memoryMiB", 384),
                     "limits", Map.of("maxProcesses", PROCESSES)));
@@ -136,10 +146,16 @@ final class MessagingBench {
                     pings.add(pingPong(clients, ids, "s3", size, redis, warmupRounds("s3", size), rounds("s3", size)));
                 }
                 List<Epochs> epochs = new ArrayList<>();
-                for (ProcessClient c : clients) {
-                    c.invoke("kmeansLoad", json(Map.of("points", KMEANS_POINTS, "dims", KMEANS_DIMS, "k", KMEANS_K,
-                            "seed", 42)));
+                load(clients, 1);
+                for (int n : List.of(4, 8)) {
+                    for (String via : VIAS) {
+                        if (!via.equals("redis") || redis != null) {
+                            Bench.progress("messaging: k-means JIT warm-up, %d processes %s", n, via);
+                            kmeansRun(clients.subList(0, n), ids.subList(0, n), via, redis, kmeansJitEpochs(via), 0);
+                        }
+                    }
                 }
+                load(clients, KMEANS_POINTS);
                 for (int n : List.of(4, 8)) {
                     for (String via : VIAS) {
                         if (via.equals("redis") && redis == null) {
@@ -201,9 +217,15 @@ final class MessagingBench {
         return new Ping(via, size, micros);
     }
 
+    private static void load(List<ProcessClient> clients, int points) throws Exception {
+        for (ProcessClient c : clients) {
+            c.invoke("kmeansLoad", json(Map.of("points", points, "dims", KMEANS_DIMS, "k", KMEANS_K, "seed", 42)));
+        }
+    }
+
     private Epochs kmeans(List<ProcessClient> clients, List<String> ids, String via, RedisServer redis) throws Exception {
-        kmeansRun(clients, ids, via, redis, kmeansWarmupEpochs(via));
-        double[][] run = kmeansRun(clients, ids, via, redis, kmeansEpochs(via));
+        double[][] run = kmeansRun(clients, ids, via, redis, kmeansWarmupEpochs(via) + kmeansEpochs(via),
+                kmeansWarmupEpochs(via));
         List<Double> measured = new ArrayList<>();
         List<Double> steps = new ArrayList<>();
         for (int e = 0; e < run[0].length; e++) {
@@ -214,11 +236,11 @@ final class MessagingBench {
     }
 
     /**
-     * One run on every member at once: per epoch, the slowest member's time and the slowest
-     * member's local step, in ms.
+     * One run on every member at once: per epoch after the first {@code unmeasured}, the slowest
+     * member's time and the slowest member's local step, in ms.
      */
-    private double[][] kmeansRun(List<ProcessClient> clients, List<String> ids, String via, RedisServer redis, int epochs)
-            throws Exception {
+    private double[][] kmeansRun(List<ProcessClient> clients, List<String> ids, String via, RedisServer redis, int epochs,
+                                 int unmeasured) throws Exception {
         String run = "km-" + via + "-" + ids.size() + "-" + System.nanoTime();
         List<CompletableFuture<byte[]>> calls = new ArrayList<>();
         for (ProcessClient c : clients) {
@@ -232,15 +254,15 @@ final class MessagingBench {
             req.put("seed", 42);
             calls.add(c.invokeAsync("kmeans", "", json(req), Duration.ofMinutes(10)));
         }
-        double[] slowest = new double[epochs];
-        double[] slowestStep = new double[epochs];
+        double[] slowest = new double[epochs - unmeasured];
+        double[] slowestStep = new double[epochs - unmeasured];
         String centroids = null;
         for (CompletableFuture<byte[]> call : calls) {
             JsonNode r = BenchControlPlane.JSON.readTree(call.get(11, TimeUnit.MINUTES));
             JsonNode nanos = r.path("epochNanos");
-            for (int e = 0; e < epochs; e++) {
-                slowest[e] = Math.max(slowest[e], nanos.get(e).asLong() / 1e6);
-                slowestStep[e] = Math.max(slowestStep[e], r.path("stepNanos").get(e).asLong() / 1e6);
+            for (int e = 0; e < slowest.length; e++) {
+                slowest[e] = Math.max(slowest[e], nanos.get(unmeasured + e).asLong() / 1e6);
+                slowestStep[e] = Math.max(slowestStep[e], r.path("stepNanos").get(unmeasured + e).asLong() / 1e6);
             }
             String c = r.path("centroids").toString();
             if (centroids != null && !centroids.equals(c)) {
