@@ -38,6 +38,56 @@ public final class FrameParser implements Handler<Buffer> {
     static final int HEAD_PROBE_BYTES = 256;
     /** The most reserved up front on a frame's claimed length; a longer frame's buffer grows as its bytes arrive. */
     static final int MAX_RESERVED_BYTES = 64 * 1024 * 1024;
+    /** Frames up to this size are reserved up front without asking the {@link Reservations}. */
+    static final int UNCOUNTED_BYTES = 64 * 1024;
+
+    /**
+     * What the parsers of one server may reserve up front on claimed frame lengths, together. A
+     * frame that finds no room is still read, into a buffer that grows as its bytes arrive: a
+     * sender that announces large frames and sends nothing then holds only what it sent.
+     * Thread-safe.
+     *
+     * <pre>{@code
+     * FrameParser.Reservations budget = new FrameParser.Reservations(Runtime.getRuntime().maxMemory() / 4);
+     * FrameParser p = FrameParser.decoding(max, frames, malformed, fatal, budget);
+     * }</pre>
+     */
+    public static final class Reservations {
+        private final long limit;
+        private final java.util.concurrent.atomic.AtomicLong inUse = new java.util.concurrent.atomic.AtomicLong();
+
+        public Reservations(long limitBytes) {
+            if (limitBytes < 0) {
+                throw new IllegalArgumentException("a reservation limit is not negative: " + limitBytes);
+            }
+            this.limit = limitBytes;
+        }
+
+        boolean tryTake(long bytes) {
+            while (true) {
+                long now = inUse.get();
+                if (now + bytes > limit) {
+                    return false;
+                }
+                if (inUse.compareAndSet(now, now + bytes)) {
+                    return true;
+                }
+            }
+        }
+
+        void give(long bytes) {
+            inUse.addAndGet(-bytes);
+        }
+
+        /** Bytes reserved now by all parsers sharing this budget. */
+        public long inUse() {
+            return inUse.get();
+        }
+
+        public long limit() {
+            return limit;
+        }
+    }
 
     private long maxFrameBytes;
     private final Handler<Buffer> frames;
@@ -45,6 +95,10 @@ public final class FrameParser implements Handler<Buffer> {
     private final Handler<Frame> decoded;
     private final Handler<ProtocolException> malformed;
     private final Handler<ProtocolException> fatal;
+    /** Shared budget for up-front reservations of frames over {@link #UNCOUNTED_BYTES}; null: none. */
+    private final Reservations reservations;
+    /** Bytes of {@link #reservations} the frame in progress holds. */
+    private long reserved;
 
     /** Bytes of the frame being assembled (or, for a direct payload, of its head); null between frames. */
     private Buffer partial;
@@ -58,17 +112,19 @@ public final class FrameParser implements Handler<Buffer> {
     private boolean failed;
 
     public FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<ProtocolException> fatal) {
-        this(maxFrameBytes, frames, null, null, fatal);
+        this(maxFrameBytes, frames, null, null, fatal, null);
     }
 
     private FrameParser(long maxFrameBytes, Handler<Buffer> frames, Handler<Frame> decoded,
-                        Handler<ProtocolException> malformed, Handler<ProtocolException> fatal) {
+                        Handler<ProtocolException> malformed, Handler<ProtocolException> fatal,
+                        Reservations reservations) {
         // A frame must fit a Java buffer, whatever limit a peer announces.
         this.maxFrameBytes = Math.min(maxFrameBytes, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD);
         this.frames = frames;
         this.decoded = decoded;
         this.malformed = malformed;
         this.fatal = fatal;
+        this.reservations = reservations;
     }
 
     /**
@@ -78,7 +134,22 @@ public final class FrameParser implements Handler<Buffer> {
      */
     public static FrameParser decoding(long maxFrameBytes, Handler<Frame> frames, Handler<ProtocolException> malformed,
                                        Handler<ProtocolException> fatal) {
-        return new FrameParser(maxFrameBytes, null, frames, malformed, fatal);
+        return new FrameParser(maxFrameBytes, null, frames, malformed, fatal, null);
+    }
+
+    /**
+     * Like {@link #decoding(long, Handler, Handler, Handler)}, reserving frames over 64 KiB up front
+     * only while {@code reservations} has room (a server's parsers share one). Call
+     * {@link #release()} when the connection closes.
+     */
+    public static FrameParser decoding(long maxFrameBytes, Handler<Frame> frames, Handler<ProtocolException> malformed,
+                                       Handler<ProtocolException> fatal, Reservations reservations) {
+        return new FrameParser(maxFrameBytes, null, frames, malformed, fatal, reservations);
+    }
+
+    /** Drops the frame in progress and gives back what it reserved (its connection closed). */
+    public void release() {
+        reset();
     }
 
     /** Changes the limit for frames not yet started (a process raises it once the dialler is welcomed). */
@@ -145,9 +216,10 @@ public final class FrameParser implements Handler<Buffer> {
                 return -1;
             }
             expected = total;
-            direct = readsDirect(total);
+            boolean upFront = reserve(total);
+            direct = upFront && readsDirect(total);
             if (!direct) {
-                Buffer sized = Buffer.buffer(Math.min(total, MAX_RESERVED_BYTES));
+                Buffer sized = Buffer.buffer(upFront ? Math.min(total, MAX_RESERVED_BYTES) : UNCOUNTED_BYTES);
                 sized.appendBuffer(partial);
                 partial = sized;
             }
@@ -219,7 +291,24 @@ public final class FrameParser implements Handler<Buffer> {
         }
     }
 
+    /** Whether a frame of {@code total} bytes may be reserved up front (taken from the budget when counted). */
+    private boolean reserve(int total) {
+        if (reservations == null || total <= UNCOUNTED_BYTES) {
+            return true;
+        }
+        long bytes = Math.min(total, MAX_RESERVED_BYTES);
+        if (reservations.tryTake(bytes)) {
+            reserved = bytes;
+            return true;
+        }
+        return false;
+    }
+
     private void reset() {
+        if (reserved > 0) {
+            reservations.give(reserved);
+            reserved = 0;
+        }
         partial = null;
         payload = null;
         payloadFilled = 0;

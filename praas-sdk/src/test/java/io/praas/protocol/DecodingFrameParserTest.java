@@ -190,6 +190,76 @@ class DecodingFrameParserTest {
     }
 
     @Test
+    void largeFramesAreReservedUpFrontOnlyWhileTheSharedBudgetHasRoom() {
+        FrameParser.Reservations budget = new FrameParser.Reservations(3 * 1024 * 1024);
+        List<Frame> second = new ArrayList<>();
+        FrameParser a = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add, fatal::add, budget);
+        FrameParser b = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, second::add, malformed::add, fatal::add, budget);
+        Message.PeerMessage big = new Message.PeerMessage("p-1", "k", random(2 * 1024 * 1024, 21));
+        Buffer wire = FrameCodec.encode(1, big);
+
+        // Each announces a 2 MiB frame and sends 100 bytes of it: only the first fits the 3 MiB budget.
+        a.handle(wire.getBuffer(0, 100));
+        assertThat(budget.inUse()).isEqualTo(wire.length());
+        b.handle(wire.getBuffer(0, 100));
+        assertThat(budget.inUse()).isEqualTo(wire.length());
+
+        // Both frames still arrive whole; finished frames give their reservation back.
+        b.handle(wire.getBuffer(100, wire.length()));
+        a.handle(wire.getBuffer(100, wire.length()));
+        assertDecoded(List.of(big));
+        assertThat(second).singleElement().satisfies(f ->
+                assertThat(((Message.PeerMessage) f.message()).data()).isEqualTo(big.data()));
+        assertThat(budget.inUse()).isZero();
+
+        // Small frames are never counted.
+        a.handle(FrameCodec.encode(2, new Message.Result(random(60 * 1024, 22))).getBuffer(0, 10));
+        assertThat(budget.inUse()).isZero();
+    }
+
+    @Test
+    void releaseGivesBackTheReservationOfAFrameCutOffByAClose() {
+        FrameParser.Reservations budget = new FrameParser.Reservations(64L * 1024 * 1024);
+        FrameParser parser = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add,
+                fatal::add, budget);
+        // A frame of a type without payload (unknown here) takes the assembling path, a payload type
+        // the direct one: both give back.
+        Buffer unknown = Buffer.buffer().appendUnsignedInt(FrameCodec.MIN_LENGTH + 200_000).appendByte((byte) 1)
+                .appendByte((byte) 0x70).appendUnsignedShort(0).appendLong(1).appendBytes(new byte[200_000]);
+        parser.handle(unknown.getBuffer(0, 1_000));
+        assertThat(budget.inUse()).isEqualTo(unknown.length());
+        parser.release();
+        assertThat(budget.inUse()).isZero();
+
+        Buffer result = FrameCodec.encode(2, new Message.Result(random(500_000, 23)));
+        parser.handle(result.getBuffer(0, 1_000));
+        assertThat(budget.inUse()).isEqualTo(result.length());
+        parser.release();
+        assertThat(budget.inUse()).isZero();
+
+        // The parser is ready for the next frame after a release.
+        parser.handle(result);
+        assertThat(frames).singleElement().satisfies(f -> assertThat(f.requestId()).isEqualTo(2));
+        assertThat(budget.inUse()).isZero();
+    }
+
+    @Test
+    void aFatalErrorGivesBackTheReservation() {
+        FrameParser.Reservations budget = new FrameParser.Reservations(64L * 1024 * 1024);
+        FrameParser parser = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add,
+                fatal::add, budget);
+        Buffer result = FrameCodec.encode(2, new Message.Result(random(500_000, 24)));
+        parser.handle(result.getBuffer(0, 1_000));
+        assertThat(budget.inUse()).isPositive();
+        parser.maxFrameBytes(64 * 1024);
+        parser.handle(result.getBuffer(1_000, result.length())); // completes the frame under the old limit
+        assertThat(budget.inUse()).isZero();
+        parser.handle(Buffer.buffer().appendUnsignedInt(10_000_000)); // over the new limit: fatal
+        assertThat(fatal).singleElement().satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.FRAME_TOO_LARGE));
+        assertThat(budget.inUse()).isZero();
+    }
+
+    @Test
     void sharedPayloadFrameHasTheSameBytesAsACopiedOne() {
         for (Message m : mixed()) {
             assertThat(FrameCodec.encodeSharingPayload(4, m).getBytes()).isEqualTo(FrameCodec.encode(4, m).getBytes());

@@ -52,7 +52,7 @@ final class Connection {
         this.plane = plane;
         this.socket = socket;
         this.parser = FrameParser.decoding(Math.min(plane.maxFrameBytes, MAX_FRAME_BEFORE_WELCOME), this::onFrame,
-                this::onMalformed, this::onFatal);
+                this::onMalformed, this::onFatal, plane.frameReservations);
         // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
         ((NetSocketInternal) socket).messageHandler(parser::onMessage);
         this.channel = ((NetSocketInternal) socket).channelHandlerContext();
@@ -318,6 +318,7 @@ final class Connection {
 
     void onClosed() {
         closing = true;
+        parser.release(); // a frame cut off by the close gives back what it reserved
         // The requester is gone; invocations still finish (their state writes stand) but answer no one.
         inFlight.clear();
     }

@@ -4,6 +4,7 @@ import io.praas.process.auth.HelloAuthenticator;
 import io.praas.process.invocation.Invoker;
 import io.praas.process.messaging.Mailbox;
 import io.praas.process.session.SessionRegistry;
+import io.praas.protocol.FrameParser;
 import io.praas.protocol.GoAwayReason;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,6 +33,11 @@ public final class DataPlane {
     final SessionRegistry sessions;
     final Invoker invoker;
     final Mailbox mailbox;
+    /**
+     * What all connections' frames in progress may hold reserved on their claimed lengths: a
+     * quarter of the heap. Past it, a large frame's buffer grows only as its bytes arrive.
+     */
+    final FrameParser.Reservations frameReservations = new FrameParser.Reservations(Runtime.getRuntime().maxMemory() / 4);
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private NetServer server;
