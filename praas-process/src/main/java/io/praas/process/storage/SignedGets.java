@@ -33,6 +33,8 @@ public final class SignedGets implements ObjectGets {
     private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     private static final int READ_TIMEOUT_MS = 60_000;
+    /** Bodies up to this size with an announced length are read into an array of that length. */
+    static final long MAX_EXACT_BYTES = 256L * 1024 * 1024;
 
     private final S3Settings settings;
     private final String host;
@@ -51,15 +53,16 @@ public final class SignedGets implements ObjectGets {
 
     @Override
     public byte[] get(String key) {
-        return fetch(key, null);
+        return fetch(key, null, -1);
     }
 
     @Override
     public byte[] getRange(String key, long offset, long size) {
-        return fetch(key, "bytes=" + offset + "-" + (offset + size - 1));
+        return fetch(key, "bytes=" + offset + "-" + (offset + size - 1), size);
     }
 
-    private byte[] fetch(String key, String range) {
+    /** {@code expected}: the body's size when known (a range), else -1. */
+    private byte[] fetch(String key, String range, long expected) {
         String path = basePath + "/" + encode(settings.bucket()) + "/" + encode(key);
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
         String amzDate = AMZ_DATE.format(now);
@@ -78,7 +81,7 @@ public final class SignedGets implements ObjectGets {
             int status = c.getResponseCode();
             if (status == 200 || status == 206) {
                 try (InputStream in = c.getInputStream()) {
-                    return in.readAllBytes();
+                    return body(in, c.getContentLengthLong(), expected);
                 }
             }
             String body = errorBody(c);
@@ -89,6 +92,23 @@ public final class SignedGets implements ObjectGets {
         } catch (IOException ex) {
             throw new UncheckedIOException("GET " + path + " from " + settings.endpoint() + " failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * The body, read straight into one array when its length is announced (and, for a range, is the
+     * range's): a part of several MiB then takes reads as large as the socket gives, not 8 KiB
+     * chunks joined at the end. Otherwise (or over {@link #MAX_EXACT_BYTES}) read to its end.
+     */
+    static byte[] body(InputStream in, long contentLength, long expected) throws IOException {
+        if (contentLength < 0 || contentLength > MAX_EXACT_BYTES || (expected >= 0 && contentLength != expected)) {
+            return in.readAllBytes();
+        }
+        byte[] b = new byte[(int) contentLength];
+        int n = in.readNBytes(b, 0, b.length);
+        if (n < b.length) {
+            throw new IOException("the body ended after " + n + " of its " + contentLength + " bytes");
+        }
+        return b;
     }
 
     /** The Authorization header of a GET of {@code path} at {@code amzDate}. */

@@ -93,7 +93,7 @@ public final class SnapshotReader {
                 }
                 switch (kind) {
                     case SnapshotFormat.PROCESS_ENTRY -> {
-                        sink.processEntry(str(data), bytes(data));
+                        sink.processEntry(str(data), bytes(data, in));
                         entries++;
                     }
                     case SnapshotFormat.SESSION -> {
@@ -104,12 +104,12 @@ public final class SnapshotReader {
                         if (session == null) {
                             throw new CorruptSnapshotException("session entry before any session");
                         }
-                        sink.sessionEntry(session, str(data), bytes(data));
+                        sink.sessionEntry(session, str(data), bytes(data, in));
                         entries++;
                     }
                     case SnapshotFormat.MAILBOX_MESSAGE -> {
                         String from = str(data);
-                        sink.mailboxMessage(from, str(data), bytes(data));
+                        sink.mailboxMessage(from, str(data), bytes(data, in));
                         entries++;
                     }
                     default -> throw new CorruptSnapshotException("unknown record kind " + kind + " in the snapshot");
@@ -139,15 +139,21 @@ public final class SnapshotReader {
         return new String(in.readNBytes(n), StandardCharsets.UTF_8);
     }
 
-    private static byte[] bytes(DataInputStream in) throws IOException {
+    /**
+     * A value: its length, then as many bytes, read straight into one array of that length (a
+     * length over what is left of the stream is refused before anything is allocated).
+     */
+    private static byte[] bytes(DataInputStream in, PartInput parts) throws IOException {
         int n = in.readInt();
         if (n < 0) {
             throw new CorruptSnapshotException("negative value length in the snapshot");
         }
-        byte[] b = in.readNBytes(n);
-        if (b.length != n) {
-            throw new EOFException();
+        if (n > parts.remaining()) {
+            throw new CorruptSnapshotException("a value of " + n + " bytes with " + parts.remaining()
+                    + " bytes left in the snapshot");
         }
+        byte[] b = new byte[n];
+        in.readFully(b);
         return b;
     }
 
@@ -215,10 +221,22 @@ public final class SnapshotReader {
             return true;
         }
 
+        /** Bytes of the stream not read yet, by the manifest's count. */
+        long remaining() throws IOException {
+            return manifest.totalBytes() - total + current.available();
+        }
+
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            while (true) {
+                int b = current.read();
+                if (b >= 0) {
+                    return b;
+                }
+                if (!advance()) {
+                    return -1;
+                }
+            }
         }
 
         @Override

@@ -89,6 +89,19 @@ class SignedGetsTest {
     }
 
     @Test
+    void bodiesAreReadWholeAndAShortOneIsAnError() throws Exception {
+        byte[] b = random(100_000);
+        // Announced and as expected: read into one array of that length.
+        assertThat(SignedGets.body(new java.io.ByteArrayInputStream(b), b.length, b.length)).isEqualTo(b);
+        // Not announced, or not what a range asked for: read to the end, for the caller to judge.
+        assertThat(SignedGets.body(new java.io.ByteArrayInputStream(b), -1, -1)).isEqualTo(b);
+        assertThat(SignedGets.body(new java.io.ByteArrayInputStream(b), b.length, 10)).isEqualTo(b);
+        // Announced but cut short: an error, not a short array.
+        assertThatThrownBy(() -> SignedGets.body(new java.io.ByteArrayInputStream(b, 0, 500), b.length, b.length))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("500 of its 100000 bytes");
+    }
+
+    @Test
     void missingKeyIsNullBothWays() {
         assertThat(new SignedGets(store).get("shop/p-1/none")).isNull();
         assertThat(new SignedGets(store).getRange("shop/p-1/none", 0, 10)).isNull();

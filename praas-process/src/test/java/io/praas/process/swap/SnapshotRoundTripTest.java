@@ -261,6 +261,37 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void valueLengthBeyondTheStreamIsACorruptSnapshotNotAnAllocation() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        original.process.putBytes("k", new byte[] {1, 2, 3});
+        try (Swapper swapper = swapper(process)) {
+            SwapManifest m = snapshot(swapper, 1, original).manifest();
+            // Checksums that match a stream whose only value claims 2 GiB less a little: written that
+            // way, it passes every digest, and only the length check stands between it and the heap.
+            byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
+            int lengthAt = SnapshotFormat.MAGIC.length + 2 + 1 + 2 + 1;
+            java.nio.ByteBuffer.wrap(data).putInt(lengthAt, Integer.MAX_VALUE - 16);
+            s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
+            List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length,
+                    java.util.HexFormat.of().formatHex(SnapshotWriter.sha256().digest(data))));
+            SwapManifest forged = new SwapManifest(m.format(), m.version(), m.application(), m.processId(),
+                    m.generation(), m.createdAt(), m.dataKey(), m.partSize(), parts, data.length,
+                    SnapshotWriter.composite(parts), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
+            s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
+                    RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(forged)));
+
+            State restored = new State();
+            Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    restored.process, restored.sessions, restored.mailbox));
+
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
+            assertThat(thrown.getMessage()).contains("value of " + (Integer.MAX_VALUE - 16) + " bytes");
+            assertThat(restored.process.keys()).isEmpty();
+        }
+    }
+
+    @Test
     void missingManifestIsACorruptSnapshot() {
         String process = newProcessId();
         String manifestKey = SwapManifest.manifestKey(APP, process, 1);
