@@ -6,6 +6,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * Splits a TCP byte stream into whole frames. A {@code length} over {@code maxFrameBytes} or under
  * 12 is a fatal {@link ProtocolException} (ERROR 5 or 1 with requestId 0); the parser then ignores
@@ -54,7 +56,7 @@ public final class FrameParser implements Handler<Buffer> {
      */
     public static final class Reservations {
         private final long limit;
-        private final java.util.concurrent.atomic.AtomicLong inUse = new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicLong inUse = new AtomicLong();
 
         public Reservations(long limitBytes) {
             if (limitBytes < 0) {
