@@ -8,6 +8,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
+import java.io.ByteArrayInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
@@ -153,6 +156,8 @@ public final class SnapshotWriter {
         private final Semaphore window = new Semaphore(parallelism);
         private final List<CompletableFuture<CompletedPart>> uploaded = new ArrayList<>();
         private final List<CompletableFuture<SwapManifest.Part>> described = new ArrayList<>();
+        /** Part buffers whose upload is done, for the next parts: `parallelism + 1` buffers in all. */
+        private final Queue<byte[]> spare = new ConcurrentLinkedQueue<>();
         private byte[] buffer = new byte[partSize];
         private int filled;
         private long total;
@@ -198,14 +203,21 @@ public final class SnapshotWriter {
                 try {
                     description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
                             HexFormat.of().formatHex(sha256().digest(part))));
+                    // Read from the part itself (fromBytes would copy it): the buffer is not
+                    // refilled before the upload has returned.
                     String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-                            RequestBody.fromBytes(part)).eTag();
+                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(part), size,
+                                    "application/octet-stream")).eTag();
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 } finally {
+                    if (part.length == partSize) {
+                        spare.offer(part);
+                    }
                     window.release();
                 }
             }, uploads));
-            buffer = new byte[partSize];
+            byte[] reused = spare.poll();
+            buffer = reused != null ? reused : new byte[partSize];
             filled = 0;
         }
 
