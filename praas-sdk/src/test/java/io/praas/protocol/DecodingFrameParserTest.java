@@ -29,6 +29,10 @@ class DecodingFrameParserTest {
         return FrameParser.decoding(maxFrameBytes, frames::add, malformed::add, fatal::add);
     }
 
+    private FrameParser parser(FrameParser.Reservations budget) {
+        return FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add, fatal::add, budget);
+    }
+
     private static byte[] random(int size, long seed) {
         byte[] b = new byte[size];
         new SplittableRandom(seed).nextBytes(b);
@@ -193,7 +197,7 @@ class DecodingFrameParserTest {
     void largeFramesAreReservedUpFrontOnlyWhileTheSharedBudgetHasRoom() {
         FrameParser.Reservations budget = new FrameParser.Reservations(3 * 1024 * 1024);
         List<Frame> second = new ArrayList<>();
-        FrameParser a = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add, fatal::add, budget);
+        FrameParser a = parser(budget);
         FrameParser b = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, second::add, malformed::add, fatal::add, budget);
         Message.PeerMessage big = new Message.PeerMessage("p-1", "k", random(2 * 1024 * 1024, 21));
         Buffer wire = FrameCodec.encode(1, big);
@@ -220,8 +224,7 @@ class DecodingFrameParserTest {
     @Test
     void releaseGivesBackTheReservationOfAFrameCutOffByAClose() {
         FrameParser.Reservations budget = new FrameParser.Reservations(64L * 1024 * 1024);
-        FrameParser parser = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add,
-                fatal::add, budget);
+        FrameParser parser = parser(budget);
         // A frame of a type without payload (unknown here) takes the assembling path, a payload type
         // the direct one: both give back.
         Buffer unknown = Buffer.buffer().appendUnsignedInt(FrameCodec.MIN_LENGTH + 200_000).appendByte((byte) 1)
@@ -246,8 +249,7 @@ class DecodingFrameParserTest {
     @Test
     void aFatalErrorGivesBackTheReservation() {
         FrameParser.Reservations budget = new FrameParser.Reservations(64L * 1024 * 1024);
-        FrameParser parser = FrameParser.decoding(FrameCodec.DEFAULT_MAX_FRAME_BYTES, frames::add, malformed::add,
-                fatal::add, budget);
+        FrameParser parser = parser(budget);
         Buffer result = FrameCodec.encode(2, new Message.Result(random(500_000, 24)));
         parser.handle(result.getBuffer(0, 1_000));
         assertThat(budget.inUse()).isPositive();
