@@ -126,7 +126,7 @@ public final class SnapshotReader {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " cannot be read: " + e.getMessage());
         }
         // Every part matched its digest; the whole checksum ties the parts' list to the snapshot.
-        String whole = SnapshotWriter.composite(manifest.parts());
+        String whole = SnapshotFormat.composite(manifest.parts());
         if (!whole.equals(manifest.sha256()) || in.total != manifest.totalBytes()) {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " checksum mismatch: its parts give "
                     + whole + " over " + in.total + " bytes, the manifest says " + manifest.sha256() + " over "
@@ -189,7 +189,7 @@ public final class SnapshotReader {
             if (bytes == null) {
                 throw new CorruptSnapshotException("snapshot data " + manifest.dataKey() + " does not exist");
             }
-            String sha = HexFormat.of().formatHex(SnapshotWriter.sha256().digest(bytes));
+            String sha = HexFormat.of().formatHex(SnapshotFormat.sha256().digest(bytes));
             if (bytes.length != p.size() || !sha.equals(p.sha256())) {
                 throw new CorruptSnapshotException("part " + p.number() + " of " + manifest.dataKey()
                         + " is corrupt: " + bytes.length + " bytes with SHA-256 " + sha + ", expected " + p.size()

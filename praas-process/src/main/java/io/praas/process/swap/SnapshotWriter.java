@@ -13,7 +13,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -104,7 +103,7 @@ public final class SnapshotWriter {
             List<SwapManifest.Part> partList = parts.finish();
             SwapManifest manifest = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, application, processId,
                     generation, clock.instant(), dataKey, partSize, partList, parts.total,
-                    composite(partList), processEntries, content.sessions().size(),
+                    SnapshotFormat.composite(partList), processEntries, content.sessions().size(),
                     sessionEntries, content.stateBytes());
             byte[] json = JSON.writeValueAsBytes(manifest);
             s3.putObject(b -> b.bucket(bucket).key(SwapManifest.manifestKey(application, processId, generation))
@@ -126,27 +125,6 @@ public final class SnapshotWriter {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.writeShort(b.length);
         out.write(b);
-    }
-
-    /**
-     * The checksum of the whole stream: the SHA-256 of its parts' SHA-256 digests, in order (a
-     * composite checksum, as S3 has). Each part is hashed on the thread that transfers it, so no
-     * single thread hashes every byte.
-     */
-    static String composite(List<SwapManifest.Part> parts) {
-        MessageDigest whole = sha256();
-        for (SwapManifest.Part p : parts) {
-            whole.update(HexFormat.of().parseHex(p.sha256()));
-        }
-        return HexFormat.of().formatHex(whole.digest());
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Buffers the stream into parts and uploads each full part in the background. */
@@ -202,7 +180,7 @@ public final class SnapshotWriter {
             uploaded.add(CompletableFuture.supplyAsync(() -> {
                 try {
                     description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
-                            HexFormat.of().formatHex(sha256().digest(part))));
+                            HexFormat.of().formatHex(SnapshotFormat.sha256().digest(part))));
                     // Read from the part itself (fromBytes would copy it): the buffer is not
                     // refilled before the upload has returned.
                     String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),

@@ -274,10 +274,10 @@ class SnapshotRoundTripTest {
             java.nio.ByteBuffer.wrap(data).putInt(lengthAt, Integer.MAX_VALUE - 16);
             s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
             List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length,
-                    java.util.HexFormat.of().formatHex(SnapshotWriter.sha256().digest(data))));
+                    java.util.HexFormat.of().formatHex(SnapshotFormat.sha256().digest(data))));
             SwapManifest forged = new SwapManifest(m.format(), m.version(), m.application(), m.processId(),
                     m.generation(), m.createdAt(), m.dataKey(), m.partSize(), parts, data.length,
-                    SnapshotWriter.composite(parts), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
+                    SnapshotFormat.composite(parts), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
             s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
                     RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(forged)));
 
