@@ -5,10 +5,9 @@ import io.praas.process.function.ApplicationCode;
 import io.praas.process.function.FunctionLoadingException;
 import io.praas.process.launch.LocalProcess;
 import io.praas.process.storage.S3Settings;
+import io.praas.process.storage.TestObjectStore;
 import io.praas.process.testapp.TestAppJar;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,7 +16,6 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -47,20 +45,8 @@ class CodeFromObjectStoreTest {
 
     @BeforeAll
     static void startStoreWithTheJar() throws Exception {
-        proxy = S3Proxy.builder()
-                .blobStore(new FilesystemNio2BlobStore(blobs.toAbsolutePath().toString()))
-                .endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                .stopTimeout(500)
-                .build();
-        proxy.start();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!"STARTED".equals(proxy.getState())) {
-            assertThat(System.nanoTime()).as("S3Proxy starts within 30 s").isLessThan(deadline);
-            Thread.sleep(10);
-        }
-        store = new S3Settings(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", BUCKET, ACCESS_KEY,
-                SECRET_KEY);
+        proxy = TestObjectStore.start(blobs, 0, ACCESS_KEY, SECRET_KEY);
+        store = TestObjectStore.settings(proxy, BUCKET, ACCESS_KEY, SECRET_KEY);
         try (S3Client s3 = store.client()) {
             s3.createBucket(b -> b.bucket(BUCKET));
             s3.putObject(b -> b.bucket(BUCKET).key(KEY), RequestBody.fromFile(TestAppJar.path()));
@@ -69,13 +55,7 @@ class CodeFromObjectStoreTest {
 
     @AfterAll
     static void stopStore() {
-        if (proxy != null) {
-            try {
-                proxy.stop();
-            } catch (Exception e) {
-                // Jetty's graceful stop gives up on idle keep-alive connections; it stopped anyway.
-            }
-        }
+        TestObjectStore.stop(proxy);
     }
 
     @Test

@@ -1,8 +1,6 @@
 package io.praas.process.storage;
 
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,18 +34,8 @@ class SignedGetsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        proxy = S3Proxy.builder()
-                .blobStore(new FilesystemNio2BlobStore(blobs.toAbsolutePath().toString()))
-                .endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                .build();
-        proxy.start();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!"STARTED".equals(proxy.getState()) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        store = new S3Settings(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", BUCKET, ACCESS_KEY,
-                SECRET_KEY);
+        proxy = TestObjectStore.start(blobs, 0, ACCESS_KEY, SECRET_KEY);
+        store = TestObjectStore.settings(proxy, BUCKET, ACCESS_KEY, SECRET_KEY);
         s3 = store.client();
         s3.createBucket(b -> b.bucket(BUCKET));
         for (String key : keys()) {
@@ -56,13 +44,11 @@ class SignedGetsTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (s3 != null) {
             s3.close();
         }
-        if (proxy != null) {
-            proxy.stop();
-        }
+        TestObjectStore.stop(proxy);
     }
 
     private static List<String> keys() {

@@ -9,9 +9,8 @@ import io.praas.process.session.SessionRegistry;
 import io.praas.process.state.KeyValueStore;
 import io.praas.process.state.StateBudget;
 import io.praas.process.storage.S3Settings;
+import io.praas.process.storage.TestObjectStore;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,8 +20,6 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -63,8 +60,7 @@ class SnapshotRoundTripTest {
     @BeforeAll
     static void startObjectStore() throws Exception {
         proxy = startProxy(blobs.resolve("main"), 0);
-        store = new S3Settings(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", BUCKET, ACCESS_KEY,
-                SECRET_KEY);
+        store = TestObjectStore.settings(proxy, BUCKET, ACCESS_KEY, SECRET_KEY);
         s3 = store.client();
         s3.createBucket(b -> b.bucket(BUCKET));
     }
@@ -328,8 +324,7 @@ class SnapshotRoundTripTest {
         Path dir = blobs.resolve("stopped");
         S3Proxy own = startProxy(dir, 0);
         int port = own.getPort();
-        S3Settings settings = new S3Settings(URI.create("http://127.0.0.1:" + port), "us-east-1", BUCKET, ACCESS_KEY,
-                SECRET_KEY);
+        S3Settings settings = TestObjectStore.settings(own, BUCKET, ACCESS_KEY, SECRET_KEY);
         try (S3Client client = settings.client()) {
             client.createBucket(b -> b.bucket(BUCKET));
         }
@@ -388,28 +383,11 @@ class SnapshotRoundTripTest {
     }
 
     private static S3Proxy startProxy(Path dir, int port) throws Exception {
-        Files.createDirectories(dir);
-        S3Proxy p = S3Proxy.builder()
-                .blobStore(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()))
-                .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                .stopTimeout(500)
-                .build();
-        p.start();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!"STARTED".equals(p.getState())) {
-            assertThat(System.nanoTime()).as("S3Proxy starts within 30 s").isLessThan(deadline);
-            Thread.sleep(10);
-        }
-        return p;
+        return TestObjectStore.start(dir, port, ACCESS_KEY, SECRET_KEY);
     }
 
     private static void stopProxy(S3Proxy p) {
-        try {
-            p.stop();
-        } catch (Exception e) {
-            // Jetty's graceful stop gives up on idle keep-alive connections; it stopped anyway.
-        }
+        TestObjectStore.stop(p);
         assertThat(p.getState()).isIn("STOPPED", "FAILED");
     }
 
