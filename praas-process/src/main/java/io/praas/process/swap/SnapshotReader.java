@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -53,7 +54,8 @@ public final class SnapshotReader {
         byte[] json;
         try {
             json = store.get(manifestKey);
-        } catch (ObjectGets.ObjectStoreException e) {
+        } catch (ObjectGets.ObjectStoreException | UncheckedIOException e) {
+            // An unreachable store too: the swap-in fails and says so, as through the SDK's client.
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " cannot be read: " + e.getMessage());
         }
         if (json == null) {
@@ -68,6 +70,21 @@ public final class SnapshotReader {
         if (!SwapManifest.FORMAT.equals(m.format()) || m.version() != SwapManifest.VERSION) {
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " is " + m.format() + " v"
                     + m.version() + "; this runtime reads " + SwapManifest.FORMAT + " v" + SwapManifest.VERSION);
+        }
+        // The parts must tile the stream: a value's length is checked against what is left of it.
+        long offset = 0;
+        for (int i = 0; i < m.parts().size(); i++) {
+            SwapManifest.Part p = m.parts().get(i);
+            if (p.number() != i + 1 || p.offset() != offset || p.size() <= 0) {
+                throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " lists part " + p.number()
+                        + " at offset " + p.offset() + " (" + p.size() + " bytes) where part " + (i + 1)
+                        + " at offset " + offset + " belongs");
+            }
+            offset += p.size();
+        }
+        if (offset != m.totalBytes()) {
+            throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " lists parts of " + offset
+                    + " bytes but a stream of " + m.totalBytes());
         }
         return m;
     }

@@ -1,5 +1,10 @@
 package io.praas.process.swap;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -38,7 +43,7 @@ public record SwapManifest(String format, int version, String application, Strin
         parts = List.copyOf(parts);
     }
 
-    private static final com.fasterxml.jackson.core.JsonFactory JSON = new com.fasterxml.jackson.core.JsonFactory();
+    private static final JsonFactory JSON = new JsonFactory();
 
     /**
      * Reads a manifest from its JSON with Jackson's streaming parser: a swap-in reads one before
@@ -48,17 +53,18 @@ public record SwapManifest(String format, int version, String application, Strin
      */
     public static SwapManifest fromJson(byte[] json) throws IOException {
         java.util.Map<String, Object> f = new java.util.HashMap<>();
-        List<Part> parts = new java.util.ArrayList<>();
-        try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(json)) {
-            expect(p.nextToken(), com.fasterxml.jackson.core.JsonToken.START_OBJECT, p);
-            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        List<Part> parts = null;
+        try (JsonParser p = JSON.createParser(json)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT, p);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
-                com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+                JsonToken t = p.nextToken();
                 if (name.equals("parts")) {
-                    expect(t, com.fasterxml.jackson.core.JsonToken.START_ARRAY, p);
-                    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    expect(t, JsonToken.START_ARRAY, p);
+                    parts = new java.util.ArrayList<>();
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
                         java.util.Map<String, Object> pf = new java.util.HashMap<>();
-                        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String n = p.currentName();
                             pf.put(n, value(p.nextToken(), p));
                         }
@@ -69,8 +75,11 @@ public record SwapManifest(String format, int version, String application, Strin
                     f.put(name, value(t, p));
                 }
             }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
             throw new IOException(e.getMessage(), e);
+        }
+        if (parts == null) {
+            throw new IOException("manifest field 'parts' is missing");
         }
         Instant createdAt;
         try {
@@ -84,20 +93,20 @@ public record SwapManifest(String format, int version, String application, Strin
                 number(f, "processEntries"), number(f, "sessions"), number(f, "sessionEntries"), number(f, "stateBytes"));
     }
 
-    private static void expect(com.fasterxml.jackson.core.JsonToken t, com.fasterxml.jackson.core.JsonToken want,
-                               com.fasterxml.jackson.core.JsonParser p) throws IOException {
+    private static void expect(JsonToken t, JsonToken want,
+                               JsonParser p) throws IOException {
         if (t != want) {
             throw new IOException("expected " + want + " at " + p.currentLocation() + ", found " + t);
         }
     }
 
     /** A scalar's value; objects and arrays (of fields it does not know) are skipped. */
-    private static Object value(com.fasterxml.jackson.core.JsonToken t, com.fasterxml.jackson.core.JsonParser p)
+    private static Object value(JsonToken t, JsonParser p)
             throws IOException {
-        if (t == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT) {
+        if (t == JsonToken.VALUE_NUMBER_INT) {
             return p.getLongValue();
         }
-        if (t == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+        if (t == JsonToken.VALUE_STRING) {
             return p.getText();
         }
         p.skipChildren();

@@ -288,6 +288,45 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void manifestWhosePartsDoNotTileTheStreamIsACorruptSnapshot() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        original.process.putBytes("k", new byte[] {1, 2, 3});
+        try (Swapper swapper = swapper(process)) {
+            SwapManifest m = snapshot(swapper, 1, original).manifest();
+            SwapManifest.Part only = m.parts().get(0);
+            SwapManifest longer = new SwapManifest(m.format(), m.version(), m.application(), m.processId(),
+                    m.generation(), m.createdAt(), m.dataKey(), m.partSize(), m.parts(), m.totalBytes() + 1_000_000,
+                    m.sha256(), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
+            s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
+                    RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(longer)));
+
+            State restored = new State();
+            Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    restored.process, restored.sessions, restored.mailbox));
+
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class)
+                    .hasMessageContaining("parts of " + only.size() + " bytes but a stream of " + longer.totalBytes());
+            assertThat(restored.process.keys()).isEmpty();
+        }
+    }
+
+    @Test
+    void unreachableStoreAtSwapInIsAFailedRestoreNotAnUnhandledError() {
+        S3Settings nowhere = new S3Settings(java.net.URI.create("http://127.0.0.1:1"), "us-east-1", BUCKET, ACCESS_KEY,
+                SECRET_KEY);
+        try (Swapper swapper = new Swapper(APP, newProcessId(), new SwapSettings(nowhere, PART_SIZE, 2, null),
+                Clock.systemUTC())) {
+            State restored = new State();
+            Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, "p-x", 1),
+                    restored.process, restored.sessions, restored.mailbox));
+
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("cannot be read")
+                    .hasMessageContaining("127.0.0.1:1");
+        }
+    }
+
+    @Test
     void missingManifestIsACorruptSnapshot() {
         String process = newProcessId();
         String manifestKey = SwapManifest.manifestKey(APP, process, 1);

@@ -45,4 +45,12 @@ class SwapManifestTest {
         assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("2026-11-23T22:15:01.123456Z", "yesterday")
                 .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class);
     }
+
+    @Test
+    void aManifestWithoutItsPartsIsRefused() throws Exception {
+        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8)
+                .replace("\"parts\"", "\"partsX\"");
+        assertThatThrownBy(() -> SwapManifest.fromJson(json.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IOException.class).hasMessageContaining("'parts' is missing");
+    }
 }
