@@ -69,7 +69,8 @@ public final class PraasProcess implements AutoCloseable {
 
     private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
-        // First: its S3 client and Vert.x (with Netty) build in the background while the functions load.
+        // First: Vert.x (with Netty) and the swapper's S3 client, or for a swap-in its manifest, come
+        // in the background while the functions load.
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
         CompletableFuture<Vertx> vertxStarting = CompletableFuture.supplyAsync(() -> Vertx.vertx(new VertxOptions()
                 .setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true)), r -> {

@@ -26,21 +26,29 @@ import java.util.Map;
  * @param secretKey secret key
  */
 public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
+    /** How long a connection to the store may take to open, and a read to wait, for every client. */
+    public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Whether the settings carry an access key (otherwise credentials come from the AWS chain). */
+    public boolean hasAccessKey() {
+        return accessKey != null && !accessKey.isEmpty();
+    }
 
     /** A client with the same settings everywhere: path-style, checksums only where required. */
     public S3Client client() {
         var builder = S3Client.builder()
                 .region(Region.of(region))
                 .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(Duration.ofSeconds(60)))
+                        .connectionTimeout(CONNECT_TIMEOUT)
+                        .socketTimeout(READ_TIMEOUT))
                 // S3-compatible stores differ in their support of the newer default checksums.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         if (endpoint != null) {
             builder.endpointOverride(endpoint).forcePathStyle(true);
         }
-        if (accessKey != null && !accessKey.isEmpty()) {
+        if (hasAccessKey()) {
             builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
         } else {
             builder.credentialsProvider(DefaultCredentialsProvider.builder().build());

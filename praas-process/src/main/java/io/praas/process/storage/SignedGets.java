@@ -31,8 +31,6 @@ public final class SignedGets implements ObjectGets {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
     private static final String SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date";
     private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
-    private static final int CONNECT_TIMEOUT_MS = 5_000;
-    private static final int READ_TIMEOUT_MS = 60_000;
     /** Bodies up to this size with an announced length are read into an array of that length. */
     static final long MAX_EXACT_BYTES = 256L * 1024 * 1024;
 
@@ -70,8 +68,8 @@ public final class SignedGets implements ObjectGets {
         try {
             URI e = settings.endpoint();
             c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path).toURL().openConnection();
-            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
-            c.setReadTimeout(READ_TIMEOUT_MS);
+            c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) S3Settings.READ_TIMEOUT.toMillis());
             c.setRequestProperty("x-amz-date", amzDate);
             c.setRequestProperty("x-amz-content-sha256", UNSIGNED);
             c.setRequestProperty("Authorization", authorization(path, amzDate));

@@ -28,7 +28,7 @@ import java.util.concurrent.Semaphore;
 /**
  * Writes a process's state as a swap snapshot: the stream (SNAPSHOT.md) is cut into parts that are
  * uploaded in parallel as one multipart object while later parts are still being encoded, so memory
- * stays bounded by {@code partSize * parallelism} whatever the state's size; then the manifest is
+ * stays bounded by {@code partSize * (parallelism + 1)} whatever the state's size; then the manifest is
  * written, last.
  */
 public final class SnapshotWriter {

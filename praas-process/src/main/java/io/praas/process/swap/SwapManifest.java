@@ -47,7 +47,7 @@ public record SwapManifest(String format, int version, String application, Strin
 
     /**
      * Reads a manifest from its JSON with Jackson's streaming parser: a swap-in reads one before
-     * it serves, and a cold object mapper costs ~0.4 s of it. Fields it does not know are skipped.
+     * it serves, and a cold object mapper with module discovery costs 0.15-0.4 s of it. Fields it does not know are skipped.
      *
      * @throws IOException when the JSON does not parse or lacks a field
      */

@@ -31,9 +31,10 @@ public final class Swapper implements AutoCloseable {
     private final String processId;
     private final SwapSettings settings;
     /**
-     * Built on a background thread from the start: an S3 client takes most of a second to build
-     * and its first request longer, which a fresh process should not wait for and a swap-out
-     * should not pay.
+     * Built on a background thread: an S3 client takes most of a second to build and its first
+     * request longer, which a fresh process should not wait for and a swap-out should not pay.
+     * From the start, except for a restore through signed GETs: then once the restore is done, so
+     * that it does not compete with the restore for the cores.
      */
     private final java.util.concurrent.CompletableFuture<S3Client> client = new java.util.concurrent.CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean clientStarted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -42,8 +43,8 @@ public final class Swapper implements AutoCloseable {
     /** How a restore reads the snapshot: signed GETs where they can, so it need not wait for {@link #client}. */
     private final ObjectGets restoreGets;
     /**
-     * The manifest of the snapshot to restore, read and parsed from the process's first line on
-     * (parsing alone, a cold JSON mapper, costs ~0.4 s) while the functions load; null for a fresh process.
+     * The manifest of the snapshot to restore, fetched and parsed while the functions load (the
+     * first signed GET alone, cold, takes ~60 ms); null for a fresh process.
      */
     private final java.util.concurrent.CompletableFuture<SwapManifest> manifestAhead;
 

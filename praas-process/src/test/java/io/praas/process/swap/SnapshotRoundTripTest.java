@@ -59,7 +59,7 @@ class SnapshotRoundTripTest {
 
     @BeforeAll
     static void startObjectStore() throws Exception {
-        proxy = startProxy(blobs.resolve("main"), 0);
+        proxy = TestObjectStore.start(blobs.resolve("main"), 0, ACCESS_KEY, SECRET_KEY);
         store = TestObjectStore.settings(proxy, BUCKET, ACCESS_KEY, SECRET_KEY);
         s3 = store.client();
         s3.createBucket(b -> b.bucket(BUCKET));
@@ -361,7 +361,7 @@ class SnapshotRoundTripTest {
     @Test
     void uploadAgainstAStoppedStoreFailsWithIOExceptionAndLeavesNoManifest() throws Exception {
         Path dir = blobs.resolve("stopped");
-        S3Proxy own = startProxy(dir, 0);
+        S3Proxy own = TestObjectStore.start(dir, 0, ACCESS_KEY, SECRET_KEY);
         int port = own.getPort();
         S3Settings settings = TestObjectStore.settings(own, BUCKET, ACCESS_KEY, SECRET_KEY);
         try (S3Client client = settings.client()) {
@@ -379,7 +379,7 @@ class SnapshotRoundTripTest {
                     original.budget.usedBytes()));
         }
 
-        S3Proxy again = startProxy(dir, port); // the same store, back, to see what the failed upload left
+        S3Proxy again = TestObjectStore.start(dir, port, ACCESS_KEY, SECRET_KEY); // the same store, back, to see what the failed upload left
         try (S3Client client = settings.client()) {
             List<String> left = client.listObjectsV2(b -> b.bucket(BUCKET).prefix(SwapManifest.prefix(APP, process)))
                     .contents().stream().map(S3Object::key).toList();
@@ -419,10 +419,6 @@ class SnapshotRoundTripTest {
 
     private static List<String> keys(String prefix) {
         return s3.listObjectsV2(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream().map(S3Object::key).toList();
-    }
-
-    private static S3Proxy startProxy(Path dir, int port) throws Exception {
-        return TestObjectStore.start(dir, port, ACCESS_KEY, SECRET_KEY);
     }
 
     private static void stopProxy(S3Proxy p) {
