@@ -158,9 +158,18 @@ public final class ProcessClient implements AutoCloseable {
         return invoke(function, "", input, defaultTimeout);
     }
 
-    /** A blocking invoke: the caller keeps {@code input} unchanged while it waits, so it is sent uncopied. */
+    /**
+     * A blocking invoke: the caller keeps {@code input} unchanged while it waits, so it is sent
+     * uncopied; it returns only once no write refers to {@code input} any more.
+     */
     byte[] invoke(String function, String sessionId, byte[] input, Duration timeout) {
-        return await(invoke(function, sessionId, input, timeout, true));
+        refuseOnEventLoop();
+        RequestDeadlines.SharedPayload shared = new RequestDeadlines.SharedPayload();
+        try {
+            return await(invoke(function, sessionId, input, timeout, shared));
+        } finally {
+            shared.leave();
+        }
     }
 
     public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {
@@ -176,13 +185,13 @@ public final class ProcessClient implements AutoCloseable {
      * queueing and execution on the process.
      */
     public CompletableFuture<byte[]> invokeAsync(String function, String sessionId, byte[] input, Duration timeout) {
-        return invoke(function, sessionId, input, timeout, false);
+        return invoke(function, sessionId, input, timeout, null);
     }
 
     private CompletableFuture<byte[]> invoke(String function, String sessionId, byte[] input, Duration timeout,
-                                             boolean callerWaits) {
+                                             RequestDeadlines.SharedPayload shared) {
         long timeoutMs = Math.max(1, timeout.toMillis());
-        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout, callerWaits)
+        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout, shared)
                 .thenApply(m -> ((Message.Result) m).output());
     }
 
@@ -192,17 +201,17 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     private CompletableFuture<Message> request(Message message, Duration timeout) {
-        return request(message, timeout, false);
+        return request(message, timeout, null);
     }
 
-    private CompletableFuture<Message> request(Message message, Duration timeout, boolean callerWaits) {
+    private CompletableFuture<Message> request(Message message, Duration timeout, RequestDeadlines.SharedPayload shared) {
         PraasException closed = closedBy;
         if (closed != null) {
             return CompletableFuture.failedFuture(closed);
         }
         long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
-                System.nanoTime() + waitMs * 1_000_000L, waitMs, message, callerWaits);
+                System.nanoTime() + waitMs * 1_000_000L, waitMs, message, shared);
         send(p);
         return p.answer();
     }
@@ -216,27 +225,34 @@ public final class ProcessClient implements AutoCloseable {
             }
             return;
         }
-        if (p.answer().isDone()) {
-            return; // timed out while it waited to be sent (again): its caller has moved on
+        if (p.shared() == null) {
+            write(p, false);
+        } else {
+            p.shared().send(sharing -> write(p, sharing));
         }
+    }
+
+    /** Encodes and writes a request under a new id ({@code sharing}: referring to its payload); null if not written. */
+    private io.vertx.core.Future<Void> write(RequestDeadlines.Pending p, boolean sharing) {
         long id = nextRequestId.incrementAndGet();
         Buffer frame;
         try {
-            frame = p.callerWaits() ? FrameCodec.encodeSharingPayload(id, p.request()) : FrameCodec.encode(id, p.request());
+            frame = sharing ? FrameCodec.encodeSharingPayload(id, p.request()) : FrameCodec.encode(id, p.request());
         } catch (IllegalArgumentException e) {
             p.answer().completeExceptionally(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
-            return;
+            return null;
         }
         if (frame.length() - FrameCodec.LENGTH_FIELD > maxFrameBytes) {
             p.answer().completeExceptionally(new PraasException(ErrorCode.FRAME_TOO_LARGE,
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
-            return;
+            return null;
         }
         pending.put(id, p);
-        socket.write(frame);
+        io.vertx.core.Future<Void> written = socket.write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
         }
+        return written;
     }
 
     /** Fails the requests whose deadline passed (called by {@link RequestDeadlines}). */
@@ -255,9 +271,7 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     <T> T await(CompletableFuture<T> future) {
-        if (io.vertx.core.Context.isOnEventLoopThread()) {
-            throw new IllegalStateException("blocking PraaS call on an event loop; use the async variant");
-        }
+        refuseOnEventLoop();
         try {
             return future.get();
         } catch (ExecutionException e) {
@@ -269,6 +283,12 @@ public final class ProcessClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process", e);
+        }
+    }
+
+    private static void refuseOnEventLoop() {
+        if (io.vertx.core.Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("blocking PraaS call on an event loop; use the async variant");
         }
     }
 

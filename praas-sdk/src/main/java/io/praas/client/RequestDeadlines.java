@@ -45,18 +45,51 @@ final class RequestDeadlines {
     }
 
     /**
-     * A request waiting for its answer until {@code deadlineNanos}. {@code callerWaits}: a blocking
-     * caller holds its payload unchanged until the answer, so the frame may refer to it uncopied.
+     * A request waiting for its answer until {@code deadlineNanos}. {@code shared}: a blocking
+     * caller's payload, which frames may refer to uncopied while it waits; null: frames copy it.
      */
     record Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
-                   long waitMs, io.praas.protocol.Message request, boolean callerWaits) {
+                   long waitMs, io.praas.protocol.Message request, SharedPayload shared) {
         Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
                 long waitMs, io.praas.protocol.Message request) {
-            this(answer, deadlineNanos, waitMs, request, false);
+            this(answer, deadlineNanos, waitMs, request, null);
         }
 
         PraasException timeout(String processId) {
             return new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
+        }
+    }
+
+    /**
+     * A blocking caller's payload, written without a copy while the caller waits. Once the caller
+     * leaves (answer, timeout or interrupt) it waits for the last write that refers to the payload,
+     * and later sends of the request (retries, reconnects) copy it: the caller may then change it.
+     */
+    static final class SharedPayload {
+        private boolean callerLeft;
+        private io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
+
+        /**
+         * Runs {@code send} with whether its frame may refer to the payload (the caller still waits);
+         * {@code send} returns its write, or null when it wrote nothing.
+         */
+        synchronized void send(java.util.function.Function<Boolean, io.vertx.core.Future<Void>> send) {
+            boolean sharing = !callerLeft;
+            io.vertx.core.Future<Void> w = send.apply(sharing);
+            if (sharing && w != null) {
+                lastWrite = w;
+            }
+        }
+
+        /** The caller is done with the request: returns once no write refers to its payload any more. */
+        void leave() {
+            io.vertx.core.Future<Void> w;
+            synchronized (this) {
+                callerLeft = true;
+                w = lastWrite;
+            }
+            // Not interruptible: an interrupted caller may change its array as soon as this returns.
+            w.toCompletionStage().toCompletableFuture().handle((v, e) -> null).join();
         }
     }
 }
