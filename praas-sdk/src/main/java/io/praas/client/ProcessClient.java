@@ -51,6 +51,12 @@ public final class ProcessClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessClient.class);
     /** Extra time the client waits beyond a request's timeout for the process's TIMEOUT answer. */
     private static final long CLIENT_GRACE_MS = 2_000;
+    /**
+     * What the answers in progress of all clients in this JVM may hold reserved on their claimed
+     * lengths (a quarter of the heap); past it, an answer's buffer grows as its bytes come.
+     */
+    private static final FrameParser.Reservations FRAME_RESERVATIONS =
+            new FrameParser.Reservations(Runtime.getRuntime().maxMemory() / 4);
     private static final long NOT_STARTED_RETRY_MS = 100;
     /** How long a connection that sent GOAWAY may stay before the client reconnects regardless. */
     private static final long GOAWAY_LINGER_MS = 30_000;
@@ -473,10 +479,13 @@ public final class ProcessClient implements AutoCloseable {
                     }, e -> {
                         LOG.warn("unparseable stream from process at {}:{}: {}", host, port, e.getMessage());
                         s.close();
-                    });
+                    }, FRAME_RESERVATIONS);
             // Netty's buffers go straight to the parser, which copies each byte once (into its frame or payload).
             ((NetSocketInternal) s).messageHandler(parser::onMessage);
-            s.closeHandler(v -> onClosed(s));
+            s.closeHandler(v -> {
+                parser.release(); // a frame cut off by the close gives back what it reserved
+                onClosed(s);
+            });
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
             Message hello = new Message.Hello(application, token, "", clientInfo);

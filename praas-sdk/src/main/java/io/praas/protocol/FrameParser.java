@@ -183,14 +183,15 @@ public final class FrameParser implements Handler<Buffer> {
         int end = chunk.writerIndex();
         while (!failed && pos < end) {
             if (partial == null) {
-                // A small frame that lies whole inside this chunk is copied out in one go.
+                // A small frame that lies whole inside this chunk goes out in one go: decoded from
+                // the chunk itself (decoding copies every field out), or copied for a Buffer handler.
                 if (end - pos >= FrameCodec.LENGTH_FIELD) {
                     int total = frameSize(chunk.getUnsignedInt(pos));
                     if (total < 0) {
                         return;
                     }
                     if (end - pos >= total && !readsDirect(total)) {
-                        deliver(copy(chunk, pos, total));
+                        deliver(decoded != null ? BufferInternal.buffer(chunk.slice(pos, total)) : copy(chunk, pos, total));
                         pos += total;
                         continue;
                     }
@@ -293,10 +294,16 @@ public final class FrameParser implements Handler<Buffer> {
         }
     }
 
-    /** Whether a frame of {@code total} bytes may be reserved up front (taken from the budget when counted). */
+    /**
+     * Whether a frame of {@code total} bytes may be reserved up front: small ones always, larger ones
+     * when the budget has room (taken from it), never without a budget.
+     */
     private boolean reserve(int total) {
-        if (reservations == null || total <= UNCOUNTED_BYTES) {
+        if (total <= UNCOUNTED_BYTES) {
             return true;
+        }
+        if (reservations == null) {
+            return false;
         }
         long bytes = Math.min(total, MAX_RESERVED_BYTES);
         if (reservations.tryTake(bytes)) {
