@@ -210,10 +210,10 @@ public final class FrameCodec {
         switch (head.getUnsignedByte(TYPE_OFFSET)) {
             case MessageType.RESULT, MessageType.PING, MessageType.PONG -> { }
             case MessageType.INVOKE -> {
-                pos = skipStrings(head, pos, 2);
+                pos = skipStrings(head, pos, 2, total);
                 pos = pos < 0 ? pos : pos + 4;
             }
-            case MessageType.MESSAGE -> pos = skipStrings(head, pos, 2);
+            case MessageType.MESSAGE -> pos = skipStrings(head, pos, 2, total);
             default -> pos = NO_PAYLOAD;
         }
         if (pos == NO_PAYLOAD || pos > total) {
@@ -222,15 +222,21 @@ public final class FrameCodec {
         return pos > head.length() ? -1 : pos;
     }
 
-    /** The offset after {@code n} strings from {@code pos}, -1 if {@code head} ends first. */
-    private static int skipStrings(Buffer head, int pos, int n) {
+    /**
+     * The offset after {@code n} strings from {@code pos}: -1 if {@code head} ends first, or
+     * {@link #NO_PAYLOAD} once a string runs past the frame's {@code total} bytes.
+     */
+    private static int skipStrings(Buffer head, int pos, int n, int total) {
         for (int i = 0; i < n; i++) {
+            if (pos + 2 > total) {
+                return NO_PAYLOAD;
+            }
             if (head.length() < pos + 2) {
                 return -1;
             }
             pos += 2 + head.getUnsignedShort(pos);
         }
-        return pos;
+        return pos > total ? NO_PAYLOAD : pos;
     }
 
     private static Message.World world(BodyReader in) {

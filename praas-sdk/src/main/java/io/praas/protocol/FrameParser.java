@@ -106,7 +106,7 @@ public final class FrameParser implements Handler<Buffer> {
     private Buffer partial;
     /** Total size (length field included) of the frame in progress, or -1 if not yet known. */
     private int expected = -1;
-    /** True while the head of a direct-payload frame is gathered, until its payload offset is known. */
+    /** True for a frame read straight into its payload array: its head is gathered, then the payload fills. */
     private boolean direct;
     /** The payload array of a direct frame, once its offset is known, and how much of it has arrived. */
     private byte[] payload;
