@@ -271,11 +271,7 @@ class SnapshotRoundTripTest {
             s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
             List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length,
                     java.util.HexFormat.of().formatHex(SnapshotFormat.sha256().digest(data))));
-            SwapManifest forged = new SwapManifest(m.format(), m.version(), m.application(), m.processId(),
-                    m.generation(), m.createdAt(), m.dataKey(), m.partSize(), parts, data.length,
-                    SnapshotFormat.composite(parts), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
-            s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
-                    RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(forged)));
+            storeManifest(process, m, parts, data.length, SnapshotFormat.composite(parts));
 
             State restored = new State();
             Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
@@ -295,18 +291,15 @@ class SnapshotRoundTripTest {
         try (Swapper swapper = swapper(process)) {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
             SwapManifest.Part only = m.parts().get(0);
-            SwapManifest longer = new SwapManifest(m.format(), m.version(), m.application(), m.processId(),
-                    m.generation(), m.createdAt(), m.dataKey(), m.partSize(), m.parts(), m.totalBytes() + 1_000_000,
-                    m.sha256(), m.processEntries(), m.sessions(), m.sessionEntries(), m.stateBytes());
-            s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
-                    RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(longer)));
+            long claimed = m.totalBytes() + 1_000_000;
+            storeManifest(process, m, m.parts(), claimed, m.sha256());
 
             State restored = new State();
             Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
                     restored.process, restored.sessions, restored.mailbox));
 
             assertThat(thrown).isInstanceOf(CorruptSnapshotException.class)
-                    .hasMessageContaining("parts of " + only.size() + " bytes but a stream of " + longer.totalBytes());
+                    .hasMessageContaining("parts of " + only.size() + " bytes but a stream of " + claimed);
             assertThat(restored.process.keys()).isEmpty();
         }
     }
@@ -411,6 +404,16 @@ class SnapshotRoundTripTest {
         } catch (IOException e) {
             throw new AssertionError("snapshot " + generation + " failed", e);
         }
+    }
+
+    /** Stores {@code m} with other parts, byte count and checksum as the manifest of generation 1 of {@code process}. */
+    private static void storeManifest(String process, SwapManifest m, List<SwapManifest.Part> parts, long totalBytes,
+                                      String sha256) throws IOException {
+        SwapManifest changed = new SwapManifest(m.format(), m.version(), m.application(), m.processId(), m.generation(),
+                m.createdAt(), m.dataKey(), m.partSize(), parts, totalBytes, sha256, m.processEntries(), m.sessions(),
+                m.sessionEntries(), m.stateBytes());
+        s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
+                RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(changed)));
     }
 
     private static String newProcessId() {
