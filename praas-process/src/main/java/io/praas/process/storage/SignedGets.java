@@ -1,7 +1,6 @@
 package io.praas.process.storage;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.praas.auth.HmacSha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -153,13 +152,7 @@ public final class SignedGets implements ObjectGets {
     }
 
     private static byte[] hmac(byte[] key, String data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
-        }
+        return HmacSha256.of(key, data);
     }
 
     private static byte[] sha256(String s) {
