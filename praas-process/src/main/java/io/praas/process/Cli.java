@@ -8,180 +8,352 @@ import io.praas.process.swap.SwapSettings;
 import io.praas.process.function.ApplicationCode;
 import io.praas.process.function.FunctionLoadingException;
 import io.praas.protocol.GoAwayReason;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 
 /**
  * The process runtime's command line: {@code process} runs one process, {@code token} issues a
  * data-plane token. Every option can also come from the environment variable named in its help and
  * from an argument file ({@code @file}); flags win over the environment, which wins over defaults.
+ * Parsed by {@link Arguments}, which keeps a process start free of a reflective parser.
  */
-@Command(name = "praas", mixinStandardHelpOptions = true, version = PraasProcess.VERSION,
-        subcommands = {Cli.ProcessCommand.class, Cli.TokenCommand.class},
-        description = "PraaS process runtime.")
-public final class Cli implements Runnable {
+public final class Cli {
+    private Cli() {
+    }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Cli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(run(List.of(args), System.getenv(), System.out, System.err));
     }
 
-    @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    /** Runs a command line and returns the exit code: 0 done, 1 failed, 2 wrong usage, 3 restore failed. */
+    static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        String command = args.isEmpty() ? "" : args.get(0);
+        List<String> rest = args.isEmpty() ? List.of() : args.subList(1, args.size());
+        try {
+            switch (command) {
+                case "process" -> {
+                    if (wantsHelp(rest)) {
+                        Arguments.usage(out, "process", "Run one PraaS process standalone.", ProcessOption.values());
+                        return 0;
+                    }
+                    ProcessCommand c = new ProcessCommand();
+                    Arguments.parse(c, ProcessOption.values(), Arguments.expandFiles(rest), env);
+                    return c.call(err);
+                }
+                case "token" -> {
+                    if (wantsHelp(rest)) {
+                        Arguments.usage(out, "token", "Issue a data-plane token.", TokenOption.values());
+                        return 0;
+                    }
+                    TokenCommand c = new TokenCommand();
+                    Arguments.parse(c, TokenOption.values(), Arguments.expandFiles(rest), env);
+                    return c.call(out, err);
+                }
+                case "-V", "--version" -> {
+                    out.println(PraasProcess.VERSION);
+                    return 0;
+                }
+                case "", "-h", "--help" -> {
+                    out.println("Usage: praas COMMAND [OPTIONS]   (praas COMMAND --help lists the options)");
+                    out.println("PraaS process runtime.");
+                    out.println("  process   Run one PraaS process standalone.");
+                    out.println("  token     Issue a data-plane token.");
+                    out.println("  -V, --version");
+                    return command.isEmpty() ? 2 : 0;
+                }
+                default -> throw new Arguments.UsageException("unknown command '" + command + "' (process, token)");
+            }
+        } catch (Arguments.UsageException e) {
+            err.println("praas " + (command.startsWith("-") || command.isEmpty() ? "" : command + ": ") + e.getMessage());
+            err.println("Try 'praas " + (command.equals("process") || command.equals("token") ? command + " " : "")
+                    + "--help'.");
+            return 2;
+        } catch (Exception e) {
+            err.println("praas " + command + ": " + e);
+            return 1;
+        }
     }
 
-    static byte[] readSecret(Path file, String env) {
+    private static boolean wantsHelp(List<String> args) {
+        return args.contains("-h") || args.contains("--help");
+    }
+
+    static byte[] readSecret(Path file, String env) throws Arguments.UsageException {
         try {
             if (file != null) {
                 return Files.readString(file, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
-            throw new CommandLine.ParameterException(new CommandLine(new Cli()),
-                    "cannot read the secret file " + file + ": " + e.getMessage());
+            throw new Arguments.UsageException("cannot read the secret file " + file + ": " + e.getMessage());
         }
         return env == null ? new byte[0] : env.strip().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Runs one process until SIGTERM / SIGINT. */
-    @Command(name = "process", mixinStandardHelpOptions = true, description = "Run one PraaS process standalone.")
-    static final class ProcessCommand implements Callable<Integer> {
-        @Option(names = "--app-jar", defaultValue = "${env:PRAAS_APP_JAR}",
-                description = "Application jar with the functions: a file, or s3://BUCKET/KEY in the object store, "
-                        + "downloaded with the PRAAS_S3_* settings (env PRAAS_APP_JAR, else PRAAS_APP_CODE, which "
-                        + "the control plane sets to the jar it stores).")
-        String appJar;
+    /** The options of {@code praas process}. */
+    enum ProcessOption implements Arguments.Option<ProcessCommand> {
+        APP_JAR("--app-jar", "PRAAS_APP_JAR", null, "Application jar with the functions: a file, or s3://BUCKET/KEY "
+                + "in the object store, downloaded with the PRAAS_S3_* settings (else PRAAS_APP_CODE, which the "
+                + "control plane sets to the jar it stores).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.appJar = v;
+            }
+        },
+        APPLICATION("--application", "PRAAS_APPLICATION", null,
+                "Application name (default: the jar's file name without version and .jar).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.application = v;
+            }
+        },
+        PROCESS_ID("--process-id", "PRAAS_PROCESS_ID", null, "Process id (default: a random one).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.processId = v;
+            }
+        },
+        HOST("--host", "PRAAS_HOST", "127.0.0.1", "Data-plane bind address.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.host = v;
+            }
+        },
+        PORT("--port", "PRAAS_PORT", "8000", "Data-plane port, 0 for any free one.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.port = integer(v);
+            }
+        },
+        PORT_FILE("--port-file", "PRAAS_PORT_FILE", null, "Write the bound port to this file once serving.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.portFile = Path.of(v);
+            }
+        },
+        DEV("--dev", "PRAAS_DEV", null, "Dev mode: accept clients without a token.") {
+            @Override
+            public boolean isSwitch() {
+                return true;
+            }
 
-        @Option(names = "--application", defaultValue = "${env:PRAAS_APPLICATION}",
-                description = "Application name (env PRAAS_APPLICATION; default: the jar's file name without version and .jar).")
-        String application;
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.dev = bool(v);
+            }
+        },
+        SECRET_FILE("--secret-file", "PRAAS_APP_SECRET_FILE", null,
+                "File holding the application secret that signs tokens (or the secret itself in PRAAS_APP_SECRET).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.secretFile = Path.of(v);
+            }
+        },
+        WORKERS("--workers", "PRAAS_WORKERS", null, "Worker threads (default: available processors).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.workers = integer(v);
+            }
+        },
+        QUEUE_CAPACITY("--queue-capacity", "PRAAS_QUEUE_CAPACITY", "1024",
+                "Invocations that may wait for a worker before OVERLOADED.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.queueCapacity = integer(v);
+            }
+        },
+        MAX_FRAME_BYTES("--max-frame-bytes", "PRAAS_MAX_FRAME_BYTES", "16777216", "Largest frame accepted.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.maxFrameBytes = integer(v);
+            }
+        },
+        DEFAULT_TIMEOUT("--default-timeout", "PRAAS_DEFAULT_TIMEOUT", "30s", "Timeout of invocations that name none.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.defaultTimeout = duration(v);
+            }
+        },
+        MAX_TIMEOUT("--max-timeout", "PRAAS_MAX_TIMEOUT", "15m", "Longest timeout allowed.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.maxTimeout = duration(v);
+            }
+        },
+        SESSION_IDLE_TIMEOUT("--session-idle-timeout", "PRAAS_SESSION_IDLE_TIMEOUT", "30m",
+                "Idle sessions expire after this.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.sessionIdleTimeout = duration(v);
+            }
+        },
+        MAX_SESSIONS("--max-sessions", "PRAAS_MAX_SESSIONS", "10000", "Sessions held at most.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.maxSessions = integer(v);
+            }
+        },
+        STATE_LIMIT("--state-limit", "PRAAS_STATE_LIMIT", "256m", "Bytes of process plus session state held at most.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.stateLimit = size(v);
+            }
+        },
+        DRAIN_TIMEOUT("--drain-timeout", "PRAAS_DRAIN_TIMEOUT", "10s",
+                "How long a stopping process lets in-flight invocations finish.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.drainTimeout = duration(v);
+            }
+        },
+        MAX_NESTING_DEPTH("--max-nesting-depth", "PRAAS_MAX_NESTING_DEPTH", "8",
+                "How deep functions may invoke functions of their own process.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.maxNestingDepth = integer(v);
+            }
+        },
+        CONTROL_PLANE("--control-plane", "PRAAS_CONTROL_PLANE", null, "host:port of the control plane's control "
+                + "channel; the process registers there and stops when the channel is lost.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.controlPlane = v;
+            }
+        },
+        CONTROL_TOKEN("--control-token", "PRAAS_CONTROL_TOKEN", null, "Token the process registers with.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.controlToken = v;
+            }
+        },
+        ADVERTISE_HOST("--advertise-host", "PRAAS_ADVERTISE_HOST", null, "Data-plane host announced to the control "
+                + "plane (default: --host, or this machine's first non-loopback address when --host is a wildcard "
+                + "such as 0.0.0.0).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.advertiseHost = v;
+            }
+        },
+        HEARTBEAT_INTERVAL("--heartbeat-interval", "PRAAS_HEARTBEAT_INTERVAL", "1s",
+                "How often metrics go to the control plane.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.heartbeatInterval = duration(v);
+            }
+        },
+        RESTORE("--restore", "PRAAS_SWAP_IN_MANIFEST", null, "Manifest key of a swap snapshot to restore before "
+                + "serving. The object store comes from PRAAS_S3_ENDPOINT, PRAAS_S3_REGION, PRAAS_S3_BUCKET, "
+                + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.restore = v;
+            }
+        },
+        SWAP_PART_SIZE("--swap-part-size", "PRAAS_SWAP_PART_SIZE", "8m",
+                "Bytes per multipart part of a swap snapshot (at least 5m).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.swapPartSize = size(v);
+            }
+        },
+        SWAP_PARALLELISM("--swap-parallelism", "PRAAS_SWAP_PARALLELISM", "4", "Snapshot parts transferred at once.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.swapParallelism = integer(v);
+            }
+        },
+        JOURNAL_DIR("--journal-dir", "PRAAS_JOURNAL_DIR", null, "Durability 'journal': every state and session "
+                + "change is appended to a Chronicle Queue in this directory before it is acknowledged, and "
+                + "replayed at start.") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.journalDir = Path.of(v);
+            }
+        },
+        PARENT_PID("--parent-pid", "PRAAS_PARENT_PID", "0",
+                "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).") {
+            @Override
+            public void apply(ProcessCommand c, String v) {
+                c.parentPid = Long.parseLong(v.strip());
+            }
+        };
 
-        @Option(names = "--process-id", defaultValue = "${env:PRAAS_PROCESS_ID}",
-                description = "Process id (env PRAAS_PROCESS_ID; default: a random one).")
-        String processId;
+        private final String flag;
+        private final String env;
+        private final String defaultValue;
+        private final String description;
 
-        @Option(names = "--host", defaultValue = "${env:PRAAS_HOST:-127.0.0.1}",
-                description = "Data-plane bind address (env PRAAS_HOST; default ${DEFAULT-VALUE}).")
-        String host;
-
-        @Option(names = "--port", defaultValue = "${env:PRAAS_PORT:-8000}",
-                description = "Data-plane port, 0 for any free one (env PRAAS_PORT; default ${DEFAULT-VALUE}).")
-        int port;
-
-        @Option(names = "--port-file", defaultValue = "${env:PRAAS_PORT_FILE}",
-                description = "Write the bound port to this file once serving (env PRAAS_PORT_FILE).")
-        Path portFile;
-
-        @Option(names = "--dev", defaultValue = "${env:PRAAS_DEV:-false}",
-                description = "Dev mode: accept clients without a token (env PRAAS_DEV).")
-        boolean dev;
-
-        @Option(names = "--secret-file", defaultValue = "${env:PRAAS_APP_SECRET_FILE}",
-                description = "File holding the application secret that signs tokens (env PRAAS_APP_SECRET_FILE, "
-                        + "or the secret itself in PRAAS_APP_SECRET).")
-        Path secretFile;
-
-        @Option(names = "--workers", defaultValue = "${env:PRAAS_WORKERS:-0}",
-                description = "Worker threads (env PRAAS_WORKERS; default: available processors).")
-        int workers;
-
-        @Option(names = "--queue-capacity", defaultValue = "${env:PRAAS_QUEUE_CAPACITY:-1024}",
-                description = "Invocations that may wait for a worker before OVERLOADED (default ${DEFAULT-VALUE}).")
-        int queueCapacity;
-
-        @Option(names = "--max-frame-bytes", defaultValue = "${env:PRAAS_MAX_FRAME_BYTES:-16777216}",
-                description = "Largest frame accepted (default ${DEFAULT-VALUE}).")
-        int maxFrameBytes;
-
-        @Option(names = "--default-timeout", defaultValue = "${env:PRAAS_DEFAULT_TIMEOUT:-30s}",
-                converter = DurationConverter.class,
-                description = "Timeout of invocations that name none (default ${DEFAULT-VALUE}).")
-        Duration defaultTimeout;
-
-        @Option(names = "--max-timeout", defaultValue = "${env:PRAAS_MAX_TIMEOUT:-15m}",
-                converter = DurationConverter.class, description = "Longest timeout allowed (default ${DEFAULT-VALUE}).")
-        Duration maxTimeout;
-
-        @Option(names = "--session-idle-timeout", defaultValue = "${env:PRAAS_SESSION_IDLE_TIMEOUT:-30m}",
-                converter = DurationConverter.class, description = "Idle sessions expire after this (default ${DEFAULT-VALUE}).")
-        Duration sessionIdleTimeout;
-
-        @Option(names = "--max-sessions", defaultValue = "${env:PRAAS_MAX_SESSIONS:-10000}",
-                description = "Sessions held at most (default ${DEFAULT-VALUE}).")
-        int maxSessions;
-
-        @Option(names = "--state-limit", defaultValue = "${env:PRAAS_STATE_LIMIT:-256m}",
-                converter = SizeConverter.class,
-                description = "Bytes of process plus session state held at most (default ${DEFAULT-VALUE}).")
-        long stateLimit;
-
-        @Option(names = "--drain-timeout", defaultValue = "${env:PRAAS_DRAIN_TIMEOUT:-10s}",
-                converter = DurationConverter.class,
-                description = "How long a stopping process lets in-flight invocations finish (default ${DEFAULT-VALUE}).")
-        Duration drainTimeout;
-
-        @Option(names = "--max-nesting-depth", defaultValue = "${env:PRAAS_MAX_NESTING_DEPTH:-8}",
-                description = "How deep functions may invoke functions of their own process (default ${DEFAULT-VALUE}).")
-        int maxNestingDepth;
-
-        @Option(names = "--control-plane", defaultValue = "${env:PRAAS_CONTROL_PLANE}",
-                description = "host:port of the control plane's control channel; the process registers there "
-                        + "and stops when the channel is lost (env PRAAS_CONTROL_PLANE).")
-        String controlPlane;
-
-        @Option(names = "--control-token", defaultValue = "${env:PRAAS_CONTROL_TOKEN}",
-                description = "Token the process registers with (env PRAAS_CONTROL_TOKEN).")
-        String controlToken;
-
-        @Option(names = "--advertise-host", defaultValue = "${env:PRAAS_ADVERTISE_HOST}",
-                description = "Data-plane host announced to the control plane (env PRAAS_ADVERTISE_HOST; default: --host, or this "
-                        + "machine's first non-loopback address when --host is a wildcard such as 0.0.0.0).")
-        String advertiseHost;
-
-        @Option(names = "--heartbeat-interval", defaultValue = "${env:PRAAS_HEARTBEAT_INTERVAL:-1s}",
-                converter = DurationConverter.class,
-                description = "How often metrics go to the control plane (default ${DEFAULT-VALUE}).")
-        Duration heartbeatInterval;
-
-        @Option(names = "--restore", defaultValue = "${env:PRAAS_SWAP_IN_MANIFEST}",
-                description = "Manifest key of a swap snapshot to restore before serving (env PRAAS_SWAP_IN_MANIFEST). "
-                        + "The object store comes from PRAAS_S3_ENDPOINT, PRAAS_S3_REGION, PRAAS_S3_BUCKET, "
-                        + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.")
-        String restore;
-
-        @Option(names = "--swap-part-size", defaultValue = "${env:PRAAS_SWAP_PART_SIZE:-8m}", converter = SizeConverter.class,
-                description = "Bytes per multipart part of a swap snapshot (default ${DEFAULT-VALUE}, at least 5m).")
-        long swapPartSize;
-
-        @Option(names = "--swap-parallelism", defaultValue = "${env:PRAAS_SWAP_PARALLELISM:-4}",
-                description = "Snapshot parts transferred at once (default ${DEFAULT-VALUE}).")
-        int swapParallelism;
-
-        @Option(names = "--journal-dir", defaultValue = "${env:PRAAS_JOURNAL_DIR}",
-                description = "Durability 'journal': every state and session change is appended to a Chronicle Queue "
-                        + "in this directory before it is acknowledged, and replayed at start (env PRAAS_JOURNAL_DIR).")
-        Path journalDir;
-
-        @Option(names = "--parent-pid", defaultValue = "${env:PRAAS_PARENT_PID:-0}",
-                description = "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).")
-        long parentPid;
+        ProcessOption(String flag, String env, String defaultValue, String description) {
+            this.flag = flag;
+            this.env = env;
+            this.defaultValue = defaultValue;
+            this.description = description;
+        }
 
         @Override
-        public Integer call() throws Exception {
+        public String flag() {
+            return flag;
+        }
+
+        @Override
+        public String env() {
+            return env;
+        }
+
+        @Override
+        public String defaultValue() {
+            return defaultValue;
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+    }
+
+    /** Runs one process until SIGTERM / SIGINT. */
+    static final class ProcessCommand {
+        String appJar;
+        String application;
+        String processId;
+        String host;
+        int port;
+        Path portFile;
+        boolean dev;
+        Path secretFile;
+        int workers;
+        int queueCapacity;
+        int maxFrameBytes;
+        Duration defaultTimeout;
+        Duration maxTimeout;
+        Duration sessionIdleTimeout;
+        int maxSessions;
+        long stateLimit;
+        Duration drainTimeout;
+        int maxNestingDepth;
+        String controlPlane;
+        String controlToken;
+        String advertiseHost;
+        Duration heartbeatInterval;
+        String restore;
+        long swapPartSize;
+        int swapParallelism;
+        Path journalDir;
+        long parentPid;
+
+        int call(PrintStream err) throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
             String codeLocation = appJar != null && !appJar.isBlank() ? appJar : System.getenv("PRAAS_APP_CODE");
             if (codeLocation == null || codeLocation.isBlank()) {
-                System.err.println("praas process: give the application jar with --app-jar FILE or --app-jar "
+                err.println("praas process: give the application jar with --app-jar FILE or --app-jar "
                         + "s3://BUCKET/KEY (or PRAAS_APP_JAR, or PRAAS_APP_CODE)");
                 return 2;
             }
@@ -191,7 +363,7 @@ public final class Cli implements Runnable {
                 code = ApplicationCode.parse(codeLocation);
                 jar = code.fetch(System.getenv());
             } catch (IllegalArgumentException | FunctionLoadingException e) {
-                System.err.println("praas process: " + e.getMessage());
+                err.println("praas process: " + e.getMessage());
                 return 1;
             }
             ProcessConfig config;
@@ -204,7 +376,7 @@ public final class Cli implements Runnable {
                         queueCapacity, maxFrameBytes, defaultTimeout, maxTimeout, sessionIdleTimeout, maxSessions,
                         stateLimit, drainTimeout, maxNestingDepth);
             } catch (IllegalArgumentException e) {
-                System.err.println("praas process: " + e.getMessage());
+                err.println("praas process: " + e.getMessage());
                 return 2;
             }
             PraasProcess process;
@@ -222,7 +394,7 @@ public final class Cli implements Runnable {
                 }
                 process = PraasProcess.start(config, control, swap, journalDir);
             } catch (CorruptSnapshotException | software.amazon.awssdk.core.exception.SdkException e) {
-                System.err.println("praas process: cannot restore snapshot " + restore + ": " + e.getMessage());
+                err.println("praas process: cannot restore snapshot " + restore + ": " + e.getMessage());
                 if (control != null) {
                     io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
                     ControlChannel.reportRestoreFailure(v, control, config.application(), config.processId(), e.getMessage());
@@ -230,7 +402,7 @@ public final class Cli implements Runnable {
                 }
                 return 3;
             } catch (FunctionLoadingException | IllegalStateException | IllegalArgumentException e) {
-                System.err.println("praas process: " + e.getMessage());
+                err.println("praas process: " + e.getMessage());
                 return 1;
             }
             // SIGTERM / SIGINT stop gracefully and exit 0; the hook covers any other exit.
@@ -295,84 +467,147 @@ public final class Cli implements Runnable {
         }
     }
 
-    /** Prints a data-plane token for an application (and optionally one process). */
-    @Command(name = "token", mixinStandardHelpOptions = true, description = "Issue a data-plane token.")
-    static final class TokenCommand implements Callable<Integer> {
-        @Option(names = "--application", required = true, description = "Application the token is for.")
-        String application;
+    /** The options of {@code praas token}. */
+    enum TokenOption implements Arguments.Option<TokenCommand> {
+        APPLICATION("--application", null, null, "Application the token is for.") {
+            @Override
+            public boolean required() {
+                return true;
+            }
 
-        @Option(names = "--process-id", defaultValue = "", description = "Limit the token to this process.")
-        String processId;
+            @Override
+            public void apply(TokenCommand c, String v) {
+                c.application = v;
+            }
+        },
+        PROCESS_ID("--process-id", null, "", "Limit the token to this process.") {
+            @Override
+            public void apply(TokenCommand c, String v) {
+                c.processId = v;
+            }
+        },
+        SECRET_FILE("--secret-file", "PRAAS_APP_SECRET_FILE", null,
+                "File holding the application secret (or the secret itself in PRAAS_APP_SECRET).") {
+            @Override
+            public void apply(TokenCommand c, String v) {
+                c.secretFile = Path.of(v);
+            }
+        },
+        TTL("--ttl", null, "1h", "How long the token is valid.") {
+            @Override
+            public void apply(TokenCommand c, String v) {
+                c.ttl = duration(v);
+            }
+        };
 
-        @Option(names = "--secret-file", defaultValue = "${env:PRAAS_APP_SECRET_FILE}",
-                description = "File holding the application secret (or the secret itself in PRAAS_APP_SECRET).")
-        Path secretFile;
+        private final String flag;
+        private final String env;
+        private final String defaultValue;
+        private final String description;
 
-        @Option(names = "--ttl", defaultValue = "1h", converter = DurationConverter.class,
-                description = "How long the token is valid (default ${DEFAULT-VALUE}).")
-        Duration ttl;
+        TokenOption(String flag, String env, String defaultValue, String description) {
+            this.flag = flag;
+            this.env = env;
+            this.defaultValue = defaultValue;
+            this.description = description;
+        }
 
         @Override
-        public Integer call() {
+        public String flag() {
+            return flag;
+        }
+
+        @Override
+        public String env() {
+            return env;
+        }
+
+        @Override
+        public String defaultValue() {
+            return defaultValue;
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+    }
+
+    /** Prints a data-plane token for an application (and optionally one process). */
+    static final class TokenCommand {
+        String application;
+        String processId;
+        Path secretFile;
+        Duration ttl;
+
+        int call(PrintStream out, PrintStream err) throws Arguments.UsageException {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
             if (secret.length == 0) {
-                System.err.println("praas token: give the secret with --secret-file or PRAAS_APP_SECRET");
+                err.println("praas token: give the secret with --secret-file or PRAAS_APP_SECRET");
                 return 2;
             }
-            System.out.println(DataPlaneToken.issue(secret, application, processId, Instant.now().plus(ttl)));
+            out.println(DataPlaneToken.issue(secret, application, processId, Instant.now().plus(ttl)));
             return 0;
         }
     }
 
-    /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, or ISO-8601 ({@code PT30S}). */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return parse(value);
-            } catch (NumberFormatException | IndexOutOfBoundsException | java.time.format.DateTimeParseException e) {
-                throw new CommandLine.TypeConversionException(
-                        "'" + value + "' is not a duration such as 250ms, 30s, 5m or 2h");
-            }
+    static int integer(String value) {
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' is not a whole number");
         }
+    }
 
-        private static Duration parse(String value) {
-            String v = value.strip().toLowerCase();
-            if (v.startsWith("pt") || v.startsWith("p")) {
-                return Duration.parse(value.strip().toUpperCase());
+    static boolean bool(String value) {
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new IllegalArgumentException("'" + value + "' is not true or false");
+        };
+    }
+
+    /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, or ISO-8601 ({@code PT30S}). */
+    static Duration duration(String value) {
+        try {
+            String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+            if (v.startsWith("p")) {
+                return Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
             }
             if (v.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
             }
             long n = Long.parseLong(v.substring(0, v.length() - 1));
-            return switch (v.charAt(v.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> throw new CommandLine.TypeConversionException(
-                        "'" + value + "' is not a duration such as 250ms, 30s, 5m or 2h");
-            };
+            switch (v.charAt(v.length() - 1)) {
+                case 's':
+                    return Duration.ofSeconds(n);
+                case 'm':
+                    return Duration.ofMinutes(n);
+                case 'h':
+                    return Duration.ofHours(n);
+                default:
+                    break;
+            }
+        } catch (NumberFormatException | IndexOutOfBoundsException | java.time.format.DateTimeParseException e) {
+            // reported below
         }
+        throw new IllegalArgumentException("'" + value + "' is not a duration such as 250ms, 30s, 5m or 2h");
     }
 
     /** Sizes as bytes or with a {@code k}, {@code m} or {@code g} suffix (powers of 1024). */
-    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            String v = value.strip().toLowerCase();
-            long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
-                case 'k' -> 1024L;
-                case 'm' -> 1024L * 1024;
-                case 'g' -> 1024L * 1024 * 1024;
-                default -> 1L;
-            };
-            String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
-            try {
-                return Math.multiplyExact(Long.parseLong(digits), unit);
-            } catch (NumberFormatException | ArithmeticException e) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a size such as 1048576, 512k, 256m or 2g");
-            }
+    static long size(String value) {
+        String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+            case 'k' -> 1024L;
+            case 'm' -> 1024L * 1024;
+            case 'g' -> 1024L * 1024 * 1024;
+            default -> 1L;
+        };
+        String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
+        try {
+            return Math.multiplyExact(Long.parseLong(digits), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + value + "' is not a size such as 1048576, 512k, 256m or 2g");
         }
     }
-
 }
