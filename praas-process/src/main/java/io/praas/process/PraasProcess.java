@@ -69,8 +69,8 @@ public final class PraasProcess implements AutoCloseable {
 
     private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
         this.config = config;
-        // First: Vert.x (with Netty) and the swapper's S3 client, or for a swap-in its manifest, come
-        // in the background while the functions load.
+        // First: Vert.x (with Netty) and, for a swap-in, the snapshot's manifest come in the
+        // background while the functions load.
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
         CompletableFuture<Vertx> vertxStarting = CompletableFuture.supplyAsync(() -> Vertx.vertx(new VertxOptions()
                 .setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true)), r -> {
@@ -163,6 +163,9 @@ public final class PraasProcess implements AutoCloseable {
                 p.stop(GoAwayReason.STOPPING);
                 throw e;
             }
+        }
+        if (p.swapper != null) {
+            p.swapper.startClient(); // now that registration no longer competes with it for the cores
         }
         LOG.info("process {} of application {} listening on {}:{} with {} workers ({} transport){}", config.processId(),
                 config.application(), config.host(), p.port, config.workers(),

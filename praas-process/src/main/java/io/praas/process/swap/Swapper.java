@@ -31,10 +31,11 @@ public final class Swapper implements AutoCloseable {
     private final String processId;
     private final SwapSettings settings;
     /**
-     * Built on a background thread: an S3 client takes most of a second to build and its first
-     * request longer, which a fresh process should not wait for and a swap-out should not pay.
-     * From the start, except for a restore through signed GETs: then once the restore is done, so
-     * that it does not compete with the restore for the cores.
+     * Built on a background thread ({@link #startClient}): an S3 client takes most of a second of
+     * CPU to build and its first request longer, which a start should not wait for and a swap-out
+     * should not pay. The process starts it once it serves, so that it competes neither with the
+     * restore nor with registration for the cores; a restore that cannot use signed GETs starts it
+     * at once.
      */
     private final java.util.concurrent.CompletableFuture<S3Client> client = new java.util.concurrent.CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean clientStarted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -59,18 +60,17 @@ public final class Swapper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        boolean restoreWithoutClient = settings.restoreManifest() != null && restoreGets instanceof SignedGets;
-        if (!restoreWithoutClient) {
-            startClient();
-        } // else: built once the restore is done, not competing with it for the cores
+        if (settings.restoreManifest() != null && !(restoreGets instanceof SignedGets)) {
+            startClient(); // the restore reads through it
+        }
         this.manifestAhead = settings.restoreManifest() == null ? null
                 : java.util.concurrent.CompletableFuture.supplyAsync(
                         () -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
                                 .manifest(settings.restoreManifest()), Swapper::daemonThread);
     }
 
-    /** Builds the S3 client on a thread of its own, once. */
-    private void startClient() {
+    /** Builds the S3 client on a thread of its own, once; a swap-out that comes first starts it itself. */
+    public void startClient() {
         if (!clientStarted.compareAndSet(false, true)) {
             return;
         }
@@ -151,7 +151,6 @@ public final class Swapper implements AutoCloseable {
                 mailbox.restore(0, from, key, data);
             }
         });
-        startClient(); // for swap-outs and generation clean-up, now that the restore no longer needs the cores
         LOG.info("process {}: restored snapshot generation {} ({} bytes, {} sessions) in {} ms", processId,
                 m.generation(), m.totalBytes(), m.sessions(), (System.nanoTime() - start) / 1_000_000);
         return m;
