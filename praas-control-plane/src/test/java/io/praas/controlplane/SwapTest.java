@@ -299,9 +299,11 @@ class SwapTest {
 
             assertThat(out.status()).as("%s", out).isEqualTo(200);
             assertThat(out.json().path("snapshot").path("generation").asLong()).isEqualTo(2);
-            assertThat(snapshotObjects(KEEPER, id)).containsExactlyInAnyOrder(
-                    "swaps/" + KEEPER + "/" + id + "/gen-000000000002/data",
+            // The swapped-out process removes generation 1 after the answer, before it exits.
+            List<String> generationTwo = List.of("swaps/" + KEEPER + "/" + id + "/gen-000000000002/data",
                     "swaps/" + KEEPER + "/" + id + "/gen-000000000002/manifest.json");
+            eventually(Duration.ofSeconds(30), () -> snapshotObjects(KEEPER, id),
+                    keys -> keys.size() == 2 && keys.containsAll(generationTwo), "only generation 2 is left");
             // Generation 2 holds what was restored from generation 1 and what was written since.
             JsonNode manifest = Api.JSON.readTree(s3.getObjectAsBytes(r -> r.bucket(BUCKET)
                     .key(out.json().path("snapshot").path("manifestKey").asText())).asByteArray());

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * Reads objects of one bucket: all that restoring a snapshot needs. Two ways: through the AWS SDK's
- * client, or {@link SignedGets}, plain signed HTTP GETs that need no SDK client, whose first
+ * client, or {@link SignedRequests}, plain signed HTTP GETs that need no SDK client, whose first
  * request costs most of a second in a new JVM.
  *
  * <pre>{@code
@@ -36,7 +36,7 @@ public interface ObjectGets {
      */
     static ObjectGets forRestore(S3Settings settings, Supplier<S3Client> sdk) {
         if (settings.endpoint() != null && settings.hasAccessKey()) {
-            return new SignedGets(settings);
+            return new SignedRequests(settings);
         }
         return sdk(sdk, settings.bucket());
     }

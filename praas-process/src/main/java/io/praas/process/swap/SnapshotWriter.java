@@ -2,13 +2,8 @@ package io.praas.process.swap;
 
 import io.praas.process.messaging.Mailbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
+import io.praas.process.storage.ObjectUploads;
 
-import java.io.ByteArrayInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,25 +24,21 @@ import java.util.concurrent.Semaphore;
  * Writes a process's state as a swap snapshot: the stream (SNAPSHOT.md) is cut into parts that are
  * uploaded in parallel as one multipart object while later parts are still being encoded, so memory
  * stays bounded by {@code partSize * (parallelism + 1)} whatever the state's size; then the manifest is
- * written, last.
+ * written, last. A stream that fits in one part is stored with one PUT instead (no multipart upload
+ * to start and complete). Each part's SHA-256, which the manifest lists, also signs its upload.
  */
 public final class SnapshotWriter {
-    static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
-
-    private final S3Client s3;
-    private final String bucket;
+    private final ObjectUploads store;
     private final int partSize;
     private final int parallelism;
     private final ExecutorService uploads;
     private final Clock clock;
 
-    public SnapshotWriter(S3Client s3, String bucket, int partSize, int parallelism, ExecutorService uploads, Clock clock) {
+    public SnapshotWriter(ObjectUploads store, int partSize, int parallelism, ExecutorService uploads, Clock clock) {
         if (partSize < 5 * 1024 * 1024) {
             throw new IllegalArgumentException("S3 multipart parts must be at least 5 MiB");
         }
-        this.s3 = s3;
-        this.bucket = bucket;
+        this.store = store;
         this.partSize = partSize;
         this.parallelism = parallelism;
         this.uploads = uploads;
@@ -65,13 +56,7 @@ public final class SnapshotWriter {
      */
     public SwapManifest write(String application, String processId, long generation, Content content) throws IOException {
         String dataKey = SwapManifest.dataKey(application, processId, generation);
-        String uploadId;
-        try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(dataKey)).uploadId();
-        } catch (RuntimeException e) {
-            throw new IOException("cannot start the snapshot upload: " + e.getMessage(), e);
-        }
-        PartStream parts = new PartStream(dataKey, uploadId);
+        PartStream parts = new PartStream(dataKey);
         long processEntries = 0;
         long sessionEntries = 0;
         try {
@@ -105,9 +90,9 @@ public final class SnapshotWriter {
                     generation, clock.instant(), dataKey, partSize, partList, parts.total,
                     SnapshotFormat.composite(partList), processEntries, content.sessions().size(),
                     sessionEntries, content.stateBytes());
-            byte[] json = JSON.writeValueAsBytes(manifest);
-            s3.putObject(b -> b.bucket(bucket).key(SwapManifest.manifestKey(application, processId, generation))
-                    .contentType("application/json"), RequestBody.fromBytes(json));
+            byte[] json = manifest.toJson();
+            store.put(SwapManifest.manifestKey(application, processId, generation), json, json.length,
+                    SnapshotFormat.sha256().digest(json), "application/json");
             return manifest;
         } catch (IOException | RuntimeException e) {
             parts.abort();
@@ -127,12 +112,16 @@ public final class SnapshotWriter {
         out.write(b);
     }
 
-    /** Buffers the stream into parts and uploads each full part in the background. */
+    /**
+     * Buffers the stream into parts and uploads each full part in the background, in a multipart
+     * upload started with the first full part; a stream that ends within its first part is one PUT.
+     */
     private final class PartStream extends OutputStream {
         private final String key;
-        private final String uploadId;
+        private String uploadId;
         private final Semaphore window = new Semaphore(parallelism);
-        private final List<CompletableFuture<CompletedPart>> uploaded = new ArrayList<>();
+        /** Each part's ETag, in part order. */
+        private final List<CompletableFuture<String>> uploaded = new ArrayList<>();
         private final List<CompletableFuture<SwapManifest.Part>> described = new ArrayList<>();
         /** Part buffers whose upload is done, for the next parts: `parallelism + 1` buffers in all. */
         private final Queue<byte[]> spare = new ConcurrentLinkedQueue<>();
@@ -140,9 +129,8 @@ public final class SnapshotWriter {
         private int filled;
         private long total;
 
-        PartStream(String key, String uploadId) {
+        PartStream(String key) {
             this.key = key;
-            this.uploadId = uploadId;
         }
 
         @Override
@@ -166,6 +154,13 @@ public final class SnapshotWriter {
         }
 
         private void ship() throws IOException {
+            if (uploadId == null) {
+                try {
+                    uploadId = store.startMultipart(key);
+                } catch (RuntimeException e) {
+                    throw new IOException("cannot start the snapshot upload: " + e.getMessage(), e);
+                }
+            }
             byte[] part = filled == buffer.length ? buffer : java.util.Arrays.copyOf(buffer, filled);
             int number = uploaded.size() + 1;
             int size = filled;
@@ -179,14 +174,13 @@ public final class SnapshotWriter {
             }
             uploaded.add(CompletableFuture.supplyAsync(() -> {
                 try {
+                    java.security.MessageDigest sha = SnapshotFormat.sha256();
+                    sha.update(part, 0, size);
+                    byte[] digest = sha.digest();
                     description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
-                            HexFormat.of().formatHex(SnapshotFormat.sha256().digest(part))));
-                    // Read from the part itself (fromBytes would copy it): the buffer is not
-                    // refilled before the upload has returned.
-                    String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(part), size,
-                                    "application/octet-stream")).eTag();
-                    return CompletedPart.builder().partNumber(number).eTag(etag).build();
+                            HexFormat.of().formatHex(digest)));
+                    // Sent from the part itself: the buffer is not refilled before the upload has returned.
+                    return store.uploadPart(key, uploadId, number, part, size, digest);
                 } finally {
                     if (part.length == partSize) {
                         spare.offer(part);
@@ -200,12 +194,15 @@ public final class SnapshotWriter {
         }
 
         List<SwapManifest.Part> finish() throws IOException {
-            if (filled > 0 || uploaded.isEmpty()) {
+            if (uploaded.isEmpty()) {
+                return List.of(putWhole());
+            }
+            if (filled > 0) {
                 ship();
             }
-            List<CompletedPart> done = new ArrayList<>();
+            List<String> done = new ArrayList<>();
             try {
-                for (CompletableFuture<CompletedPart> f : uploaded) {
+                for (CompletableFuture<String> f : uploaded) {
                     done.add(f.get());
                 }
             } catch (InterruptedException e) {
@@ -214,17 +211,32 @@ public final class SnapshotWriter {
             } catch (ExecutionException e) {
                 throw new IOException("a snapshot part failed to upload: " + e.getCause().getMessage(), e.getCause());
             }
-            s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                    .multipartUpload(m -> m.parts(done)));
+            store.completeMultipart(key, uploadId, done);
             return described.stream().map(CompletableFuture::join).toList();
         }
 
+        /** The stream as one object: it never filled a part. */
+        private SwapManifest.Part putWhole() throws IOException {
+            java.security.MessageDigest sha = SnapshotFormat.sha256();
+            sha.update(buffer, 0, filled);
+            byte[] digest = sha.digest();
+            try {
+                store.put(key, buffer, filled, digest, "application/octet-stream");
+            } catch (RuntimeException e) {
+                throw new IOException("snapshot upload failed: " + e.getMessage(), e);
+            }
+            return new SwapManifest.Part(1, 0, filled, HexFormat.of().formatHex(digest));
+        }
+
         void abort() {
-            for (CompletableFuture<CompletedPart> f : uploaded) {
+            for (CompletableFuture<String> f : uploaded) {
                 f.cancel(false);
             }
+            if (uploadId == null) {
+                return; // no multipart upload started; a single PUT either stored the object or not
+            }
             try {
-                s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+                store.abortMultipart(key, uploadId);
             } catch (RuntimeException e) {
                 // the store is failing; an unfinished multipart upload holds no committed snapshot
             }

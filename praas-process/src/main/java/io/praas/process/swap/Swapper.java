@@ -5,7 +5,8 @@ import io.praas.process.messaging.Mailbox;
 import io.praas.process.session.Session;
 import io.praas.process.storage.ObjectGets;
 import io.praas.process.storage.ObjectKeys;
-import io.praas.process.storage.SignedGets;
+import io.praas.process.storage.ObjectUploads;
+import io.praas.process.storage.SignedRequests;
 import io.praas.process.session.SessionRegistry;
 import io.praas.process.state.KeyValueStore;
 import org.slf4j.Logger;
@@ -43,6 +44,10 @@ public final class Swapper implements AutoCloseable {
     private final Clock clock;
     /** How a restore reads the snapshot: signed GETs where they can, so it need not wait for {@link #client}. */
     private final ObjectGets restoreGets;
+    /** How a swap-out writes its snapshot: signed requests where they can, so it need not wait for {@link #client}. */
+    private final ObjectUploads uploads;
+    /** The generation last committed whose older generations are still to be removed; 0 when none. */
+    private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
     /**
      * The manifest of the snapshot to restore, fetched and parsed while the functions load (the
      * first signed GET alone, cold, takes ~60 ms); null for a fresh process.
@@ -55,12 +60,13 @@ public final class Swapper implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.restoreGets = ObjectGets.forRestore(settings.store(), this::s3);
+        this.uploads = ObjectUploads.forSnapshots(settings.store(), this::s3);
         this.transfers = Executors.newFixedThreadPool(settings.parallelism(), r -> {
             Thread t = new Thread(r, "praas-swap-transfer");
             t.setDaemon(true);
             return t;
         });
-        if (settings.restoreManifest() != null && !(restoreGets instanceof SignedGets)) {
+        if (settings.restoreManifest() != null && !(restoreGets instanceof SignedRequests)) {
             startClient(); // the restore reads through it
         }
         this.manifestAhead = settings.restoreManifest() == null ? null
@@ -99,7 +105,11 @@ public final class Swapper implements AutoCloseable {
     public record Result(SwapManifest manifest, String manifestKey, Duration duration) {
     }
 
-    /** Writes the state as snapshot {@code generation}; older generations are removed after the commit. */
+    /**
+     * Writes the state as snapshot {@code generation}. Older generations are removed afterwards, by
+     * {@link #removeOlderGenerations} or at the latest by {@link #close}: not before the swap-out is
+     * answered, as listing them needs the SDK client, which a small snapshot does not.
+     */
     public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, Mailbox mailbox,
                            long stateBytes) throws IOException {
         long start = System.nanoTime();
@@ -107,15 +117,13 @@ public final class Swapper implements AutoCloseable {
         for (Session s : sessions.all()) {
             sessionStates.put(s.id(), s.state().snapshot());
         }
-        S3Client s3 = s3();
-        SnapshotWriter writer = new SnapshotWriter(s3, settings.store().bucket(), settings.partSize(),
-                settings.parallelism(), transfers, clock);
+        SnapshotWriter writer = new SnapshotWriter(uploads, settings.partSize(), settings.parallelism(), transfers, clock);
         SwapManifest m = writer.write(application, processId, generation,
                 new SnapshotWriter.Content(processState.snapshot(), sessionStates, mailbox.snapshot(), stateBytes));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         LOG.info("process {}: snapshot generation {} committed: {} bytes in {} parts, {} ms", processId, generation,
                 m.totalBytes(), m.parts().size(), took.toMillis());
-        removeGenerationsBefore(generation);
+        committed.set(generation);
         return new Result(m, SwapManifest.manifestKey(application, processId, generation), took);
     }
 
@@ -176,6 +184,14 @@ public final class Swapper implements AutoCloseable {
         }
     }
 
+    /** Removes the generations before the last one this swapper committed, if it has not yet. */
+    public void removeOlderGenerations() {
+        long generation = committed.getAndSet(0);
+        if (generation > 0) {
+            removeGenerationsBefore(generation);
+        }
+    }
+
     private void removeGenerationsBefore(long generation) {
         String keep = SwapManifest.generationPrefix(application, processId, generation);
         try {
@@ -188,6 +204,7 @@ public final class Swapper implements AutoCloseable {
 
     @Override
     public void close() {
+        removeOlderGenerations();
         transfers.shutdownNow();
         client.thenAccept(S3Client::close);
     }

@@ -216,6 +216,7 @@ class SnapshotRoundTripTest {
                     SwapManifest.dataKey(APP, process, 1), SwapManifest.manifestKey(APP, process, 1));
 
             snapshot(swapper, 2, second);
+            swapper.removeOlderGenerations();
 
             assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
                     SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2));
@@ -413,7 +414,7 @@ class SnapshotRoundTripTest {
                 m.createdAt(), m.dataKey(), m.partSize(), parts, totalBytes, sha256, m.processEntries(), m.sessions(),
                 m.sessionEntries(), m.stateBytes());
         s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
-                RequestBody.fromBytes(SnapshotWriter.JSON.writeValueAsBytes(changed)));
+                RequestBody.fromBytes(changed.toJson()));
     }
 
     private static String newProcessId() {

@@ -10,7 +10,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** {@link SwapManifest#fromJson} reads what the snapshot writer's object mapper writes, and nothing less. */
+/** {@link SwapManifest#fromJson} reads what {@link SwapManifest#toJson} writes, and nothing less. */
 class SwapManifestTest {
     private static final SwapManifest M = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, "shop", "p-1", 3,
             Instant.parse("2026-11-23T22:15:01.123456Z"), SwapManifest.dataKey("shop", "p-1", 3), 8 << 20,
@@ -20,20 +20,29 @@ class SwapManifestTest {
 
     @Test
     void readsWhatTheWriterWrites() throws Exception {
-        byte[] json = SnapshotWriter.JSON.writeValueAsBytes(M);
+        byte[] json = M.toJson();
         assertThat(SwapManifest.fromJson(json)).isEqualTo(M);
     }
 
     @Test
+    void writesWhatAnObjectMapperWritesForTheRecord() throws Exception {
+        // Manifests written before toJson came from Jackson's object mapper: the same bytes.
+        byte[] mapped = new com.fasterxml.jackson.databind.ObjectMapper().findAndRegisterModules()
+                .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .writeValueAsBytes(M);
+        assertThat(new String(M.toJson(), StandardCharsets.UTF_8)).isEqualTo(new String(mapped, StandardCharsets.UTF_8));
+    }
+
+    @Test
     void skipsFieldsItDoesNotKnow() throws Exception {
-        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8)
+        String json = new String(M.toJson(), StandardCharsets.UTF_8)
                 .replaceFirst("\\{", "{\"future\":{\"a\":[1,2,{\"b\":null}]},\"flag\":true,");
         assertThat(SwapManifest.fromJson(json.getBytes(StandardCharsets.UTF_8))).isEqualTo(M);
     }
 
     @Test
     void missingOrMistypedFieldsAndBadJsonAreRefused() throws Exception {
-        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8);
+        String json = new String(M.toJson(), StandardCharsets.UTF_8);
         assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("\"dataKey\"", "\"dataKeyX\"")
                 .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IOException.class).hasMessageContaining("dataKey");
         assertThatThrownBy(() -> SwapManifest.fromJson(json.replace("\"generation\":3", "\"generation\":\"3\"")
@@ -48,7 +57,7 @@ class SwapManifestTest {
 
     @Test
     void aManifestWithoutItsPartsIsRefused() throws Exception {
-        String json = new String(SnapshotWriter.JSON.writeValueAsBytes(M), StandardCharsets.UTF_8)
+        String json = new String(M.toJson(), StandardCharsets.UTF_8)
                 .replace("\"parts\"", "\"partsX\"");
         assertThatThrownBy(() -> SwapManifest.fromJson(json.getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IOException.class).hasMessageContaining("'parts' is missing");

@@ -1,0 +1,111 @@
+package io.praas.process.storage;
+
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Writes objects of one bucket: whole (a snapshot that fits in one part, every manifest) or in a
+ * multipart upload. Like {@link ObjectGets}, through {@link SignedRequests} where it can, so that a
+ * swap-out neither waits for the AWS SDK's client to be built nor pays its first requests' cold
+ * paths, and each part's body is hashed once (the snapshot's own SHA-256 signs it); otherwise
+ * through that client. Every body's SHA-256 is given, and the store checks it.
+ *
+ * <pre>{@code
+ * ObjectUploads uploads = ObjectUploads.forSnapshots(settings, () -> s3Client);
+ * uploads.put("app/p-1/gen-3/manifest.json", json, json.length, sha256(json), "application/json");
+ * }</pre>
+ */
+public interface ObjectUploads {
+    /**
+     * Stores the first {@code length} bytes of {@code body} as {@code key}.
+     * @throws ObjectGets.ObjectStoreException when the store refuses
+     * @throws java.io.UncheckedIOException when it cannot be reached
+     */
+    void put(String key, byte[] body, int length, byte[] sha256, String contentType);
+
+    /** Starts a multipart upload of {@code key} and returns its upload id. */
+    String startMultipart(String key);
+
+    /** Uploads part {@code number} (from 1) and returns its ETag. */
+    String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256);
+
+    /** Commits the upload of the parts whose ETags are given in part order. */
+    void completeMultipart(String key, String uploadId, List<String> etags);
+
+    void abortMultipart(String key, String uploadId);
+
+    /** Signed requests for an S3-compatible endpoint with an access key; otherwise the SDK client {@code sdk} supplies. */
+    static ObjectUploads forSnapshots(S3Settings settings, Supplier<S3Client> sdk) {
+        if (settings.endpoint() != null && settings.hasAccessKey()) {
+            return new SignedRequests(settings);
+        }
+        return sdk(sdk, settings.bucket());
+    }
+
+    /** Through the AWS SDK's client (which computes its own payload signatures). */
+    static ObjectUploads sdk(Supplier<S3Client> client, String bucket) {
+        return new ObjectUploads() {
+            @Override
+            public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
+                try {
+                    client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType),
+                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
+                                    contentType));
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+
+            @Override
+            public String startMultipart(String key) {
+                try {
+                    return client.get().createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+
+            @Override
+            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+                try {
+                    // Read from the caller's array (fromBytes would copy it).
+                    return client.get().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
+                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
+                                    "application/octet-stream")).eTag();
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+
+            @Override
+            public void completeMultipart(String key, String uploadId, List<String> etags) {
+                List<CompletedPart> parts = new ArrayList<>();
+                for (int i = 0; i < etags.size(); i++) {
+                    parts.add(CompletedPart.builder().partNumber(i + 1).eTag(etags.get(i)).build());
+                }
+                try {
+                    client.get().completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                            .multipartUpload(m -> m.parts(parts)));
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+
+            @Override
+            public void abortMultipart(String key, String uploadId) {
+                try {
+                    client.get().abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+        };
+    }
+}

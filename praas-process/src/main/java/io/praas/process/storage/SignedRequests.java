@@ -1,0 +1,301 @@
+package io.praas.process.storage;
+
+import io.praas.auth.HmacSha256;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+
+/**
+ * GETs and PUTs of an S3-compatible endpoint (path-style) signed with AWS Signature Version 4, over
+ * the JDK's HttpURLConnection: a few classes instead of the AWS SDK's thousands, so a swap-in starts
+ * reading its snapshot as soon as its JVM is up and a small swap-out need not wait for an SDK
+ * client. A GET's payload is unsigned (UNSIGNED-PAYLOAD; it has none) and Range is not a signed
+ * header, as S3 allows; a PUT signs its body's SHA-256, which the store checks.
+ *
+ * <pre>{@code
+ * ObjectGets gets = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:9000"), "us-east-1",
+ *         "praas", "access", "secret"));
+ * byte[] part = gets.getRange("app/p-1/gen-3/data", 0, 8 << 20);
+ * }</pre>
+ */
+public final class SignedRequests implements ObjectGets, ObjectUploads {
+    private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+    private static final String SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date";
+    private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
+    /** The SHA-256 of an empty body. */
+    private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    /** Bodies up to this size with an announced length are read into an array of that length. */
+    static final long MAX_EXACT_BYTES = 256L * 1024 * 1024;
+
+    private final S3Settings settings;
+    private final String host;
+    private final String basePath;
+
+    public SignedRequests(S3Settings settings) {
+        this.settings = settings;
+        URI e = settings.endpoint();
+        int port = e.getPort();
+        boolean defaultPort = port == -1 || ("http".equals(e.getScheme()) && port == 80)
+                || ("https".equals(e.getScheme()) && port == 443);
+        this.host = e.getHost() + (defaultPort ? "" : ":" + port);
+        String path = e.getRawPath() == null ? "" : e.getRawPath();
+        this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    @Override
+    public byte[] get(String key) {
+        return fetch(key, null, -1);
+    }
+
+    @Override
+    public byte[] getRange(String key, long offset, long size) {
+        return fetch(key, "bytes=" + offset + "-" + (offset + size - 1), size);
+    }
+
+    @Override
+    public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
+        send("PUT", key, "", body, length, hex(sha256), contentType);
+    }
+
+    @Override
+    public String startMultipart(String key) {
+        String answer = text(send("POST", key, "uploads=", new byte[0], 0, EMPTY_SHA256, null));
+        String uploadId = element(answer, "UploadId");
+        if (uploadId == null) {
+            throw new ObjectStoreException("POST " + key + "?uploads answered no UploadId: " + shorten(answer));
+        }
+        return uploadId;
+    }
+
+    @Override
+    public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+        Answer a = send("PUT", key, "partNumber=" + number + "&uploadId=" + encodeQuery(uploadId), body, length,
+                hex(sha256), "application/octet-stream");
+        if (a.etag() == null) {
+            throw new ObjectStoreException("PUT of part " + number + " of " + key + " answered no ETag");
+        }
+        return a.etag();
+    }
+
+    @Override
+    public void completeMultipart(String key, String uploadId, java.util.List<String> etags) {
+        StringBuilder xml = new StringBuilder("<CompleteMultipartUpload>");
+        for (int i = 0; i < etags.size(); i++) {
+            xml.append("<Part><PartNumber>").append(i + 1).append("</PartNumber><ETag>")
+                    .append(escape(etags.get(i))).append("</ETag></Part>");
+        }
+        byte[] body = xml.append("</CompleteMultipartUpload>").toString().getBytes(StandardCharsets.UTF_8);
+        String answer = text(send("POST", key, "uploadId=" + encodeQuery(uploadId), body, body.length,
+                hex(sha256(body)), "application/xml"));
+        // S3 may answer 200 and still report a failure in the body.
+        if (answer.contains("<Error>") || !answer.contains("CompleteMultipartUploadResult")) {
+            throw new ObjectStoreException("completing the upload of " + key + " failed: " + shorten(answer));
+        }
+    }
+
+    @Override
+    public void abortMultipart(String key, String uploadId) {
+        send("DELETE", key, "uploadId=" + encodeQuery(uploadId), new byte[0], 0, EMPTY_SHA256, null);
+    }
+
+    /** What the store answered a request that succeeded: its ETag header and its body. */
+    private record Answer(String etag, byte[] body) {
+    }
+
+    /**
+     * One signed request with a body ({@code query} in canonical form: sorted, encoded); a status
+     * other than 2xx is an {@link ObjectStoreException} with the store's answer.
+     */
+    private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
+                        String contentType) {
+        String path = basePath + "/" + encode(settings.bucket()) + "/" + encode(key);
+        String amzDate = AMZ_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
+        try {
+            URI e = settings.endpoint();
+            HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
+                    + (query.isEmpty() ? "" : "?" + query)).toURL().openConnection();
+            c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) S3Settings.READ_TIMEOUT.toMillis());
+            c.setRequestMethod(method);
+            if (contentType != null) {
+                c.setRequestProperty("Content-Type", contentType);
+            }
+            c.setRequestProperty("x-amz-date", amzDate);
+            c.setRequestProperty("x-amz-content-sha256", payloadHash);
+            c.setRequestProperty("Authorization", authorization(method, path, query, amzDate, payloadHash));
+            if (length > 0 || method.equals("PUT") || method.equals("POST")) {
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(length);
+                try (java.io.OutputStream out = c.getOutputStream()) {
+                    out.write(body, 0, length);
+                }
+            }
+            int status = c.getResponseCode();
+            if (status / 100 == 2) {
+                try (InputStream in = c.getInputStream()) {
+                    return new Answer(c.getHeaderField("ETag"), in.readAllBytes());
+                }
+            }
+            throw new ObjectStoreException(method + " " + path + (query.isEmpty() ? "" : "?" + query) + " answered "
+                    + status + ": " + errorBody(c));
+        } catch (IOException ex) {
+            throw new UncheckedIOException(method + " " + path + " at " + settings.endpoint() + " failed: "
+                    + ex.getMessage(), ex);
+        }
+    }
+
+    private static String text(Answer a) {
+        return new String(a.body(), StandardCharsets.UTF_8);
+    }
+
+    /** The text of the first {@code <name>} element of a small XML answer, unescaped; null if there is none. */
+    static String element(String xml, String name) {
+        int from = xml.indexOf("<" + name + ">");
+        int to = from < 0 ? -1 : xml.indexOf("</" + name + ">", from);
+        if (to < 0) {
+            return null;
+        }
+        return xml.substring(from + name.length() + 2, to).replace("&quot;", "\"").replace("&apos;", "'")
+                .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static String shorten(String s) {
+        s = s.strip();
+        return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+    }
+
+    /** {@code expected}: the body's size when known (a range), else -1. */
+    private byte[] fetch(String key, String range, long expected) {
+        String path = basePath + "/" + encode(settings.bucket()) + "/" + encode(key);
+        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+        String amzDate = AMZ_DATE.format(now);
+        HttpURLConnection c = null;
+        try {
+            URI e = settings.endpoint();
+            c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path).toURL().openConnection();
+            c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) S3Settings.READ_TIMEOUT.toMillis());
+            c.setRequestProperty("x-amz-date", amzDate);
+            c.setRequestProperty("x-amz-content-sha256", UNSIGNED);
+            c.setRequestProperty("Authorization", authorization("GET", path, "", amzDate, UNSIGNED));
+            if (range != null) {
+                c.setRequestProperty("Range", range);
+            }
+            int status = c.getResponseCode();
+            if (status == 200 || status == 206) {
+                try (InputStream in = c.getInputStream()) {
+                    return body(in, c.getContentLengthLong(), expected);
+                }
+            }
+            String body = errorBody(c);
+            if (status == 404 && !body.contains("NoSuchBucket")) {
+                return null;
+            }
+            throw new ObjectStoreException("GET " + path + " answered " + status + ": " + body);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("GET " + path + " from " + settings.endpoint() + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * The body, read straight into one array when its length is announced (and, for a range, is the
+     * range's): a part of several MiB then takes reads as large as the socket gives, not 8 KiB
+     * chunks joined at the end. Otherwise (or over {@link #MAX_EXACT_BYTES}) read to its end.
+     */
+    static byte[] body(InputStream in, long contentLength, long expected) throws IOException {
+        if (contentLength < 0 || contentLength > MAX_EXACT_BYTES || (expected >= 0 && contentLength != expected)) {
+            return in.readAllBytes();
+        }
+        byte[] b = new byte[(int) contentLength];
+        int n = in.readNBytes(b, 0, b.length);
+        if (n < b.length) {
+            throw new IOException("the body ended after " + n + " of its " + contentLength + " bytes");
+        }
+        return b;
+    }
+
+    /** The Authorization header of a request {@code method} of {@code path} with the canonical {@code query} at {@code amzDate}. */
+    String authorization(String method, String path, String query, String amzDate, String payloadHash) {
+        String date = amzDate.substring(0, 8);
+        String scope = date + "/" + settings.region() + "/s3/aws4_request";
+        String canonical = method + "\n" + path + "\n" + query + "\n"
+                + "host:" + host + "\n" + "x-amz-content-sha256:" + payloadHash + "\n" + "x-amz-date:" + amzDate + "\n\n"
+                + SIGNED_HEADERS + "\n" + payloadHash;
+        String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex(sha256(canonical));
+        byte[] key = hmac(("AWS4" + settings.secretKey()).getBytes(StandardCharsets.UTF_8), date);
+        key = hmac(key, settings.region());
+        key = hmac(key, "s3");
+        key = hmac(key, "aws4_request");
+        return "AWS4-HMAC-SHA256 Credential=" + settings.accessKey() + "/" + scope + ", SignedHeaders="
+                + SIGNED_HEADERS + ", Signature=" + hex(hmac(key, toSign));
+    }
+
+    /** URI-encodes every byte but the unreserved characters and '/', as SigV4's canonical URI wants. */
+    static String encode(String s) {
+        return encode(s, true);
+    }
+
+    /** URI-encodes a query value: as {@link #encode}, '/' too. */
+    static String encodeQuery(String s) {
+        return encode(s, false);
+    }
+
+    private static String encode(String s, boolean keepSlash) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/')) {
+                out.append(c);
+            } else {
+                out.append('%').append(String.format("%02X", (int) c));
+            }
+        }
+        return out.toString();
+    }
+
+    private static String errorBody(HttpURLConnection c) {
+        try (InputStream err = c.getErrorStream()) {
+            if (err == null) {
+                return "";
+            }
+            String s = new String(err.readNBytes(600), StandardCharsets.UTF_8).strip();
+            return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static byte[] hmac(byte[] key, String data) {
+        return HmacSha256.of(key, data);
+    }
+
+    private static byte[] sha256(String s) {
+        return sha256(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] sha256(byte[] b) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
+    }
+}

@@ -1,0 +1,216 @@
+package io.praas.process.storage;
+
+import org.gaul.s3proxy.S3Proxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link SignedRequests} against a real S3 API (S3Proxy checking AWS signatures): the same bytes as the
+ * SDK's client for whole objects, ranges and awkward keys; null for a missing key; refusals as errors.
+ */
+class SignedRequestsTest {
+    private static final String ACCESS_KEY = "gets-test";
+    private static final String SECRET_KEY = "gets-test-secret";
+    private static final String BUCKET = "praas-gets";
+    private static final byte[] DATA = random(3 * 1024 * 1024 + 17);
+
+    @TempDir
+    static Path blobs;
+    private static S3Proxy proxy;
+    private static S3Settings store;
+    private static S3Client s3;
+
+    @BeforeAll
+    static void start() throws Exception {
+        proxy = TestObjectStore.start(blobs, 0, ACCESS_KEY, SECRET_KEY);
+        store = TestObjectStore.settings(proxy, BUCKET, ACCESS_KEY, SECRET_KEY);
+        s3 = store.client();
+        s3.createBucket(b -> b.bucket(BUCKET));
+        for (String key : keys()) {
+            s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromBytes(DATA));
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (s3 != null) {
+            s3.close();
+        }
+        TestObjectStore.stop(proxy);
+    }
+
+    private static List<String> keys() {
+        return List.of("shop/p-1/gen-3/data", "a key with spaces+plus=equals&amp", "ünïcödé/ключ/鍵", "x~y_z.-/(1)!*'");
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new SplittableRandom(5).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void wholeObjectsAndRangesMatchWhatTheSdkReads() {
+        ObjectGets signed = new SignedRequests(store);
+        ObjectGets sdk = ObjectGets.sdk(() -> s3, BUCKET);
+        for (String key : keys()) {
+            assertThat(signed.get(key)).as(key).isEqualTo(DATA);
+            byte[] range = signed.getRange(key, 1_000_000, 2_000_000);
+            assertThat(range).as(key).isEqualTo(java.util.Arrays.copyOfRange(DATA, 1_000_000, 3_000_000));
+            assertThat(range).isEqualTo(sdk.getRange(key, 1_000_000, 2_000_000));
+        }
+        assertThat(signed.getRange(keys().get(0), DATA.length - 1, 1)).containsExactly(DATA[DATA.length - 1]);
+    }
+
+    @Test
+    void putStoresTheGivenLengthAsTheSdkReadsIt() throws Exception {
+        byte[] buffer = random(300_000);
+        int length = 250_001;
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(java.util.Arrays.copyOf(buffer, length));
+
+        new SignedRequests(store).put("shop/p-1/put one", buffer, length, digest, "application/octet-stream");
+
+        assertThat(ObjectGets.sdk(() -> s3, BUCKET).get("shop/p-1/put one"))
+                .isEqualTo(java.util.Arrays.copyOf(buffer, length));
+        assertThat(ObjectUploads.forSnapshots(store, () -> s3)).isInstanceOf(SignedRequests.class);
+    }
+
+    @Test
+    void multipartUploadsBothWaysStoreThePartsInOrder() throws Exception {
+        int partSize = 5 * 1024 * 1024;
+        byte[] whole = random(2 * partSize + 12_345);
+        for (ObjectUploads uploads : java.util.List.of(new SignedRequests(store), ObjectUploads.sdk(() -> s3, BUCKET))) {
+            String key = "shop/p-1/multi " + uploads.getClass().getSimpleName();
+            String uploadId = uploads.startMultipart(key);
+            java.util.List<String> etags = new java.util.ArrayList<>();
+            for (int n = 1, off = 0; off < whole.length; n++, off += partSize) {
+                byte[] part = java.util.Arrays.copyOfRange(whole, off, Math.min(whole.length, off + partSize));
+                byte[] buffer = java.util.Arrays.copyOf(part, partSize + 7); // a longer buffer: only `length` goes
+                etags.add(uploads.uploadPart(key, uploadId, n, buffer, part.length, sha256(part)));
+            }
+
+            uploads.completeMultipart(key, uploadId, etags);
+
+            assertThat(new SignedRequests(store).get(key)).as(key).isEqualTo(whole);
+        }
+    }
+
+    @Test
+    void anAbortedUploadStoresNothingAndACompletionWithAWrongETagIsRefused() throws Exception {
+        SignedRequests signed = new SignedRequests(store);
+        byte[] part = random(1000);
+        String aborted = signed.startMultipart("shop/p-1/aborted");
+        signed.uploadPart("shop/p-1/aborted", aborted, 1, part, part.length, sha256(part));
+
+        signed.abortMultipart("shop/p-1/aborted", aborted);
+
+        assertThat(signed.get("shop/p-1/aborted")).isNull();
+        String uploadId = signed.startMultipart("shop/p-1/wrong-etag");
+        signed.uploadPart("shop/p-1/wrong-etag", uploadId, 1, part, part.length, sha256(part));
+        assertThatThrownBy(() -> signed.completeMultipart("shop/p-1/wrong-etag", uploadId,
+                java.util.List.of("\"00000000000000000000000000000000\"")))
+                .isInstanceOf(ObjectGets.ObjectStoreException.class);
+        assertThat(signed.get("shop/p-1/wrong-etag")).isNull();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "<R><UploadId>abc-1</UploadId></R>|abc-1",
+            "<?xml version=\"1.0\"?><R xmlns=\"x\"><Bucket>b</Bucket><UploadId>a&amp;b&lt;c</UploadId></R>|a&b<c",
+            "<R><UploadIdX>no</UploadIdX></R>|",
+            "<R><UploadId>open|",
+    })
+    void anElementOfASmallXmlAnswerIsFoundAndUnescaped(String xml, String expected) {
+        assertThat(SignedRequests.element(xml, "UploadId")).isEqualTo(expected);
+    }
+
+    private static byte[] sha256(byte[] b) throws Exception {
+        return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+    }
+
+    @Test
+    void aPutWhoseBodyDoesNotMatchItsSha256IsRefusedAndStoresNothing() throws Exception {
+        byte[] body = random(10_000);
+        byte[] other = java.security.MessageDigest.getInstance("SHA-256").digest(new byte[10_000]);
+
+        assertThatThrownBy(() -> new SignedRequests(store).put("shop/p-1/bad", body, body.length, other, "text/plain"))
+                .isInstanceOf(ObjectGets.ObjectStoreException.class).hasMessageContaining("PUT");
+        assertThat(new SignedRequests(store).get("shop/p-1/bad")).isNull();
+    }
+
+    @Test
+    void aPutWithTheWrongSecretIsRefused() throws Exception {
+        SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
+        byte[] body = random(100);
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(body);
+
+        assertThatThrownBy(() -> wrong.put("shop/p-1/refused", body, body.length, digest, "text/plain"))
+                .isInstanceOf(ObjectGets.ObjectStoreException.class).hasMessageContaining("403");
+    }
+
+    @Test
+    void bodiesAreReadWholeAndAShortOneIsAnError() throws Exception {
+        byte[] b = random(100_000);
+        // Announced and as expected: read into one array of that length.
+        assertThat(SignedRequests.body(new java.io.ByteArrayInputStream(b), b.length, b.length)).isEqualTo(b);
+        // Not announced, or not what a range asked for: read to the end, for the caller to judge.
+        assertThat(SignedRequests.body(new java.io.ByteArrayInputStream(b), -1, -1)).isEqualTo(b);
+        assertThat(SignedRequests.body(new java.io.ByteArrayInputStream(b), b.length, 10)).isEqualTo(b);
+        // Announced but cut short: an error, not a short array.
+        assertThatThrownBy(() -> SignedRequests.body(new java.io.ByteArrayInputStream(b, 0, 500), b.length, b.length))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("500 of its 100000 bytes");
+    }
+
+    @Test
+    void missingKeyIsNullBothWays() {
+        assertThat(new SignedRequests(store).get("shop/p-1/none")).isNull();
+        assertThat(new SignedRequests(store).getRange("shop/p-1/none", 0, 10)).isNull();
+        assertThat(ObjectGets.sdk(() -> s3, BUCKET).get("shop/p-1/none")).isNull();
+    }
+
+    @Test
+    void wrongSecretIsRefusedWithTheStoresAnswer() {
+        SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
+        assertThatThrownBy(() -> wrong.get(keys().get(0)))
+                .isInstanceOf(ObjectGets.ObjectStoreException.class)
+                .hasMessageContaining("403");
+    }
+
+    @Test
+    void missingBucketIsAnErrorNotAMissingKey() {
+        SignedRequests other = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", "no-such-bucket", ACCESS_KEY,
+                SECRET_KEY));
+        assertThatThrownBy(() -> other.get(keys().get(0)))
+                .isInstanceOf(ObjectGets.ObjectStoreException.class)
+                .hasMessageContaining("404");
+    }
+
+    @Test
+    void unreachableStoreFailsWithItsAddress() {
+        SignedRequests nowhere = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:1"), "us-east-1", BUCKET,
+                ACCESS_KEY, SECRET_KEY));
+        assertThatThrownBy(() -> nowhere.get("k")).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("127.0.0.1:1");
+    }
+
+    @Test
+    void restoresUseSignedRequestsOnlyWithAnEndpointAndAnAccessKey() {
+        assertThat(ObjectGets.forRestore(store, () -> s3)).isInstanceOf(SignedRequests.class);
+        assertThat(ObjectGets.forRestore(new S3Settings(null, "eu-west-1", BUCKET, ACCESS_KEY, SECRET_KEY), () -> s3))
+                .isNotInstanceOf(SignedRequests.class);
+        assertThat(ObjectGets.forRestore(new S3Settings(store.endpoint(), "us-east-1", BUCKET, "", ""), () -> s3))
+                .isNotInstanceOf(SignedRequests.class);
+    }
+}
