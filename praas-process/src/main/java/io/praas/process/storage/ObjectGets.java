@@ -35,7 +35,7 @@ public interface ObjectGets {
      * otherwise (AWS itself, or credentials from the AWS chain) the SDK client {@code sdk} supplies.
      */
     static ObjectGets forRestore(S3Settings settings, Supplier<S3Client> sdk) {
-        if (settings.endpoint() != null && settings.hasAccessKey()) {
+        if (SignedRequests.usableFor(settings)) {
             return new SignedRequests(settings);
         }
         return sdk(sdk, settings.bucket());

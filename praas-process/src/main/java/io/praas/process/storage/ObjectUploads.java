@@ -41,9 +41,12 @@ public interface ObjectUploads {
 
     void abortMultipart(String key, String uploadId);
 
+    /** Deletes the objects under {@code prefix} whose key {@code keep} rejects; returns how many. */
+    int deleteUnder(String prefix, java.util.function.Predicate<String> keep);
+
     /** Signed requests for an S3-compatible endpoint with an access key; otherwise the SDK client {@code sdk} supplies. */
     static ObjectUploads forSnapshots(S3Settings settings, Supplier<S3Client> sdk) {
-        if (settings.endpoint() != null && settings.hasAccessKey()) {
+        if (SignedRequests.usableFor(settings)) {
             return new SignedRequests(settings);
         }
         return sdk(sdk, settings.bucket());
@@ -93,6 +96,15 @@ public interface ObjectUploads {
                 try {
                     client.get().completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                             .multipartUpload(m -> m.parts(parts)));
+                } catch (S3Exception e) {
+                    throw new ObjectGets.ObjectStoreException(e.getMessage());
+                }
+            }
+
+            @Override
+            public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
+                try {
+                    return ObjectKeys.deleteUnder(client.get(), bucket, prefix, keep);
                 } catch (S3Exception e) {
                     throw new ObjectGets.ObjectStoreException(e.getMessage());
                 }

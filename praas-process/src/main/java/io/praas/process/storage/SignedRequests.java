@@ -107,6 +107,32 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         send("DELETE", key, "uploadId=" + encodeQuery(uploadId), new byte[0], 0, EMPTY_SHA256, null);
     }
 
+    @Override
+    public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
+        int deleted = 0;
+        String token = null;
+        boolean truncated;
+        do {
+            String query = (token == null ? "" : "continuation-token=" + encodeQuery(token) + "&")
+                    + "list-type=2&prefix=" + encodeQuery(prefix);
+            String answer = text(sendToBucket("GET", query));
+            for (String key : elements(answer, "Key")) {
+                if (!keep.test(key)) {
+                    send("DELETE", key, "", new byte[0], 0, EMPTY_SHA256, null);
+                    deleted++;
+                }
+            }
+            truncated = "true".equals(element(answer, "IsTruncated"));
+            token = element(answer, "NextContinuationToken");
+        } while (truncated && token != null);
+        return deleted;
+    }
+
+    /** True when these requests can reach {@code settings}' store: an S3-compatible endpoint and an access key. */
+    public static boolean usableFor(S3Settings settings) {
+        return settings.endpoint() != null && settings.hasAccessKey();
+    }
+
     /** What the store answered a request that succeeded: its ETag header and its body. */
     private record Answer(String etag, byte[] body) {
     }
@@ -115,9 +141,14 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
      * One signed request with a body ({@code query} in canonical form: sorted, encoded); a status
      * other than 2xx is an {@link ObjectStoreException} with the store's answer.
      */
+    private Answer sendToBucket(String method, String query) {
+        return send(method, null, query, new byte[0], 0, EMPTY_SHA256, null);
+    }
+
+    /** {@code key} null: a request to the bucket itself. */
     private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
                         String contentType) {
-        String path = basePath + "/" + encode(settings.bucket()) + "/" + encode(key);
+        String path = basePath + "/" + encode(settings.bucket()) + (key == null ? "" : "/" + encode(key));
         String amzDate = AMZ_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
         try {
             URI e = settings.endpoint();
@@ -159,13 +190,30 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     /** The text of the first {@code <name>} element of a small XML answer, unescaped; null if there is none. */
     static String element(String xml, String name) {
-        int from = xml.indexOf("<" + name + ">");
-        int to = from < 0 ? -1 : xml.indexOf("</" + name + ">", from);
-        if (to < 0) {
-            return null;
+        java.util.List<String> all = elements(xml, name, 1);
+        return all.isEmpty() ? null : all.get(0);
+    }
+
+    /** The texts of every {@code <name>} element of an XML answer, unescaped, in order. */
+    static java.util.List<String> elements(String xml, String name) {
+        return elements(xml, name, Integer.MAX_VALUE);
+    }
+
+    private static java.util.List<String> elements(String xml, String name, int most) {
+        java.util.List<String> found = new java.util.ArrayList<>();
+        String open = "<" + name + ">";
+        String close = "</" + name + ">";
+        int from = xml.indexOf(open);
+        while (from >= 0 && found.size() < most) {
+            int to = xml.indexOf(close, from);
+            if (to < 0) {
+                break;
+            }
+            found.add(xml.substring(from + open.length(), to).replace("&quot;", "\"").replace("&apos;", "'")
+                    .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"));
+            from = xml.indexOf(open, to);
         }
-        return xml.substring(from + name.length() + 2, to).replace("&quot;", "\"").replace("&apos;", "'")
-                .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        return found;
     }
 
     private static String escape(String text) {

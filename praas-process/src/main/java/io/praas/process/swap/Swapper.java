@@ -4,7 +4,6 @@ import io.praas.process.messaging.Mailbox;
 
 import io.praas.process.session.Session;
 import io.praas.process.storage.ObjectGets;
-import io.praas.process.storage.ObjectKeys;
 import io.praas.process.storage.ObjectUploads;
 import io.praas.process.storage.SignedRequests;
 import io.praas.process.session.SessionRegistry;
@@ -18,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -32,11 +32,11 @@ public final class Swapper implements AutoCloseable {
     private final String processId;
     private final SwapSettings settings;
     /**
-     * Built on a background thread ({@link #startClient}): an S3 client takes most of a second of
-     * CPU to build and its first request longer, which a start should not wait for and a swap-out
-     * should not pay. The process starts it once it serves, so that it competes neither with the
-     * restore nor with registration for the cores; a restore that cannot use signed GETs starts it
-     * at once.
+     * Only for stores that {@link SignedRequests} cannot reach (AWS itself, credentials from the AWS
+     * chain). Built on a background thread ({@link #startClient}): an S3 client takes most of a
+     * second of CPU to build and its first request longer, which a start should not wait for and a
+     * swap-out should not pay. The process starts it once it serves, so that it competes neither with
+     * the restore nor with registration for the cores; a restore through it starts it at once.
      */
     private final java.util.concurrent.CompletableFuture<S3Client> client = new java.util.concurrent.CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean clientStarted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -49,10 +49,10 @@ public final class Swapper implements AutoCloseable {
     /** The generation last committed whose older generations are still to be removed; 0 when none. */
     private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
     /**
-     * The manifest of the snapshot to restore, fetched and parsed while the functions load (the
-     * first signed GET alone, cold, takes ~60 ms); null for a fresh process.
+     * The manifest of the snapshot to restore, fetched and parsed while the functions load (a cold
+     * signed GET and parse take ~100 ms); null for a fresh process.
      */
-    private final java.util.concurrent.CompletableFuture<SwapManifest> manifestAhead;
+    private final CompletableFuture<SwapManifest> manifestAhead;
 
     public Swapper(String application, String processId, SwapSettings settings, Clock clock) {
         this.application = application;
@@ -66,17 +66,26 @@ public final class Swapper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        if (settings.restoreManifest() != null && !(restoreGets instanceof SignedRequests)) {
-            startClient(); // the restore reads through it
+        if (settings.restoreManifest() != null) {
+            startClient(); // unless signed requests read the snapshot
         }
         this.manifestAhead = settings.restoreManifest() == null ? null
-                : java.util.concurrent.CompletableFuture.supplyAsync(
-                        () -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
-                                .manifest(settings.restoreManifest()), Swapper::daemonThread);
+                : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
+                        .manifest(settings.restoreManifest()), Swapper::daemonThread);
     }
 
-    /** Builds the S3 client on a thread of its own, once; a swap-out that comes first starts it itself. */
+    /**
+     * Builds the S3 client on a thread of its own, once, if this swapper needs one: not when every
+     * request goes through {@link SignedRequests}. A request that needs it first starts it itself.
+     */
     public void startClient() {
+        if (SignedRequests.usableFor(settings.store())) {
+            return;
+        }
+        startBuildingClient();
+    }
+
+    private void startBuildingClient() {
         if (!clientStarted.compareAndSet(false, true)) {
             return;
         }
@@ -165,7 +174,7 @@ public final class Swapper implements AutoCloseable {
     }
 
     private S3Client s3() {
-        startClient();
+        startBuildingClient();
         return join(client);
     }
 
@@ -195,8 +204,7 @@ public final class Swapper implements AutoCloseable {
     private void removeGenerationsBefore(long generation) {
         String keep = SwapManifest.generationPrefix(application, processId, generation);
         try {
-            ObjectKeys.deleteUnder(s3(), settings.store().bucket(), SwapManifest.prefix(application, processId),
-                    key -> key.startsWith(keep));
+            uploads.deleteUnder(SwapManifest.prefix(application, processId), key -> key.startsWith(keep));
         } catch (RuntimeException e) {
             LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
         }

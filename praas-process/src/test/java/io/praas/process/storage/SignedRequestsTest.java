@@ -125,6 +125,39 @@ class SignedRequestsTest {
         assertThat(signed.get("shop/p-1/wrong-etag")).isNull();
     }
 
+    @Test
+    void deleteUnderRemovesWhatKeepRejectsBothWays() throws Exception {
+        byte[] body = random(10);
+        SignedRequests signed = new SignedRequests(store);
+        for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
+            String prefix = "shop/del-" + uploads.getClass().getSimpleName() + "/";
+            for (String k : java.util.List.of("gen-1/data", "gen-1/manifest.json", "gen-2/data", "gen-2/a b&c")) {
+                signed.put(prefix + k, body, body.length, sha256(body), "text/plain");
+            }
+            signed.put(prefix.substring(0, prefix.length() - 1) + "x/gen-1/data", body, body.length, sha256(body),
+                    "text/plain");
+
+            int deleted = uploads.deleteUnder(prefix, key -> key.startsWith(prefix + "gen-2/"));
+
+            assertThat(deleted).isEqualTo(2);
+            assertThat(signed.get(prefix + "gen-1/data")).isNull();
+            assertThat(signed.get(prefix + "gen-1/manifest.json")).isNull();
+            assertThat(signed.get(prefix + "gen-2/a b&c")).isEqualTo(body);
+            assertThat(signed.get(prefix.substring(0, prefix.length() - 1) + "x/gen-1/data")).isEqualTo(body);
+        }
+    }
+
+    @Test
+    void everyElementOfAListingIsFound() {
+        String listing = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a/1</Key></Contents>"
+                + "<Contents><Key>a/2 &amp; 3</Key></Contents><NextContinuationToken>t+1/2</NextContinuationToken>"
+                + "</ListBucketResult>";
+
+        assertThat(SignedRequests.elements(listing, "Key")).containsExactly("a/1", "a/2 & 3");
+        assertThat(SignedRequests.element(listing, "IsTruncated")).isEqualTo("true");
+        assertThat(SignedRequests.elements("<R/>", "Key")).isEmpty();
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
             "<R><UploadId>abc-1</UploadId></R>|abc-1",
