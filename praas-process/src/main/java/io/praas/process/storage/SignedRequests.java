@@ -15,11 +15,13 @@ import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 
 /**
- * GETs and PUTs of an S3-compatible endpoint (path-style) signed with AWS Signature Version 4, over
- * the JDK's HttpURLConnection: a few classes instead of the AWS SDK's thousands, so a swap-in starts
- * reading its snapshot as soon as its JVM is up and a small swap-out need not wait for an SDK
- * client. A GET's payload is unsigned (UNSIGNED-PAYLOAD; it has none) and Range is not a signed
- * header, as S3 allows; a PUT signs its body's SHA-256, which the store checks.
+ * The requests a process makes of an S3-compatible endpoint (path-style), signed with AWS Signature
+ * Version 4 over the JDK's HttpURLConnection: GETs and ranged GETs, PUTs, multipart uploads, listings
+ * and deletes. A few classes instead of the AWS SDK's thousands, so a swap-in starts reading its
+ * snapshot as soon as its JVM is up and a process never builds an SDK client (most of a second of
+ * CPU). A GET's payload is unsigned (UNSIGNED-PAYLOAD; it has none) and Range is not a signed header,
+ * as S3 allows; a body is signed with its SHA-256, which the store checks. The store's small XML
+ * answers are read for the few elements needed (UploadId, Key, IsTruncated, NextContinuationToken).
  *
  * <pre>{@code
  * ObjectGets gets = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:9000"), "us-east-1",
