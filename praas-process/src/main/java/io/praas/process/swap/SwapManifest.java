@@ -172,6 +172,24 @@ public record SwapManifest(String format, int version, String application, Strin
     }
 
     /** The key prefix of one generation. */
+    /**
+     * The generation of an object {@code key} under {@code prefix} (a process's {@link #prefix}), or
+     * {@link Long#MAX_VALUE} when the key is not in a generation's folder: such objects are not ours
+     * to remove with older generations.
+     */
+    public static long generationOf(String prefix, String key) {
+        if (!key.startsWith(prefix + "gen-")) {
+            return Long.MAX_VALUE;
+        }
+        int from = prefix.length() + 4;
+        int slash = key.indexOf('/', from);
+        try {
+            return slash < 0 ? Long.MAX_VALUE : Long.parseLong(key.substring(from, slash));
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     public static String generationPrefix(String application, String processId, long generation) {
         return prefix(application, processId) + String.format("gen-%012d/", generation);
     }

@@ -116,8 +116,8 @@ public final class Swapper implements AutoCloseable {
 
     /**
      * Writes the state as snapshot {@code generation}. Older generations are removed afterwards, by
-     * {@link #removeOlderGenerations} or at the latest by {@link #close}: not before the swap-out is
-     * answered, as listing them needs the SDK client, which a small snapshot does not.
+     * {@link #removeOlderGenerations} or at the latest by {@link #close}, so that listing and
+     * deleting them does not delay the swap-out's answer.
      */
     public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, Mailbox mailbox,
                            long stateBytes) throws IOException {
@@ -202,9 +202,11 @@ public final class Swapper implements AutoCloseable {
     }
 
     private void removeGenerationsBefore(long generation) {
-        String keep = SwapManifest.generationPrefix(application, processId, generation);
+        String prefix = SwapManifest.prefix(application, processId);
         try {
-            uploads.deleteUnder(SwapManifest.prefix(application, processId), key -> key.startsWith(keep));
+            // Keeps newer generations too: a process swapped in again may commit one before this
+            // (exiting) process has finished removing the older ones.
+            uploads.deleteUnder(prefix, key -> SwapManifest.generationOf(prefix, key) >= generation);
         } catch (RuntimeException e) {
             LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
         }

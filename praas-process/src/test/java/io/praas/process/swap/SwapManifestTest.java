@@ -56,6 +56,16 @@ class SwapManifestTest {
     }
 
     @Test
+    void theGenerationOfAKeyIsReadFromItsFolder() {
+        String prefix = SwapManifest.prefix("shop", "p-1");
+        assertThat(SwapManifest.generationOf(prefix, SwapManifest.dataKey("shop", "p-1", 42))).isEqualTo(42);
+        assertThat(SwapManifest.generationOf(prefix, SwapManifest.manifestKey("shop", "p-1", 7))).isEqualTo(7);
+        assertThat(SwapManifest.generationOf(prefix, prefix + "notes.txt")).isEqualTo(Long.MAX_VALUE);
+        assertThat(SwapManifest.generationOf(prefix, prefix + "gen-x/data")).isEqualTo(Long.MAX_VALUE);
+        assertThat(SwapManifest.generationOf(prefix, prefix + "gen-000000000003")).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void aManifestWithoutItsPartsIsRefused() throws Exception {
         String json = new String(M.toJson(), StandardCharsets.UTF_8)
                 .replace("\"parts\"", "\"partsX\"");
