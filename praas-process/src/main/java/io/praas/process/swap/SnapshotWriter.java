@@ -3,6 +3,9 @@ package io.praas.process.swap;
 import io.praas.process.messaging.Mailbox;
 
 import io.praas.process.storage.ObjectUploads;
+import io.praas.process.storage.S3Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -19,6 +22,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a process's state as a swap snapshot: the stream (SNAPSHOT.md) is cut into parts that are
@@ -28,6 +32,7 @@ import java.util.concurrent.Semaphore;
  * to start and complete). Each part's SHA-256, which the manifest lists, also signs its upload.
  */
 public final class SnapshotWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
     private final ObjectUploads store;
     private final int partSize;
     private final int parallelism;
@@ -119,6 +124,7 @@ public final class SnapshotWriter {
     private final class PartStream extends OutputStream {
         private final String key;
         private String uploadId;
+        private volatile boolean aborting;
         private final Semaphore window = new Semaphore(parallelism);
         /** Each part's ETag, in part order. */
         private final List<CompletableFuture<String>> uploaded = new ArrayList<>();
@@ -172,8 +178,17 @@ public final class SnapshotWriter {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while uploading the snapshot");
             }
+            for (CompletableFuture<String> f : uploaded) {
+                if (f.isCompletedExceptionally()) { // no use encoding the rest
+                    window.release();
+                    throw new IOException("a snapshot part failed to upload: " + failure(f));
+                }
+            }
             uploaded.add(CompletableFuture.supplyAsync(() -> {
                 try {
+                    if (aborting) {
+                        throw new java.util.concurrent.CancellationException("the snapshot upload was aborted");
+                    }
                     java.security.MessageDigest sha = SnapshotFormat.sha256();
                     sha.update(part, 0, size);
                     byte[] digest = sha.digest();
@@ -228,12 +243,29 @@ public final class SnapshotWriter {
             return new SwapManifest.Part(1, 0, filled, HexFormat.of().formatHex(digest));
         }
 
-        void abort() {
-            for (CompletableFuture<String> f : uploaded) {
-                f.cancel(false);
+        /** The message of what {@code f} failed with. */
+        private static String failure(CompletableFuture<String> f) {
+            try {
+                f.join();
+                return "";
+            } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+                return String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
             }
+        }
+
+        void abort() {
             if (uploadId == null) {
                 return; // no multipart upload started; a single PUT either stored the object or not
+            }
+            // Parts not yet sent are skipped; those being sent are waited for, so that none lands
+            // after the abort (and stays stored).
+            aborting = true;
+            try {
+                if (!window.tryAcquire(parallelism, 2 * S3Settings.READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    LOG.warn("snapshot parts of {} still uploading while the upload is aborted", key);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             try {
                 store.abortMultipart(key, uploadId);

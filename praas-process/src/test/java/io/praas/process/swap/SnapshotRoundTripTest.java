@@ -201,6 +201,84 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void aPartThatFailsToUploadStopsTheSnapshotAbortsItsUploadAndCommitsNothing() throws Exception {
+        String process = newProcessId();
+        Map<String, byte[]> state = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 40; i++) {
+            state.put("chunk-" + i, randomBytes(MIB, 300 + i)); // 8 parts of 5 MiB
+        }
+        io.praas.process.storage.SignedRequests real = new io.praas.process.storage.SignedRequests(store);
+        AtomicInteger partsSent = new AtomicInteger();
+        io.praas.process.storage.ObjectUploads failingSecondPart = new io.praas.process.storage.ObjectUploads() {
+            @Override
+            public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
+                real.put(key, body, length, sha256, contentType);
+            }
+
+            @Override
+            public String startMultipart(String key) {
+                return real.startMultipart(key);
+            }
+
+            @Override
+            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+                partsSent.incrementAndGet();
+                if (number == 2) {
+                    throw new io.praas.process.storage.ObjectGets.ObjectStoreException("part 2 refused");
+                }
+                return real.uploadPart(key, uploadId, number, body, length, sha256);
+            }
+
+            @Override
+            public void completeMultipart(String key, String uploadId, List<String> etags) {
+                real.completeMultipart(key, uploadId, etags);
+            }
+
+            @Override
+            public void abortMultipart(String key, String uploadId) {
+                real.abortMultipart(key, uploadId);
+            }
+
+            @Override
+            public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
+                return real.deleteUnder(prefix, keep);
+            }
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            SnapshotWriter writer = new SnapshotWriter(failingSecondPart, PART_SIZE, 2, pool, Clock.systemUTC());
+
+            assertThatThrownBy(() -> writer.write(APP, process, 1, new SnapshotWriter.Content(state, Map.of(), List.of(),
+                    40L * MIB))).isInstanceOf(IOException.class).hasMessageContaining("part 2 refused");
+
+            assertThat(keys(SwapManifest.prefix(APP, process))).isEmpty(); // no manifest, no data object
+            assertThat(partsSent.get()).as("parts sent after the failure was seen").isLessThan(8);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anExitingProcessRemovingOlderGenerationsKeepsTheNewerOneItsSuccessorCommitted() {
+        String process = newProcessId();
+        State state = new State();
+        state.process.put("version", "one");
+        Swapper exiting = swapper(process);
+        snapshot(exiting, 1, new State());
+        snapshot(exiting, 2, state); // committed; generation 1 not yet removed
+        try (Swapper successor = swapper(process)) {
+            state.process.put("version", "three");
+            snapshot(successor, 3, state); // the process swapped in again and out again meanwhile
+
+            exiting.close(); // removes what is older than 2, and only that
+
+            assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
+                    SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2),
+                    SwapManifest.dataKey(APP, process, 3), SwapManifest.manifestKey(APP, process, 3));
+        }
+    }
+
+    @Test
     void committingGenerationTwoRemovesTheObjectsOfGenerationOne() {
         String process = newProcessId();
         State first = new State();
