@@ -70,7 +70,8 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     @Override
     public String startMultipart(String key) {
-        String answer = text(send("POST", key, "uploads=", new byte[0], 0, EMPTY_SHA256, null));
+        // The object's type (without one the JDK would send a form's for a POST).
+        String answer = text(send("POST", key, "uploads=", new byte[0], 0, EMPTY_SHA256, "application/octet-stream"));
         String uploadId = element(answer, "UploadId");
         if (uploadId == null) {
             throw new ObjectStoreException("POST " + key + "?uploads answered no UploadId: " + shorten(answer));
@@ -126,7 +127,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
             }
             truncated = "true".equals(element(answer, "IsTruncated"));
             token = element(answer, "NextContinuationToken");
-        } while (truncated && token != null);
+            if (truncated && token == null) {
+                throw new ObjectStoreException("listing " + prefix + " is truncated without a continuation token");
+            }
+        } while (truncated);
         return deleted;
     }
 
@@ -178,8 +182,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                     return new Answer(c.getHeaderField("ETag"), in.readAllBytes());
                 }
             }
+            String error = errorBody(c);
+            c.disconnect(); // an answer not read to its end cannot leave its connection for reuse
             throw new ObjectStoreException(method + " " + path + (query.isEmpty() ? "" : "?" + query) + " answered "
-                    + status + ": " + errorBody(c));
+                    + status + ": " + error);
         } catch (IOException ex) {
             throw new UncheckedIOException(method + " " + path + " at " + settings.endpoint() + " failed: "
                     + ex.getMessage(), ex);
