@@ -79,7 +79,7 @@ final class Arguments {
                 value = arg.substring(eq + 1);
             } else if (option.isSwitch()) {
                 value = "true";
-            } else if (i + 1 < args.size()) {
+            } else if (i + 1 < args.size() && find(options, args.get(i + 1).split("=", 2)[0]) == null) {
                 value = args.get(++i);
             } else {
                 throw new UsageException("option '" + name + "' needs a value");

@@ -41,6 +41,10 @@ public final class Cli {
         try {
             switch (command) {
                 case "process" -> {
+                    if (wantsVersion(rest)) {
+                        out.println(PraasProcess.VERSION);
+                        return 0;
+                    }
                     if (wantsHelp(rest)) {
                         Arguments.usage(out, "process", "Run one PraaS process standalone.", ProcessOption.values());
                         return 0;
@@ -50,6 +54,10 @@ public final class Cli {
                     return c.call(err);
                 }
                 case "token" -> {
+                    if (wantsVersion(rest)) {
+                        out.println(PraasProcess.VERSION);
+                        return 0;
+                    }
                     if (wantsHelp(rest)) {
                         Arguments.usage(out, "token", "Issue a data-plane token.", TokenOption.values());
                         return 0;
@@ -68,7 +76,7 @@ public final class Cli {
                     out.println("  process   Run one PraaS process standalone.");
                     out.println("  token     Issue a data-plane token.");
                     out.println("  -V, --version");
-                    return command.isEmpty() ? 2 : 0;
+                    return 0;
                 }
                 default -> throw new Arguments.UsageException("unknown command '" + command + "' (process, token)");
             }
@@ -79,12 +87,17 @@ public final class Cli {
             return 2;
         } catch (Exception e) {
             err.println("praas " + command + ": " + e);
+            e.printStackTrace(err);
             return 1;
         }
     }
 
     private static boolean wantsHelp(List<String> args) {
         return args.contains("-h") || args.contains("--help");
+    }
+
+    private static boolean wantsVersion(List<String> args) {
+        return args.contains("-V") || args.contains("--version");
     }
 
     static byte[] readSecret(Path file, String env) throws Arguments.UsageException {

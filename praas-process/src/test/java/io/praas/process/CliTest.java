@@ -153,6 +153,8 @@ class CliTest {
         assertThat(runCli("process", "--prot", "1")).startsWith("2 ").contains("unknown option '--prot'")
                 .contains("praas process --help");
         assertThat(runCli("process", "--port")).startsWith("2 ").contains("option '--port' needs a value");
+        assertThat(runCli("process", "--app-jar", "--port", "1")).startsWith("2 ")
+                .contains("option '--app-jar' needs a value");
         assertThat(runCli("process", "--port", "eighty")).startsWith("2 ")
                 .contains("invalid value for option '--port': 'eighty' is not a whole number");
         assertThat(runCli("process", "--drain-timeout", "3d")).startsWith("2 ").contains("30s");
@@ -196,6 +198,12 @@ class CliTest {
     @Test
     void theVersionIsTheRuntimes() {
         assertThat(runCli("--version")).isEqualTo("0 " + PraasProcess.VERSION + "\n");
+        assertThat(runCli("process", "-V")).isEqualTo("0 " + PraasProcess.VERSION + "\n");
+    }
+
+    @Test
+    void withoutACommandItListsTheCommands() {
+        assertThat(runCli()).startsWith("0 ").contains("process").contains("token");
     }
 
     private static Cli.ProcessCommand parse(Map<String, String> env, String... args) throws Exception {
