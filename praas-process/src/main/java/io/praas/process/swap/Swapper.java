@@ -150,7 +150,7 @@ public final class Swapper implements AutoCloseable {
         reader.restore(m, new SnapshotReader.Sink() {
             @Override
             public void processEntry(String key, byte[] value) {
-                processState.putBytes(key, value);
+                processState.adoptBytes(key, value); // a fresh array the reader hands over
             }
 
             @Override
@@ -160,7 +160,7 @@ public final class Swapper implements AutoCloseable {
 
             @Override
             public void sessionEntry(String sessionId, String key, byte[] value) {
-                sessions.get(sessionId).state().putBytes(key, value);
+                sessions.get(sessionId).state().adoptBytes(key, value);
             }
 
             @Override

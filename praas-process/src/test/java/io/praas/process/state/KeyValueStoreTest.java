@@ -47,6 +47,21 @@ class KeyValueStoreTest {
     }
 
     @Test
+    void adoptedBytesAreHeldWithoutACopyAndCountedLikeAPut() {
+        byte[] restored = new byte[25];
+        restored[0] = 7;
+
+        store.adoptBytes("k", restored);
+
+        assertThat(store.snapshot().get("k")).isSameAs(restored);
+        assertThat(store.getBytes("k")).isEqualTo(restored).isNotSameAs(restored);
+        assertThat(budget.usedBytes()).isEqualTo(entrySize("k", 25));
+        assertThatThrownBy(() -> store.adoptBytes("big", new byte[2 * 1024 * 1024]))
+                .isInstanceOf(RuntimeException.class);
+        assertThat(store.keys()).containsExactly("k");
+    }
+
+    @Test
     void rawBytesRoundTripUnchanged() {
         byte[] raw = {0, 1, (byte) 0xFF, 42};
 
