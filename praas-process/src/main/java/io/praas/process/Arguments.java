@@ -29,15 +29,29 @@ final class Arguments {
     private Arguments() {
     }
 
-    /** One option of a command. {@code env} and {@code defaultValue} may be null. */
+    /** What an option is called, where else its value comes from, and its help; {@code env} and {@code defaultValue} may be null. */
+    record Spec(String flag, String env, String defaultValue, String description) {
+    }
+
+    /** One option of a command. */
     interface Option<C> {
-        String flag();
+        Spec spec();
 
-        String env();
+        default String flag() {
+            return spec().flag();
+        }
 
-        String defaultValue();
+        default String env() {
+            return spec().env();
+        }
 
-        String description();
+        default String defaultValue() {
+            return spec().defaultValue();
+        }
+
+        default String description() {
+            return spec().description();
+        }
 
         /** An option without a value ({@code --dev}); {@code --dev=false} and its variable still set it. */
         default boolean isSwitch() {

@@ -299,36 +299,15 @@ public final class Cli {
             }
         };
 
-        private final String flag;
-        private final String env;
-        private final String defaultValue;
-        private final String description;
+        private final Arguments.Spec spec;
 
         ProcessOption(String flag, String env, String defaultValue, String description) {
-            this.flag = flag;
-            this.env = env;
-            this.defaultValue = defaultValue;
-            this.description = description;
+            this.spec = new Arguments.Spec(flag, env, defaultValue, description);
         }
 
         @Override
-        public String flag() {
-            return flag;
-        }
-
-        @Override
-        public String env() {
-            return env;
-        }
-
-        @Override
-        public String defaultValue() {
-            return defaultValue;
-        }
-
-        @Override
-        public String description() {
-            return description;
+        public Arguments.Spec spec() {
+            return spec;
         }
     }
 
@@ -513,36 +492,15 @@ public final class Cli {
             }
         };
 
-        private final String flag;
-        private final String env;
-        private final String defaultValue;
-        private final String description;
+        private final Arguments.Spec spec;
 
         TokenOption(String flag, String env, String defaultValue, String description) {
-            this.flag = flag;
-            this.env = env;
-            this.defaultValue = defaultValue;
-            this.description = description;
+            this.spec = new Arguments.Spec(flag, env, defaultValue, description);
         }
 
         @Override
-        public String flag() {
-            return flag;
-        }
-
-        @Override
-        public String env() {
-            return env;
-        }
-
-        @Override
-        public String defaultValue() {
-            return defaultValue;
-        }
-
-        @Override
-        public String description() {
-            return description;
+        public Arguments.Spec spec() {
+            return spec;
         }
     }
 
