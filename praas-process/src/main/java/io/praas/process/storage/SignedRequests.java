@@ -38,12 +38,32 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     /** Bodies up to this size with an announced length are read into an array of that length. */
     static final long MAX_EXACT_BYTES = 256L * 1024 * 1024;
 
+    /** Ends a body's write that the store stopped reading (a socket write has no timeout of its own). */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "praas-s3-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+    /** The slowest a store may take a body before its request is given up: 1 MiB/s, after {@link #stall}. */
+    private static final long MIN_BYTES_PER_SECOND = 1024 * 1024;
+
     private final S3Settings settings;
+    /** How long a request may make no progress: its answer (a read timeout) or the write of its body. */
+    private final java.time.Duration stall;
+    private final long minBytesPerSecond;
     private final String host;
     private final String basePath;
 
     public SignedRequests(S3Settings settings) {
+        this(settings, S3Settings.READ_TIMEOUT, MIN_BYTES_PER_SECOND);
+    }
+
+    /** With other limits than {@link S3Settings#READ_TIMEOUT} and 1 MiB/s (tests). */
+    SignedRequests(S3Settings settings, java.time.Duration stall, long minBytesPerSecond) {
         this.settings = settings;
+        this.stall = stall;
+        this.minBytesPerSecond = minBytesPerSecond;
         URI e = settings.endpoint();
         int port = e.getPort();
         boolean defaultPort = port == -1 || ("http".equals(e.getScheme()) && port == 80)
@@ -161,7 +181,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
             HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
                     + (query.isEmpty() ? "" : "?" + query)).toURL().openConnection();
             c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
-            c.setReadTimeout((int) S3Settings.READ_TIMEOUT.toMillis());
+            c.setReadTimeout((int) stall.toMillis());
             c.setRequestMethod(method);
             if (contentType != null) {
                 c.setRequestProperty("Content-Type", contentType);
@@ -172,8 +192,20 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
             if (length > 0 || method.equals("PUT") || method.equals("POST")) {
                 c.setDoOutput(true);
                 c.setFixedLengthStreamingMode(length);
+                long limitMs = stall.toMillis() + 1000L * length / minBytesPerSecond;
+                java.util.concurrent.ScheduledFuture<?> giveUp = WATCHDOG.schedule(c::disconnect, limitMs,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                IOException failed = null;
                 try (java.io.OutputStream out = c.getOutputStream()) {
                     out.write(body, 0, length);
+                } catch (IOException writeFailed) {
+                    failed = writeFailed;
+                }
+                if (!giveUp.cancel(false)) { // it ran: the connection is gone, whatever the write said
+                    throw new IOException("the store took no more of the body for " + limitMs + " ms", failed);
+                }
+                if (failed != null) {
+                    throw failed;
                 }
             }
             int status = c.getResponseCode();

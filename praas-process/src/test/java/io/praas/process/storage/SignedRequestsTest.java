@@ -184,6 +184,37 @@ class SignedRequestsTest {
     }
 
     @Test
+    // Without the watchdog the write blocks for good (checked: over 10 minutes); a separate thread
+    // lets the timeout fail the test instead of hanging the run.
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPutToAStoreThatStopsReadingIsGivenUpNotLeftHanging() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket()) {
+            silent.setReceiveBufferSize(64 * 1024); // fixed (not grown to 32 MiB): the write has to wait
+            silent.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 1);
+            java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    held.add(silent.accept()); // and never read from it
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            acceptor.start();
+            SignedRequests stalled = new SignedRequests(new S3Settings(java.net.URI.create("http://127.0.0.1:"
+                    + silent.getLocalPort()), "us-east-1", BUCKET, ACCESS_KEY, SECRET_KEY), java.time.Duration.ofSeconds(1),
+                    64L * 1024 * 1024);
+            byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers take
+
+            assertThatThrownBy(() -> stalled.put("shop/p-1/stalled", body, body.length, sha256(body), "text/plain"))
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("took no more of the body");
+
+            for (java.net.Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void aPutWithTheWrongSecretIsRefused() throws Exception {
         SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
         byte[] body = random(100);
