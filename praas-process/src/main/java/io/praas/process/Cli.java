@@ -41,30 +41,12 @@ public final class Cli {
         try {
             switch (command) {
                 case "process" -> {
-                    if (wantsVersion(rest)) {
-                        out.println(PraasProcess.VERSION);
-                        return 0;
-                    }
-                    if (wantsHelp(rest)) {
-                        Arguments.usage(out, "process", "Run one PraaS process standalone.", ProcessOption.values());
-                        return 0;
-                    }
-                    ProcessCommand c = new ProcessCommand();
-                    Arguments.parse(c, ProcessOption.values(), Arguments.expandFiles(rest), env);
-                    return c.call(err);
+                    return command(new ProcessCommand(), "process", "Run one PraaS process standalone.",
+                            ProcessOption.values(), rest, env, out, err);
                 }
                 case "token" -> {
-                    if (wantsVersion(rest)) {
-                        out.println(PraasProcess.VERSION);
-                        return 0;
-                    }
-                    if (wantsHelp(rest)) {
-                        Arguments.usage(out, "token", "Issue a data-plane token.", TokenOption.values());
-                        return 0;
-                    }
-                    TokenCommand c = new TokenCommand();
-                    Arguments.parse(c, TokenOption.values(), Arguments.expandFiles(rest), env);
-                    return c.call(out, err);
+                    return command(new TokenCommand(), "token", "Issue a data-plane token.", TokenOption.values(),
+                            rest, env, out, err);
                 }
                 case "-V", "--version" -> {
                     out.println(PraasProcess.VERSION);
@@ -90,6 +72,28 @@ public final class Cli {
             e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /** A command whose fields its options set. */
+    private interface Command {
+        int call(PrintStream out, PrintStream err) throws Exception;
+    }
+
+    /** {@code -V}, {@code --help}, or the command with its options parsed. */
+    private static <C extends Command> int command(C command, String name, String description,
+                                                   Arguments.Option<C>[] options, List<String> args,
+                                                   Map<String, String> env, PrintStream out, PrintStream err)
+            throws Exception {
+        if (wantsVersion(args)) {
+            out.println(PraasProcess.VERSION);
+            return 0;
+        }
+        if (wantsHelp(args)) {
+            Arguments.usage(out, name, description, options);
+            return 0;
+        }
+        Arguments.parse(command, options, Arguments.expandFiles(args), env);
+        return command.call(out, err);
     }
 
     private static boolean wantsHelp(List<String> args) {
@@ -312,7 +316,7 @@ public final class Cli {
     }
 
     /** Runs one process until SIGTERM / SIGINT. */
-    static final class ProcessCommand {
+    static final class ProcessCommand implements Command {
         String appJar;
         String application;
         String processId;
@@ -341,7 +345,8 @@ public final class Cli {
         Path journalDir;
         long parentPid;
 
-        int call(PrintStream err) throws Exception {
+        @Override
+        public int call(PrintStream out, PrintStream err) throws Exception {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
             String codeLocation = appJar != null && !appJar.isBlank() ? appJar : System.getenv("PRAAS_APP_CODE");
             if (codeLocation == null || codeLocation.isBlank()) {
@@ -505,13 +510,14 @@ public final class Cli {
     }
 
     /** Prints a data-plane token for an application (and optionally one process). */
-    static final class TokenCommand {
+    static final class TokenCommand implements Command {
         String application;
         String processId;
         Path secretFile;
         Duration ttl;
 
-        int call(PrintStream out, PrintStream err) throws Arguments.UsageException {
+        @Override
+        public int call(PrintStream out, PrintStream err) throws Arguments.UsageException {
             byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
             if (secret.length == 0) {
                 err.println("praas token: give the secret with --secret-file or PRAAS_APP_SECRET");
