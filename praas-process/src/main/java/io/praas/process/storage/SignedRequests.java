@@ -171,24 +171,36 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         return send(method, null, query, new byte[0], 0, EMPTY_SHA256, null);
     }
 
+    /** The canonical path of {@code key} in the bucket; of the bucket itself for null. */
+    private String path(String key) {
+        return basePath + "/" + encode(settings.bucket()) + (key == null ? "" : "/" + encode(key));
+    }
+
+    /** A connection for one request, its timeouts set and its headers signed; nothing sent yet. */
+    private HttpURLConnection open(String method, String path, String query, String payloadHash, String contentType)
+            throws IOException {
+        String amzDate = AMZ_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
+        URI e = settings.endpoint();
+        HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
+                + (query.isEmpty() ? "" : "?" + query)).toURL().openConnection();
+        c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
+        c.setReadTimeout((int) stall.toMillis());
+        c.setRequestMethod(method);
+        if (contentType != null) {
+            c.setRequestProperty("Content-Type", contentType);
+        }
+        c.setRequestProperty("x-amz-date", amzDate);
+        c.setRequestProperty("x-amz-content-sha256", payloadHash);
+        c.setRequestProperty("Authorization", authorization(method, path, query, amzDate, payloadHash));
+        return c;
+    }
+
     /** {@code key} null: a request to the bucket itself. */
     private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
                         String contentType) {
-        String path = basePath + "/" + encode(settings.bucket()) + (key == null ? "" : "/" + encode(key));
-        String amzDate = AMZ_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
+        String path = path(key);
         try {
-            URI e = settings.endpoint();
-            HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
-                    + (query.isEmpty() ? "" : "?" + query)).toURL().openConnection();
-            c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
-            c.setReadTimeout((int) stall.toMillis());
-            c.setRequestMethod(method);
-            if (contentType != null) {
-                c.setRequestProperty("Content-Type", contentType);
-            }
-            c.setRequestProperty("x-amz-date", amzDate);
-            c.setRequestProperty("x-amz-content-sha256", payloadHash);
-            c.setRequestProperty("Authorization", authorization(method, path, query, amzDate, payloadHash));
+            HttpURLConnection c = open(method, path, query, payloadHash, contentType);
             if (length > 0 || method.equals("PUT") || method.equals("POST")) {
                 c.setDoOutput(true);
                 c.setFixedLengthStreamingMode(length);
@@ -267,18 +279,9 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     /** {@code expected}: the body's size when known (a range), else -1. */
     private byte[] fetch(String key, String range, long expected) {
-        String path = basePath + "/" + encode(settings.bucket()) + "/" + encode(key);
-        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-        String amzDate = AMZ_DATE.format(now);
-        HttpURLConnection c = null;
+        String path = path(key);
         try {
-            URI e = settings.endpoint();
-            c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path).toURL().openConnection();
-            c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
-            c.setReadTimeout((int) S3Settings.READ_TIMEOUT.toMillis());
-            c.setRequestProperty("x-amz-date", amzDate);
-            c.setRequestProperty("x-amz-content-sha256", UNSIGNED);
-            c.setRequestProperty("Authorization", authorization("GET", path, "", amzDate, UNSIGNED));
+            HttpURLConnection c = open("GET", path, "", UNSIGNED, null);
             if (range != null) {
                 c.setRequestProperty("Range", range);
             }
@@ -289,6 +292,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 }
             }
             String body = errorBody(c);
+            c.disconnect(); // an answer not read to its end cannot leave its connection for reuse
             if (status == 404 && !body.contains("NoSuchBucket")) {
                 return null;
             }
