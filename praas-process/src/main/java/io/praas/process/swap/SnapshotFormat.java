@@ -35,6 +35,13 @@ final class SnapshotFormat {
         return HexFormat.of().formatHex(whole.digest());
     }
 
+    /** The SHA-256 of the first {@code length} bytes of {@code b}. */
+    static byte[] sha256(byte[] b, int length) {
+        MessageDigest sha = sha256();
+        sha.update(b, 0, length);
+        return sha.digest();
+    }
+
     static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

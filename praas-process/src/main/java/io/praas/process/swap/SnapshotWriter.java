@@ -189,9 +189,7 @@ public final class SnapshotWriter {
                     if (aborting) {
                         throw new java.util.concurrent.CancellationException("the snapshot upload was aborted");
                     }
-                    java.security.MessageDigest sha = SnapshotFormat.sha256();
-                    sha.update(part, 0, size);
-                    byte[] digest = sha.digest();
+                    byte[] digest = SnapshotFormat.sha256(part, size);
                     description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
                             HexFormat.of().formatHex(digest)));
                     // Sent from the part itself: the buffer is not refilled before the upload has returned.
@@ -232,9 +230,7 @@ public final class SnapshotWriter {
 
         /** The stream as one object: it never filled a part. */
         private SwapManifest.Part putWhole() throws IOException {
-            java.security.MessageDigest sha = SnapshotFormat.sha256();
-            sha.update(buffer, 0, filled);
-            byte[] digest = sha.digest();
+            byte[] digest = SnapshotFormat.sha256(buffer, filled);
             try {
                 store.put(key, buffer, filled, digest, "application/octet-stream");
             } catch (RuntimeException e) {
