@@ -1,6 +1,7 @@
 package io.praas.process.invocation;
 
 import io.praas.codec.KryoCodec;
+import io.praas.process.Deadlines;
 import io.praas.process.messaging.Messaging;
 
 import io.praas.codec.CodecException;
@@ -39,8 +40,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Invoker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
-    /** Precision of invocation timeouts. */
-    static final long DEADLINE_TICK_MS = 5;
 
     private final FunctionRegistry functions;
     private final String processId;
@@ -53,9 +52,6 @@ public final class Invoker implements AutoCloseable {
     private volatile long lastActivityEpochMs = System.currentTimeMillis();
     private final ThreadPoolExecutor workers;
     private final ExecutorService nested;
-    /** Admitted invocations not yet finished, swept for their deadline (see {@link #sweepDeadlines}). */
-    private final java.util.Set<Invocation> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final Thread deadlines;
     private volatile boolean closed;
     private volatile Messaging messaging;
     private volatile KryoCodec kryo;
@@ -71,8 +67,6 @@ public final class Invoker implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), threads("praas-worker-"));
         this.nested = Executors.newCachedThreadPool(threads("praas-nested-"));
-        this.deadlines = threads("praas-deadlines-").newThread(this::sweepDeadlines);
-        this.deadlines.start();
     }
 
     /** Lets functions message and invoke other processes and use collectives. */
@@ -144,26 +138,10 @@ public final class Invoker implements AutoCloseable {
         return fn;
     }
 
+    /** Watches the invocation's deadline (see {@link Deadlines}) until it completes. */
     private void schedule(Invocation inv) {
-        live.add(inv);
-        inv.result.whenComplete((r, e) -> live.remove(inv));
-    }
-
-    /**
-     * Times out invocations past their deadline, every {@link #DEADLINE_TICK_MS} ms. One sweeping
-     * thread instead of a timer per invocation: scheduling a timer wakes the timer thread on every
-     * invocation of a sequential client, which costs more than the invocation itself.
-     */
-    private void sweepDeadlines() {
-        while (!closed) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(DEADLINE_TICK_MS));
-            long now = System.nanoTime();
-            for (Invocation inv : live) {
-                if (now - inv.deadlineNanos >= 0) {
-                    inv.timeOut();
-                }
-            }
-        }
+        Deadlines.watch(inv);
+        inv.result.whenComplete((r, e) -> Deadlines.forget(inv));
     }
 
     /** Invocations admitted and not yet finished. */
@@ -203,7 +181,7 @@ public final class Invoker implements AutoCloseable {
     }
 
     /** One invocation: QUEUED, then RUNNING, then DONE; or TIMED_OUT at any point before DONE. */
-    final class Invocation implements Runnable {
+    final class Invocation implements Runnable, Deadlines.Expiring {
         private static final int QUEUED = 0;
         private static final int RUNNING = 1;
         private static final int DONE = 2;
@@ -288,6 +266,16 @@ public final class Invoker implements AutoCloseable {
                     MDC.clear();
                 }
             }
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return deadlineNanos;
+        }
+
+        @Override
+        public void expire() {
+            timeOut();
         }
 
         void timeOut() {

@@ -2,6 +2,7 @@ package io.praas.process.messaging;
 
 import io.praas.client.PraasException;
 import io.praas.function.ReceivedMessage;
+import io.praas.process.Deadlines;
 import io.praas.process.state.StateBudget;
 import io.praas.protocol.ErrorCode;
 

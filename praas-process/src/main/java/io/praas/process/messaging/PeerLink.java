@@ -1,6 +1,7 @@
 package io.praas.process.messaging;
 
 import io.praas.client.PraasException;
+import io.praas.process.Deadlines;
 import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Frame;
 import io.praas.protocol.FrameCodec;
