@@ -47,8 +47,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
     static final int MAX_SWAP = 2000 * 1024 * 1024;
     static final int WARMUP_FLOOR = 5_000;
 
-    static final String USAGE = """
-            usage: praas bench [latency|throughput|invoke-path|swap|cold-start|all] [options]
+    static final String USAGE = "usage: praas bench [" + String.join("|", COMMANDS) + "] [options]\n" + """
               --iterations N       measured round trips per side for payloads <= 16 KiB (default 40000);
                                    larger payloads get N*16KiB/size, at least min(N, 1000)
               --warmup N           warm-up round trips per side, scaled alike but at least 5000
