@@ -79,6 +79,15 @@ final class MessagingBench {
             return Stats.percentile(millis, 0.5);
         }
 
+        /** Both runs' epochs together. */
+        Epochs plus(Epochs other) {
+            List<Double> m = new ArrayList<>(millis);
+            m.addAll(other.millis);
+            List<Double> st = new ArrayList<>(stepMillis);
+            st.addAll(other.stepMillis);
+            return new Epochs(via, processes, m, st);
+        }
+
         double p99() {
             return Stats.percentile(millis, 0.99);
         }
@@ -128,11 +137,7 @@ final class MessagingBench {
                 for (int size : SIZES) {
                     // PraaS and Redis in alternating blocks (ABBA), so drift of the machine hits both.
                     Map<String, List<Double>> micros = new HashMap<>();
-                    List<String> order = new ArrayList<>(pushVias);
-                    List<String> reversed = new ArrayList<>(pushVias);
-                    java.util.Collections.reverse(reversed);
-                    order.addAll(reversed);
-                    for (String via : order) {
+                    for (String via : thereAndBack(pushVias)) {
                         Bench.progress("messaging: ping-pong %s %d B (block)", via, size);
                         Ping block = pingPong(clients, ids, via, size, redis, warmupRounds(via, size), rounds(via, size) / 2);
                         micros.computeIfAbsent(via, v -> new ArrayList<>()).addAll(block.micros());
@@ -156,20 +161,35 @@ final class MessagingBench {
                     }
                 }
                 load(clients, KMEANS_POINTS);
+                List<String> vias = VIAS.stream().filter(v -> !v.equals("redis") || redis != null).toList();
                 for (int n : List.of(4, 8)) {
-                    for (String via : VIAS) {
-                        if (via.equals("redis") && redis == null) {
-                            continue;
-                        }
-                        Bench.progress("messaging: k-means %d processes %s", n, via);
-                        epochs.add(kmeans(clients.subList(0, n), ids.subList(0, n), via, redis));
+                    // One unmeasured run per way on the real shards (the JIT of the local step), then
+                    // the ways alternate in two measured runs each (ABCCBA), so drift hits them all.
+                    for (String via : vias) {
+                        Bench.progress("messaging: k-means warm-up on the shards, %d processes %s", n, via);
+                        kmeansRun(clients.subList(0, n), ids.subList(0, n), via, redis, kmeansWarmupEpochs(via), 0);
                     }
+                    Map<String, Epochs> pooled = new java.util.LinkedHashMap<>();
+                    for (String via : thereAndBack(vias)) {
+                        Bench.progress("messaging: k-means %d processes %s (run)", n, via);
+                        pooled.merge(via, kmeans(clients.subList(0, n), ids.subList(0, n), via, redis), Epochs::plus);
+                    }
+                    epochs.addAll(pooled.values());
                 }
                 return new Result(pings, epochs, redis != null);
             } finally {
                 clients.forEach(ProcessClient::close);
             }
         }
+    }
+
+    /** {@code ways} then the same in reverse (ABBA, ABCCBA): blocks alternate so drift hits each way alike. */
+    static List<String> thereAndBack(List<String> ways) {
+        List<String> order = new ArrayList<>(ways);
+        for (int i = ways.size() - 1; i >= 0; i--) {
+            order.add(ways.get(i));
+        }
+        return order;
     }
 
     static int rounds(String via, int size) {
