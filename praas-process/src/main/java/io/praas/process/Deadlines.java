@@ -1,7 +1,12 @@
 package io.praas.process;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -16,6 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * deadline (give or take the scheduler's wake-up).
  */
 public final class Deadlines {
+    private static final Logger LOG = LoggerFactory.getLogger(Deadlines.class);
     /** Longest sleep with nothing due: how often an idle process's sweeper wakes. */
     static final long MAX_SLEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -23,7 +29,11 @@ public final class Deadlines {
     public interface Expiring {
         long deadlineNanos();
 
-        /** Called once the deadline has passed (on the sweeper thread); must not block. */
+        /**
+         * Called once the deadline has passed, on a timeout thread (not the sweeper's): it may
+         * complete futures whose callbacks run user code, and a callback that blocks holds up no
+         * other timeout.
+         */
         void expire();
     }
 
@@ -33,6 +43,12 @@ public final class Deadlines {
     /** True while the sweeper looks through the set: a deadline added meanwhile wakes it again. */
     private static volatile boolean scanning = true;
     private static final Thread SWEEPER = new Thread(Deadlines::sweep, "praas-deadlines");
+    /** Runs the expiries: timeouts are rare, and their callbacks must not stall the sweeper. */
+    private static final ExecutorService EXPIRIES = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "praas-timeout");
+        t.setDaemon(true);
+        return t;
+    });
 
     static {
         SWEEPER.setDaemon(true);
@@ -54,6 +70,14 @@ public final class Deadlines {
         WATCHED.remove(e);
     }
 
+    private static void expire(Expiring e) {
+        try {
+            e.expire();
+        } catch (Throwable t) { // one failing callback does not stop the others' timeouts
+            LOG.error("a timeout's callback failed", t);
+        }
+    }
+
     private static void sweep() {
         while (true) {
             scanning = true;
@@ -63,11 +87,7 @@ public final class Deadlines {
                 long deadline = e.deadlineNanos();
                 if (now - deadline >= 0) {
                     if (WATCHED.remove(e)) {
-                        try {
-                            e.expire();
-                        } catch (RuntimeException ignored) {
-                            // one failing callback does not stop the others' timeouts
-                        }
+                        EXPIRIES.execute(() -> expire(e));
                     }
                 } else if (deadline - next < 0) {
                     next = deadline;
@@ -75,6 +95,7 @@ public final class Deadlines {
             }
             nextWake = next;
             scanning = false;
+            Thread.interrupted(); // a stray interrupt would make every park below return at once
             long sleep = next - System.nanoTime();
             if (sleep > 0) {
                 LockSupport.parkNanos(sleep); // an earlier deadline's watch() unparks it

@@ -44,9 +44,14 @@ class DeadlinesTest {
 
     @Test
     void anEarlierDeadlineWakesASweeperSleepingTowardsALaterOne() throws Exception {
+        // A deadline that fires right away: the sweeper has just scanned and now sleeps for its
+        // longest sleep, as nothing else is due (the late one does not wake it).
+        Probe first = new Probe(1);
+        Deadlines.watch(first);
+        assertThat(first.fired.await(5, TimeUnit.SECONDS)).isTrue();
         Probe late = new Probe(60_000);
         Deadlines.watch(late);
-        Thread.sleep(50); // the sweeper now sleeps towards the late one (or its longest sleep)
+        Thread.sleep(20);
         Probe early = new Probe(20);
         Deadlines.watch(early);
         try {
@@ -71,9 +76,6 @@ class DeadlinesTest {
                     Probe p = new Probe(ThreadLocalRandom.current().nextLong(0, 300));
                     all.add(p);
                     Deadlines.watch(p);
-                    if (i % 50 == 0) {
-                        Thread.onSpinWait();
-                    }
                 }
             });
             threads.add(th);
@@ -86,6 +88,30 @@ class DeadlinesTest {
         for (Probe p : all) {
             assertThat(p.fired.await(5, TimeUnit.SECONDS)).as("every deadline fires").isTrue();
             assertThat(p.firedAt.get() - p.deadline).as("none before its deadline").isGreaterThanOrEqualTo(0);
+            // A lost wake-up would leave it to the sweeper's longest sleep.
+            assertThat(p.firedAt.get() - p.deadline).as("none waits out the sweeper's sleep")
+                    .isLessThan(Deadlines.MAX_SLEEP_NANOS / 2);
+        }
+    }
+
+    @Test
+    void aCallbackThatBlocksHoldsUpNoOtherTimeout() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Probe blocking = new Probe(10, () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Deadlines.watch(blocking);
+        try {
+            assertThat(blocking.fired.await(5, TimeUnit.SECONDS)).isTrue();
+            Probe next = new Probe(10);
+            Deadlines.watch(next);
+            assertThat(next.fired.await(5, TimeUnit.SECONDS)).as("fires while another callback blocks").isTrue();
+        } finally {
+            release.countDown();
         }
     }
 
@@ -95,7 +121,7 @@ class DeadlinesTest {
         Probe failing = new Probe(30, () -> {
             throw new IllegalStateException("a callback that fails");
         });
-        Probe after = new Probe(60);
+        Probe after = new Probe(30);
         Deadlines.watch(forgotten);
         Deadlines.watch(failing);
         Deadlines.watch(after);
