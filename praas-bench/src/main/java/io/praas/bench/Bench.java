@@ -132,10 +132,10 @@ public final class Bench {
                         """ + "\n## Reduction: k-means epoch over 4 and 8 processes\n\n" + MessagingBench.kmeansTable(r)
                         + "\n" + """
                         Each process holds %d points of %d dimensions; k = %d. First, for the processes' JIT, \
-                        %d unmeasured epochs per way and group size over one point per process (%d for S3), and \
-                        one unmeasured run per way over the shards; then per group size the ways alternate in two \
-                        runs each (PraaS, S3, Redis, Redis, S3, PraaS), each of %d unmeasured and %d measured epochs \
-                        (%d and %d for S3), pooled per way; an \
+                        %d unmeasured epochs per way and group size over one point per process (%d for S3); then \
+                        per group size an unmeasured run per way over the shards, and two measured runs per way, \
+                        PraaS and Redis alternating (ABBA) and S3's last, each of %d unmeasured and %d measured \
+                        epochs (%d and %d for S3), pooled per way; an \
                         epoch's time is the slowest member's (local step plus the exchange of the %d partial sums); \
                         "local step" is the slowest member's assignment step alone, the same work in every way: \
                         with 4 or 8 processes on this machine's 2 cores it is most of an epoch. PraaS: `Group.allReduce(double[], SUM)` (recursive doubling). S3: every \
