@@ -96,6 +96,12 @@ public final class PraasProcess implements AutoCloseable {
                 config.dev(), Clock.systemUTC());
         this.dataPlane = new DataPlane(config.processId(), VERSION, config.maxFrameBytes(),
                 config.defaultTimeout().toMillis(), config.maxTimeout().toMillis(), auth, sessions, invoker, mailbox);
+        // Listening (a cold path in a new JVM) goes on while the state is restored; until the
+        // process is ready the data plane refuses as not started (nobody has its address before it
+        // registers, but a fixed port may be dialled).
+        dataPlane.refuseUntilReady();
+        CompletableFuture<Integer> listening = vertxStarting.thenCompose(v ->
+                dataPlane.listen(v, config.host(), config.port()).toCompletionStage());
         Journal opened = null;
         try {
             if (swap != null && swap.restoreManifest() != null) {
@@ -129,8 +135,8 @@ public final class PraasProcess implements AutoCloseable {
                 Long.class, n -> n == null ? 1L : n + 1));
         invoker.messaging(messaging, kryo);
         try {
-            this.port = dataPlane.listen(vertx, config.host(), config.port())
-                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            this.port = listening.get(30, TimeUnit.SECONDS);
+            dataPlane.ready();
         } catch (Exception e) {
             vertx.close();
             invoker.close();

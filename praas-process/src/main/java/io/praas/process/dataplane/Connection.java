@@ -112,7 +112,8 @@ final class Connection {
 
     private void onHello(long rid, Message.Hello hello) {
         if (plane.draining()) {
-            closeWith(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId + " is going away"));
+            closeWith(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId
+                    + (plane.starting() ? " is starting (restoring its state)" : " is going away")));
             return;
         }
         HelloAuthenticator.Refusal refusal = plane.authenticator.check(hello);

@@ -40,6 +40,8 @@ public final class DataPlane {
     final FrameParser.Reservations frameReservations = new FrameParser.Reservations(Runtime.getRuntime().maxMemory() / 4);
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    /** True while the process starts (restores its state): it already listens, and refuses as not started. */
+    private volatile boolean starting;
     private NetServer server;
 
     public DataPlane(String processId, String serverInfo, int maxFrameBytes, long defaultTimeoutMs, long maxTimeoutMs,
@@ -75,9 +77,29 @@ public final class DataPlane {
         });
     }
 
-    /** True once the process is stopping or swapping out: new requests get PROCESS_UNAVAILABLE. */
+    /**
+     * True once the process is stopping or swapping out, or while it starts: new requests get
+     * PROCESS_UNAVAILABLE.
+     */
     boolean draining() {
-        return draining;
+        return draining || starting;
+    }
+
+    boolean starting() {
+        return starting;
+    }
+
+    /**
+     * Refuses every request until {@link #ready()}: so the process can listen while it still
+     * restores its snapshot or journal.
+     */
+    public void refuseUntilReady() {
+        starting = true;
+    }
+
+    /** The process is ready (its state in place): requests are served. */
+    public void ready() {
+        starting = false;
     }
 
     /** Sends GOAWAY to every connection and refuses new requests from now on. */
