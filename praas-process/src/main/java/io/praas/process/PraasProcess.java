@@ -124,7 +124,8 @@ public final class PraasProcess implements AutoCloseable {
                 opened.close();
             }
             invoker.close();
-            vertxStarting.thenAccept(Vertx::close);
+            // After the listen has been tried: closed first, Vert.x would not close a server bound later.
+            listening.whenComplete((port, err) -> vertxStarting.thenAccept(Vertx::close));
             throw e;
         }
         this.journal = opened;
