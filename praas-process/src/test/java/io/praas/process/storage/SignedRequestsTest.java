@@ -148,6 +148,40 @@ class SignedRequestsTest {
     }
 
     @Test
+    void deleteUnderFollowsAListingOverSeveralPagesBothWays() throws Exception {
+        // Over the store's 1,000 keys per listing page: the continuation token is followed.
+        byte[] body = random(3);
+        byte[] hash = sha256(body);
+        SignedRequests signed = new SignedRequests(store);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
+                String prefix = "shop/many-" + uploads.getClass().getSimpleName() + "/";
+                List<java.util.concurrent.Future<?>> puts = new java.util.ArrayList<>();
+                for (int i = 0; i < 1_003; i++) {
+                    String key = prefix + "gen-1/part-" + i;
+                    puts.add(pool.submit(() -> signed.put(key, body, body.length, hash, "text/plain")));
+                }
+                for (String k : List.of("gen-2/data", "gen-2/manifest.json")) {
+                    signed.put(prefix + k, body, body.length, sha256(body), "text/plain");
+                }
+                for (java.util.concurrent.Future<?> f : puts) {
+                    f.get();
+                }
+
+                int deleted = uploads.deleteUnder(prefix, key -> key.startsWith(prefix + "gen-2/"));
+
+                assertThat(deleted).isEqualTo(1_003);
+                List<String> left = s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream()
+                        .map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+                assertThat(left).containsExactlyInAnyOrder(prefix + "gen-2/data", prefix + "gen-2/manifest.json");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void everyElementOfAListingIsFound() {
         String listing = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a/1</Key></Contents>"
                 + "<Contents><Key>a/2 &amp; 3</Key></Contents><NextContinuationToken>t+1/2</NextContinuationToken>"
