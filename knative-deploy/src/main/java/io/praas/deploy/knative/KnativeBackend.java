@@ -47,7 +47,9 @@ import java.util.function.Supplier;
 /**
  * Runs each process as a Knative Service of its own: exactly one pod (min and max scale 1), the
  * process's resources as requests and limits, the launch environment, a TCP readiness probe on the
- * data-plane port. {@code start} completes when the Service is Ready; {@code stop} deletes it.
+ * data-plane port. {@code start} completes when the Service is Ready, which is when the process
+ * listens: a swap-in listens while it still restores its state and registers only once restored
+ * (the control plane's allocation timeout bounds both); {@code stop} deletes it.
  * A swap-out ends the process, after which this backend deletes its Service (so Kubernetes does not
  * restart the container); the swap-in creates it again with the same process id and the snapshot to
  * restore in its environment. Clients reach the data plane at the pod's address directly (a TCP
