@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 
 /**
  * The process runtime's command line: {@code process} runs one process, {@code token} issues a
@@ -119,199 +120,97 @@ public final class Cli {
     enum ProcessOption implements Arguments.Option<ProcessCommand> {
         APP_JAR("--app-jar", "PRAAS_APP_JAR", null, "Application jar with the functions: a file, or s3://BUCKET/KEY "
                 + "in the object store, downloaded with the PRAAS_S3_* settings (else PRAAS_APP_CODE, which the "
-                + "control plane sets to the jar it stores).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.appJar = v;
-            }
-        },
+                + "control plane sets to the jar it stores).",
+                (c, v) -> c.appJar = v),
         APPLICATION("--application", "PRAAS_APPLICATION", null,
-                "Application name (default: the jar's file name without version and .jar).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.application = v;
-            }
-        },
-        PROCESS_ID("--process-id", "PRAAS_PROCESS_ID", null, "Process id (default: a random one).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.processId = v;
-            }
-        },
-        HOST("--host", "PRAAS_HOST", "127.0.0.1", "Data-plane bind address.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.host = v;
-            }
-        },
-        PORT("--port", "PRAAS_PORT", "8000", "Data-plane port, 0 for any free one.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.port = integer(v);
-            }
-        },
-        PORT_FILE("--port-file", "PRAAS_PORT_FILE", null, "Write the bound port to this file once serving.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.portFile = Path.of(v);
-            }
-        },
-        DEV("--dev", "PRAAS_DEV", null, "Dev mode: accept clients without a token.") {
+                "Application name (default: the jar's file name without version and .jar).",
+                (c, v) -> c.application = v),
+        PROCESS_ID("--process-id", "PRAAS_PROCESS_ID", null, "Process id (default: a random one).",
+                (c, v) -> c.processId = v),
+        HOST("--host", "PRAAS_HOST", "127.0.0.1", "Data-plane bind address.",
+                (c, v) -> c.host = v),
+        PORT("--port", "PRAAS_PORT", "8000", "Data-plane port, 0 for any free one.",
+                (c, v) -> c.port = integer(v)),
+        PORT_FILE("--port-file", "PRAAS_PORT_FILE", null, "Write the bound port to this file once serving.",
+                (c, v) -> c.portFile = Path.of(v)),
+        DEV("--dev", "PRAAS_DEV", null, "Dev mode: accept clients without a token.", (c, v) -> c.dev = bool(v)) {
             @Override
             public boolean isSwitch() {
                 return true;
             }
-
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.dev = bool(v);
-            }
         },
         SECRET_FILE("--secret-file", "PRAAS_APP_SECRET_FILE", null,
-                "File holding the application secret that signs tokens (or the secret itself in PRAAS_APP_SECRET).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.secretFile = Path.of(v);
-            }
-        },
-        WORKERS("--workers", "PRAAS_WORKERS", null, "Worker threads (default: available processors).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.workers = integer(v);
-            }
-        },
+                "File holding the application secret that signs tokens (or the secret itself in PRAAS_APP_SECRET).",
+                (c, v) -> c.secretFile = Path.of(v)),
+        WORKERS("--workers", "PRAAS_WORKERS", null, "Worker threads (default: available processors).",
+                (c, v) -> c.workers = integer(v)),
         QUEUE_CAPACITY("--queue-capacity", "PRAAS_QUEUE_CAPACITY", "1024",
-                "Invocations that may wait for a worker before OVERLOADED.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.queueCapacity = integer(v);
-            }
-        },
-        MAX_FRAME_BYTES("--max-frame-bytes", "PRAAS_MAX_FRAME_BYTES", "16777216", "Largest frame accepted.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.maxFrameBytes = integer(v);
-            }
-        },
-        DEFAULT_TIMEOUT("--default-timeout", "PRAAS_DEFAULT_TIMEOUT", "30s", "Timeout of invocations that name none.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.defaultTimeout = duration(v);
-            }
-        },
-        MAX_TIMEOUT("--max-timeout", "PRAAS_MAX_TIMEOUT", "15m", "Longest timeout allowed.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.maxTimeout = duration(v);
-            }
-        },
+                "Invocations that may wait for a worker before OVERLOADED.",
+                (c, v) -> c.queueCapacity = integer(v)),
+        MAX_FRAME_BYTES("--max-frame-bytes", "PRAAS_MAX_FRAME_BYTES", "16777216", "Largest frame accepted.",
+                (c, v) -> c.maxFrameBytes = integer(v)),
+        DEFAULT_TIMEOUT("--default-timeout", "PRAAS_DEFAULT_TIMEOUT", "30s", "Timeout of invocations that name none.",
+                (c, v) -> c.defaultTimeout = duration(v)),
+        MAX_TIMEOUT("--max-timeout", "PRAAS_MAX_TIMEOUT", "15m", "Longest timeout allowed.",
+                (c, v) -> c.maxTimeout = duration(v)),
         SESSION_IDLE_TIMEOUT("--session-idle-timeout", "PRAAS_SESSION_IDLE_TIMEOUT", "30m",
-                "Idle sessions expire after this.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.sessionIdleTimeout = duration(v);
-            }
-        },
-        MAX_SESSIONS("--max-sessions", "PRAAS_MAX_SESSIONS", "10000", "Sessions held at most.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.maxSessions = integer(v);
-            }
-        },
-        STATE_LIMIT("--state-limit", "PRAAS_STATE_LIMIT", "256m", "Bytes of process plus session state held at most.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.stateLimit = size(v);
-            }
-        },
+                "Idle sessions expire after this.",
+                (c, v) -> c.sessionIdleTimeout = duration(v)),
+        MAX_SESSIONS("--max-sessions", "PRAAS_MAX_SESSIONS", "10000", "Sessions held at most.",
+                (c, v) -> c.maxSessions = integer(v)),
+        STATE_LIMIT("--state-limit", "PRAAS_STATE_LIMIT", "256m", "Bytes of process plus session state held at most.",
+                (c, v) -> c.stateLimit = size(v)),
         DRAIN_TIMEOUT("--drain-timeout", "PRAAS_DRAIN_TIMEOUT", "10s",
-                "How long a stopping process lets in-flight invocations finish.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.drainTimeout = duration(v);
-            }
-        },
+                "How long a stopping process lets in-flight invocations finish.",
+                (c, v) -> c.drainTimeout = duration(v)),
         MAX_NESTING_DEPTH("--max-nesting-depth", "PRAAS_MAX_NESTING_DEPTH", "8",
-                "How deep functions may invoke functions of their own process.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.maxNestingDepth = integer(v);
-            }
-        },
+                "How deep functions may invoke functions of their own process.",
+                (c, v) -> c.maxNestingDepth = integer(v)),
         CONTROL_PLANE("--control-plane", "PRAAS_CONTROL_PLANE", null, "host:port of the control plane's control "
-                + "channel; the process registers there and stops when the channel is lost.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.controlPlane = v;
-            }
-        },
-        CONTROL_TOKEN("--control-token", "PRAAS_CONTROL_TOKEN", null, "Token the process registers with.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.controlToken = v;
-            }
-        },
+                + "channel; the process registers there and stops when the channel is lost.",
+                (c, v) -> c.controlPlane = v),
+        CONTROL_TOKEN("--control-token", "PRAAS_CONTROL_TOKEN", null, "Token the process registers with.",
+                (c, v) -> c.controlToken = v),
         ADVERTISE_HOST("--advertise-host", "PRAAS_ADVERTISE_HOST", null, "Data-plane host announced to the control "
                 + "plane (default: --host, or this machine's first non-loopback address when --host is a wildcard "
-                + "such as 0.0.0.0).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.advertiseHost = v;
-            }
-        },
+                + "such as 0.0.0.0).",
+                (c, v) -> c.advertiseHost = v),
         HEARTBEAT_INTERVAL("--heartbeat-interval", "PRAAS_HEARTBEAT_INTERVAL", "1s",
-                "How often metrics go to the control plane.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.heartbeatInterval = duration(v);
-            }
-        },
+                "How often metrics go to the control plane.",
+                (c, v) -> c.heartbeatInterval = duration(v)),
         RESTORE("--restore", "PRAAS_SWAP_IN_MANIFEST", null, "Manifest key of a swap snapshot to restore before "
                 + "serving. The object store comes from PRAAS_S3_ENDPOINT, PRAAS_S3_REGION, PRAAS_S3_BUCKET, "
-                + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.restore = v;
-            }
-        },
+                + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.",
+                (c, v) -> c.restore = v),
         SWAP_PART_SIZE("--swap-part-size", "PRAAS_SWAP_PART_SIZE", "8m",
-                "Bytes per multipart part of a swap snapshot (at least 5m).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.swapPartSize = size(v);
-            }
-        },
-        SWAP_PARALLELISM("--swap-parallelism", "PRAAS_SWAP_PARALLELISM", "4", "Snapshot parts transferred at once.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.swapParallelism = integer(v);
-            }
-        },
+                "Bytes per multipart part of a swap snapshot (at least 5m).",
+                (c, v) -> c.swapPartSize = size(v)),
+        SWAP_PARALLELISM("--swap-parallelism", "PRAAS_SWAP_PARALLELISM", "4", "Snapshot parts transferred at once.",
+                (c, v) -> c.swapParallelism = integer(v)),
         JOURNAL_DIR("--journal-dir", "PRAAS_JOURNAL_DIR", null, "Durability 'journal': every state and session "
                 + "change is appended to a Chronicle Queue in this directory before it is acknowledged, and "
-                + "replayed at start.") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.journalDir = Path.of(v);
-            }
-        },
+                + "replayed at start.",
+                (c, v) -> c.journalDir = Path.of(v)),
         PARENT_PID("--parent-pid", "PRAAS_PARENT_PID", "0",
-                "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).") {
-            @Override
-            public void apply(ProcessCommand c, String v) {
-                c.parentPid = Long.parseLong(v.strip());
-            }
-        };
+                "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).",
+                (c, v) -> c.parentPid = Long.parseLong(v.strip()));
 
         private final Arguments.Spec spec;
+        private final BiConsumer<ProcessCommand, String> setter;
 
-        ProcessOption(String flag, String env, String defaultValue, String description) {
+        ProcessOption(String flag, String env, String defaultValue, String description, BiConsumer<ProcessCommand, String> setter) {
             this.spec = new Arguments.Spec(flag, env, defaultValue, description);
+            this.setter = setter;
         }
 
         @Override
         public Arguments.Spec spec() {
             return spec;
+        }
+
+        @Override
+        public void apply(ProcessCommand c, String v) {
+            setter.accept(c, v);
         }
     }
 
@@ -466,46 +365,36 @@ public final class Cli {
 
     /** The options of {@code praas token}. */
     enum TokenOption implements Arguments.Option<TokenCommand> {
-        APPLICATION("--application", null, null, "Application the token is for.") {
+        APPLICATION("--application", null, null, "Application the token is for.", (c, v) -> c.application = v) {
             @Override
             public boolean required() {
                 return true;
             }
-
-            @Override
-            public void apply(TokenCommand c, String v) {
-                c.application = v;
-            }
         },
-        PROCESS_ID("--process-id", null, "", "Limit the token to this process.") {
-            @Override
-            public void apply(TokenCommand c, String v) {
-                c.processId = v;
-            }
-        },
+        PROCESS_ID("--process-id", null, "", "Limit the token to this process.",
+                (c, v) -> c.processId = v),
         SECRET_FILE("--secret-file", "PRAAS_APP_SECRET_FILE", null,
-                "File holding the application secret (or the secret itself in PRAAS_APP_SECRET).") {
-            @Override
-            public void apply(TokenCommand c, String v) {
-                c.secretFile = Path.of(v);
-            }
-        },
-        TTL("--ttl", null, "1h", "How long the token is valid.") {
-            @Override
-            public void apply(TokenCommand c, String v) {
-                c.ttl = duration(v);
-            }
-        };
+                "File holding the application secret (or the secret itself in PRAAS_APP_SECRET).",
+                (c, v) -> c.secretFile = Path.of(v)),
+        TTL("--ttl", null, "1h", "How long the token is valid.",
+                (c, v) -> c.ttl = duration(v));
 
         private final Arguments.Spec spec;
+        private final BiConsumer<TokenCommand, String> setter;
 
-        TokenOption(String flag, String env, String defaultValue, String description) {
+        TokenOption(String flag, String env, String defaultValue, String description, BiConsumer<TokenCommand, String> setter) {
             this.spec = new Arguments.Spec(flag, env, defaultValue, description);
+            this.setter = setter;
         }
 
         @Override
         public Arguments.Spec spec() {
             return spec;
+        }
+
+        @Override
+        public void apply(TokenCommand c, String v) {
+            setter.accept(c, v);
         }
     }
 
