@@ -57,34 +57,23 @@ public interface ObjectUploads {
         return new ObjectUploads() {
             @Override
             public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
-                try {
-                    client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
-                                    contentType));
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                storeCall(() -> client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
+                                contentType)));
             }
 
             @Override
             public String startMultipart(String key) {
-                try {
-                    return client.get().createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                return storeCall(() -> client.get().createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId());
             }
 
             @Override
             public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
-                try {
-                    // Read from the caller's array (fromBytes would copy it).
-                    return client.get().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
-                                    "application/octet-stream")).eTag();
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                // Read from the caller's array (fromBytes would copy it).
+                return storeCall(() -> client.get().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                                .partNumber(number),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
+                                "application/octet-stream")).eTag());
             }
 
             @Override
@@ -93,31 +82,28 @@ public interface ObjectUploads {
                 for (int i = 0; i < etags.size(); i++) {
                     parts.add(CompletedPart.builder().partNumber(i + 1).eTag(etags.get(i)).build());
                 }
-                try {
-                    client.get().completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                            .multipartUpload(m -> m.parts(parts)));
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                storeCall(() -> client.get().completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(m -> m.parts(parts))));
             }
 
             @Override
             public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
-                try {
-                    return ObjectKeys.deleteUnder(client.get(), bucket, prefix, keep);
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                return storeCall(() -> ObjectKeys.deleteUnder(client.get(), bucket, prefix, keep));
             }
 
             @Override
             public void abortMultipart(String key, String uploadId) {
-                try {
-                    client.get().abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-                } catch (S3Exception e) {
-                    throw new ObjectGets.ObjectStoreException(e.getMessage());
-                }
+                storeCall(() -> client.get().abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)));
             }
         };
+    }
+
+    /** One request through the SDK's client; the store's refusal as an {@link ObjectGets.ObjectStoreException}. */
+    private static <T> T storeCall(Supplier<T> request) {
+        try {
+            return request.get();
+        } catch (S3Exception e) {
+            throw new ObjectGets.ObjectStoreException(e.getMessage());
+        }
     }
 }

@@ -91,7 +91,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     @Override
     public String startMultipart(String key) {
         // The object's type (without one the JDK would send a form's for a POST).
-        String answer = text(send("POST", key, "uploads=", new byte[0], 0, EMPTY_SHA256, "application/octet-stream"));
+        String answer = text(send("POST", key, "uploads=", "application/octet-stream"));
         String uploadId = element(answer, "UploadId");
         if (uploadId == null) {
             throw new ObjectStoreException("POST " + key + "?uploads answered no UploadId: " + shorten(answer));
@@ -127,7 +127,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     @Override
     public void abortMultipart(String key, String uploadId) {
-        send("DELETE", key, "uploadId=" + encodeQuery(uploadId), new byte[0], 0, EMPTY_SHA256, null);
+        send("DELETE", key, "uploadId=" + encodeQuery(uploadId), null);
     }
 
     @Override
@@ -138,10 +138,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         do {
             String query = (token == null ? "" : "continuation-token=" + encodeQuery(token) + "&")
                     + "list-type=2&prefix=" + encodeQuery(prefix);
-            String answer = text(sendToBucket("GET", query));
+            String answer = text(send("GET", null, query, null));
             for (String key : elements(answer, "Key")) {
                 if (!keep.test(key)) {
-                    send("DELETE", key, "", new byte[0], 0, EMPTY_SHA256, null);
+                    send("DELETE", key, "", null);
                     deleted++;
                 }
             }
@@ -163,12 +163,9 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     private record Answer(String etag, byte[] body) {
     }
 
-    /**
-     * One signed request with a body ({@code query} in canonical form: sorted, encoded); a status
-     * other than 2xx is an {@link ObjectStoreException} with the store's answer.
-     */
-    private Answer sendToBucket(String method, String query) {
-        return send(method, null, query, new byte[0], 0, EMPTY_SHA256, null);
+    /** A signed request without a body ({@code key} null: to the bucket itself). */
+    private Answer send(String method, String key, String query, String contentType) {
+        return send(method, key, query, new byte[0], 0, EMPTY_SHA256, contentType);
     }
 
     /** The canonical path of {@code key} in the bucket; of the bucket itself for null. */
@@ -195,7 +192,11 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         return c;
     }
 
-    /** {@code key} null: a request to the bucket itself. */
+    /**
+     * One signed request with a body ({@code query} in canonical form: sorted, encoded; {@code key}
+     * null: to the bucket itself); a status other than 2xx is an {@link ObjectStoreException} with
+     * the store's answer.
+     */
     private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
                         String contentType) {
         String path = path(key);
@@ -226,10 +227,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                     return new Answer(c.getHeaderField("ETag"), in.readAllBytes());
                 }
             }
-            String error = errorBody(c);
-            c.disconnect(); // an answer not read to its end cannot leave its connection for reuse
-            throw new ObjectStoreException(method + " " + path + (query.isEmpty() ? "" : "?" + query) + " answered "
-                    + status + ": " + error);
+            throw refused(c, method + " " + path + (query.isEmpty() ? "" : "?" + query), status, errorBody(c));
         } catch (IOException ex) {
             throw new UncheckedIOException(method + " " + path + " at " + settings.endpoint() + " failed: "
                     + ex.getMessage(), ex);
@@ -292,11 +290,11 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 }
             }
             String body = errorBody(c);
-            c.disconnect(); // an answer not read to its end cannot leave its connection for reuse
             if (status == 404 && !body.contains("NoSuchBucket")) {
+                c.disconnect();
                 return null;
             }
-            throw new ObjectStoreException("GET " + path + " answered " + status + ": " + body);
+            throw refused(c, "GET " + path, status, body);
         } catch (IOException ex) {
             throw new UncheckedIOException("GET " + path + " from " + settings.endpoint() + " failed: " + ex.getMessage(), ex);
         }
@@ -359,13 +357,18 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         return out.toString();
     }
 
+    /** The failure for an error answer; its connection is dropped (an answer not read to its end cannot be reused). */
+    private static ObjectStoreException refused(HttpURLConnection c, String request, int status, String body) {
+        c.disconnect();
+        return new ObjectStoreException(request + " answered " + status + ": " + body);
+    }
+
     private static String errorBody(HttpURLConnection c) {
         try (InputStream err = c.getErrorStream()) {
             if (err == null) {
                 return "";
             }
-            String s = new String(err.readNBytes(600), StandardCharsets.UTF_8).strip();
-            return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+            return shorten(new String(err.readNBytes(600), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return "";
         }
