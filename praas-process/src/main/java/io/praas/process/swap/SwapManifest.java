@@ -171,7 +171,6 @@ public record SwapManifest(String format, int version, String application, Strin
         return "swaps/" + application + "/" + processId + "/";
     }
 
-    /** The key prefix of one generation. */
     /**
      * The generation of an object {@code key} under {@code prefix} (a process's {@link #prefix}), or
      * {@link Long#MAX_VALUE} when the key is not in a generation's folder: such objects are not ours
@@ -190,6 +189,7 @@ public record SwapManifest(String format, int version, String application, Strin
         }
     }
 
+    /** The key prefix of one generation. */
     public static String generationPrefix(String application, String processId, long generation) {
         return prefix(application, processId) + String.format("gen-%012d/", generation);
     }

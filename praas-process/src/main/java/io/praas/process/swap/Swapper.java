@@ -66,9 +66,7 @@ public final class Swapper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        if (settings.restoreManifest() != null) {
-            startClient(); // unless signed requests read the snapshot
-        }
+        // A restore through the SDK client starts building it with its first GET, right below.
         this.manifestAhead = settings.restoreManifest() == null ? null
                 : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
                         .manifest(settings.restoreManifest()), Swapper::daemonThread);
@@ -115,9 +113,9 @@ public final class Swapper implements AutoCloseable {
     }
 
     /**
-     * Writes the state as snapshot {@code generation}. Older generations are removed afterwards, by
-     * {@link #removeOlderGenerations} or at the latest by {@link #close}, so that listing and
-     * deleting them does not delay the swap-out's answer.
+     * Writes the state as snapshot {@code generation}. Older generations are removed when this
+     * swapper closes (the process exits after its answer), so that listing and deleting them does
+     * not delay the swap-out's answer.
      */
     public Result snapshot(long generation, KeyValueStore processState, SessionRegistry sessions, Mailbox mailbox,
                            long stateBytes) throws IOException {
@@ -194,7 +192,7 @@ public final class Swapper implements AutoCloseable {
     }
 
     /** Removes the generations before the last one this swapper committed, if it has not yet. */
-    public void removeOlderGenerations() {
+    void removeOlderGenerations() {
         long generation = committed.getAndSet(0);
         if (generation > 0) {
             removeGenerationsBefore(generation);
