@@ -170,6 +170,9 @@ public final class ProcessClient implements AutoCloseable {
      */
     byte[] invoke(String function, String sessionId, byte[] input, Duration timeout) {
         refuseOnEventLoop();
+        if (input.length < FrameCodec.SHARED_PAYLOAD_BYTES) {
+            return await(invoke(function, sessionId, input, timeout, null)); // its frame copies it anyway
+        }
         RequestDeadlines.SharedPayload shared = new RequestDeadlines.SharedPayload();
         try {
             return await(invoke(function, sessionId, input, timeout, shared));

@@ -22,8 +22,8 @@ import java.nio.charset.StandardCharsets;
 public final class FrameCodec {
     /** Bytes of the {@code length} field. */
     public static final int LENGTH_FIELD = 4;
-    /** Payloads at least this large are not copied by {@link #encodeSharingPayload}. */
-    static final int SHARED_PAYLOAD_BYTES = 8 * 1024;
+    /** Payloads at least this large are not copied by {@link #encodeSharingPayload}; smaller ones are. */
+    public static final int SHARED_PAYLOAD_BYTES = 8 * 1024;
     /** {@link #payloadOffset}: the frame's type has no payload at its end. */
     static final int NO_PAYLOAD = -2;
     /** Bytes after {@code length} that every frame has: version, type, flags, requestId. */
