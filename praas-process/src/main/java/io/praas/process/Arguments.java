@@ -29,13 +29,17 @@ final class Arguments {
     private Arguments() {
     }
 
-    /** What an option is called, where else its value comes from, and its help; {@code env} and {@code defaultValue} may be null. */
-    record Spec(String flag, String env, String defaultValue, String description) {
+    /**
+     * What an option is called, where else its value comes from, its help ({@code env} and
+     * {@code defaultValue} may be null) and how it sets a command's field.
+     */
+    record Spec<C>(String flag, String env, String defaultValue, String description,
+                   java.util.function.BiConsumer<C, String> setter) {
     }
 
     /** One option of a command. */
     interface Option<C> {
-        Spec spec();
+        Spec<C> spec();
 
         default String flag() {
             return spec().flag();
@@ -63,7 +67,9 @@ final class Arguments {
         }
 
         /** Sets the command's field. @throws IllegalArgumentException when the value does not convert */
-        void apply(C command, String value);
+        default void apply(C command, String value) {
+            spec().setter().accept(command, value);
+        }
     }
 
     /** Wrong arguments: the message says which, for a "praas COMMAND: message" line. */

@@ -195,22 +195,15 @@ public final class Cli {
                 "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).",
                 (c, v) -> c.parentPid = Long.parseLong(v.strip()));
 
-        private final Arguments.Spec spec;
-        private final BiConsumer<ProcessCommand, String> setter;
+        private final Arguments.Spec<ProcessCommand> spec;
 
         ProcessOption(String flag, String env, String defaultValue, String description, BiConsumer<ProcessCommand, String> setter) {
-            this.spec = new Arguments.Spec(flag, env, defaultValue, description);
-            this.setter = setter;
+            this.spec = new Arguments.Spec<>(flag, env, defaultValue, description, setter);
         }
 
         @Override
-        public Arguments.Spec spec() {
+        public Arguments.Spec<ProcessCommand> spec() {
             return spec;
-        }
-
-        @Override
-        public void apply(ProcessCommand c, String v) {
-            setter.accept(c, v);
         }
     }
 
@@ -379,22 +372,15 @@ public final class Cli {
         TTL("--ttl", null, "1h", "How long the token is valid.",
                 (c, v) -> c.ttl = duration(v));
 
-        private final Arguments.Spec spec;
-        private final BiConsumer<TokenCommand, String> setter;
+        private final Arguments.Spec<TokenCommand> spec;
 
         TokenOption(String flag, String env, String defaultValue, String description, BiConsumer<TokenCommand, String> setter) {
-            this.spec = new Arguments.Spec(flag, env, defaultValue, description);
-            this.setter = setter;
+            this.spec = new Arguments.Spec<>(flag, env, defaultValue, description, setter);
         }
 
         @Override
-        public Arguments.Spec spec() {
+        public Arguments.Spec<TokenCommand> spec() {
             return spec;
-        }
-
-        @Override
-        public void apply(TokenCommand c, String v) {
-            setter.accept(c, v);
         }
     }
 
