@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * Constants and checksums of the snapshot stream (see SNAPSHOT.md), shared by the writer and the
@@ -33,6 +34,29 @@ final class SnapshotFormat {
             whole.update(HexFormat.of().parseHex(p.sha256()));
         }
         return HexFormat.of().formatHex(whole.digest());
+    }
+
+    /**
+     * The whole stream's CRC32C (version 2): the CRC32C of the parts' CRC32C values (4 bytes each,
+     * big-endian), in order, as 8 hex digits; a composite checksum as S3's.
+     */
+    static String compositeCrc32c(List<SwapManifest.Part> parts) {
+        CRC32C whole = new CRC32C();
+        for (SwapManifest.Part p : parts) {
+            whole.update(HexFormat.of().parseHex(p.crc32c()));
+        }
+        return hex32(whole.getValue());
+    }
+
+    /** The CRC32C of the first {@code length} bytes of {@code b}, as 8 hex digits. */
+    static String crc32c(byte[] b, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, length);
+        return hex32(crc.getValue());
+    }
+
+    private static String hex32(long value) {
+        return HexFormat.of().toHexDigits((int) value);
     }
 
     /** The SHA-256 of the first {@code length} bytes of {@code b}. */

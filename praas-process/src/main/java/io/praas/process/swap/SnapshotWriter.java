@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * uploaded in parallel as one multipart object while later parts are still being encoded, so memory
  * stays bounded by {@code partSize * (parallelism + 1)} whatever the state's size; then the manifest is
  * written, last. A stream that fits in one part is stored with one PUT instead (no multipart upload
- * to start and complete). Each part's SHA-256, which the manifest lists, also signs its upload.
+ * to start and complete). The manifest lists each part's SHA-256, which also signs its upload, and
+ * its CRC32C, which a restore checks.
  */
 public final class SnapshotWriter {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
@@ -93,7 +94,7 @@ public final class SnapshotWriter {
             List<SwapManifest.Part> partList = parts.finish();
             SwapManifest manifest = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, application, processId,
                     generation, clock.instant(), dataKey, partSize, partList, parts.total,
-                    SnapshotFormat.composite(partList), processEntries, content.sessions().size(),
+                    SnapshotFormat.composite(partList), SnapshotFormat.compositeCrc32c(partList), processEntries, content.sessions().size(),
                     sessionEntries, content.stateBytes());
             byte[] json = manifest.toJson();
             store.put(SwapManifest.manifestKey(application, processId, generation), json, json.length,
@@ -191,7 +192,7 @@ public final class SnapshotWriter {
                     }
                     byte[] digest = SnapshotFormat.sha256(part, size);
                     description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
-                            HexFormat.of().formatHex(digest)));
+                            HexFormat.of().formatHex(digest), SnapshotFormat.crc32c(part, size)));
                     // Sent from the part itself: the buffer is not refilled before the upload has returned.
                     return store.uploadPart(key, uploadId, number, part, size, digest);
                 } finally {
@@ -236,7 +237,8 @@ public final class SnapshotWriter {
             } catch (RuntimeException e) {
                 throw new IOException("snapshot upload failed: " + e.getMessage(), e);
             }
-            return new SwapManifest.Part(1, 0, filled, HexFormat.of().formatHex(digest));
+            return new SwapManifest.Part(1, 0, filled, HexFormat.of().formatHex(digest),
+                    SnapshotFormat.crc32c(buffer, filled));
         }
 
         /** The message of what {@code f} failed with. */

@@ -21,9 +21,10 @@ import java.util.List;
  * @param createdAt       when the snapshot was committed
  * @param dataKey         the object holding the snapshot stream
  * @param partSize        bytes per part (all but the last)
- * @param parts           each part's offset, size and SHA-256
+ * @param parts           each part's offset, size, SHA-256 and (version 2) CRC32C
  * @param totalBytes      bytes of the stream
- * @param sha256          SHA-256 of the whole stream
+ * @param sha256          the whole stream's composite SHA-256 (of the parts' digests)
+ * @param crc32c          the whole stream's composite CRC32C (of the parts' CRC32Cs); null in version 1
  * @param processEntries  process-state entries
  * @param sessions        sessions
  * @param sessionEntries  session-state entries, all sessions together
@@ -31,12 +32,18 @@ import java.util.List;
  */
 public record SwapManifest(String format, int version, String application, String processId, long generation,
                            Instant createdAt, String dataKey, int partSize, List<Part> parts, long totalBytes,
-                           String sha256, long processEntries, long sessions, long sessionEntries, long stateBytes) {
+                           String sha256, String crc32c, long processEntries, long sessions, long sessionEntries, long stateBytes) {
     public static final String FORMAT = "praas-swap-snapshot";
-    public static final int VERSION = 1;
+    /** The version this runtime writes. */
+    public static final int VERSION = 2;
+    /** The oldest version this runtime still reads. */
+    public static final int OLDEST_READABLE_VERSION = 1;
 
-    /** One part of the data object. */
-    public record Part(int number, long offset, int size, String sha256) {
+    /**
+     * One part of the data object: its SHA-256 (which signed its upload) and, from version 2 on, its
+     * CRC32C (what a restore checks), both as hex digits.
+     */
+    public record Part(int number, long offset, int size, String sha256, String crc32c) {
     }
 
     public SwapManifest {
@@ -68,11 +75,17 @@ public record SwapManifest(String format, int version, String application, Strin
                 g.writeNumberField("offset", p.offset());
                 g.writeNumberField("size", p.size());
                 g.writeStringField("sha256", p.sha256());
+                if (p.crc32c() != null) {
+                    g.writeStringField("crc32c", p.crc32c());
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();
             g.writeNumberField("totalBytes", totalBytes);
             g.writeStringField("sha256", sha256);
+            if (crc32c != null) {
+                g.writeStringField("crc32c", crc32c);
+            }
             g.writeNumberField("processEntries", processEntries);
             g.writeNumberField("sessions", sessions);
             g.writeNumberField("sessionEntries", sessionEntries);
@@ -108,7 +121,7 @@ public record SwapManifest(String format, int version, String application, Strin
                             pf.put(n, value(p.nextToken(), p));
                         }
                         parts.add(new Part((int) number(pf, "number"), number(pf, "offset"), (int) number(pf, "size"),
-                                text(pf, "sha256")));
+                                text(pf, "sha256"), optionalText(pf, "crc32c")));
                     }
                 } else {
                     f.put(name, value(t, p));
@@ -128,7 +141,7 @@ public record SwapManifest(String format, int version, String application, Strin
         }
         return new SwapManifest(text(f, "format"), (int) number(f, "version"), text(f, "application"),
                 text(f, "processId"), number(f, "generation"), createdAt, text(f, "dataKey"),
-                (int) number(f, "partSize"), parts, number(f, "totalBytes"), text(f, "sha256"),
+                (int) number(f, "partSize"), parts, number(f, "totalBytes"), text(f, "sha256"), optionalText(f, "crc32c"),
                 number(f, "processEntries"), number(f, "sessions"), number(f, "sessionEntries"), number(f, "stateBytes"));
     }
 
@@ -164,6 +177,11 @@ public record SwapManifest(String format, int version, String application, Strin
             return s;
         }
         throw new IOException("manifest field '" + name + "' is missing or not a string");
+    }
+
+    /** A string field that may be absent (null then); present, it must be a string. */
+    private static String optionalText(java.util.Map<String, Object> f, String name) throws IOException {
+        return f.get(name) == null ? null : text(f, name);
     }
 
     /** The key prefix of every generation of a process's snapshots. */

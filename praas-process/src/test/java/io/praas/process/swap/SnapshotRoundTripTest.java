@@ -166,6 +166,7 @@ class SnapshotRoundTripTest {
             assertThat(p.number()).isEqualTo(i + 1);
             assertThat(p.offset()).isEqualTo(offset);
             assertThat(p.sha256()).hasSize(64);
+            assertThat(p.crc32c()).hasSize(8);
             if (i < m.parts().size() - 1) {
                 assertThat(p.size()).as("part %d", p.number()).isEqualTo(PART_SIZE);
             } else {
@@ -175,29 +176,37 @@ class SnapshotRoundTripTest {
         }
         assertThat(offset).isEqualTo(m.totalBytes());
 
-        // The stored objects agree with the manifest: the data object's size, each part's SHA-256 at
-        // its offset, the whole checksum (SHA-256 of the parts' digests, SNAPSHOT.md), and the
-        // manifest as JSON lists the same parts.
+        // The stored objects agree with the manifest: the data object's size, each part's SHA-256 and
+        // CRC32C at its offset, the whole checksums (SHA-256 of the parts' digests, CRC32C of their
+        // CRC32Cs, SNAPSHOT.md), and the manifest as JSON lists the same parts.
         byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
         assertThat(data).hasSize((int) m.totalBytes());
         java.io.ByteArrayOutputStream digests = new java.io.ByteArrayOutputStream();
+        java.util.zip.CRC32C crcs = new java.util.zip.CRC32C();
         for (SwapManifest.Part p : m.parts()) {
             byte[] part = Arrays.copyOfRange(data, (int) p.offset(), (int) p.offset() + p.size());
             assertThat(sha256(part)).as("part %d", p.number()).isEqualTo(p.sha256());
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(part);
+            assertThat(p.crc32c()).as("part %d", p.number()).isEqualTo(String.format("%08x", crc.getValue()));
             digests.writeBytes(java.util.HexFormat.of().parseHex(sha256(part)));
+            crcs.update(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
         }
         assertThat(sha256(digests.toByteArray())).isEqualTo(m.sha256());
+        assertThat(m.crc32c()).isEqualTo(String.format("%08x", crcs.getValue()));
         JsonNode json = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
                 .key(SwapManifest.manifestKey(APP, process, 1))).asByteArray());
         assertThat(json.path("format").asText()).isEqualTo("praas-swap-snapshot");
-        assertThat(json.path("version").asInt()).isEqualTo(1);
+        assertThat(json.path("version").asInt()).isEqualTo(2);
         assertThat(json.path("parts")).hasSize(5);
         for (int i = 0; i < 5; i++) {
             assertThat(json.path("parts").get(i).path("size").asLong()).isEqualTo(m.parts().get(i).size());
             assertThat(json.path("parts").get(i).path("sha256").asText()).isEqualTo(m.parts().get(i).sha256());
+            assertThat(json.path("parts").get(i).path("crc32c").asText()).isEqualTo(m.parts().get(i).crc32c());
         }
         assertThat(json.path("totalBytes").asLong()).isEqualTo(m.totalBytes());
         assertThat(json.path("sha256").asText()).isEqualTo(m.sha256());
+        assertThat(json.path("crc32c").asText()).isEqualTo(m.crc32c());
     }
 
     @Test
@@ -328,11 +337,70 @@ class SnapshotRoundTripTest {
                     new State().process, new State().sessions, new State().mailbox));
 
             assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
-            assertThat(thrown.getMessage()).contains("part 2 ").contains(dataKey);
+            assertThat(thrown.getMessage()).contains("part 2 ").contains(dataKey).contains("CRC32C");
         }
         // The corrupt snapshot is kept for inspection.
         assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
                 SwapManifest.dataKey(APP, process, 1), SwapManifest.manifestKey(APP, process, 1));
+    }
+
+    @Test
+    void aVersionOneSnapshotIsStillRestoredAndItsPartsCheckedBySha256() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        for (int i = 0; i < 12; i++) {
+            original.process.putBytes("chunk-" + i, randomBytes(MIB, 200 + i));
+        }
+        try (Swapper swapper = swapper(process)) {
+            SwapManifest m = snapshot(swapper, 1, original).manifest();
+            // The manifest as version 1 wrote it: the same stream, parts listed without CRC32C.
+            List<SwapManifest.Part> v1Parts = m.parts().stream()
+                    .map(p -> new SwapManifest.Part(p.number(), p.offset(), p.size(), p.sha256(), null)).toList();
+            storeManifest(process, m, 1, v1Parts, m.totalBytes(), m.sha256(), null);
+
+            State restored = new State();
+            swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions,
+                    restored.mailbox);
+            assertThat(fingerprint(restored.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
+
+            byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
+            data[2 * PART_SIZE + 7] ^= 0x40;
+            s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
+            Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    new State().process, new State().sessions, new State().mailbox));
+            assertThat(thrown).isInstanceOf(CorruptSnapshotException.class);
+            assertThat(thrown.getMessage()).contains("part 3 ").contains("SHA-256");
+        }
+    }
+
+    @Test
+    void aVersionTwoManifestWithoutCrcsOrWithAWrongWholeCrcIsRefused() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        original.process.putBytes("k", randomBytes(3 * MIB, 7));
+        try (Swapper swapper = swapper(process)) {
+            SwapManifest m = snapshot(swapper, 1, original).manifest();
+            List<SwapManifest.Part> noCrc = m.parts().stream()
+                    .map(p -> new SwapManifest.Part(p.number(), p.offset(), p.size(), p.sha256(), null)).toList();
+            storeManifest(process, m, 2, noCrc, m.totalBytes(), m.sha256(), m.crc32c());
+            assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    new State().process, new State().sessions, new State().mailbox)))
+                    .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("does not list the CRC32C");
+
+            String wrong = m.crc32c().equals("00000000") ? "00000001" : "00000000";
+            storeManifest(process, m, 2, m.parts(), m.totalBytes(), m.sha256(), wrong);
+            State restored = new State();
+            assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    restored.process, restored.sessions, restored.mailbox)))
+                    .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("checksum mismatch")
+                    .hasMessageContaining("CRC32C " + m.crc32c()).hasMessageContaining("CRC32C " + wrong);
+
+            storeManifest(process, m, 3, m.parts(), m.totalBytes(), m.sha256(), m.crc32c());
+            assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
+                    new State().process, new State().sessions, new State().mailbox)))
+                    .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("v3")
+                    .hasMessageContaining("reads praas-swap-snapshot v1 to v2");
+        }
     }
 
     @Test
@@ -349,7 +417,8 @@ class SnapshotRoundTripTest {
             java.nio.ByteBuffer.wrap(data).putInt(lengthAt, Integer.MAX_VALUE - 16);
             s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
             List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length,
-                    java.util.HexFormat.of().formatHex(SnapshotFormat.sha256().digest(data))));
+                    java.util.HexFormat.of().formatHex(SnapshotFormat.sha256().digest(data)),
+                    SnapshotFormat.crc32c(data, data.length)));
             storeManifest(process, m, parts, data.length, SnapshotFormat.composite(parts));
 
             State restored = new State();
@@ -485,12 +554,21 @@ class SnapshotRoundTripTest {
         }
     }
 
-    /** Stores {@code m} with other parts, byte count and checksum as the manifest of generation 1 of {@code process}. */
+    /**
+     * Stores {@code m} with other parts, byte count and SHA-256 as the manifest of generation 1 of
+     * {@code process}; its whole CRC32C is the parts' (when they list theirs).
+     */
     private static void storeManifest(String process, SwapManifest m, List<SwapManifest.Part> parts, long totalBytes,
                                       String sha256) throws IOException {
-        SwapManifest changed = new SwapManifest(m.format(), m.version(), m.application(), m.processId(), m.generation(),
-                m.createdAt(), m.dataKey(), m.partSize(), parts, totalBytes, sha256, m.processEntries(), m.sessions(),
-                m.sessionEntries(), m.stateBytes());
+        storeManifest(process, m, m.version(), parts, totalBytes, sha256,
+                parts.get(0).crc32c() == null ? null : SnapshotFormat.compositeCrc32c(parts));
+    }
+
+    private static void storeManifest(String process, SwapManifest m, int version, List<SwapManifest.Part> parts,
+                                      long totalBytes, String sha256, String crc32c) throws IOException {
+        SwapManifest changed = new SwapManifest(m.format(), version, m.application(), m.processId(), m.generation(),
+                m.createdAt(), m.dataKey(), m.partSize(), parts, totalBytes, sha256, crc32c, m.processEntries(),
+                m.sessions(), m.sessionEntries(), m.stateBytes());
         s3.putObject(b -> b.bucket(BUCKET).key(SwapManifest.manifestKey(APP, process, 1)),
                 RequestBody.fromBytes(changed.toJson()));
     }
