@@ -237,7 +237,7 @@ public final class Bench {
                 of the benchmark's own application (%d vCPU, %d MiB: a heap of 75%%, as each 1 MiB value is a G1 \
                 humongous object taking a 2 MiB region; state limit %d MiB) filled by its `fill` function with \
                 random bytes in 1 MiB values; swap-out = wall time of `POST .../swap` (GOAWAY, drain, \
-                snapshot: encode, SHA-256 and CRC32C per part, multipart upload, manifest; answer), \
+                snapshot: encode, CRC32C per part, multipart upload, manifest; answer), \
                 process-side = the `durationMs` it reports; swap-in = wall time of `POST .../swapin` (new JVM, \
                 restore checking each part's CRC32C, register), process-side = "restored snapshot ... in N ms" from its log. \
                 Raw: a multipart upload of as many bytes as the snapshot (random data) and ranged GETs of it, with \

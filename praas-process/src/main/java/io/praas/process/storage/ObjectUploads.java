@@ -2,6 +2,7 @@ package io.praas.process.storage;
 
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
@@ -14,12 +15,13 @@ import java.util.function.Supplier;
  * Writes objects of one bucket: whole (a snapshot that fits in one part, every manifest) or in a
  * multipart upload. Like {@link ObjectGets}, through {@link SignedRequests} where it can, so that a
  * swap-out neither waits for the AWS SDK's client to be built nor pays its first requests' cold
- * paths, and each part's body is hashed once (the snapshot's own SHA-256 signs it); otherwise
- * through that client. Every body's SHA-256 is given, and the store checks it.
+ * paths; otherwise through that client. Every body goes with its CRC32C (S3's flexible checksums,
+ * {@code x-amz-checksum-crc32c}; a multipart upload is started with that algorithm and completed with
+ * each part's), and the store checks it.
  *
  * <pre>{@code
  * ObjectUploads uploads = ObjectUploads.forSnapshots(settings, () -> s3Client);
- * uploads.put("app/p-1/gen-3/manifest.json", json, json.length, sha256(json), "application/json");
+ * uploads.put("app/p-1/gen-3/manifest.json", json, json.length, crc32c(json), "application/json");
  * }</pre>
  */
 public interface ObjectUploads {
@@ -28,16 +30,25 @@ public interface ObjectUploads {
      * @throws ObjectGets.ObjectStoreException when the store refuses
      * @throws java.io.UncheckedIOException when it cannot be reached
      */
-    void put(String key, byte[] body, int length, byte[] sha256, String contentType);
+    void put(String key, byte[] body, int length, int crc32c, String contentType);
 
-    /** Starts a multipart upload of {@code key} and returns its upload id. */
+    /** Starts a multipart upload of {@code key} with CRC32C checksums and returns its upload id. */
     String startMultipart(String key);
 
     /** Uploads part {@code number} (from 1) and returns its ETag. */
-    String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256);
+    String uploadPart(String key, String uploadId, int number, byte[] body, int length, int crc32c);
 
-    /** Commits the upload of the parts whose ETags are given in part order. */
-    void completeMultipart(String key, String uploadId, List<String> etags);
+    /** Commits the upload of {@code parts}, given in part order. */
+    void completeMultipart(String key, String uploadId, List<UploadedPart> parts);
+
+    /** A part the store took: its ETag and the CRC32C it was sent with. */
+    record UploadedPart(String etag, int crc32c) {
+    }
+
+    /** A CRC32C as S3's headers and XML carry it: base64 of its 4 bytes, big-endian. */
+    static String base64(int crc32c) {
+        return java.util.Base64.getEncoder().encodeToString(java.nio.ByteBuffer.allocate(4).putInt(crc32c).array());
+    }
 
     void abortMultipart(String key, String uploadId);
 
@@ -56,31 +67,34 @@ public interface ObjectUploads {
     static ObjectUploads sdk(Supplier<S3Client> client, String bucket) {
         return new ObjectUploads() {
             @Override
-            public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
-                storeCall(() -> client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType),
+            public void put(String key, byte[] body, int length, int crc32c, String contentType) {
+                storeCall(() -> client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType)
+                                .checksumCRC32C(base64(crc32c)),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
                                 contentType)));
             }
 
             @Override
             public String startMultipart(String key) {
-                return storeCall(() -> client.get().createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId());
+                return storeCall(() -> client.get().createMultipartUpload(b -> b.bucket(bucket).key(key)
+                        .checksumAlgorithm(ChecksumAlgorithm.CRC32_C)).uploadId());
             }
 
             @Override
-            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, int crc32c) {
                 // Read from the caller's array (fromBytes would copy it).
                 return storeCall(() -> client.get().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                                .partNumber(number),
+                                .partNumber(number).checksumCRC32C(base64(crc32c)),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
                                 "application/octet-stream")).eTag());
             }
 
             @Override
-            public void completeMultipart(String key, String uploadId, List<String> etags) {
+            public void completeMultipart(String key, String uploadId, List<UploadedPart> uploaded) {
                 List<CompletedPart> parts = new ArrayList<>();
-                for (int i = 0; i < etags.size(); i++) {
-                    parts.add(CompletedPart.builder().partNumber(i + 1).eTag(etags.get(i)).build());
+                for (int i = 0; i < uploaded.size(); i++) {
+                    parts.add(CompletedPart.builder().partNumber(i + 1).eTag(uploaded.get(i).etag())
+                            .checksumCRC32C(base64(uploaded.get(i).crc32c())).build());
                 }
                 storeCall(() -> client.get().completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                         .multipartUpload(m -> m.parts(parts))));

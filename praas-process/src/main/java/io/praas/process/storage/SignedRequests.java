@@ -20,7 +20,9 @@ import java.util.HexFormat;
  * and deletes. A few classes instead of the AWS SDK's thousands, so a swap-in starts reading its
  * snapshot as soon as its JVM is up and a process never builds an SDK client (most of a second of
  * CPU). A GET's payload is unsigned (UNSIGNED-PAYLOAD; it has none) and Range is not a signed header,
- * as S3 allows; a body is signed with its SHA-256, which the store checks. The store's small XML
+ * as S3 allows. A data body (a PUT, a part) is sent unsigned too, with its CRC32C in the signed header
+ * {@code x-amz-checksum-crc32c}, which the store checks (S3's flexible checksums): no SHA-256 of the
+ * data, which costs a new JVM ~10 ms per MiB until the JIT compiles it. The store's small XML
  * answers are read for the few elements needed (UploadId, Key, IsTruncated, NextContinuationToken).
  *
  * <pre>{@code
@@ -31,7 +33,8 @@ import java.util.HexFormat;
  */
 public final class SignedRequests implements ObjectGets, ObjectUploads {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
-    private static final String SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date";
+    /** The header with a body's CRC32C (base64 of its 4 bytes, big-endian), as S3 names it. */
+    static final String CHECKSUM_CRC32C = "x-amz-checksum-crc32c";
     private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
     /** The SHA-256 of an empty body. */
     private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -84,14 +87,15 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     @Override
-    public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
-        send("PUT", key, "", body, length, hex(sha256), contentType);
+    public void put(String key, byte[] body, int length, int crc32c, String contentType) {
+        send("PUT", key, "", body, length, UNSIGNED, contentType, checksum(crc32c));
     }
 
     @Override
     public String startMultipart(String key) {
         // The object's type (without one the JDK would send a form's for a POST).
-        String answer = text(send("POST", key, "uploads=", "application/octet-stream"));
+        String answer = text(send("POST", key, "uploads=", new byte[0], 0, EMPTY_SHA256, "application/octet-stream",
+                new java.util.TreeMap<>(java.util.Map.of("x-amz-checksum-algorithm", "CRC32C"))));
         String uploadId = element(answer, "UploadId");
         if (uploadId == null) {
             throw new ObjectStoreException("POST " + key + "?uploads answered no UploadId: " + shorten(answer));
@@ -100,9 +104,9 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     @Override
-    public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+    public String uploadPart(String key, String uploadId, int number, byte[] body, int length, int crc32c) {
         Answer a = send("PUT", key, "partNumber=" + number + "&uploadId=" + encodeQuery(uploadId), body, length,
-                hex(sha256), "application/octet-stream");
+                UNSIGNED, "application/octet-stream", checksum(crc32c));
         if (a.etag() == null) {
             throw new ObjectStoreException("PUT of part " + number + " of " + key + " answered no ETag");
         }
@@ -110,15 +114,16 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     @Override
-    public void completeMultipart(String key, String uploadId, java.util.List<String> etags) {
+    public void completeMultipart(String key, String uploadId, java.util.List<UploadedPart> parts) {
         StringBuilder xml = new StringBuilder("<CompleteMultipartUpload>");
-        for (int i = 0; i < etags.size(); i++) {
+        for (int i = 0; i < parts.size(); i++) {
             xml.append("<Part><PartNumber>").append(i + 1).append("</PartNumber><ETag>")
-                    .append(escape(etags.get(i))).append("</ETag></Part>");
+                    .append(escape(parts.get(i).etag())).append("</ETag><ChecksumCRC32C>")
+                    .append(ObjectUploads.base64(parts.get(i).crc32c())).append("</ChecksumCRC32C></Part>");
         }
         byte[] body = xml.append("</CompleteMultipartUpload>").toString().getBytes(StandardCharsets.UTF_8);
         String answer = text(send("POST", key, "uploadId=" + encodeQuery(uploadId), body, body.length,
-                hex(sha256(body)), "application/xml"));
+                hex(sha256(body)), "application/xml", NO_HEADERS));
         // S3 may answer 200 and still report a failure in the body.
         if (answer.contains("<Error>") || !answer.contains("CompleteMultipartUploadResult")) {
             throw new ObjectStoreException("completing the upload of " + key + " failed: " + shorten(answer));
@@ -165,7 +170,13 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     /** A signed request without a body ({@code key} null: to the bucket itself). */
     private Answer send(String method, String key, String query, String contentType) {
-        return send(method, key, query, new byte[0], 0, EMPTY_SHA256, contentType);
+        return send(method, key, query, new byte[0], 0, EMPTY_SHA256, contentType, NO_HEADERS);
+    }
+
+    private static final java.util.SortedMap<String, String> NO_HEADERS = java.util.Collections.emptySortedMap();
+
+    private static java.util.SortedMap<String, String> checksum(int crc32c) {
+        return new java.util.TreeMap<>(java.util.Map.of(CHECKSUM_CRC32C, ObjectUploads.base64(crc32c)));
     }
 
     /** The canonical path of {@code key} in the bucket; of the bucket itself for null. */
@@ -173,9 +184,12 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         return basePath + "/" + encode(settings.bucket()) + (key == null ? "" : "/" + encode(key));
     }
 
-    /** A connection for one request, its timeouts set and its headers signed; nothing sent yet. */
-    private HttpURLConnection open(String method, String path, String query, String payloadHash, String contentType)
-            throws IOException {
+    /**
+     * A connection for one request, its timeouts set and its headers signed (with {@code amz}, more
+     * x-amz-* headers, lower case); nothing sent yet.
+     */
+    private HttpURLConnection open(String method, String path, String query, String payloadHash, String contentType,
+                                   java.util.SortedMap<String, String> amz) throws IOException {
         String amzDate = AMZ_DATE.format(ZonedDateTime.now(ZoneOffset.UTC));
         URI e = settings.endpoint();
         HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
@@ -188,7 +202,8 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         }
         c.setRequestProperty("x-amz-date", amzDate);
         c.setRequestProperty("x-amz-content-sha256", payloadHash);
-        c.setRequestProperty("Authorization", authorization(method, path, query, amzDate, payloadHash));
+        amz.forEach(c::setRequestProperty);
+        c.setRequestProperty("Authorization", authorization(method, path, query, amzDate, payloadHash, amz));
         return c;
     }
 
@@ -198,10 +213,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
      * the store's answer.
      */
     private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
-                        String contentType) {
+                        String contentType, java.util.SortedMap<String, String> amz) {
         String path = path(key);
         try {
-            HttpURLConnection c = open(method, path, query, payloadHash, contentType);
+            HttpURLConnection c = open(method, path, query, payloadHash, contentType, amz);
             if (length > 0 || method.equals("PUT") || method.equals("POST")) {
                 c.setDoOutput(true);
                 c.setFixedLengthStreamingMode(length);
@@ -279,7 +294,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     private byte[] fetch(String key, String range, long expected) {
         String path = path(key);
         try {
-            HttpURLConnection c = open("GET", path, "", UNSIGNED, null);
+            HttpURLConnection c = open("GET", path, "", UNSIGNED, null, NO_HEADERS);
             if (range != null) {
                 c.setRequestProperty("Range", range);
             }
@@ -318,19 +333,27 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     /** The Authorization header of a request {@code method} of {@code path} with the canonical {@code query} at {@code amzDate}. */
-    String authorization(String method, String path, String query, String amzDate, String payloadHash) {
+    String authorization(String method, String path, String query, String amzDate, String payloadHash,
+                         java.util.SortedMap<String, String> amz) {
         String date = amzDate.substring(0, 8);
         String scope = date + "/" + settings.region() + "/s3/aws4_request";
-        String canonical = method + "\n" + path + "\n" + query + "\n"
-                + "host:" + host + "\n" + "x-amz-content-sha256:" + payloadHash + "\n" + "x-amz-date:" + amzDate + "\n\n"
-                + SIGNED_HEADERS + "\n" + payloadHash;
+        // Every signed header, in name order.
+        java.util.SortedMap<String, String> headers = new java.util.TreeMap<>(amz);
+        headers.put("host", host);
+        headers.put("x-amz-content-sha256", payloadHash);
+        headers.put("x-amz-date", amzDate);
+        StringBuilder canonicalHeaders = new StringBuilder();
+        headers.forEach((name, value) -> canonicalHeaders.append(name).append(':').append(value).append('\n'));
+        String signedHeaders = String.join(";", headers.keySet());
+        String canonical = method + "\n" + path + "\n" + query + "\n" + canonicalHeaders + "\n"
+                + signedHeaders + "\n" + payloadHash;
         String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex(sha256(canonical));
         byte[] key = hmac(("AWS4" + settings.secretKey()).getBytes(StandardCharsets.UTF_8), date);
         key = hmac(key, settings.region());
         key = hmac(key, "s3");
         key = hmac(key, "aws4_request");
         return "AWS4-HMAC-SHA256 Credential=" + settings.accessKey() + "/" + scope + ", SignedHeaders="
-                + SIGNED_HEADERS + ", Signature=" + hex(hmac(key, toSign));
+                + signedHeaders + ", Signature=" + hex(hmac(key, toSign));
     }
 
     /** URI-encodes every byte but the unreserved characters and '/', as SigV4's canonical URI wants. */

@@ -24,9 +24,8 @@ final class SnapshotFormat {
     }
 
     /**
-     * The checksum of the whole stream: the SHA-256 of its parts' SHA-256 digests, in order (a
-     * composite checksum, as S3 has). Each part is hashed on the thread that transfers it, so no
-     * single thread hashes every byte.
+     * The whole stream's checksum in version 1: the SHA-256 of its parts' SHA-256 digests, in order
+     * (a composite checksum, as S3 has).
      */
     static String composite(List<SwapManifest.Part> parts) {
         MessageDigest whole = sha256();
@@ -45,25 +44,19 @@ final class SnapshotFormat {
         for (SwapManifest.Part p : parts) {
             whole.update(HexFormat.of().parseHex(p.crc32c()));
         }
-        return hex32(whole.getValue());
+        return hex((int) whole.getValue());
     }
 
-    /** The CRC32C of the first {@code length} bytes of {@code b}, as 8 hex digits. */
-    static String crc32c(byte[] b, int length) {
+    /** The CRC32C of the first {@code length} bytes of {@code b}. */
+    static int crc32c(byte[] b, int length) {
         CRC32C crc = new CRC32C();
         crc.update(b, 0, length);
-        return hex32(crc.getValue());
+        return (int) crc.getValue();
     }
 
-    private static String hex32(long value) {
-        return HexFormat.of().toHexDigits((int) value);
-    }
-
-    /** The SHA-256 of the first {@code length} bytes of {@code b}. */
-    static byte[] sha256(byte[] b, int length) {
-        MessageDigest sha = sha256();
-        sha.update(b, 0, length);
-        return sha.digest();
+    /** A CRC32C as the manifest lists it: 8 hex digits. */
+    static String hex(int crc32c) {
+        return HexFormat.of().toHexDigits(crc32c);
     }
 
     static MessageDigest sha256() {

@@ -73,9 +73,12 @@ public final class SnapshotReader {
                     + m.version() + "; this runtime reads " + SwapManifest.FORMAT + " v"
                     + SwapManifest.OLDEST_READABLE_VERSION + " to v" + SwapManifest.VERSION);
         }
-        if (m.version() >= 2 && (m.crc32c() == null || m.parts().stream().anyMatch(p -> p.crc32c() == null))) {
+        boolean crc = checksCrc(m);
+        String algorithm = crc ? "CRC32C" : "SHA-256";
+        if ((crc ? m.crc32c() : m.sha256()) == null
+                || m.parts().stream().anyMatch(p -> (crc ? p.crc32c() : p.sha256()) == null)) {
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " is v" + m.version()
-                    + " but does not list the CRC32C of the whole stream and of every part");
+                    + " but does not list the " + algorithm + " of the whole stream and of every part");
         }
         // The parts must tile the stream: a value's length is checked against what is left of it.
         long offset = 0;
@@ -148,22 +151,22 @@ public final class SnapshotReader {
         } catch (IOException e) {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " cannot be read: " + e.getMessage());
         }
-        // Every part matched its checksum; the whole checksums tie the parts' list to the snapshot.
-        String whole = SnapshotFormat.composite(manifest.parts());
-        String wholeCrc = checksCrc(manifest) ? SnapshotFormat.compositeCrc32c(manifest.parts()) : null;
-        if (!whole.equals(manifest.sha256()) || !java.util.Objects.equals(wholeCrc, manifest.crc32c())
-                || in.total != manifest.totalBytes()) {
+        // Every part matched its checksum; the whole checksum ties the parts' list to the snapshot.
+        boolean crc = checksCrc(manifest);
+        String whole = crc ? SnapshotFormat.compositeCrc32c(manifest.parts()) : SnapshotFormat.composite(manifest.parts());
+        String listed = crc ? manifest.crc32c() : manifest.sha256();
+        if (!whole.equals(listed) || in.total != manifest.totalBytes()) {
             throw new CorruptSnapshotException("snapshot " + manifest.dataKey() + " checksum mismatch: its parts give "
-                    + whole + (wholeCrc == null ? "" : " / CRC32C " + wholeCrc) + " over " + in.total
-                    + " bytes, the manifest says " + manifest.sha256()
-                    + (wholeCrc == null ? "" : " / CRC32C " + manifest.crc32c()) + " over " + manifest.totalBytes());
+                    + (crc ? "CRC32C " : "SHA-256 ") + whole + " over " + in.total + " bytes, the manifest says "
+                    + listed + " over " + manifest.totalBytes());
         }
     }
 
     /**
-     * Whether parts are checked by their CRC32C (version 2 on), not their SHA-256: it runs at memory
-     * speed from a new JVM's first byte on (an intrinsic even before the JIT compiles anything), where
-     * SHA-256 took 64-108 ms for the first 8 MiB part of each download thread, and ~6 ms per part after.
+     * Whether the manifest lists CRC32Cs (version 2 on) rather than SHA-256s (version 1). A CRC32C
+     * runs at memory speed from a new JVM's first byte on (an intrinsic even before the JIT compiles
+     * anything), where SHA-256 took 64-108 ms for the first 8 MiB part of each download thread, and
+     * ~6 ms per part after.
      */
     private static boolean checksCrc(SwapManifest manifest) {
         return manifest.version() >= 2;
@@ -226,7 +229,7 @@ public final class SnapshotReader {
             }
             boolean crc = checksCrc(manifest);
             String algorithm = crc ? "CRC32C" : "SHA-256";
-            String sum = crc ? SnapshotFormat.crc32c(bytes, bytes.length)
+            String sum = crc ? SnapshotFormat.hex(SnapshotFormat.crc32c(bytes, bytes.length))
                     : HexFormat.of().formatHex(SnapshotFormat.sha256().digest(bytes));
             String expected = crc ? p.crc32c() : p.sha256();
             if (bytes.length != p.size() || !sum.equals(expected)) {

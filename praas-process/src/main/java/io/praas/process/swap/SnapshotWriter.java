@@ -13,7 +13,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -29,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * uploaded in parallel as one multipart object while later parts are still being encoded, so memory
  * stays bounded by {@code partSize * (parallelism + 1)} whatever the state's size; then the manifest is
  * written, last. A stream that fits in one part is stored with one PUT instead (no multipart upload
- * to start and complete). The manifest lists each part's SHA-256, which also signs its upload, and
- * its CRC32C, which a restore checks.
+ * to start and complete). Each part's CRC32C, which the manifest lists and a restore checks, goes
+ * with its upload too, and the store checks it.
  */
 public final class SnapshotWriter {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
@@ -94,11 +93,11 @@ public final class SnapshotWriter {
             List<SwapManifest.Part> partList = parts.finish();
             SwapManifest manifest = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, application, processId,
                     generation, clock.instant(), dataKey, partSize, partList, parts.total,
-                    SnapshotFormat.composite(partList), SnapshotFormat.compositeCrc32c(partList), processEntries, content.sessions().size(),
+                    null, SnapshotFormat.compositeCrc32c(partList), processEntries, content.sessions().size(),
                     sessionEntries, content.stateBytes());
             byte[] json = manifest.toJson();
             store.put(SwapManifest.manifestKey(application, processId, generation), json, json.length,
-                    SnapshotFormat.sha256().digest(json), "application/json");
+                    SnapshotFormat.crc32c(json, json.length), "application/json");
             return manifest;
         } catch (IOException | RuntimeException e) {
             parts.abort();
@@ -128,7 +127,7 @@ public final class SnapshotWriter {
         private volatile boolean aborting;
         private final Semaphore window = new Semaphore(parallelism);
         /** Each part's ETag, in part order. */
-        private final List<CompletableFuture<String>> uploaded = new ArrayList<>();
+        private final List<CompletableFuture<ObjectUploads.UploadedPart>> uploaded = new ArrayList<>();
         private final List<CompletableFuture<SwapManifest.Part>> described = new ArrayList<>();
         /** Part buffers whose upload is done, for the next parts: `parallelism + 1` buffers in all. */
         private final Queue<byte[]> spare = new ConcurrentLinkedQueue<>();
@@ -179,7 +178,7 @@ public final class SnapshotWriter {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while uploading the snapshot");
             }
-            for (CompletableFuture<String> f : uploaded) {
+            for (CompletableFuture<ObjectUploads.UploadedPart> f : uploaded) {
                 if (f.isCompletedExceptionally()) { // no use encoding the rest
                     window.release();
                     throw new IOException("a snapshot part failed to upload: " + failure(f));
@@ -190,11 +189,11 @@ public final class SnapshotWriter {
                     if (aborting) {
                         throw new java.util.concurrent.CancellationException("the snapshot upload was aborted");
                     }
-                    byte[] digest = SnapshotFormat.sha256(part, size);
-                    description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size,
-                            HexFormat.of().formatHex(digest), SnapshotFormat.crc32c(part, size)));
+                    int crc = SnapshotFormat.crc32c(part, size);
+                    description.complete(new SwapManifest.Part(number, (long) (number - 1) * partSize, size, null,
+                            SnapshotFormat.hex(crc)));
                     // Sent from the part itself: the buffer is not refilled before the upload has returned.
-                    return store.uploadPart(key, uploadId, number, part, size, digest);
+                    return new ObjectUploads.UploadedPart(store.uploadPart(key, uploadId, number, part, size, crc), crc);
                 } finally {
                     if (part.length == partSize) {
                         spare.offer(part);
@@ -214,9 +213,9 @@ public final class SnapshotWriter {
             if (filled > 0) {
                 ship();
             }
-            List<String> done = new ArrayList<>();
+            List<ObjectUploads.UploadedPart> done = new ArrayList<>();
             try {
-                for (CompletableFuture<String> f : uploaded) {
+                for (CompletableFuture<ObjectUploads.UploadedPart> f : uploaded) {
                     done.add(f.get());
                 }
             } catch (InterruptedException e) {
@@ -231,18 +230,17 @@ public final class SnapshotWriter {
 
         /** The stream as one object: it never filled a part. */
         private SwapManifest.Part putWhole() throws IOException {
-            byte[] digest = SnapshotFormat.sha256(buffer, filled);
+            int crc = SnapshotFormat.crc32c(buffer, filled);
             try {
-                store.put(key, buffer, filled, digest, "application/octet-stream");
+                store.put(key, buffer, filled, crc, "application/octet-stream");
             } catch (RuntimeException e) {
                 throw new IOException("snapshot upload failed: " + e.getMessage(), e);
             }
-            return new SwapManifest.Part(1, 0, filled, HexFormat.of().formatHex(digest),
-                    SnapshotFormat.crc32c(buffer, filled));
+            return new SwapManifest.Part(1, 0, filled, null, SnapshotFormat.hex(crc));
         }
 
         /** The message of what {@code f} failed with. */
-        private static String failure(CompletableFuture<String> f) {
+        private static String failure(CompletableFuture<?> f) {
             try {
                 f.join();
                 return "";

@@ -21,10 +21,10 @@ import java.util.List;
  * @param createdAt       when the snapshot was committed
  * @param dataKey         the object holding the snapshot stream
  * @param partSize        bytes per part (all but the last)
- * @param parts           each part's offset, size, SHA-256 and (version 2) CRC32C
+ * @param parts           each part's offset, size and checksum
  * @param totalBytes      bytes of the stream
- * @param sha256          the whole stream's composite SHA-256 (of the parts' digests)
- * @param crc32c          the whole stream's composite CRC32C (of the parts' CRC32Cs); null in version 1
+ * @param sha256          version 1: the whole stream's composite SHA-256 (of the parts' digests); else null
+ * @param crc32c          version 2: the whole stream's composite CRC32C (of the parts' CRC32Cs); else null
  * @param processEntries  process-state entries
  * @param sessions        sessions
  * @param sessionEntries  session-state entries, all sessions together
@@ -39,10 +39,7 @@ public record SwapManifest(String format, int version, String application, Strin
     /** The oldest version this runtime still reads. */
     public static final int OLDEST_READABLE_VERSION = 1;
 
-    /**
-     * One part of the data object: its SHA-256 (which signed its upload) and, from version 2 on, its
-     * CRC32C (what a restore checks), both as hex digits.
-     */
+    /** One part of the data object with its checksum in hex: SHA-256 in version 1, CRC32C from version 2 on (the other null). */
     public record Part(int number, long offset, int size, String sha256, String crc32c) {
     }
 
@@ -54,7 +51,7 @@ public record SwapManifest(String format, int version, String application, Strin
 
     /**
      * This manifest as JSON, written with Jackson's streaming generator (no object mapper to build in
-     * a process that swaps out once): the record's fields in order, {@code createdAt} as ISO-8601.
+     * a process that swaps out once): the record's fields in order (a null checksum left out), {@code createdAt} as ISO-8601.
      */
     public byte[] toJson() {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(512 + 128 * parts.size());
@@ -74,7 +71,9 @@ public record SwapManifest(String format, int version, String application, Strin
                 g.writeNumberField("number", p.number());
                 g.writeNumberField("offset", p.offset());
                 g.writeNumberField("size", p.size());
-                g.writeStringField("sha256", p.sha256());
+                if (p.sha256() != null) {
+                    g.writeStringField("sha256", p.sha256());
+                }
                 if (p.crc32c() != null) {
                     g.writeStringField("crc32c", p.crc32c());
                 }
@@ -82,7 +81,9 @@ public record SwapManifest(String format, int version, String application, Strin
             }
             g.writeEndArray();
             g.writeNumberField("totalBytes", totalBytes);
-            g.writeStringField("sha256", sha256);
+            if (sha256 != null) {
+                g.writeStringField("sha256", sha256);
+            }
             if (crc32c != null) {
                 g.writeStringField("crc32c", crc32c);
             }
@@ -121,7 +122,7 @@ public record SwapManifest(String format, int version, String application, Strin
                             pf.put(n, value(p.nextToken(), p));
                         }
                         parts.add(new Part((int) number(pf, "number"), number(pf, "offset"), (int) number(pf, "size"),
-                                text(pf, "sha256"), optionalText(pf, "crc32c")));
+                                optionalText(pf, "sha256"), optionalText(pf, "crc32c")));
                     }
                 } else {
                     f.put(name, value(t, p));
@@ -141,7 +142,7 @@ public record SwapManifest(String format, int version, String application, Strin
         }
         return new SwapManifest(text(f, "format"), (int) number(f, "version"), text(f, "application"),
                 text(f, "processId"), number(f, "generation"), createdAt, text(f, "dataKey"),
-                (int) number(f, "partSize"), parts, number(f, "totalBytes"), text(f, "sha256"), optionalText(f, "crc32c"),
+                (int) number(f, "partSize"), parts, number(f, "totalBytes"), optionalText(f, "sha256"), optionalText(f, "crc32c"),
                 number(f, "processEntries"), number(f, "sessions"), number(f, "sessionEntries"), number(f, "stateBytes"));
     }
 

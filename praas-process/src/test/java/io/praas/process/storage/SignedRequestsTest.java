@@ -78,9 +78,8 @@ class SignedRequestsTest {
     void putStoresTheGivenLengthAsTheSdkReadsIt() throws Exception {
         byte[] buffer = random(300_000);
         int length = 250_001;
-        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(java.util.Arrays.copyOf(buffer, length));
-
-        new SignedRequests(store).put("shop/p-1/put one", buffer, length, digest, "application/octet-stream");
+        new SignedRequests(store).put("shop/p-1/put one", buffer, length, crc32c(buffer, length),
+                "application/octet-stream");
 
         assertThat(ObjectGets.sdk(() -> s3, BUCKET).get("shop/p-1/put one"))
                 .isEqualTo(java.util.Arrays.copyOf(buffer, length));
@@ -94,14 +93,16 @@ class SignedRequestsTest {
         for (ObjectUploads uploads : java.util.List.of(new SignedRequests(store), ObjectUploads.sdk(() -> s3, BUCKET))) {
             String key = "shop/p-1/multi " + uploads.getClass().getSimpleName();
             String uploadId = uploads.startMultipart(key);
-            java.util.List<String> etags = new java.util.ArrayList<>();
+            java.util.List<ObjectUploads.UploadedPart> parts = new java.util.ArrayList<>();
             for (int n = 1, off = 0; off < whole.length; n++, off += partSize) {
                 byte[] part = java.util.Arrays.copyOfRange(whole, off, Math.min(whole.length, off + partSize));
                 byte[] buffer = java.util.Arrays.copyOf(part, partSize + 7); // a longer buffer: only `length` goes
-                etags.add(uploads.uploadPart(key, uploadId, n, buffer, part.length, sha256(part)));
+                int crc = crc32c(part, part.length);
+                parts.add(new ObjectUploads.UploadedPart(uploads.uploadPart(key, uploadId, n, buffer, part.length, crc),
+                        crc));
             }
 
-            uploads.completeMultipart(key, uploadId, etags);
+            uploads.completeMultipart(key, uploadId, parts);
 
             assertThat(new SignedRequests(store).get(key)).as(key).isEqualTo(whole);
         }
@@ -112,15 +113,15 @@ class SignedRequestsTest {
         SignedRequests signed = new SignedRequests(store);
         byte[] part = random(1000);
         String aborted = signed.startMultipart("shop/p-1/aborted");
-        signed.uploadPart("shop/p-1/aborted", aborted, 1, part, part.length, sha256(part));
+        signed.uploadPart("shop/p-1/aborted", aborted, 1, part, part.length, crc32c(part, part.length));
 
         signed.abortMultipart("shop/p-1/aborted", aborted);
 
         assertThat(signed.get("shop/p-1/aborted")).isNull();
         String uploadId = signed.startMultipart("shop/p-1/wrong-etag");
-        signed.uploadPart("shop/p-1/wrong-etag", uploadId, 1, part, part.length, sha256(part));
-        assertThatThrownBy(() -> signed.completeMultipart("shop/p-1/wrong-etag", uploadId,
-                java.util.List.of("\"00000000000000000000000000000000\"")))
+        signed.uploadPart("shop/p-1/wrong-etag", uploadId, 1, part, part.length, crc32c(part, part.length));
+        assertThatThrownBy(() -> signed.completeMultipart("shop/p-1/wrong-etag", uploadId, java.util.List.of(
+                new ObjectUploads.UploadedPart("\"00000000000000000000000000000000\"", crc32c(part, part.length)))))
                 .isInstanceOf(ObjectGets.ObjectStoreException.class);
         assertThat(signed.get("shop/p-1/wrong-etag")).isNull();
     }
@@ -132,9 +133,9 @@ class SignedRequestsTest {
         for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
             String prefix = "shop/del-" + uploads.getClass().getSimpleName() + "/";
             for (String k : java.util.List.of("gen-1/data", "gen-1/manifest.json", "gen-2/data", "gen-2/a b&c")) {
-                signed.put(prefix + k, body, body.length, sha256(body), "text/plain");
+                signed.put(prefix + k, body, body.length, crc32c(body, body.length), "text/plain");
             }
-            signed.put(prefix.substring(0, prefix.length() - 1) + "x/gen-1/data", body, body.length, sha256(body),
+            signed.put(prefix.substring(0, prefix.length() - 1) + "x/gen-1/data", body, body.length, crc32c(body, body.length),
                     "text/plain");
 
             int deleted = uploads.deleteUnder(prefix, key -> key.startsWith(prefix + "gen-2/"));
@@ -151,7 +152,7 @@ class SignedRequestsTest {
     void deleteUnderFollowsAListingOverSeveralPagesBothWays() throws Exception {
         // Over the store's 1,000 keys per listing page: the continuation token is followed.
         byte[] body = random(3);
-        byte[] hash = sha256(body);
+        int hash = crc32c(body, body.length);
         SignedRequests signed = new SignedRequests(store);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
@@ -163,7 +164,7 @@ class SignedRequestsTest {
                     puts.add(pool.submit(() -> signed.put(key, body, body.length, hash, "text/plain")));
                 }
                 for (String k : List.of("gen-2/data", "gen-2/manifest.json")) {
-                    signed.put(prefix + k, body, body.length, sha256(body), "text/plain");
+                    signed.put(prefix + k, body, body.length, crc32c(body, body.length), "text/plain");
                 }
                 for (java.util.concurrent.Future<?> f : puts) {
                     f.get();
@@ -203,18 +204,29 @@ class SignedRequestsTest {
         assertThat(SignedRequests.element(xml, "UploadId")).isEqualTo(expected);
     }
 
-    private static byte[] sha256(byte[] b) throws Exception {
-        return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+    private static int crc32c(byte[] b, int length) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, length);
+        return (int) crc.getValue();
     }
 
     @Test
-    void aPutWhoseBodyDoesNotMatchItsSha256IsRefusedAndStoresNothing() throws Exception {
+    void aBodyThatDoesNotMatchItsCrc32cIsRefusedBothWaysAndStoresNothing() throws Exception {
         byte[] body = random(10_000);
-        byte[] other = java.security.MessageDigest.getInstance("SHA-256").digest(new byte[10_000]);
+        int other = crc32c(new byte[10_000], 10_000);
+        for (ObjectUploads uploads : List.of(new SignedRequests(store), ObjectUploads.sdk(() -> s3, BUCKET))) {
+            String name = uploads.getClass().getSimpleName();
+            assertThatThrownBy(() -> uploads.put("shop/p-1/bad " + name, body, body.length, other, "text/plain"))
+                    .as(name).isInstanceOf(ObjectGets.ObjectStoreException.class);
+            assertThat(new SignedRequests(store).get("shop/p-1/bad " + name)).as(name).isNull();
 
-        assertThatThrownBy(() -> new SignedRequests(store).put("shop/p-1/bad", body, body.length, other, "text/plain"))
-                .isInstanceOf(ObjectGets.ObjectStoreException.class).hasMessageContaining("PUT");
-        assertThat(new SignedRequests(store).get("shop/p-1/bad")).isNull();
+            String key = "shop/p-1/bad part " + name;
+            String uploadId = uploads.startMultipart(key);
+            assertThatThrownBy(() -> uploads.uploadPart(key, uploadId, 1, body, body.length, other))
+                    .as(name).isInstanceOf(ObjectGets.ObjectStoreException.class);
+            uploads.abortMultipart(key, uploadId);
+            assertThat(new SignedRequests(store).get(key)).as(name).isNull();
+        }
     }
 
     @Test
@@ -239,7 +251,7 @@ class SignedRequestsTest {
                     64L * 1024 * 1024);
             byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers take
 
-            assertThatThrownBy(() -> stalled.put("shop/p-1/stalled", body, body.length, sha256(body), "text/plain"))
+            assertThatThrownBy(() -> stalled.put("shop/p-1/stalled", body, body.length, crc32c(body, body.length), "text/plain"))
                     .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("took no more of the body");
 
             for (java.net.Socket s : held) {
@@ -252,9 +264,7 @@ class SignedRequestsTest {
     void aPutWithTheWrongSecretIsRefused() throws Exception {
         SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
         byte[] body = random(100);
-        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(body);
-
-        assertThatThrownBy(() -> wrong.put("shop/p-1/refused", body, body.length, digest, "text/plain"))
+        assertThatThrownBy(() -> wrong.put("shop/p-1/refused", body, body.length, crc32c(body, body.length), "text/plain"))
                 .isInstanceOf(ObjectGets.ObjectStoreException.class).hasMessageContaining("403");
     }
 

@@ -165,7 +165,7 @@ class SnapshotRoundTripTest {
             SwapManifest.Part p = m.parts().get(i);
             assertThat(p.number()).isEqualTo(i + 1);
             assertThat(p.offset()).isEqualTo(offset);
-            assertThat(p.sha256()).hasSize(64);
+            assertThat(p.sha256()).isNull();
             assertThat(p.crc32c()).hasSize(8);
             if (i < m.parts().size() - 1) {
                 assertThat(p.size()).as("part %d", p.number()).isEqualTo(PART_SIZE);
@@ -176,23 +176,20 @@ class SnapshotRoundTripTest {
         }
         assertThat(offset).isEqualTo(m.totalBytes());
 
-        // The stored objects agree with the manifest: the data object's size, each part's SHA-256 and
-        // CRC32C at its offset, the whole checksums (SHA-256 of the parts' digests, CRC32C of their
-        // CRC32Cs, SNAPSHOT.md), and the manifest as JSON lists the same parts.
+        // The stored objects agree with the manifest: the data object's size, each part's CRC32C at
+        // its offset, the whole checksum (CRC32C of the parts' CRC32Cs, SNAPSHOT.md), and the
+        // manifest as JSON lists the same parts.
         byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
         assertThat(data).hasSize((int) m.totalBytes());
-        java.io.ByteArrayOutputStream digests = new java.io.ByteArrayOutputStream();
         java.util.zip.CRC32C crcs = new java.util.zip.CRC32C();
         for (SwapManifest.Part p : m.parts()) {
             byte[] part = Arrays.copyOfRange(data, (int) p.offset(), (int) p.offset() + p.size());
-            assertThat(sha256(part)).as("part %d", p.number()).isEqualTo(p.sha256());
             java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
             crc.update(part);
             assertThat(p.crc32c()).as("part %d", p.number()).isEqualTo(String.format("%08x", crc.getValue()));
-            digests.writeBytes(java.util.HexFormat.of().parseHex(sha256(part)));
             crcs.update(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
         }
-        assertThat(sha256(digests.toByteArray())).isEqualTo(m.sha256());
+        assertThat(m.sha256()).isNull();
         assertThat(m.crc32c()).isEqualTo(String.format("%08x", crcs.getValue()));
         JsonNode json = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
                 .key(SwapManifest.manifestKey(APP, process, 1))).asByteArray());
@@ -201,11 +198,11 @@ class SnapshotRoundTripTest {
         assertThat(json.path("parts")).hasSize(5);
         for (int i = 0; i < 5; i++) {
             assertThat(json.path("parts").get(i).path("size").asLong()).isEqualTo(m.parts().get(i).size());
-            assertThat(json.path("parts").get(i).path("sha256").asText()).isEqualTo(m.parts().get(i).sha256());
+            assertThat(json.path("parts").get(i).has("sha256")).isFalse();
             assertThat(json.path("parts").get(i).path("crc32c").asText()).isEqualTo(m.parts().get(i).crc32c());
         }
         assertThat(json.path("totalBytes").asLong()).isEqualTo(m.totalBytes());
-        assertThat(json.path("sha256").asText()).isEqualTo(m.sha256());
+        assertThat(json.has("sha256")).isFalse();
         assertThat(json.path("crc32c").asText()).isEqualTo(m.crc32c());
     }
 
@@ -220,8 +217,8 @@ class SnapshotRoundTripTest {
         AtomicInteger partsSent = new AtomicInteger();
         io.praas.process.storage.ObjectUploads failingSecondPart = new io.praas.process.storage.ObjectUploads() {
             @Override
-            public void put(String key, byte[] body, int length, byte[] sha256, String contentType) {
-                real.put(key, body, length, sha256, contentType);
+            public void put(String key, byte[] body, int length, int crc32c, String contentType) {
+                real.put(key, body, length, crc32c, contentType);
             }
 
             @Override
@@ -230,17 +227,18 @@ class SnapshotRoundTripTest {
             }
 
             @Override
-            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, byte[] sha256) {
+            public String uploadPart(String key, String uploadId, int number, byte[] body, int length, int crc32c) {
                 partsSent.incrementAndGet();
                 if (number == 2) {
                     throw new io.praas.process.storage.ObjectGets.ObjectStoreException("part 2 refused");
                 }
-                return real.uploadPart(key, uploadId, number, body, length, sha256);
+                return real.uploadPart(key, uploadId, number, body, length, crc32c);
             }
 
             @Override
-            public void completeMultipart(String key, String uploadId, List<String> etags) {
-                real.completeMultipart(key, uploadId, etags);
+            public void completeMultipart(String key, String uploadId,
+                                          List<io.praas.process.storage.ObjectUploads.UploadedPart> parts) {
+                real.completeMultipart(key, uploadId, parts);
             }
 
             @Override
@@ -353,10 +351,12 @@ class SnapshotRoundTripTest {
         }
         try (Swapper swapper = swapper(process)) {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
-            // The manifest as version 1 wrote it: the same stream, parts listed without CRC32C.
-            List<SwapManifest.Part> v1Parts = m.parts().stream()
-                    .map(p -> new SwapManifest.Part(p.number(), p.offset(), p.size(), p.sha256(), null)).toList();
-            storeManifest(process, m, 1, v1Parts, m.totalBytes(), m.sha256(), null);
+            // The manifest as version 1 wrote it: the same stream, parts listed with their SHA-256.
+            byte[] stored = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
+            List<SwapManifest.Part> v1Parts = m.parts().stream().map(p -> new SwapManifest.Part(p.number(), p.offset(),
+                    p.size(), sha256(Arrays.copyOfRange(stored, (int) p.offset(), (int) p.offset() + p.size())), null))
+                    .toList();
+            storeManifest(process, m, 1, v1Parts, m.totalBytes(), SnapshotFormat.composite(v1Parts), null);
 
             State restored = new State();
             swapper.restore(SwapManifest.manifestKey(APP, process, 1), restored.process, restored.sessions,
@@ -381,8 +381,8 @@ class SnapshotRoundTripTest {
         try (Swapper swapper = swapper(process)) {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
             List<SwapManifest.Part> noCrc = m.parts().stream()
-                    .map(p -> new SwapManifest.Part(p.number(), p.offset(), p.size(), p.sha256(), null)).toList();
-            storeManifest(process, m, 2, noCrc, m.totalBytes(), m.sha256(), m.crc32c());
+                    .map(p -> new SwapManifest.Part(p.number(), p.offset(), p.size(), "ab".repeat(32), null)).toList();
+            storeManifest(process, m, 2, noCrc, m.totalBytes(), "cd".repeat(32), m.crc32c());
             assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
                     new State().process, new State().sessions, new State().mailbox)))
                     .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("does not list the CRC32C");
@@ -393,7 +393,7 @@ class SnapshotRoundTripTest {
             assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
                     restored.process, restored.sessions, restored.mailbox)))
                     .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("checksum mismatch")
-                    .hasMessageContaining("CRC32C " + m.crc32c()).hasMessageContaining("CRC32C " + wrong);
+                    .hasMessageContaining("CRC32C " + m.crc32c()).hasMessageContaining("says " + wrong);
 
             storeManifest(process, m, 3, m.parts(), m.totalBytes(), m.sha256(), m.crc32c());
             assertThat(catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
@@ -416,10 +416,9 @@ class SnapshotRoundTripTest {
             int lengthAt = SnapshotFormat.MAGIC.length + 2 + 1 + 2 + 1;
             java.nio.ByteBuffer.wrap(data).putInt(lengthAt, Integer.MAX_VALUE - 16);
             s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
-            List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length,
-                    java.util.HexFormat.of().formatHex(SnapshotFormat.sha256().digest(data)),
-                    SnapshotFormat.crc32c(data, data.length)));
-            storeManifest(process, m, parts, data.length, SnapshotFormat.composite(parts));
+            List<SwapManifest.Part> parts = List.of(new SwapManifest.Part(1, 0, data.length, null,
+                    SnapshotFormat.hex(SnapshotFormat.crc32c(data, data.length))));
+            storeManifest(process, m, parts, data.length);
 
             State restored = new State();
             Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
@@ -440,7 +439,7 @@ class SnapshotRoundTripTest {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
             SwapManifest.Part only = m.parts().get(0);
             long claimed = m.totalBytes() + 1_000_000;
-            storeManifest(process, m, m.parts(), claimed, m.sha256());
+            storeManifest(process, m, m.parts(), claimed);
 
             State restored = new State();
             Throwable thrown = catchThrowable(() -> swapper.restore(SwapManifest.manifestKey(APP, process, 1),
@@ -555,13 +554,12 @@ class SnapshotRoundTripTest {
     }
 
     /**
-     * Stores {@code m} with other parts, byte count and SHA-256 as the manifest of generation 1 of
-     * {@code process}; its whole CRC32C is the parts' (when they list theirs).
+     * Stores {@code m} (version 2) with other parts and byte count as the manifest of generation 1 of
+     * {@code process}; its whole CRC32C is the parts'.
      */
-    private static void storeManifest(String process, SwapManifest m, List<SwapManifest.Part> parts, long totalBytes,
-                                      String sha256) throws IOException {
-        storeManifest(process, m, m.version(), parts, totalBytes, sha256,
-                parts.get(0).crc32c() == null ? null : SnapshotFormat.compositeCrc32c(parts));
+    private static void storeManifest(String process, SwapManifest m, List<SwapManifest.Part> parts, long totalBytes)
+            throws IOException {
+        storeManifest(process, m, m.version(), parts, totalBytes, null, SnapshotFormat.compositeCrc32c(parts));
     }
 
     private static void storeManifest(String process, SwapManifest m, int version, List<SwapManifest.Part> parts,
