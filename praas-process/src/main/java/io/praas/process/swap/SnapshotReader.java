@@ -100,7 +100,17 @@ public final class SnapshotReader {
 
     /** Restores the snapshot of {@code manifest} into {@code sink}. */
     public void restore(SwapManifest manifest, Sink sink) {
-        PartInput in = new PartInput(manifest);
+        restore(manifest, null, sink);
+    }
+
+    /**
+     * Restores the snapshot of {@code manifest} into {@code sink}, taking its first part from
+     * {@code firstPart} (a ranged GET from offset 0 started before the manifest was read; null: none)
+     * when that has the part's size. Whatever it holds is checked as a fetched part is; when it failed
+     * or has another size, the part is fetched again.
+     */
+    public void restore(SwapManifest manifest, CompletableFuture<byte[]> firstPart, Sink sink) {
+        PartInput in = new PartInput(manifest, firstPart);
         try (DataInputStream data = new DataInputStream(in)) {
             byte[] magic = data.readNBytes(SnapshotFormat.MAGIC.length);
             if (!Arrays.equals(magic, SnapshotFormat.MAGIC) || data.readUnsignedShort() != SnapshotFormat.STREAM_VERSION) {
@@ -203,9 +213,14 @@ public final class SnapshotReader {
         private InputStream current = InputStream.nullInputStream();
         private long total;
 
-        PartInput(SwapManifest manifest) {
+        PartInput(SwapManifest manifest, CompletableFuture<byte[]> firstPart) {
             this.manifest = manifest;
             this.next = manifest.parts().iterator();
+            if (firstPart != null && next.hasNext()) {
+                SwapManifest.Part p = next.next();
+                ahead.add(firstPart.handle((bytes, failed) -> bytes != null && bytes.length == p.size() ? bytes : null)
+                        .thenApplyAsync(bytes -> bytes != null ? check(p, bytes) : fetch(p), downloads));
+            }
             fill();
         }
 
@@ -227,6 +242,11 @@ public final class SnapshotReader {
             if (bytes == null) {
                 throw new CorruptSnapshotException("snapshot data " + manifest.dataKey() + " does not exist");
             }
+            return check(p, bytes);
+        }
+
+        /** The part's bytes, if they have its size and checksum. */
+        private byte[] check(SwapManifest.Part p, byte[] bytes) {
             boolean crc = checksCrc(manifest);
             String algorithm = crc ? "CRC32C" : "SHA-256";
             String sum = crc ? SnapshotFormat.hex(SnapshotFormat.crc32c(bytes, bytes.length))

@@ -220,4 +220,11 @@ public record SwapManifest(String format, int version, String application, Strin
     public static String dataKey(String application, String processId, long generation) {
         return generationPrefix(application, processId, generation) + "data";
     }
+
+    /** The data key next to manifest key {@code manifestKey}; null if it is not a manifest's key. */
+    public static String dataKeyOf(String manifestKey) {
+        String name = "manifest.json";
+        return manifestKey.endsWith("/" + name) ? manifestKey.substring(0, manifestKey.length() - name.length()) + "data"
+                : null;
+    }
 }

@@ -53,6 +53,12 @@ public final class Swapper implements AutoCloseable {
      * signed GET and parse take ~100 ms); null for a fresh process.
      */
     private final CompletableFuture<SwapManifest> manifestAhead;
+    /**
+     * The first part of the snapshot to restore, fetched beside its manifest rather than after it
+     * (one round trip instead of two for a state that fits in a part); null for a fresh process. It
+     * assumes the manifest's part size is this process's; the reader checks it against the manifest.
+     */
+    private final CompletableFuture<byte[]> firstPartAhead;
 
     public Swapper(String application, String processId, SwapSettings settings, Clock clock) {
         this.application = application;
@@ -70,6 +76,9 @@ public final class Swapper implements AutoCloseable {
         this.manifestAhead = settings.restoreManifest() == null ? null
                 : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
                         .manifest(settings.restoreManifest()), Swapper::daemonThread);
+        String dataKey = settings.restoreManifest() == null ? null : SwapManifest.dataKeyOf(settings.restoreManifest());
+        this.firstPartAhead = dataKey == null ? null
+                : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers);
     }
 
     /**
@@ -145,7 +154,9 @@ public final class Swapper implements AutoCloseable {
             throw new CorruptSnapshotException("snapshot " + manifestKey + " belongs to " + m.application() + "/"
                     + m.processId() + ", not " + application + "/" + processId);
         }
-        reader.restore(m, new SnapshotReader.Sink() {
+        CompletableFuture<byte[]> firstPart = manifestAhead != null && manifestKey.equals(settings.restoreManifest())
+                ? firstPartAhead : null;
+        reader.restore(m, firstPart, new SnapshotReader.Sink() {
             @Override
             public void processEntry(String key, byte[] value) {
                 processState.adoptBytes(key, value); // a fresh array the reader hands over

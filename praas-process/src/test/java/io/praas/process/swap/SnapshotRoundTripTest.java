@@ -343,6 +343,56 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void aSwapperToldItsManifestFetchesTheFirstPartBesideItChecksItAndRestoresTheSame() throws Exception {
+        for (int chunks : new int[] {1, 12}) { // one part (a PUT), and three parts
+            String process = newProcessId();
+            State original = new State();
+            for (int i = 0; i < chunks; i++) {
+                original.process.putBytes("chunk-" + i, randomBytes(MIB, 400 + i));
+            }
+            String manifestKey = SwapManifest.manifestKey(APP, process, 1);
+            try (Swapper writer = swapper(process)) {
+                snapshot(writer, 1, original);
+            }
+            // The same part size: the part fetched ahead is used. Another: it is fetched again.
+            for (int partSize : new int[] {PART_SIZE, PART_SIZE + MIB}) {
+                State restored = new State();
+                try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, partSize, 4, manifestKey),
+                        Clock.systemUTC())) {
+                    swapIn.restore(manifestKey, restored.process, restored.sessions, restored.mailbox);
+                }
+                assertThat(fingerprint(restored.process.snapshot())).as("%d chunks, parts of %d", chunks, partSize)
+                        .isEqualTo(fingerprint(original.process.snapshot()));
+            }
+            // A flipped byte in the first part is found in the part fetched ahead too.
+            SwapManifest m = SwapManifest.fromJson(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(manifestKey)).asByteArray());
+            byte[] data = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray();
+            data[1234] ^= 0x08;
+            s3.putObject(b -> b.bucket(BUCKET).key(m.dataKey()), RequestBody.fromBytes(data));
+            try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, manifestKey),
+                    Clock.systemUTC())) {
+                assertThat(catchThrowable(() -> swapIn.restore(manifestKey, new State().process, new State().sessions,
+                        new State().mailbox))).isInstanceOf(CorruptSnapshotException.class)
+                        .hasMessageContaining("part 1 ").hasMessageContaining("CRC32C");
+            }
+        }
+    }
+
+    @Test
+    void aFirstPartFetchedAheadOfAMissingSnapshotFailsAsAMissingSnapshot() {
+        String process = newProcessId();
+        String manifestKey = SwapManifest.manifestKey(APP, process, 7);
+        try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, manifestKey),
+                Clock.systemUTC())) {
+            assertThat(catchThrowable(() -> swapIn.restore(manifestKey, new State().process, new State().sessions,
+                    new State().mailbox))).isInstanceOf(CorruptSnapshotException.class)
+                    .hasMessageContaining("does not exist");
+        }
+        assertThat(SwapManifest.dataKeyOf(manifestKey)).isEqualTo(SwapManifest.dataKey(APP, process, 7));
+        assertThat(SwapManifest.dataKeyOf("swaps/shop/p-1/notes.txt")).isNull();
+    }
+
+    @Test
     void aVersionOneSnapshotIsStillRestoredAndItsPartsCheckedBySha256() throws Exception {
         String process = newProcessId();
         State original = new State();
