@@ -213,7 +213,8 @@ public final class ControlPlane implements AutoCloseable {
     /** The local backend, or the {@link BackendProvider} of that name on the class path. */
     static ProcessBackend createBackend(ControlPlaneConfig config) {
         if (config.backend().equals("local")) {
-            return new LocalBackend(config.localCaps(), config.dataDir().resolve("logs"), LocalBackend.defaultClasspath());
+            return LocalBackend.withSettings(config.localCaps(), config.dataDir().resolve("logs"),
+                    LocalBackend.defaultClasspath(), config.backendSettings());
         }
         BackendProvider provider = BackendProvider.named(config.backend()).orElseThrow(() -> {
             java.util.List<String> known = new java.util.ArrayList<>(java.util.List.of("local"));

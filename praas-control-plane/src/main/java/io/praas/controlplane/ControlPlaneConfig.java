@@ -85,8 +85,9 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
                 && positive(idleCheckInterval), "swap timeouts and the idle check interval must be positive");
         check(backend != null && !backend.isBlank(), "backend must not be empty");
         backendSettings = Map.copyOf(backendSettings);
-        check(!backend.equals("local") || backendSettings.isEmpty(),
-                "the local backend takes no backend settings (it uses --max-vcpu and --max-memory-mib): " + backendSettings.keySet());
+        check(!backend.equals("local") || backendSettings.keySet().stream().allMatch("standby-jvms"::equals),
+                "the local backend takes one backend setting, standby-jvms (its caps are --max-vcpu and "
+                        + "--max-memory-mib), not " + backendSettings.keySet());
         check(kubernetesJoin == null || join.isEmpty(), "--join and Kubernetes discovery exclude each other");
         for (String member : join) {
             check(member.matches("[^:\\s]+:\\d{1,5}"), "join members must be host:port, one by one: " + member);

@@ -33,10 +33,26 @@ class BackendSelectionTest {
     }
 
     @Test
-    void theLocalBackendTakesNoSettings() {
+    void theLocalBackendTakesOnlyItsStandbyCount() {
         assertThatThrownBy(() -> ControlPlaneConfig.defaults(dir).with(Map.of("backendSettings", Map.of("cluster", "x"))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("the local backend takes no backend settings");
+                .hasMessageContaining("the local backend takes one backend setting, standby-jvms")
+                .hasMessageContaining("cluster");
+        ControlPlaneConfig none = ControlPlaneConfig.defaults(dir).with(Map.of("backendSettings",
+                Map.of("standby-jvms", "0")));
+        try (ProcessBackend backend = ControlPlane.createBackend(none)) {
+            assertThat(((io.praas.controlplane.backend.LocalBackend) backend).standbysPerShape()).isZero();
+        }
+        try (ProcessBackend backend = ControlPlane.createBackend(ControlPlaneConfig.defaults(dir))) {
+            assertThat(((io.praas.controlplane.backend.LocalBackend) backend).standbysPerShape()).isEqualTo(1);
+        }
+        for (String bad : java.util.List.of("-1", "9", "many")) {
+            ControlPlaneConfig config = ControlPlaneConfig.defaults(dir).with(Map.of("backendSettings",
+                    Map.of("standby-jvms", bad)));
+            assertThatThrownBy(() -> ControlPlane.createBackend(config)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("standby-jvms must be")
+                    .hasMessageContaining("0..8");
+        }
     }
 
     @Test

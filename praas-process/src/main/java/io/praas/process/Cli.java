@@ -35,6 +35,11 @@ public final class Cli {
         System.exit(run(List.of(args), System.getenv(), System.out, System.err));
     }
 
+    /** Runs a command line with this JVM's stdout and stderr as they are now; returns the exit code (see below). */
+    public static int run(List<String> args, Map<String, String> env) {
+        return run(args, env, System.out, System.err);
+    }
+
     /** Runs a command line and returns the exit code: 0 done, 1 failed, 2 wrong usage, 3 restore failed. */
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
         String command = args.isEmpty() ? "" : args.get(0);
@@ -42,12 +47,15 @@ public final class Cli {
         try {
             switch (command) {
                 case "process" -> {
-                    return command(new ProcessCommand(), "process", "Run one PraaS process standalone.",
+                    return command(new ProcessCommand(env), "process", "Run one PraaS process standalone.",
                             ProcessOption.values(), rest, env, out, err);
                 }
                 case "token" -> {
-                    return command(new TokenCommand(), "token", "Issue a data-plane token.", TokenOption.values(),
+                    return command(new TokenCommand(env), "token", "Issue a data-plane token.", TokenOption.values(),
                             rest, env, out, err);
+                }
+                case "standby" -> {
+                    return io.praas.process.launch.Standby.serve(rest, env, System.in);
                 }
                 case "-V", "--version" -> {
                     out.println(PraasProcess.VERSION);
@@ -58,10 +66,11 @@ public final class Cli {
                     out.println("PraaS process runtime.");
                     out.println("  process   Run one PraaS process standalone.");
                     out.println("  token     Issue a data-plane token.");
+                    out.println("  standby   A pre-started JVM that runs `process` once told how on stdin (the local backend's pool).");
                     out.println("  -V, --version");
                     return 0;
                 }
-                default -> throw new Arguments.UsageException("unknown command '" + command + "' (process, token)");
+                default -> throw new Arguments.UsageException("unknown command '" + command + "' (process, token, standby)");
             }
         } catch (Arguments.UsageException e) {
             err.println("praas " + (command.startsWith("-") || command.isEmpty() ? "" : command + ": ") + e.getMessage());
@@ -209,6 +218,8 @@ public final class Cli {
 
     /** Runs one process until SIGTERM / SIGINT. */
     static final class ProcessCommand implements Command {
+        /** The environment the options and the store's settings come from. */
+        private final Map<String, String> env;
         String appJar;
         String application;
         String processId;
@@ -237,10 +248,14 @@ public final class Cli {
         Path journalDir;
         long parentPid;
 
+        ProcessCommand(Map<String, String> env) {
+            this.env = env;
+        }
+
         @Override
         public int call(PrintStream out, PrintStream err) throws Exception {
-            byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
-            String codeLocation = appJar != null && !appJar.isBlank() ? appJar : System.getenv("PRAAS_APP_CODE");
+            byte[] secret = readSecret(secretFile, env.get("PRAAS_APP_SECRET"));
+            String codeLocation = appJar != null && !appJar.isBlank() ? appJar : env.get("PRAAS_APP_CODE");
             if (codeLocation == null || codeLocation.isBlank()) {
                 err.println("praas process: give the application jar with --app-jar FILE or --app-jar "
                         + "s3://BUCKET/KEY (or PRAAS_APP_JAR, or PRAAS_APP_CODE)");
@@ -250,7 +265,7 @@ public final class Cli {
             Path jar;
             try {
                 code = ApplicationCode.parse(codeLocation);
-                jar = code.fetch(System.getenv());
+                jar = code.fetch(env);
             } catch (IllegalArgumentException | FunctionLoadingException e) {
                 err.println("praas process: " + e.getMessage());
                 return 1;
@@ -274,7 +289,7 @@ public final class Cli {
                 control = controlPlane == null || controlPlane.isBlank() ? null
                         : ControlChannel.Settings.parse(controlPlane, controlToken == null ? "" : controlToken,
                                 advertisedHost(advertiseHost, host), heartbeatInterval);
-                S3Settings store = S3Settings.fromEnvironment(System.getenv());
+                S3Settings store = S3Settings.fromEnvironment(env);
                 SwapSettings swap = store == null ? null : new SwapSettings(store,
                         (int) Math.min(Integer.MAX_VALUE, swapPartSize), swapParallelism,
                         restore == null || restore.isBlank() ? null : restore);
@@ -386,14 +401,19 @@ public final class Cli {
 
     /** Prints a data-plane token for an application (and optionally one process). */
     static final class TokenCommand implements Command {
+        private final Map<String, String> env;
         String application;
         String processId;
         Path secretFile;
         Duration ttl;
 
+        TokenCommand(Map<String, String> env) {
+            this.env = env;
+        }
+
         @Override
         public int call(PrintStream out, PrintStream err) throws Arguments.UsageException {
-            byte[] secret = readSecret(secretFile, System.getenv("PRAAS_APP_SECRET"));
+            byte[] secret = readSecret(secretFile, env.get("PRAAS_APP_SECRET"));
             if (secret.length == 0) {
                 err.println("praas token: give the secret with --secret-file or PRAAS_APP_SECRET");
                 return 2;

@@ -207,7 +207,7 @@ class CliTest {
     }
 
     private static Cli.ProcessCommand parse(Map<String, String> env, String... args) throws Exception {
-        Cli.ProcessCommand command = new Cli.ProcessCommand();
+        Cli.ProcessCommand command = new Cli.ProcessCommand(env);
         Arguments.parse(command, Cli.ProcessOption.values(), Arguments.expandFiles(List.of(args)), env);
         return command;
     }

@@ -6,6 +6,7 @@ import io.praas.backend.LaunchSpec;
 import io.praas.backend.ProcessBackend;
 import io.praas.backend.Resources;
 import io.praas.process.launch.LocalProcess;
+import io.praas.process.launch.Standby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs each process as a separate OS process on this machine: a JVM with the project's flags, its
  * heap sized from the process's memory and its processor count from its vCPUs.
+ *
+ * <p>It keeps {@code standby-jvms} (1 by default) pre-started JVMs per shape (heap and processor
+ * count) that have run a warm-up process ({@link Standby}): a start of that shape hands its
+ * arguments and environment to one of them over its stdin instead of starting a JVM, and a new one
+ * is started {@link #REFILL_DELAY} later, off the path of the start it replaces. The first start of
+ * a shape starts a JVM. Each standby writes its own output, until it is given a process, to
+ * {@code standby-<n>.log} in the log directory; what it writes there after (the JVM's own messages)
+ * is appended to the process's log when it exits.
  */
 public final class LocalBackend implements ProcessBackend {
     private static final Logger LOG = LoggerFactory.getLogger(LocalBackend.class);
@@ -39,6 +48,30 @@ public final class LocalBackend implements ProcessBackend {
     private final Path classArchive;
     private final java.util.concurrent.atomic.AtomicBoolean archiving = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<ExitListener> exitListeners = new CopyOnWriteArrayList<>();
+    /** Standby JVMs per shape wanted; 0: none. */
+    private final int standbysPerShape;
+    /** The standby JVMs by shape, the shape used last at the end. */
+    private final Map<List<String>, java.util.Deque<Pooled>> pool = new java.util.LinkedHashMap<>(8, 0.75f, true);
+    private final java.util.concurrent.atomic.AtomicInteger pendingRefills = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger standbySequence = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.ScheduledExecutorService refills =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "praas-standby-refill");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile boolean closed;
+
+    /** How long after a start its standby is replaced: the start it served has the machine to itself. */
+    public static final java.time.Duration REFILL_DELAY = java.time.Duration.ofSeconds(2);
+    /** Shapes kept at most; the one used longest ago loses its standbys first. */
+    static final int MAX_SHAPES = 4;
+    /** Standby JVMs per shape at most ({@code standby-jvms}). */
+    public static final int MAX_STANDBYS_PER_SHAPE = 8;
+
+    /** A standby JVM: its OS process, its own log, and the file it writes once warm. */
+    private record Pooled(Process process, Path log, Path ready) {
+    }
 
     /**
      * @param caps         the largest resources one process may have
@@ -46,12 +79,47 @@ public final class LocalBackend implements ProcessBackend {
      * @param classpath    the process runtime's classpath
      */
     public LocalBackend(Resources caps, Path logDirectory, String classpath) {
+        this(caps, logDirectory, classpath, 1);
+    }
+
+    /**
+     * As {@link #LocalBackend(Resources, Path, String)}, with {@code standbysPerShape} pre-started
+     * JVMs per shape (0 starts a JVM for every process).
+     */
+    public LocalBackend(Resources caps, Path logDirectory, String classpath, int standbysPerShape) {
+        if (standbysPerShape < 0 || standbysPerShape > MAX_STANDBYS_PER_SHAPE) {
+            throw new IllegalArgumentException("standby-jvms must be in 0.." + MAX_STANDBYS_PER_SHAPE + ", not "
+                    + standbysPerShape);
+        }
+        this.standbysPerShape = standbysPerShape;
         this.caps = caps;
         this.logDirectory = logDirectory;
         this.classpath = classpath;
         // One archive per classpath and JVM: another of either could not use it.
         String id = Integer.toHexString((classpath + System.getProperty("java.vm.version")).hashCode());
         this.classArchive = logDirectory.resolveSibling("cds").resolve("praas-process-" + id + ".jsa");
+    }
+
+    /**
+     * The local backend with its settings ({@code --backend-setting}, {@code PRAAS_LOCAL_*}):
+     * {@code standby-jvms} (0-8, default 1). @throws IllegalArgumentException for another key or a bad value
+     */
+    public static LocalBackend withSettings(Resources caps, Path logDirectory, String classpath,
+                                            Map<String, String> settings) {
+        int standbys = 1;
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (!e.getKey().equals("standby-jvms")) {
+                throw new IllegalArgumentException("unknown setting '" + e.getKey() + "' of the local backend "
+                        + "(known: standby-jvms)");
+            }
+            try {
+                standbys = Integer.parseInt(e.getValue().strip());
+            } catch (NumberFormatException x) {
+                throw new IllegalArgumentException("standby-jvms must be a number in 0.." + MAX_STANDBYS_PER_SHAPE
+                        + ", not '" + e.getValue() + "'");
+            }
+        }
+        return new LocalBackend(caps, logDirectory, classpath, standbys);
     }
 
     /** This JVM's classpath, which holds the process runtime. */
@@ -78,36 +146,239 @@ public final class LocalBackend implements ProcessBackend {
         try {
             Files.createDirectories(logDirectory);
             Path log = logDirectory.resolve(spec.application() + "-" + spec.processId() + ".log");
-            List<String> options = new ArrayList<>();
-            // Before the long classpath, so it survives the truncated command lines the OS reports:
-            // how another node finds the process.
-            options.add(marker(spec.application() + "/" + spec.processId()));
-            Path archiveTmp = classArchiveOption(options);
-            int heapMiB = Math.max(64, (int) (spec.resources().memoryMiB() * HEAP_SHARE));
-            options.add("-Xmx" + heapMiB + "m");
-            options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(spec.resources().vcpu())));
-            List<String> cmd = LocalProcess.command(LocalProcess.currentJava(), options, classpath, spec.codeLocation());
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            pb.environment().putAll(spec.environment());
-            Process p = pb.start();
-            String key = spec.application() + "/" + spec.processId();
-            running.put(key, p);
-            BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), Map.of("log", log.toString(), "key", key));
-            p.onExit().thenAccept(done -> {
-                running.remove(key, p);
-                if (archiveTmp != null) {
-                    publishClassArchive(archiveTmp);
-                }
-                LOG.info("process {} (pid {}) exited with {} (log {})", key, p.pid(), done.exitValue(), log);
-                exitListeners.forEach(l -> l.exited(spec.application(), spec.processId(), handle));
-            });
-            LOG.info("started process {} as pid {} ({} vCPU, {} MiB, heap {} MiB)", key, p.pid(),
-                    spec.resources().vcpu(), spec.resources().memoryMiB(), heapMiB);
+            List<String> shape = shape(spec.resources());
+            BackendHandle handle = standbysPerShape > 0 ? launchOnStandby(spec, shape, log) : null;
+            if (handle == null) {
+                handle = startJvm(spec, shape, log);
+            }
+            if (standbysPerShape > 0) {
+                refill(shape);
+            }
             return CompletableFuture.completedFuture(handle);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.FAILED,
                     "cannot start a JVM for " + spec.processId() + ": " + e.getMessage(), e));
+        }
+    }
+
+    /** The JVM options that differ from process to process: heap and processor count. */
+    private static List<String> shape(Resources r) {
+        int heapMiB = Math.max(64, (int) (r.memoryMiB() * HEAP_SHARE));
+        return List.of("-Xmx" + heapMiB + "m", "-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(r.vcpu())));
+    }
+
+    /** Starts a JVM for the process. */
+    private BackendHandle startJvm(LaunchSpec spec, List<String> shape, Path log) throws IOException {
+        List<String> options = new ArrayList<>();
+        // Before the long classpath, so it survives the truncated command lines the OS reports:
+        // how another node finds the process.
+        options.add(marker(spec.application() + "/" + spec.processId()));
+        Path archiveTmp = classArchiveOption(options);
+        options.addAll(shape);
+        List<String> cmd = LocalProcess.command(LocalProcess.currentJava(), options, classpath, spec.codeLocation());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(spec.environment());
+        Process p = pb.start();
+        BackendHandle handle = track(spec, p, log, () -> {
+            if (archiveTmp != null) {
+                publishClassArchive(archiveTmp);
+            }
+        });
+        LOG.info("started process {} as pid {} ({} vCPU, {} MiB, {})", handle.attributes().get("key"), p.pid(),
+                spec.resources().vcpu(), spec.resources().memoryMiB(), shape.get(0));
+        return handle;
+    }
+
+    /**
+     * Hands the process to a standby JVM of its shape; null when there is none (or it could not be
+     * told), and the caller starts a JVM.
+     */
+    private BackendHandle launchOnStandby(LaunchSpec spec, List<String> shape, Path log) {
+        Pooled s;
+        while ((s = take(shape)) != null) {
+            List<String> args = spec.codeLocation() == null ? List.of() : List.of("--app-jar", spec.codeLocation());
+            try (java.io.OutputStream stdin = s.process().getOutputStream()) {
+                new Standby.Launch(args, spec.environment(), log).writeTo(stdin);
+            } catch (IOException e) {
+                LOG.warn("standby JVM pid {} could not be given process {}/{} ({}); trying another", s.process().pid(),
+                        spec.application(), spec.processId(), e.toString());
+                s.process().destroyForcibly();
+                continue;
+            }
+            Pooled given = s;
+            BackendHandle handle = track(spec, s.process(), log, () -> keepJvmOutput(given, log));
+            LOG.info("started process {} on standby JVM pid {} ({} vCPU, {} MiB, {}{})", handle.attributes().get("key"),
+                    s.process().pid(), spec.resources().vcpu(), spec.resources().memoryMiB(), shape.get(0),
+                    Files.exists(s.ready()) ? "" : ", still warming up");
+            return handle;
+        }
+        return null;
+    }
+
+    /** Registers a started process: its handle, and what happens when it exits. */
+    private BackendHandle track(LaunchSpec spec, Process p, Path log, Runnable onExit) {
+        String key = spec.application() + "/" + spec.processId();
+        running.put(key, p);
+        Map<String, String> attributes = new java.util.HashMap<>(Map.of("log", log.toString(), "key", key));
+        p.toHandle().info().startInstant().ifPresent(at -> attributes.put("started", at.toString()));
+        BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), attributes);
+        p.onExit().thenAccept(done -> {
+            running.remove(key, p);
+            onExit.run();
+            LOG.info("process {} (pid {}) exited with {} (log {})", key, p.pid(), done.exitValue(), log);
+            exitListeners.forEach(l -> l.exited(spec.application(), spec.processId(), handle));
+        });
+        return handle;
+    }
+
+    /** A live standby of {@code shape}, taken out of the pool; null if there is none. */
+    private Pooled take(List<String> shape) {
+        synchronized (pool) {
+            java.util.Deque<Pooled> standbys = pool.get(shape);
+            while (standbys != null && !standbys.isEmpty()) {
+                Pooled s = standbys.poll();
+                if (s.process().isAlive()) {
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Starts a standby of {@code shape} after {@link #REFILL_DELAY}, unless the pool has enough. */
+    private void refill(List<String> shape) {
+        pendingRefills.incrementAndGet();
+        try {
+            refills.schedule(() -> {
+                try {
+                    startStandby(shape);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cannot start a standby JVM ({}): {}", shape, e.toString());
+                } finally {
+                    pendingRefills.decrementAndGet();
+                }
+            }, REFILL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            pendingRefills.decrementAndGet(); // closed
+        }
+    }
+
+    private void startStandby(List<String> shape) throws IOException {
+        synchronized (pool) {
+            if (closed || pool.getOrDefault(shape, new java.util.ArrayDeque<>()).size() >= standbysPerShape) {
+                return;
+            }
+        }
+        int n = standbySequence.incrementAndGet();
+        Path log = logDirectory.resolve("standby-" + n + ".log");
+        Path ready = logDirectory.resolve("standby-" + n + ".ready");
+        Files.deleteIfExists(ready);
+        List<String> options = new ArrayList<>();
+        options.add(marker("standby-" + n));
+        if (Files.isRegularFile(classArchive)) {
+            options.add("-XX:SharedArchiveFile=" + classArchive);
+        }
+        options.addAll(shape);
+        List<String> cmd = LocalProcess.standbyCommand(LocalProcess.currentJava(), options, classpath);
+        cmd.addAll(List.of("--ready-file", ready.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
+        Pooled s = new Pooled(p, log, ready);
+        java.util.List<Pooled> evicted = new ArrayList<>();
+        synchronized (pool) {
+            if (closed) {
+                p.destroy();
+                return;
+            }
+            pool.computeIfAbsent(shape, k -> new java.util.ArrayDeque<>()).add(s);
+            while (pool.size() > MAX_SHAPES) { // the shape used longest ago goes
+                List<String> oldest = pool.keySet().iterator().next();
+                evicted.addAll(pool.remove(oldest));
+            }
+        }
+        evicted.forEach(e -> e.process().destroy());
+        p.onExit().thenAccept(done -> {
+            boolean wasPooled;
+            synchronized (pool) {
+                java.util.Deque<Pooled> standbys = pool.get(shape);
+                wasPooled = standbys != null && standbys.remove(s);
+            }
+            if (wasPooled && !closed && done.exitValue() != 0) {
+                LOG.warn("standby JVM pid {} exited with {} before it was given a process (log {})", p.pid(),
+                        done.exitValue(), log);
+            }
+            if (wasPooled || closed) {
+                deleteQuietly(ready);
+            }
+        });
+        LOG.debug("started standby JVM pid {} ({})", p.pid(), shape);
+    }
+
+    /**
+     * What a standby JVM wrote outside its process's log (the JVM's own messages) goes to the end of
+     * that log; its own log and ready file are removed.
+     */
+    private static void keepJvmOutput(Pooled s, Path log) {
+        try {
+            if (Files.size(s.log()) > 0) {
+                Files.writeString(log, "-- output of standby JVM pid " + s.process().pid() + " outside this log:\n",
+                        java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.CREATE);
+                Files.write(log, Files.readAllBytes(s.log()), java.nio.file.StandardOpenOption.APPEND);
+            }
+        } catch (IOException e) {
+            LOG.debug("standby log {}: {}", s.log(), e.toString());
+        }
+        deleteQuietly(s.log());
+        deleteQuietly(s.ready());
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.debug("cannot delete {}: {}", file, e.toString());
+        }
+    }
+
+    /**
+     * Waits until no standby JVM is being started or warming up, at most {@code timeout}; returns
+     * whether that happened (benchmarks: a measured start should not share the machine with one).
+     */
+    public boolean awaitStandbysWarm(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean warming = pendingRefills.get() > 0;
+            synchronized (pool) {
+                for (java.util.Deque<Pooled> standbys : pool.values()) {
+                    for (Pooled s : standbys) {
+                        warming |= s.process().isAlive() && !Files.exists(s.ready());
+                    }
+                }
+            }
+            if (!warming) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /** Standby JVMs wanted per shape ({@code standby-jvms}). */
+    public int standbysPerShape() {
+        return standbysPerShape;
+    }
+
+    /** Standby JVMs alive now, of every shape. */
+    public int standbys() {
+        return standbyPids().size();
+    }
+
+    /** The pids of the standby JVMs alive now. */
+    public List<Long> standbyPids() {
+        synchronized (pool) {
+            return pool.values().stream().flatMap(java.util.Collection::stream).map(Pooled::process)
+                    .filter(Process::isAlive).map(Process::pid).toList();
         }
     }
 
@@ -118,7 +389,7 @@ public final class LocalBackend implements ProcessBackend {
             Process p = key == null ? null : running.remove(key);
             // A process started by another node of this machine is found by pid, if it is still a PraaS process.
             Optional<ProcessHandle> ph = p != null ? Optional.of(p.toHandle())
-                    : ProcessHandle.of(Long.parseLong(handle.id())).filter(h -> isPraasProcess(h, key));
+                    : ProcessHandle.of(Long.parseLong(handle.id())).filter(h -> isPraasProcess(h, handle.attributes()));
             ph.ifPresent(h -> {
                 h.destroy(); // SIGTERM: GOAWAY, drain, exit
                 try {
@@ -166,9 +437,18 @@ public final class LocalBackend implements ProcessBackend {
         return "-Dpraas.process=" + key;
     }
 
-    /** True when pid {@code h} is still the PraaS process {@code key} (not a reused pid). */
-    private static boolean isPraasProcess(ProcessHandle h, String key) {
-        return key != null && h.info().commandLine().map(c -> c.contains(marker(key) + " ")).orElse(false);
+    /**
+     * True when pid {@code h} is still the PraaS process of {@code attributes} (not a reused pid): a
+     * PraaS JVM that started when the process did, or one whose command line names the process.
+     */
+    private static boolean isPraasProcess(ProcessHandle h, Map<String, String> attributes) {
+        String key = attributes.get("key");
+        String started = attributes.get("started");
+        ProcessHandle.Info info = h.info();
+        if (started != null && info.startInstant().map(at -> at.toString().equals(started)).orElse(false)) {
+            return info.commandLine().map(c -> c.contains("-Dpraas.process=")).orElse(false);
+        }
+        return key != null && info.commandLine().map(c -> c.contains(marker(key) + " ")).orElse(false);
     }
 
     @Override
@@ -179,6 +459,27 @@ public final class LocalBackend implements ProcessBackend {
     /** Kills every process this backend started (the control plane is going away). */
     @Override
     public void close() {
+        closed = true;
+        refills.shutdownNow();
+        List<Pooled> standbys = new ArrayList<>();
+        synchronized (pool) {
+            pool.values().forEach(standbys::addAll);
+            pool.clear();
+        }
+        for (Pooled s : standbys) {
+            s.process().destroy(); // stdin closes with it too: a standby that reads EOF exits
+        }
+        for (Pooled s : standbys) {
+            try {
+                if (!s.process().waitFor(10, TimeUnit.SECONDS)) {
+                    s.process().destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            deleteQuietly(s.log());
+            deleteQuietly(s.ready());
+        }
         for (Process p : running.values()) {
             p.destroy();
         }

@@ -142,6 +142,19 @@ public final class LocalProcess implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * The command that starts a standby JVM ({@link Standby}): {@code java}, the project's flags,
+     * {@code jvmOptions}, then {@code praas standby}; callers add its options.
+     */
+    public static List<String> standbyCommand(String javaBinary, List<String> jvmOptions, String classpath) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary);
+        cmd.addAll(jvmFlags());
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classpath, "io.praas.process.Cli", "standby"));
+        return cmd;
+    }
+
     /** The java binary of this JVM. */
     public static String currentJava() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -33,10 +33,33 @@ public final class OperatorLogging extends ContextAwareBase implements Configura
         stderr.setEncoder(encoder);
         stderr.start();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.toLevel(System.getenv().getOrDefault("PRAAS_LOG_LEVEL", "INFO"), Level.INFO));
+        root.setLevel(level(System.getenv()));
         root.addAppender(stderr);
         context.getLogger("io.netty").setLevel(Level.WARN);
         context.getLogger("io.vertx").setLevel(Level.WARN);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    private static Level level(java.util.Map<String, String> env) {
+        return Level.toLevel(env.getOrDefault("PRAAS_LOG_LEVEL", "INFO"), Level.INFO);
+    }
+
+    /** Sets the root level from {@code env}'s PRAAS_LOG_LEVEL (a standby's process gets its settings late). */
+    public static void applyLevel(java.util.Map<String, String> env) {
+        root().ifPresent(r -> r.setLevel(level(env)));
+    }
+
+    /** Only warnings and errors while {@code quiet} (a standby's warm-up), then INFO or PRAAS_LOG_LEVEL again. */
+    public static void quiet(boolean quiet) {
+        root().ifPresent(r -> r.setLevel(quiet ? Level.WARN : level(System.getenv())));
+    }
+
+    /** The root logger when logback runs this configuration (not a -Dlogback.configurationFile's). */
+    private static java.util.Optional<Logger> root() {
+        if (System.getProperty("logback.configurationFile") != null
+                || !(org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(context.getLogger(Logger.ROOT_LOGGER_NAME));
     }
 }

@@ -1,0 +1,123 @@
+package io.praas.controlplane;
+
+import io.praas.backend.BackendHandle;
+import io.praas.backend.LaunchSpec;
+import io.praas.backend.Resources;
+import io.praas.client.ProcessClient;
+import io.praas.controlplane.backend.LocalBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The local backend's standby JVMs, with real OS processes: the first start of a shape starts a
+ * JVM and a standby follows it; the next start runs on that standby, serves, logs to its own log,
+ * and exits as any process; closing the backend ends the standby it holds.
+ */
+class LocalBackendStandbyTest {
+    private static final Resources SMALL = new Resources(1, 256);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theSecondStartRunsOnTheWarmStandbyAndServesAsTheFirst() throws Exception {
+        Path logs = dir.resolve("logs");
+        List<String> exited = new CopyOnWriteArrayList<>();
+        List<Long> standbyPids = new CopyOnWriteArrayList<>();
+        try (LocalBackend backend = new LocalBackend(new Resources(2, 4096), logs, LocalBackend.defaultClasspath(), 1)) {
+            backend.onExit((app, id, handle) -> exited.add(app + "/" + id));
+
+            BackendHandle first = backend.start(spec("p-1")).toCompletableFuture().get();
+            assertThat(echo("p-1")).isEqualTo("hello p-1");
+            assertThat(commandLine(first)).contains("-Dpraas.process=demo/p-1 ");
+
+            assertThat(backend.awaitStandbysWarm(Duration.ofSeconds(60))).isTrue();
+            assertThat(backend.standbys()).isEqualTo(1);
+            BackendHandle second = backend.start(spec("p-2")).toCompletableFuture().get();
+            assertThat(backend.standbys()).as("the standby was taken").isZero();
+            assertThat(commandLine(second)).contains("-Dpraas.process=standby-");
+            assertThat(echo("p-2")).isEqualTo("hello p-2");
+            // The process's own log has its lines; the warm-up's are not there.
+            String log = Files.readString(Path.of(second.attributes().get("log")), StandardCharsets.UTF_8);
+            assertThat(log).contains("process p-2 of application demo listening").doesNotContain("warm-up");
+
+            // A node that did not start it stops it by pid (the JVM started before the process did).
+            try (LocalBackend other = new LocalBackend(new Resources(2, 4096), logs, LocalBackend.defaultClasspath(), 0)) {
+                other.stop(second).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            }
+            assertThat(ProcessHandle.of(Long.parseLong(second.id())).map(ProcessHandle::isAlive)).isNotEqualTo(
+                    java.util.Optional.of(true));
+            backend.stop(first).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            awaitUntil(() -> exited.size() == 2);
+            assertThat(exited).containsExactlyInAnyOrder("demo/p-1", "demo/p-2");
+
+            assertThat(backend.awaitStandbysWarm(Duration.ofSeconds(60))).isTrue(); // the one after p-2
+            standbyPids.addAll(backend.standbyPids());
+            assertThat(standbyPids).hasSize(1);
+            assertThat(ProcessHandle.of(standbyPids.get(0)).flatMap(h -> h.info().commandLine()).orElse(""))
+                    .contains("-Dpraas.process=standby-");
+        }
+        // Closed: its standby is gone, and its standby files with it.
+        for (long pid : standbyPids) {
+            ProcessHandle.of(pid).ifPresent(h -> assertThat(h.isAlive()).as("standby pid %d", pid).isFalse());
+        }
+        try (var files = Files.list(logs)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("standby-"));
+        }
+    }
+
+    @Test
+    void withoutStandbysEveryStartStartsAJvm() throws Exception {
+        try (LocalBackend backend = new LocalBackend(new Resources(2, 4096), dir.resolve("logs"),
+                LocalBackend.defaultClasspath(), 0)) {
+            BackendHandle first = backend.start(spec("p-1")).toCompletableFuture().get();
+            assertThat(echo("p-1")).isEqualTo("hello p-1");
+            Thread.sleep(LocalBackend.REFILL_DELAY.toMillis() + 500);
+            assertThat(backend.standbys()).isZero();
+            BackendHandle second = backend.start(spec("p-2")).toCompletableFuture().get();
+            assertThat(commandLine(second)).contains("-Dpraas.process=demo/p-2 ");
+            assertThat(echo("p-2")).isEqualTo("hello p-2");
+            backend.stop(first).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            backend.stop(second).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private LaunchSpec spec(String id) {
+        return new LaunchSpec("demo", id, SMALL, ControlPlanes.samplesJar().toAbsolutePath().toString(), Map.of(
+                "PRAAS_APPLICATION", "demo", "PRAAS_PROCESS_ID", id, "PRAAS_DEV", "true", "PRAAS_HOST", "127.0.0.1",
+                "PRAAS_PORT", "0", "PRAAS_PORT_FILE", dir.resolve(id + ".port").toString()));
+    }
+
+    /** Echoes "hello ID" through process {@code id} once it has written its port file. */
+    private String echo(String id) throws Exception {
+        Path portFile = dir.resolve(id + ".port");
+        awaitUntil(() -> Files.exists(portFile));
+        int port = Integer.parseInt(Files.readString(portFile).strip());
+        try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", port).connect()) {
+            return new String(c.invoke("echo", ("hello " + id).getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String commandLine(BackendHandle h) {
+        return ProcessHandle.of(Long.parseLong(h.id())).flatMap(p -> p.info().commandLine()).orElse("");
+    }
+
+    private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited 60 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+}

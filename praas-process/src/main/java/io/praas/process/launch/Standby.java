@@ -1,0 +1,271 @@
+package io.praas.process.launch;
+
+import io.praas.client.ProcessClient;
+import io.praas.function.Context;
+import io.praas.function.Function;
+import io.praas.process.PraasProcess;
+import io.praas.process.ProcessConfig;
+import io.praas.process.storage.S3Settings;
+import io.praas.process.storage.SignedRequests;
+import io.praas.process.swap.SwapManifest;
+import io.praas.protocol.GoAwayReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+
+/**
+ * A pre-started process JVM (the local backend's pool): {@code praas standby} starts the JVM, runs
+ * a process of a built-in function once to load and initialise what every process uses (Vert.x and
+ * Netty, the data plane, the invoke path, the SDK client, the snapshot manifest's parser, signed
+ * store requests), then waits for a {@link Launch} on stdin. Given one, it sends its output to the
+ * launch's log file and runs {@code praas process} with the launch's arguments and environment, as
+ * a JVM started for that process would, minus the JVM start and the first-use costs: ~0.3 s on
+ * this project's machine. Stdin closing before a launch (the launcher went away) ends it.
+ *
+ * <p>The process's settings arrive in the launch, not in the JVM's environment: a function that
+ * read {@code System.getenv("PRAAS_...")} would see the launcher's environment. Functions get their
+ * process's identity from their {@link Context}.
+ */
+public final class Standby {
+    private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
+    /** The first field of every launch: a launcher and a standby of other versions do not mix. */
+    static final String MAGIC = "praas-launch/1";
+
+    private Standby() {
+    }
+
+    /**
+     * What a standby runs: the {@code praas process} arguments, the environment its settings come
+     * from (over the JVM's own), and the file its output goes to (appended; null keeps the JVM's).
+     */
+    public record Launch(List<String> args, Map<String, String> environment, Path log) {
+        public Launch {
+            args = List.copyOf(args);
+            environment = Map.copyOf(environment);
+        }
+
+        /** Writes this launch to a standby's stdin, and flushes it. */
+        public void writeTo(OutputStream stdin) throws IOException {
+            DataOutputStream out = new DataOutputStream(stdin);
+            out.writeUTF(MAGIC);
+            out.writeInt(args.size());
+            for (String a : args) {
+                out.writeUTF(a);
+            }
+            out.writeInt(environment.size());
+            for (Map.Entry<String, String> e : environment.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+            out.writeUTF(log == null ? "" : log.toString());
+            out.flush();
+        }
+
+        /** Reads a launch; null when the stream ends before one starts. @throws IOException if it is not one */
+        static Launch readFrom(InputStream stdin) throws IOException {
+            DataInputStream in = new DataInputStream(stdin);
+            String magic;
+            try {
+                magic = in.readUTF();
+            } catch (EOFException e) {
+                return null;
+            }
+            if (!MAGIC.equals(magic)) {
+                throw new IOException("not a launch: it starts with '" + magic + "', not '" + MAGIC + "'");
+            }
+            List<String> args = new ArrayList<>();
+            for (int i = in.readInt(); i > 0; i--) {
+                args.add(in.readUTF());
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            for (int i = in.readInt(); i > 0; i--) {
+                env.put(in.readUTF(), in.readUTF());
+            }
+            String log = in.readUTF();
+            return new Launch(args, env, log.isEmpty() ? null : Path.of(log));
+        }
+    }
+
+    /**
+     * {@code praas standby [--ready-file FILE]}: warms up, creates {@code FILE} (so that a launcher
+     * can tell that it is warm), then runs the launch read from {@code stdin}. Returns the exit code:
+     * the process's, or 0 when stdin closes first, 2 for a bad command line or launch.
+     */
+    public static int serve(List<String> args, Map<String, String> env, InputStream stdin) {
+        Path ready = null;
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--ready-file") && i + 1 < args.size()) {
+                ready = Path.of(args.get(++i));
+            } else {
+                System.err.println("praas standby: unknown option '" + args.get(i) + "' (--ready-file FILE)");
+                return 2;
+            }
+        }
+        long t0 = System.nanoTime();
+        warmUp();
+        LOG.debug("standby warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        if (ready != null) {
+            try {
+                Files.writeString(ready, Long.toString(ProcessHandle.current().pid()));
+            } catch (IOException e) {
+                LOG.warn("standby: cannot write {}: {}", ready, e.toString());
+            }
+        }
+        Launch launch;
+        try {
+            launch = Launch.readFrom(stdin);
+        } catch (IOException e) {
+            System.err.println("praas standby: " + e.getMessage());
+            return 2;
+        }
+        if (launch == null) {
+            return 0; // the launcher closed the pool
+        }
+        if (launch.log() != null) {
+            try {
+                PrintStream log = new PrintStream(new FileOutputStream(launch.log().toFile(), true), true,
+                        StandardCharsets.UTF_8);
+                System.setOut(log);
+                System.setErr(log); // the operators' log writes to System.err, whichever it is now
+            } catch (IOException e) {
+                System.err.println("praas standby: cannot write the process's log " + launch.log() + ": " + e);
+            }
+        }
+        Map<String, String> merged = new HashMap<>(env);
+        merged.putAll(launch.environment());
+        io.praas.process.logging.OperatorLogging.applyLevel(merged);
+        List<String> command = new ArrayList<>();
+        command.add("process");
+        command.addAll(launch.args());
+        return io.praas.process.Cli.run(command, merged);
+    }
+
+    /**
+     * Loads and runs, once, what a process's start and first requests use; a failure here is logged
+     * and does not stop the standby (the process then pays those costs itself). Returns whether it
+     * all ran.
+     */
+    static boolean warmUp() {
+        Path dir = null;
+        io.praas.process.logging.OperatorLogging.quiet(true); // the warm-up process logs nothing
+        try {
+            dir = Files.createTempDirectory("praas-standby-");
+            dir.toFile().deleteOnExit(); // also when the launcher ends the standby during its warm-up
+            Path jar = warmUpJar(dir);
+            jar.toFile().deleteOnExit(); // (deleted in reverse order: the jar, then its directory)
+            PraasProcess p = PraasProcess.start(ProcessConfig.defaults("standby", "warm-up", jar));
+            try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", p.port()).connect()) {
+                for (int i = 0; i < 20; i++) {
+                    c.invoke("warmUp", new byte[i * 100]);
+                }
+            } finally {
+                p.stop(GoAwayReason.STOPPING);
+            }
+            SwapManifest m = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, "standby", "warm-up", 1,
+                    Instant.now(), "k", 8 << 20, List.of(new SwapManifest.Part(1, 0, 1, null, "00000000")), 1, null,
+                    "00000000", 0, 0, 0, 0);
+            SwapManifest.fromJson(m.toJson());
+            warmUpStoreRequests();
+            return true;
+        } catch (Exception | LinkageError e) {
+            LOG.warn("standby: warm-up failed, the process will start cold: {}", e.toString());
+            return false;
+        } finally {
+            io.praas.process.logging.OperatorLogging.quiet(false);
+            if (dir != null) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(f -> f.toFile().delete());
+                } catch (IOException e) {
+                    // a temporary directory
+                }
+            }
+        }
+    }
+
+    /**
+     * Signed GETs, ranged GETs and a PUT against a throwaway HTTP server on loopback, which answers
+     * as a store would: the requests' signing, connection and answer-reading paths, as a restore and
+     * a swap-out take them.
+     */
+    private static void warmUpStoreRequests() throws IOException {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        byte[] body = new byte[4096];
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                if (exchange.getRequestURI().getPath().endsWith("/missing")) {
+                    byte[] error = "<Error><Code>NoSuchKey</Code></Error>".getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(404, error.length);
+                    exchange.getResponseBody().write(error);
+                } else if (exchange.getRequestMethod().equals("PUT")) {
+                    exchange.getResponseHeaders().add("ETag", "\"warm-up\"");
+                    exchange.sendResponseHeaders(200, -1);
+                } else {
+                    boolean ranged = exchange.getRequestHeaders().containsKey("Range");
+                    exchange.sendResponseHeaders(ranged ? 206 : 200, body.length);
+                    exchange.getResponseBody().write(body);
+                }
+            }
+        });
+        server.start();
+        try {
+            SignedRequests store = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:"
+                    + server.getAddress().getPort()), "us-east-1", "warm-up", "access", "secret"));
+            for (int i = 0; i < 3; i++) {
+                store.get("swaps/a/p/gen-000000000001/manifest.json");
+                store.getRange("swaps/a/p/gen-000000000001/data", 0, body.length);
+                store.get("swaps/a/p/missing");
+                store.put("swaps/a/p/gen-000000000002/data", body, body.length, i, "application/octet-stream");
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** A jar whose only content names {@link WarmUp} as its function (the class itself is on the classpath). */
+    private static Path warmUpJar(Path dir) throws IOException {
+        Path jar = dir.resolve("warm-up.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new JarEntry("META-INF/services/" + Function.class.getName()));
+            out.write((WarmUp.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        return jar;
+    }
+
+    /** The warm-up's function: writes and reads process state, answers its input. */
+    public static final class WarmUp implements Function<byte[], byte[]> {
+        @Override
+        public byte[] handle(byte[] input, Context context) {
+            context.processState().put("n", input.length);
+            context.processState().get("n", Integer.class);
+            return input;
+        }
+
+        @Override
+        public String name() {
+            return "warmUp";
+        }
+    }
+}
