@@ -54,6 +54,7 @@ final class BenchControlPlane implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
     private static final Duration HTTP_TIMEOUT = Duration.ofMinutes(15);
 
+    private final LocalBackend backend;
     private final Path dataDir;
     private final ControlPlane node;
     private final HttpClient http;
@@ -90,7 +91,8 @@ final class BenchControlPlane implements AutoCloseable {
         }
     }
 
-    private BenchControlPlane(Path dataDir, ControlPlane node, boolean keepData) {
+    private BenchControlPlane(Path dataDir, ControlPlane node, LocalBackend backend, boolean keepData) {
+        this.backend = backend;
         this.dataDir = dataDir;
         this.keepData = keepData;
         this.node = node;
@@ -110,6 +112,11 @@ final class BenchControlPlane implements AutoCloseable {
      * process that restores 1000 MiB, nor one whose heartbeat is a few seconds late).
      */
     static BenchControlPlane start(String purpose, int capsMemoryMiB, boolean keepData) {
+        return start(purpose, capsMemoryMiB, keepData, 1);
+    }
+
+    /** As {@link #start(String, int, boolean)}, with {@code standbyJvms} standby JVMs per shape. */
+    static BenchControlPlane start(String purpose, int capsMemoryMiB, boolean keepData, int standbyJvms) {
         Path dir;
         try {
             dir = Files.createTempDirectory("praas-bench-" + purpose + "-");
@@ -130,8 +137,9 @@ final class BenchControlPlane implements AutoCloseable {
         ControlPlaneConfig config = ControlPlaneConfig.defaults(dir).with(overrides);
         ControlPlane node = null;
         try {
-            node = ControlPlane.start(config, new LocalBackend(caps, dir.resolve("logs"), processClasspath()));
-            return new BenchControlPlane(dir, node, keepData);
+            LocalBackend backend = new LocalBackend(caps, dir.resolve("logs"), processClasspath(), standbyJvms);
+            node = ControlPlane.start(config, backend);
+            return new BenchControlPlane(dir, node, backend, keepData);
         } catch (RuntimeException e) {
             if (node != null) {
                 node.close();
@@ -265,6 +273,22 @@ final class BenchControlPlane implements AutoCloseable {
     Optional<ProcessHandle> osProcess(String app, String id) {
         BackendHandle h = node.lifecycle().process(app, id).handle();
         return h == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(h.id()));
+    }
+
+    /**
+     * Waits until the local backend has no standby JVM starting or warming up (one is started a
+     * couple of seconds after each start), so that a measured start neither shares the machine
+     * with it nor finds the pool empty.
+     */
+    void awaitStandbys() {
+        try {
+            if (!backend.awaitStandbysWarm(Duration.ofSeconds(60))) {
+                throw new IllegalStateException("a standby JVM did not warm up within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     /** Waits until an OS process has exited (a swapped-out or deleted process's JVM). */

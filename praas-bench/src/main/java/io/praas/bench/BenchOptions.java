@@ -35,11 +35,13 @@ import java.util.Locale;
  *                        cold-start (process logs, object store) instead of deleting it
  * @param pin             latency: client on core 0, servers on core 1 ({@link CpuPinning}); false leaves
  *                        placement to the kernel
+ * @param standbyJvms     swap and cold-start: the local backend's standby JVMs per shape (0: a JVM per start)
  */
 record BenchOptions(String command, int iterations, int warmup, int rounds, List<Integer> sizes,
                     int seconds, int warmupSeconds, int warmupRunSeconds, int runs, int sessions, int window,
                     int throughputBytes, int caseTimeoutSec, Path out, int pathIterations, int pathWarmup,
-                    List<Integer> swapSizes, int swapRepeats, int starts, boolean keepData, boolean pin) {
+                    List<Integer> swapSizes, int swapRepeats, int starts, boolean keepData, boolean pin,
+                    int standbyJvms) {
 
     static final List<String> COMMANDS = List.of("latency", "throughput", "invoke-path", "swap", "cold-start", "messaging", "all");
     /** Swap sizes above this get one repeat fewer: a 1000 MiB cycle takes tens of seconds. */
@@ -70,6 +72,9 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
               --starts N           cold-start: measured fresh starts and swap-ins (default 5 each)
               --keep-data          keep the control-plane node's data directory (process logs, store) of
                                    invoke-path, swap and cold-start, and print where it is
+              --standby-jvms N     swap, cold-start: pre-started JVMs per shape of the local backend
+                                   (default 1; 0 starts a JVM for every process); each measured start
+                                   waits until the standby is warm
               --no-pin             latency: leave the client and servers to the kernel's placement
                                    (default: client on core 0, servers on core 1, as on separate hosts)
               --out DIR            where results-<name>.md go (default praas-bench/target)
@@ -92,6 +97,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         require(!swapSizes.isEmpty() && swapSizes.stream().allMatch(s -> s >= 1 && s <= MAX_SWAP),
                 "swap sizes must be 1 B .. 2000 MiB");
         require(swapRepeats >= 1 && starts >= 1, "swap-repeats >= 1, starts >= 1");
+        require(standbyJvms >= 0 && standbyJvms <= 8, "standby-jvms must be 0..8");
         sizes = List.copyOf(sizes);
         swapSizes = List.copyOf(swapSizes);
     }
@@ -123,6 +129,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         int starts = 5;
         String sizesGiven = null;
         boolean keepData = false;
+        int standbyJvms = 1;
         boolean pin = true;
         boolean commandSeen = false;
         for (int i = 0; i < args.length; i++) {
@@ -161,6 +168,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
                 case "--path-iterations" -> pathIterations = integer(name, value);
                 case "--path-warmup" -> pathWarmup = integer(name, value);
                 case "--starts" -> starts = integer(name, value);
+                case "--standby-jvms" -> standbyJvms = integer(name, value);
                 case "--seconds" -> seconds = integer(name, value);
                 case "--warmup-seconds" -> warmupSeconds = integer(name, value);
                 case "--warmup-run" -> warmupRunSeconds = integer(name, value);
@@ -183,7 +191,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         }
         return new BenchOptions(command, iterations, warmup, rounds, sizes, seconds, warmupSeconds, warmupRunSeconds,
                 runs, sessions, window, payload, caseTimeout, out, pathIterations, pathWarmup, swapSizes, swapRepeats,
-                starts, keepData, pin);
+                starts, keepData, pin, standbyJvms);
     }
 
     /** Measured round trips per side for a payload: fewer for big payloads, to bound the run time. */

@@ -93,7 +93,7 @@ final class ColdStartBench {
         List<Start> fresh = new ArrayList<>();
         List<Start> swapIns = new ArrayList<>();
         Bench.progress("cold-start: starting a control-plane node in this JVM");
-        try (BenchControlPlane cp = BenchControlPlane.start(NAME, 4096, options.keepData())) {
+        try (BenchControlPlane cp = BenchControlPlane.start(NAME, 4096, options.keepData(), options.standbyJvms())) {
             cp.deploy(APP, BenchApp.jar(), Map.of("resources", Map.of("vcpu", 1, "memoryMiB", 512),
                     "limits", Map.of("maxProcesses", 4)));
             Start warm = fresh(cp);
@@ -158,6 +158,7 @@ final class ColdStartBench {
     private void swapOutKeeper(BenchControlPlane cp) {
         for (int attempt = 1; ; attempt++) {
             Optional<ProcessHandle> jvm = cp.osProcess(APP, keeperId);
+            cp.awaitStandbys();
             BenchControlPlane.Reply r = cp.trySwapOut(APP, keeperId);
             if (r.status() == 200) {
                 swapOuts.add(r.millis());
@@ -179,6 +180,7 @@ final class ColdStartBench {
 
     /** A fresh process: create, connect, first echo; then it is deleted (not timed). */
     private Start fresh(BenchControlPlane cp) {
+        cp.awaitStandbys();
         System.gc();
         Instant sent = Instant.now();
         BenchControlPlane.Reply created = cp.createProcess(APP);
@@ -199,6 +201,7 @@ final class ColdStartBench {
         String id = keeperId;
         Path log = cp.logOf(APP, id);
         long offset = BenchControlPlane.sizeOf(log);
+        cp.awaitStandbys();
         System.gc();
         Instant sent = Instant.now();
         BenchControlPlane.Reply r = cp.swapIn(APP, id);

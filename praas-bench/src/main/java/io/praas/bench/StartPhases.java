@@ -23,9 +23,11 @@ import java.util.regex.Pattern;
  * resolution on Linux) and the lines the new incarnation appended to its log (HH:mm:ss.SSS):
  *
  * <ol>
- *   <li>{@code spawn}: request sent to the control plane until the JVM was forked;</li>
- *   <li>{@code boot}: JVM start until "loaded N functions" (JVM boot, class loading, CLI, logback,
- *       reading the jar, ServiceLoader);</li>
+ *   <li>{@code spawn}: request sent to the control plane until the JVM was forked (0 for a standby
+ *       JVM of the local backend's pool, started before the request);</li>
+ *   <li>{@code boot}: JVM start (a standby's: the request) until "loaded N functions" (JVM boot,
+ *       class loading, CLI, logback, reading the jar, ServiceLoader; for a standby, the launch
+ *       handed over, the jar read and its functions loaded);</li>
  *   <li>{@code preRestore}: functions loaded until the restore started (swap-in only: state stores,
  *       invoker, the swapper and its S3 client), NaN for a fresh start;</li>
  *   <li>{@code restore}: the restore as the process logs it ("restored snapshot ... in N ms"), 0 for
@@ -71,8 +73,11 @@ record StartPhases(double spawn, double boot, double preRestore, double restore,
             }
         }
         double total = between(sent, answered);
-        double spawn = jvmStart.map(j -> between(sent, j)).orElse(Double.NaN);
-        double boot = jvmStart.isPresent() && loaded != null ? between(jvmStart.get(), loaded) : Double.NaN;
+        // A standby JVM (the local backend's pool) started before the request: no spawn, and its
+        // "boot" runs from the request to the functions loaded.
+        Optional<Instant> from = jvmStart.map(j -> j.isBefore(sent) ? sent : j);
+        double spawn = from.map(j -> between(sent, j)).orElse(Double.NaN);
+        double boot = from.isPresent() && loaded != null ? between(from.get(), loaded) : Double.NaN;
         double preRestore = Double.NaN;
         double restore = 0;
         Instant servingFrom = loaded;

@@ -87,7 +87,7 @@ final class SwapBench {
         Map<Integer, StartPhases> phases = new java.util.LinkedHashMap<>();
         Bench.progress("swap: starting a control-plane node in this JVM (processes of %d MiB, %d vCPU, state limit %d MiB)",
                 memoryMiB, vcpu, stateLimitMiB);
-        try (BenchControlPlane cp = BenchControlPlane.start(NAME, Math.max(6144, memoryMiB), options.keepData());
+        try (BenchControlPlane cp = BenchControlPlane.start(NAME, Math.max(6144, memoryMiB), options.keepData(), options.standbyJvms());
              RawTransfer raw = new RawTransfer(cp.storeSettings(), SwapSettings.DEFAULT_PART_SIZE,
                      SwapSettings.DEFAULT_PARALLELISM)) {
             cp.deploy(APP, BenchApp.jar(), Map.of("resources", Map.of("vcpu", vcpu, "memoryMiB", memoryMiB),
@@ -144,13 +144,13 @@ final class SwapBench {
                 boolean praasFirst = r % 2 == 0;
                 if (praasFirst) {
                     swapOut(cp);
-                    upload(raw);
+                    upload(cp, raw);
                     swapIn(cp);
-                    download(raw);
+                    download(cp, raw);
                 } else {
-                    upload(raw);
+                    upload(cp, raw);
                     swapOut(cp);
-                    download(raw);
+                    download(cp, raw);
                     swapIn(cp);
                 }
                 raw.delete(rawKey);
@@ -185,6 +185,7 @@ final class SwapBench {
         private void swapOut(BenchControlPlane cp) {
             for (int attempt = 1; ; attempt++) {
                 Optional<ProcessHandle> jvm = cp.osProcess(APP, id);
+                cp.awaitStandbys();
                 System.gc();
                 BenchControlPlane.Reply r = cp.trySwapOut(APP, id);
                 if (r.status() == 200) {
@@ -216,6 +217,7 @@ final class SwapBench {
         private void swapIn(BenchControlPlane cp) {
             Path log = cp.logOf(APP, id);
             long offset = BenchControlPlane.sizeOf(log);
+            cp.awaitStandbys();
             System.gc();
             Instant sent = Instant.now();
             BenchControlPlane.Reply r = cp.swapIn(APP, id);
@@ -236,12 +238,14 @@ final class SwapBench {
             inRestore.add(p.restore() > 0 ? p.restore() : StartPhases.restoreMillis(log, offset));
         }
 
-        private void upload(RawTransfer raw) throws Exception {
+        private void upload(BenchControlPlane cp, RawTransfer raw) throws Exception {
+            cp.awaitStandbys();
             System.gc();
             upload.add(raw.upload(rawKey, snapshotBytes) / 1e6);
         }
 
-        private void download(RawTransfer raw) throws Exception {
+        private void download(BenchControlPlane cp, RawTransfer raw) throws Exception {
+            cp.awaitStandbys();
             System.gc();
             download.add(raw.download(rawKey, snapshotBytes) / 1e6);
         }
