@@ -610,7 +610,12 @@ public final class ProcessLifecycle {
         ApplicationRecord app = registry.application(application).orElse(null);
         boolean journaled = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
         if (!journaled || swapCommitted.contains(current.get().key())) {
-            markFailed(application, id, why);
+            // Checked again in the update: a swap-in may have begun a new incarnation meanwhile (an
+            // exit or a closed channel seen after the swap-out's answer). A lost channel without a
+            // handle is a running incarnation's only if it is ACTIVE or swapping out: a new one
+            // that is starting has no channel yet.
+            markFailed(application, id, why, ended != null ? p -> ended.equals(p.handle())
+                    : p -> p.status() == ProcessStatus.ACTIVE || p.status() == ProcessStatus.SWAPPING_OUT);
             return;
         }
         BackendHandle old = current.get().handle();
@@ -642,12 +647,32 @@ public final class ProcessLifecycle {
 
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
     public Optional<ProcessRecord> markFailed(String application, String id, String why) {
+        return markFailed(application, id, why, p -> true);
+    }
+
+    /**
+     * Marks a running process FAILED if {@code stillThis} holds for its record when it is updated (the
+     * incarnation that failed is still the current one); else leaves it, and its start, alone.
+     */
+    private Optional<ProcessRecord> markFailed(String application, String id, String why,
+                                               java.util.function.Predicate<ProcessRecord> stillThis) {
         boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
-        Optional<ProcessRecord> r = registry.update(application, id, p -> switch (p.status()) {
-            case ALLOCATING, ACTIVE, SWAPPING_IN -> p.failed(why, clock.instant());
-            case SWAPPING_OUT -> swapped ? p : p.failed(why, clock.instant());
-            default -> p;
+        boolean[] another = new boolean[1];
+        Optional<ProcessRecord> r = registry.update(application, id, p -> {
+            if (!stillThis.test(p)) {
+                another[0] = true;
+                return p;
+            }
+            return switch (p.status()) {
+                case ALLOCATING, ACTIVE, SWAPPING_IN -> p.failed(why, clock.instant());
+                case SWAPPING_OUT -> swapped ? p : p.failed(why, clock.instant());
+                default -> p;
+            };
         });
+        if (another[0]) {
+            LOG.debug("process {}/{}: {}, but that was an earlier incarnation", application, id, why);
+            return r;
+        }
         r.filter(p -> p.status() == ProcessStatus.FAILED && why.equals(p.failure()))
                 .ifPresent(p -> LOG.warn("process {} FAILED: {}", p.key(), why));
         CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
