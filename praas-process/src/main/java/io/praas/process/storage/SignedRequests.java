@@ -20,9 +20,10 @@ import java.util.HexFormat;
  * and deletes. A few classes instead of the AWS SDK's thousands, so a swap-in starts reading its
  * snapshot as soon as its JVM is up and a process never builds an SDK client (most of a second of
  * CPU). A GET's payload is unsigned (UNSIGNED-PAYLOAD; it has none) and Range is not a signed header,
- * as S3 allows. A data body (a PUT, a part) is sent unsigned too, with its CRC32C in the signed header
- * {@code x-amz-checksum-crc32c}, which the store checks (S3's flexible checksums): no SHA-256 of the
- * data, which costs a new JVM ~10 ms per MiB until the JIT compiles it. The store's small XML
+ * as S3 allows. A data body (a part, a PUT over {@link #SIGNED_BODY_LIMIT}) is sent unsigned too, with
+ * its CRC32C in the signed header {@code x-amz-checksum-crc32c}, which the store checks (S3's flexible
+ * checksums): no SHA-256 of the data, which costs a new JVM ~10 ms per MiB until the JIT compiles it.
+ * Smaller PUTs (manifests) and every other body are signed with their SHA-256 as well. The store's small XML
  * answers are read for the few elements needed (UploadId, Key, IsTruncated, NextContinuationToken).
  *
  * <pre>{@code
@@ -33,6 +34,8 @@ import java.util.HexFormat;
  */
 public final class SignedRequests implements ObjectGets, ObjectUploads {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+    /** Bodies of PUTs up to this size are signed with their SHA-256 as well as sent with their CRC32C. */
+    static final int SIGNED_BODY_LIMIT = 64 * 1024;
     /** The header with a body's CRC32C (base64 of its 4 bytes, big-endian), as S3 names it. */
     static final String CHECKSUM_CRC32C = "x-amz-checksum-crc32c";
     private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
@@ -88,7 +91,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     @Override
     public void put(String key, byte[] body, int length, int crc32c, String contentType) {
-        send("PUT", key, "", body, length, UNSIGNED, contentType, checksum(crc32c));
+        // A small body (a manifest, the commit point of a snapshot) is signed with its SHA-256 too:
+        // a few KiB cost nothing to hash, and its signature then covers its content.
+        String payloadHash = length <= SIGNED_BODY_LIMIT ? hex(sha256(body, length)) : UNSIGNED;
+        send("PUT", key, "", body, length, payloadHash, contentType, checksum(crc32c));
     }
 
     @Override
@@ -406,8 +412,14 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     private static byte[] sha256(byte[] b) {
+        return sha256(b, b.length);
+    }
+
+    private static byte[] sha256(byte[] b, int length) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(b, 0, length);
+            return sha.digest();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }

@@ -58,7 +58,7 @@ public final class Swapper implements AutoCloseable {
      * (one round trip instead of two for a state that fits in a part); null for a fresh process. It
      * assumes the manifest's part size is this process's; the reader checks it against the manifest.
      */
-    private final CompletableFuture<byte[]> firstPartAhead;
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<byte[]>> firstPartAhead;
 
     public Swapper(String application, String processId, SwapSettings settings, Clock clock) {
         this.application = application;
@@ -77,8 +77,8 @@ public final class Swapper implements AutoCloseable {
                 : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
                         .manifest(settings.restoreManifest()), Swapper::daemonThread);
         String dataKey = settings.restoreManifest() == null ? null : SwapManifest.dataKeyOf(settings.restoreManifest());
-        this.firstPartAhead = dataKey == null ? null
-                : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers);
+        this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(dataKey == null ? null
+                : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers));
     }
 
     /**
@@ -154,8 +154,11 @@ public final class Swapper implements AutoCloseable {
             throw new CorruptSnapshotException("snapshot " + manifestKey + " belongs to " + m.application() + "/"
                     + m.processId() + ", not " + application + "/" + processId);
         }
-        CompletableFuture<byte[]> firstPart = manifestAhead != null && manifestKey.equals(settings.restoreManifest())
-                ? firstPartAhead : null;
+        // Taken once (the process keeps this swapper; the part should not stay on its heap), and used
+        // only for the data object it was fetched from.
+        CompletableFuture<byte[]> ahead = firstPartAhead.getAndSet(null);
+        CompletableFuture<byte[]> firstPart = ahead != null && manifestKey.equals(settings.restoreManifest())
+                && m.dataKey().equals(SwapManifest.dataKeyOf(manifestKey)) ? ahead : null;
         reader.restore(m, firstPart, new SnapshotReader.Sink() {
             @Override
             public void processEntry(String key, byte[] value) {

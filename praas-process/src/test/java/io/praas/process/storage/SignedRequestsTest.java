@@ -212,10 +212,16 @@ class SignedRequestsTest {
 
     @Test
     void aBodyThatDoesNotMatchItsCrc32cIsRefusedBothWaysAndStoresNothing() throws Exception {
-        byte[] body = random(10_000);
-        int other = crc32c(new byte[10_000], 10_000);
+        // Under and over SIGNED_BODY_LIMIT: signed with its SHA-256 as well, and unsigned.
+        for (int size : new int[] {10_000, SignedRequests.SIGNED_BODY_LIMIT + 1}) {
+            refusesAWrongCrc32c(random(size));
+        }
+    }
+
+    private void refusesAWrongCrc32c(byte[] body) throws Exception {
+        int other = crc32c(new byte[body.length], body.length);
         for (ObjectUploads uploads : List.of(new SignedRequests(store), ObjectUploads.sdk(() -> s3, BUCKET))) {
-            String name = uploads.getClass().getSimpleName();
+            String name = uploads.getClass().getSimpleName() + " " + body.length;
             assertThatThrownBy(() -> uploads.put("shop/p-1/bad " + name, body, body.length, other, "text/plain"))
                     .as(name).isInstanceOf(ObjectGets.ObjectStoreException.class);
             assertThat(new SignedRequests(store).get("shop/p-1/bad " + name)).as(name).isNull();

@@ -379,6 +379,89 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void theReaderUsesAFirstPartOfItsSizeFetchesAnyOtherAgainAndRefusesACorruptOne() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        for (int i = 0; i < 12; i++) {
+            original.process.putBytes("chunk-" + i, randomBytes(MIB, 500 + i));
+        }
+        SwapManifest m;
+        try (Swapper writer = swapper(process)) {
+            m = snapshot(writer, 1, original).manifest();
+        }
+        byte[] part1 = Arrays.copyOf(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(m.dataKey())).asByteArray(),
+                m.parts().get(0).size());
+        io.praas.process.storage.SignedRequests real = new io.praas.process.storage.SignedRequests(store);
+        List<Long> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.praas.process.storage.ObjectGets counting = new io.praas.process.storage.ObjectGets() {
+            @Override
+            public byte[] get(String key) {
+                return real.get(key);
+            }
+
+            @Override
+            public byte[] getRange(String key, long offset, long size) {
+                offsets.add(offset);
+                return real.getRange(key, offset, size);
+            }
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            SnapshotReader reader = new SnapshotReader(counting, 4, pool);
+            // Its size: used, part 1 is not fetched.
+            State used = restoreWith(reader, m, java.util.concurrent.CompletableFuture.completedFuture(part1));
+            assertThat(fingerprint(used.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
+            assertThat(offsets).doesNotContain(0L).hasSize(m.parts().size() - 1);
+            // Another size, or a failed GET: part 1 is fetched (once).
+            for (java.util.concurrent.CompletableFuture<byte[]> ahead : List.of(
+                    java.util.concurrent.CompletableFuture.completedFuture(Arrays.copyOf(part1, part1.length - 1)),
+                    java.util.concurrent.CompletableFuture.<byte[]>failedFuture(new IllegalStateException("store down")))) {
+                offsets.clear();
+                State again = restoreWith(reader, m, ahead);
+                assertThat(fingerprint(again.process.snapshot())).isEqualTo(fingerprint(original.process.snapshot()));
+                assertThat(offsets).containsOnlyOnce(0L).hasSize(m.parts().size());
+            }
+            // Its size but corrupt: refused like a corrupt part from the store (not fetched again).
+            byte[] corrupt = part1.clone();
+            corrupt[4321] ^= 0x10;
+            offsets.clear();
+            assertThat(catchThrowable(() -> restoreWith(reader, m,
+                    java.util.concurrent.CompletableFuture.completedFuture(corrupt))))
+                    .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("part 1 ");
+            assertThat(offsets).doesNotContain(0L);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static State restoreWith(SnapshotReader reader, SwapManifest m,
+                                     java.util.concurrent.CompletableFuture<byte[]> firstPart) {
+        State s = new State();
+        reader.restore(m, firstPart, new SnapshotReader.Sink() {
+            @Override
+            public void processEntry(String key, byte[] value) {
+                s.process.adoptBytes(key, value);
+            }
+
+            @Override
+            public void session(String sessionId) {
+                s.sessions.open(sessionId);
+            }
+
+            @Override
+            public void sessionEntry(String sessionId, String key, byte[] value) {
+                s.sessions.get(sessionId).state().adoptBytes(key, value);
+            }
+
+            @Override
+            public void mailboxMessage(String from, String key, byte[] data) {
+                s.mailbox.restore(0, from, key, data);
+            }
+        });
+        return s;
+    }
+
+    @Test
     void aFirstPartFetchedAheadOfAMissingSnapshotFailsAsAMissingSnapshot() {
         String process = newProcessId();
         String manifestKey = SwapManifest.manifestKey(APP, process, 7);
