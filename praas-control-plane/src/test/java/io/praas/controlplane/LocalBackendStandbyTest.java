@@ -48,9 +48,9 @@ class LocalBackendStandbyTest {
             assertThat(backend.standbys()).as("the standby was taken").isZero();
             assertThat(commandLine(second)).contains("-Dpraas.process=standby-");
             assertThat(echo("p-2")).isEqualTo("hello p-2");
-            // The process's own log has its lines; the warm-up's are not there.
+            // The process's own log has its lines (the standby sent its output there).
             String log = Files.readString(Path.of(second.attributes().get("log")), StandardCharsets.UTF_8);
-            assertThat(log).contains("process p-2 of application demo listening").doesNotContain("warm-up");
+            assertThat(log).contains("process p-2 of application demo listening");
 
             // A node that did not start it stops it by pid (the JVM started before the process did).
             try (LocalBackend other = new LocalBackend(new Resources(2, 4096), logs, LocalBackend.defaultClasspath(), 0)) {
@@ -75,6 +75,41 @@ class LocalBackendStandbyTest {
         try (var files = Files.list(logs)) {
             assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("standby-"));
         }
+    }
+
+    @Test
+    void aStandbyThatDiesIsNoProcessExitAndAClosedBackendStartsNothing() throws Exception {
+        Path logs = dir.resolve("logs");
+        List<String> exited = new CopyOnWriteArrayList<>();
+        LocalBackend backend = new LocalBackend(new Resources(2, 4096), logs, LocalBackend.defaultClasspath(), 1);
+        try {
+            backend.onExit((app, id, handle) -> exited.add(app + "/" + id));
+            BackendHandle first = backend.start(spec("p-1")).toCompletableFuture().get();
+            assertThat(echo("p-1")).isEqualTo("hello p-1");
+            assertThat(backend.awaitStandbysWarm(Duration.ofSeconds(60))).isTrue();
+            long standby = backend.standbyPids().get(0);
+
+            ProcessHandle.of(standby).orElseThrow().destroyForcibly();
+            awaitUntil(() -> backend.standbys() == 0);
+            Thread.sleep(200); // an exit listener would have run by now
+            assertThat(exited).isEmpty();
+            // It died young: its log is kept for a look, and no replacement loops.
+            try (var files = Files.list(logs)) {
+                assertThat(files.map(f -> f.getFileName().toString()))
+                        .anyMatch(n -> n.startsWith("standby-") && n.endsWith(".log"));
+            }
+            Thread.sleep(LocalBackend.REFILL_DELAY.toMillis() + 500);
+            assertThat(backend.standbys()).isZero();
+
+            backend.stop(first).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            awaitUntil(() -> exited.size() == 1);
+            assertThat(exited).containsExactly("demo/p-1");
+        } finally {
+            backend.close();
+        }
+        assertThat(backend.start(spec("p-3")).toCompletableFuture()).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withMessageContaining("closed");
     }
 
     @Test

@@ -27,13 +27,17 @@ import java.util.concurrent.TimeUnit;
  * Runs each process as a separate OS process on this machine: a JVM with the project's flags, its
  * heap sized from the process's memory and its processor count from its vCPUs.
  *
- * <p>It keeps {@code standby-jvms} (1 by default) pre-started JVMs per shape (heap and processor
- * count) that have run a warm-up process ({@link Standby}): a start of that shape hands its
- * arguments and environment to one of them over its stdin instead of starting a JVM, and a new one
- * is started {@link #REFILL_DELAY} later, off the path of the start it replaces. The first start of
- * a shape starts a JVM. Each standby writes its own output, until it is given a process, to
- * {@code standby-<n>.log} in the log directory; what it writes there after (the JVM's own messages)
- * is appended to the process's log when it exits.
+ * <p>It keeps up to {@code standby-jvms} (1 by default) pre-started JVMs per shape (heap and
+ * processor count) that have run a warm-up process ({@link Standby}): a start of that shape hands its
+ * arguments and environment to one of them over its stdin instead of starting a JVM. After each
+ * start a standby of its shape is started {@link #REFILL_DELAY} later (off the path of the start),
+ * unless the shape has enough; so the first start of a shape starts a JVM, and the pool grows past
+ * one only when starts come faster than that. A standby that dies by itself is replaced (not one
+ * younger than {@link #MIN_STANDBY_LIFE}). Standbys of at most {@link #MAX_SHAPES} shapes are kept,
+ * those of the shape used longest ago go first; they do not count against the caps. Each standby
+ * writes its own output, until it is given a process, to {@code standby-<id>-<n>.log} in the log
+ * directory; what it writes there after (the JVM's own messages) is appended to the process's log
+ * when it exits.
  */
 public final class LocalBackend implements ProcessBackend {
     private static final Logger LOG = LoggerFactory.getLogger(LocalBackend.class);
@@ -54,6 +58,9 @@ public final class LocalBackend implements ProcessBackend {
     private final Map<List<String>, java.util.Deque<Pooled>> pool = new java.util.LinkedHashMap<>(8, 0.75f, true);
     private final java.util.concurrent.atomic.AtomicInteger pendingRefills = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger standbySequence = new java.util.concurrent.atomic.AtomicInteger();
+    /** Names this backend's standbys apart from another node's in the same log directory. */
+    private final String standbyPrefix = "standby-" + Long.toHexString(System.nanoTime() ^ ProcessHandle.current().pid()
+            ^ java.util.concurrent.ThreadLocalRandom.current().nextLong()).substring(0, 6) + "-";
     private final java.util.concurrent.ScheduledExecutorService refills =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "praas-standby-refill");
@@ -64,13 +71,19 @@ public final class LocalBackend implements ProcessBackend {
 
     /** How long after a start its standby is replaced: the start it served has the machine to itself. */
     public static final java.time.Duration REFILL_DELAY = java.time.Duration.ofSeconds(2);
+    /** A standby that dies by itself sooner than this after its start is not replaced until the next start. */
+    static final java.time.Duration MIN_STANDBY_LIFE = java.time.Duration.ofSeconds(30);
     /** Shapes kept at most; the one used longest ago loses its standbys first. */
     static final int MAX_SHAPES = 4;
     /** Standby JVMs per shape at most ({@code standby-jvms}). */
     public static final int MAX_STANDBYS_PER_SHAPE = 8;
 
-    /** A standby JVM: its OS process, its own log, and the file it writes once warm. */
-    private record Pooled(Process process, Path log, Path ready) {
+    /**
+     * A standby JVM: its OS process, the marker on its command line, its own log, the file it writes
+     * once warm, and whether it was given a process.
+     */
+    private record Pooled(Process process, String marker, Path log, Path ready,
+                          java.util.concurrent.atomic.AtomicBoolean assigned) {
     }
 
     /**
@@ -143,6 +156,10 @@ public final class LocalBackend implements ProcessBackend {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.INVALID_REQUEST,
                     "resources " + spec.resources() + " exceed the local backend's caps " + caps));
         }
+        if (closed) {
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.FAILED,
+                    "the local backend is closed"));
+        }
         try {
             Files.createDirectories(logDirectory);
             Path log = logDirectory.resolve(spec.application() + "-" + spec.processId() + ".log");
@@ -150,6 +167,11 @@ public final class LocalBackend implements ProcessBackend {
             BackendHandle handle = standbysPerShape > 0 ? launchOnStandby(spec, shape, log) : null;
             if (handle == null) {
                 handle = startJvm(spec, shape, log);
+            }
+            if (closed) { // closed meanwhile: close() may not have seen this one
+                ProcessHandle.of(Long.parseLong(handle.id())).ifPresent(ProcessHandle::destroy);
+                return CompletableFuture.failedFuture(new BackendException(BackendException.Reason.FAILED,
+                        "the local backend is closed"));
             }
             if (standbysPerShape > 0) {
                 refill(shape);
@@ -172,7 +194,8 @@ public final class LocalBackend implements ProcessBackend {
         List<String> options = new ArrayList<>();
         // Before the long classpath, so it survives the truncated command lines the OS reports:
         // how another node finds the process.
-        options.add(marker(spec.application() + "/" + spec.processId()));
+        String marker = marker(spec.application() + "/" + spec.processId());
+        options.add(marker);
         Path archiveTmp = classArchiveOption(options);
         options.addAll(shape);
         List<String> cmd = LocalProcess.command(LocalProcess.currentJava(), options, classpath, spec.codeLocation());
@@ -180,7 +203,7 @@ public final class LocalBackend implements ProcessBackend {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(spec.environment());
         Process p = pb.start();
-        BackendHandle handle = track(spec, p, log, () -> {
+        BackendHandle handle = track(spec, p, marker, log, () -> {
             if (archiveTmp != null) {
                 publishClassArchive(archiveTmp);
             }
@@ -195,19 +218,30 @@ public final class LocalBackend implements ProcessBackend {
      * told), and the caller starts a JVM.
      */
     private BackendHandle launchOnStandby(LaunchSpec spec, List<String> shape, Path log) {
+        byte[] launch;
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            new Standby.Launch(spec.codeLocation() == null ? List.of() : List.of("--app-jar", spec.codeLocation()),
+                    spec.environment(), log).writeTo(out);
+            launch = out.toByteArray();
+        } catch (IOException | RuntimeException e) { // a setting over what a launch holds: a JVM of its own
+            LOG.warn("process {}/{} cannot be handed to a standby JVM ({}); starting a JVM", spec.application(),
+                    spec.processId(), e.toString());
+            return null;
+        }
         Pooled s;
         while ((s = take(shape)) != null) {
-            List<String> args = spec.codeLocation() == null ? List.of() : List.of("--app-jar", spec.codeLocation());
             try (java.io.OutputStream stdin = s.process().getOutputStream()) {
-                new Standby.Launch(args, spec.environment(), log).writeTo(stdin);
+                stdin.write(launch);
             } catch (IOException e) {
                 LOG.warn("standby JVM pid {} could not be given process {}/{} ({}); trying another", s.process().pid(),
                         spec.application(), spec.processId(), e.toString());
                 s.process().destroyForcibly();
                 continue;
             }
+            s.assigned().set(true);
             Pooled given = s;
-            BackendHandle handle = track(spec, s.process(), log, () -> keepJvmOutput(given, log));
+            BackendHandle handle = track(spec, s.process(), s.marker(), log, () -> keepJvmOutput(given, log));
             LOG.info("started process {} on standby JVM pid {} ({} vCPU, {} MiB, {}{})", handle.attributes().get("key"),
                     s.process().pid(), spec.resources().vcpu(), spec.resources().memoryMiB(), shape.get(0),
                     Files.exists(s.ready()) ? "" : ", still warming up");
@@ -216,12 +250,14 @@ public final class LocalBackend implements ProcessBackend {
         return null;
     }
 
-    /** Registers a started process: its handle, and what happens when it exits. */
-    private BackendHandle track(LaunchSpec spec, Process p, Path log, Runnable onExit) {
+    /**
+     * Registers a started process: its handle (with the marker on its JVM's command line, how another
+     * node finds it by pid), and what happens when it exits.
+     */
+    private BackendHandle track(LaunchSpec spec, Process p, String marker, Path log, Runnable onExit) {
         String key = spec.application() + "/" + spec.processId();
         running.put(key, p);
-        Map<String, String> attributes = new java.util.HashMap<>(Map.of("log", log.toString(), "key", key));
-        p.toHandle().info().startInstant().ifPresent(at -> attributes.put("started", at.toString()));
+        Map<String, String> attributes = Map.of("log", log.toString(), "key", key, "marker", marker);
         BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), attributes);
         p.onExit().thenAccept(done -> {
             running.remove(key, p);
@@ -270,12 +306,13 @@ public final class LocalBackend implements ProcessBackend {
                 return;
             }
         }
-        int n = standbySequence.incrementAndGet();
-        Path log = logDirectory.resolve("standby-" + n + ".log");
-        Path ready = logDirectory.resolve("standby-" + n + ".ready");
+        String name = standbyPrefix + standbySequence.incrementAndGet();
+        Path log = logDirectory.resolve(name + ".log");
+        Path ready = logDirectory.resolve(name + ".ready");
         Files.deleteIfExists(ready);
         List<String> options = new ArrayList<>();
-        options.add(marker("standby-" + n));
+        String marker = marker(name);
+        options.add(marker);
         if (Files.isRegularFile(classArchive)) {
             options.add("-XX:SharedArchiveFile=" + classArchive);
         }
@@ -284,7 +321,8 @@ public final class LocalBackend implements ProcessBackend {
         cmd.addAll(List.of("--ready-file", ready.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
-        Pooled s = new Pooled(p, log, ready);
+        Pooled s = new Pooled(p, marker, log, ready, new java.util.concurrent.atomic.AtomicBoolean());
+        java.time.Instant startedAt = java.time.Instant.now();
         java.util.List<Pooled> evicted = new ArrayList<>();
         synchronized (pool) {
             if (closed) {
@@ -299,17 +337,26 @@ public final class LocalBackend implements ProcessBackend {
         }
         evicted.forEach(e -> e.process().destroy());
         p.onExit().thenAccept(done -> {
+            if (s.assigned().get()) {
+                return; // its process's exit: track() handles it
+            }
             boolean wasPooled;
             synchronized (pool) {
                 java.util.Deque<Pooled> standbys = pool.get(shape);
                 wasPooled = standbys != null && standbys.remove(s);
             }
-            if (wasPooled && !closed && done.exitValue() != 0) {
-                LOG.warn("standby JVM pid {} exited with {} before it was given a process (log {})", p.pid(),
-                        done.exitValue(), log);
-            }
-            if (wasPooled || closed) {
-                deleteQuietly(ready);
+            deleteQuietly(ready);
+            if (wasPooled && !closed) {
+                // Died on its own (not evicted, closed or refused a launch): its log is kept for a
+                // look, and it is replaced unless it died young (a JVM that cannot start would loop).
+                boolean young = java.time.Duration.between(startedAt, java.time.Instant.now()).compareTo(MIN_STANDBY_LIFE) < 0;
+                LOG.warn("standby JVM pid {} exited with {} before it was given a process (log {}){}", p.pid(),
+                        done.exitValue(), log, young ? "; not replaced: it lived less than " + MIN_STANDBY_LIFE : "");
+                if (!young) {
+                    refill(shape);
+                }
+            } else {
+                deleteQuietly(log);
             }
         });
         LOG.debug("started standby JVM pid {} ({})", p.pid(), shape);
@@ -390,6 +437,10 @@ public final class LocalBackend implements ProcessBackend {
             // A process started by another node of this machine is found by pid, if it is still a PraaS process.
             Optional<ProcessHandle> ph = p != null ? Optional.of(p.toHandle())
                     : ProcessHandle.of(Long.parseLong(handle.id())).filter(h -> isPraasProcess(h, handle.attributes()));
+            if (ph.isEmpty() && ProcessHandle.of(Long.parseLong(handle.id())).isPresent()) {
+                LOG.warn("pid {} is not process {} any more (its command line lacks {}); not stopping it", handle.id(),
+                        key, handle.attributes().get("marker"));
+            }
             ph.ifPresent(h -> {
                 h.destroy(); // SIGTERM: GOAWAY, drain, exit
                 try {
@@ -438,17 +489,17 @@ public final class LocalBackend implements ProcessBackend {
     }
 
     /**
-     * True when pid {@code h} is still the PraaS process of {@code attributes} (not a reused pid): a
-     * PraaS JVM that started when the process did, or one whose command line names the process.
+     * True when pid {@code h} is still the PraaS process of {@code attributes} (not a reused pid): its
+     * command line carries the process's marker (a standby's names this backend and the standby;
+     * handles from before markers were recorded name the process).
      */
     private static boolean isPraasProcess(ProcessHandle h, Map<String, String> attributes) {
-        String key = attributes.get("key");
-        String started = attributes.get("started");
-        ProcessHandle.Info info = h.info();
-        if (started != null && info.startInstant().map(at -> at.toString().equals(started)).orElse(false)) {
-            return info.commandLine().map(c -> c.contains("-Dpraas.process=")).orElse(false);
+        String marker = attributes.get("marker");
+        if (marker == null && attributes.get("key") != null) {
+            marker = marker(attributes.get("key"));
         }
-        return key != null && info.commandLine().map(c -> c.contains(marker(key) + " ")).orElse(false);
+        String wanted = marker;
+        return wanted != null && h.info().commandLine().map(c -> c.contains(wanted + " ")).orElse(false);
     }
 
     @Override

@@ -64,7 +64,14 @@ public final class Standby {
             environment = Map.copyOf(environment);
         }
 
-        /** Writes this launch to a standby's stdin, and flushes it. */
+        /** The arguments, the names of the settings (not their values: secrets among them) and the log. */
+        @Override
+        public String toString() {
+            return "Launch[args=" + args + ", environment=" + new java.util.TreeSet<>(environment.keySet()) + ", log="
+                    + log + "]";
+        }
+
+        /** Writes this launch to a standby's stdin, and flushes it. @throws java.io.UTFDataFormatException for a string over 64 KiB */
         public void writeTo(OutputStream stdin) throws IOException {
             DataOutputStream out = new DataOutputStream(stdin);
             out.writeUTF(MAGIC);

@@ -49,9 +49,20 @@ public final class OperatorLogging extends ContextAwareBase implements Configura
         root().ifPresent(r -> r.setLevel(level(env)));
     }
 
-    /** Only warnings and errors while {@code quiet} (a standby's warm-up), then INFO or PRAAS_LOG_LEVEL again. */
-    public static void quiet(boolean quiet) {
-        root().ifPresent(r -> r.setLevel(quiet ? Level.WARN : level(System.getenv())));
+    /** The root level before {@link #quiet}{@code (true)}. */
+    private static volatile Level beforeQuiet;
+
+    /** Only warnings and errors while {@code quiet} (a standby's warm-up), then the level before again. */
+    public static synchronized void quiet(boolean quiet) {
+        root().ifPresent(r -> {
+            if (quiet) {
+                beforeQuiet = r.getLevel();
+                r.setLevel(Level.WARN);
+            } else if (beforeQuiet != null) {
+                r.setLevel(beforeQuiet);
+                beforeQuiet = null;
+            }
+        });
     }
 
     /** The root logger when logback runs this configuration (not a -Dlogback.configurationFile's). */
