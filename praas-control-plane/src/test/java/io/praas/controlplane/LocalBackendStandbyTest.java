@@ -128,19 +128,32 @@ class LocalBackendStandbyTest {
         }
     }
 
-    private LaunchSpec spec(String id) {
-        return new LaunchSpec("demo", id, SMALL, ControlPlanes.samplesJar().toAbsolutePath().toString(), Map.of(
+    /** The swap tests' application, whose {@code env} function reads the process's environment. */
+    private Path appJar() throws java.io.IOException {
+        Path jar = dir.resolve("swapapp.jar");
+        if (!Files.exists(jar)) {
+            Files.write(jar, SwapApp.jar());
+        }
+        return jar;
+    }
+
+    private LaunchSpec spec(String id) throws java.io.IOException {
+        return new LaunchSpec("demo", id, SMALL, appJar().toAbsolutePath().toString(), Map.of(
                 "PRAAS_APPLICATION", "demo", "PRAAS_PROCESS_ID", id, "PRAAS_DEV", "true", "PRAAS_HOST", "127.0.0.1",
                 "PRAAS_PORT", "0", "PRAAS_PORT_FILE", dir.resolve(id + ".port").toString()));
     }
 
-    /** Echoes "hello ID" through process {@code id} once it has written its port file. */
+    /**
+     * "hello ID" when process {@code id} serves (once it has written its port file) and its
+     * functions read their settings from the environment: its PRAAS_PROCESS_ID through {@code env}.
+     */
     private String echo(String id) throws Exception {
         Path portFile = dir.resolve(id + ".port");
         awaitUntil(() -> Files.exists(portFile));
         int port = Integer.parseInt(Files.readString(portFile).strip());
         try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", port).connect()) {
-            return new String(c.invoke("echo", ("hello " + id).getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+            return "hello " + new String(c.invoke("env", "PRAAS_PROCESS_ID".getBytes(StandardCharsets.UTF_8)),
+                    StandardCharsets.UTF_8);
         }
     }
 

@@ -68,6 +68,8 @@ public final class LocalBackend implements ProcessBackend {
                 return t;
             });
     private volatile boolean closed;
+    /** Set when a standby found it cannot set its process's environment: no more standbys. */
+    private volatile boolean standbysUnusable;
 
     /** How long after a start its standby is replaced: the start it served has the machine to itself. */
     public static final java.time.Duration REFILL_DELAY = java.time.Duration.ofSeconds(2);
@@ -302,7 +304,8 @@ public final class LocalBackend implements ProcessBackend {
 
     private void startStandby(List<String> shape) throws IOException {
         synchronized (pool) {
-            if (closed || pool.getOrDefault(shape, new java.util.ArrayDeque<>()).size() >= standbysPerShape) {
+            if (closed || standbysUnusable
+                    || pool.getOrDefault(shape, new java.util.ArrayDeque<>()).size() >= standbysPerShape) {
                 return;
             }
         }
@@ -346,7 +349,11 @@ public final class LocalBackend implements ProcessBackend {
                 wasPooled = standbys != null && standbys.remove(s);
             }
             deleteQuietly(ready);
-            if (wasPooled && !closed) {
+            if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT) {
+                standbysUnusable = true;
+                LOG.warn("standby JVMs cannot set a process's environment in this JVM ({}); starting a JVM for "
+                        + "every process from now on (log {})", LocalProcess.currentJava(), log);
+            } else if (wasPooled && !closed) {
                 // Died on its own (not evicted, closed or refused a launch): its log is kept for a
                 // look, and it is replaced unless it died young (a JVM that cannot start would loop).
                 boolean young = java.time.Duration.between(startedAt, java.time.Instant.now()).compareTo(MIN_STANDBY_LIFE) < 0;

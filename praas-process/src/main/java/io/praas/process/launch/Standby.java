@@ -42,9 +42,11 @@ import java.util.jar.JarOutputStream;
  * a JVM started for that process would, minus the JVM start and the first-use costs: ~0.3 s on
  * this project's machine. Stdin closing before a launch (the launcher went away) ends it.
  *
- * <p>The process's settings arrive in the launch, not in the JVM's environment: a function that
- * read {@code System.getenv("PRAAS_...")} would see the launcher's environment. Functions get their
- * process's identity from their {@link Context}.
+ * <p>The process's settings arrive in the launch and are put into this JVM's environment before
+ * the process starts ({@link #setEnvironment}), so user code that reads them with
+ * {@code System.getenv} sees what a JVM started for the process would, and so does a child process
+ * started with {@code ProcessBuilder.environment()} (one started without it inherits the JVM's
+ * native environment, which Java cannot change: the launcher's).
  */
 public final class Standby {
     private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
@@ -128,6 +130,14 @@ public final class Standby {
                 return 2;
             }
         }
+        // The launch's settings become this JVM's environment, as a JVM started for the process has
+        // them: user code reads its configuration with System.getenv. A JVM where that cannot be
+        // done says so by its exit code instead of taking a launch.
+        if (!setEnvironment(Map.of())) {
+            System.err.println("praas standby: this JVM's environment cannot be set (java.util must be open to "
+                    + "this code: --add-opens=java.base/java.util=ALL-UNNAMED); a standby cannot serve");
+            return CANNOT_SET_ENVIRONMENT;
+        }
         long t0 = System.nanoTime();
         warmUp();
         LOG.debug("standby warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
@@ -160,11 +170,47 @@ public final class Standby {
         }
         Map<String, String> merged = new HashMap<>(env);
         merged.putAll(launch.environment());
+        if (!setEnvironment(launch.environment())) { // checked before the standby said it is ready
+            System.err.println("praas standby: cannot set the process's environment in this JVM");
+            return CANNOT_SET_ENVIRONMENT;
+        }
         io.praas.process.logging.OperatorLogging.applyLevel(merged);
         List<String> command = new ArrayList<>();
         command.add("process");
         command.addAll(launch.args());
         return io.praas.process.Cli.run(command, merged);
+    }
+
+    /** The exit code of a standby that cannot give a process its environment (a launcher stops using standbys). */
+    public static final int CANNOT_SET_ENVIRONMENT = 4;
+
+    /**
+     * Adds {@code variables} to this JVM's environment as {@link System#getenv} and
+     * {@code ProcessBuilder.environment()} read it: through the map behind {@code System.getenv()}'s
+     * unmodifiable view (the project's JVM flags open {@code java.util}). Returns false when that
+     * cannot be done, changing nothing.
+     */
+    static boolean setEnvironment(Map<String, String> variables) {
+        try {
+            Map<String, String> view = System.getenv();
+            java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
+            inner.setAccessible(true);
+            @SuppressWarnings("unchecked")
+            Map<String, String> environment = (Map<String, String>) inner.get(view);
+            environment.putAll(variables);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("cannot set the environment: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** Takes {@code name} out of this JVM's environment again (tests that set one). */
+    static void removeFromEnvironmentForTests(String name) throws ReflectiveOperationException {
+        Map<String, String> view = System.getenv();
+        java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
+        inner.setAccessible(true);
+        ((Map<?, ?>) inner.get(view)).remove(name);
     }
 
     /**

@@ -61,6 +61,29 @@ class StandbyTest {
     }
 
     @Test
+    void theLaunchsSettingsBecomeTheEnvironmentThatJavaCodeReads() throws Exception {
+        String name = "PRAAS_STANDBY_TEST_" + ProcessHandle.current().pid();
+        assertThat(System.getenv(name)).isNull();
+        try {
+            assertThat(Standby.setEnvironment(Map.of(name, "from the launch"))).isTrue();
+
+            assertThat(System.getenv(name)).isEqualTo("from the launch");
+            assertThat(System.getenv()).containsEntry(name, "from the launch");
+            // A child gets it through ProcessBuilder.environment() (a copy of that map); one started
+            // without it inherits the JVM's native environment, which Java cannot change.
+            ProcessBuilder pb = new ProcessBuilder("sh", "-c", "printf %s \"$" + name + "\"");
+            assertThat(pb.environment()).containsEntry(name, "from the launch");
+            Process child = pb.start();
+            assertThat(new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("from the launch");
+            assertThat(child.waitFor()).isZero();
+        } finally {
+            Standby.removeFromEnvironmentForTests(name);
+        }
+        assertThat(System.getenv(name)).isNull();
+    }
+
+    @Test
     void theWarmUpRunsAProcessAndTheStoreRequestsThrough() {
         assertThat(Standby.warmUp()).isTrue();
     }
