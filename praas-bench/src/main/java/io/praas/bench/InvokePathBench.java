@@ -62,6 +62,7 @@ final class InvokePathBench {
             String id = process.path("id").asText();
             Bench.progress("invoke-path: control plane at %s, process %s at %s:%d", cp.apiUrl(), id,
                     process.path("endpoint").path("host").asText(), process.path("endpoint").path("port").asInt());
+            cp.awaitStandbys(); // none warms up during the measurements
             byte[] payload = new byte[SIZE];
             new SplittableRandom(SIZE).nextBytes(payload);
             try (ProcessClient client = cp.connect(process, Duration.ofSeconds(30))) {

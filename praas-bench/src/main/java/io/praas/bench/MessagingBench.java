@@ -127,6 +127,7 @@ final class MessagingBench {
                     ids.add(id);
                     clients.add(cp.connect(p, Duration.ofMinutes(10)));
                 }
+                cp.awaitStandbys(); // none warms up during the measurements
                 List<String> pushVias = redis == null ? List.of("messaging") : List.of("messaging", "redis");
                 // Both processes' JIT first, unmeasured, on the paths every size takes.
                 for (String via : pushVias) {
