@@ -233,22 +233,22 @@ public final class Bench {
     private static String swapNotes(BenchOptions o, SwapBench.Result r) {
         return """
                 Medians of %d cycles per size (%d above 256 MiB); every run listed. One control-plane node in this \
-                JVM; its embedded S3Proxy (filesystem store) is the object store of both sides. PraaS: one process \
+                JVM (local backend with %s); its embedded S3Proxy (filesystem store) is the object store of both sides. PraaS: one process \
                 of the benchmark's own application (%d vCPU, %d MiB: a heap of 75%%, as each 1 MiB value is a G1 \
                 humongous object taking a 2 MiB region; state limit %d MiB) filled by its `fill` function with \
                 random bytes in 1 MiB values; swap-out = wall time of `POST .../swap` (GOAWAY, drain, \
                 snapshot: encode, CRC32C per part, multipart upload, manifest; answer), \
-                process-side = the `durationMs` it reports; swap-in = wall time of `POST .../swapin` (new JVM, \
-                restore checking each part's CRC32C, register), process-side = "restored snapshot ... in N ms" from its log. \
+                process-side = the `durationMs` it reports; swap-in = wall time of `POST .../swapin` (a start: \
+                standby or new JVM; restore checking each part's CRC32C, register), process-side = "restored snapshot ... in N ms" from its log. \
                 Raw: a multipart upload of as many bytes as the snapshot (random data) and ranged GETs of it, with \
                 an S3 client built from the same `S3Settings`, part size %d MiB and %d parts in flight on %d \
-                threads, as the process, but in this (warm) JVM, while each swap runs in a process's fresh JVM. \
+                threads, as the process, but in this (warm) JVM. \
                 Within a cycle the sides alternate which goes first; each JVM a swap-out ends has exited before the \
                 next step. The target (within 1.3x of the raw transfer) is judged on the wall time; a swap-in's wall \
-                time includes a JVM start, which dominates small states. Phases: from this JVM's clock, the OS \
+                time includes a process start, which dominates small states. Phases: from this JVM's clock, the OS \
                 process's start time and the process's log (ms); "registered -> answer" is negative when the answer \
                 arrived before the process logged its registration (it logs after the control plane's acknowledgement).
-                """.formatted(o.swapRepeats(), Math.max(1, o.swapRepeats() - 1), r.vcpu(), r.memoryMiB(),
+                """.formatted(o.swapRepeats(), Math.max(1, o.swapRepeats() - 1), standbys(o), r.vcpu(), r.memoryMiB(),
                 r.stateLimitMiB(), io.praas.process.swap.SwapSettings.DEFAULT_PART_SIZE / (1024 * 1024),
                 io.praas.process.swap.SwapSettings.DEFAULT_PARALLELISM,
                 io.praas.process.swap.SwapSettings.DEFAULT_PARALLELISM);
@@ -269,14 +269,20 @@ public final class Bench {
         return """
                 %d fresh starts and %d swap-ins, alternating (ABBA), after one unmeasured start; nearest-rank \
                 percentiles (p99 of so few is the slowest). One control-plane node in this JVM (dev mode, local \
-                backend: every process is a new JVM), the benchmark's own application (1 vCPU, 512 MiB). Fresh start = \
-                wall time of `POST /processes` (allocate, JVM start, load functions, listen, register: ACTIVE) plus \
+                backend with %s), the benchmark's own application (1 vCPU, 512 MiB). Fresh start = \
+                wall time of `POST /processes` (allocate, JVM start or standby, load functions, listen, register: ACTIVE) plus \
                 a new data-plane connection (HELLO with the returned token) and a first 1 KiB `echo`. Swap-in = a \
                 process with 1 KiB of state, swapped out (not timed; its JVM has exited), then `POST .../swapin` and \
                 the same first echo. The phase table comes from this JVM's clock, the OS process's start time (10 ms \
                 resolution) and the process's log (ms timestamps); "registered -> answer" is negative when the answer \
                 arrived before the process logged its registration (it logs after the control plane's acknowledgement).
-                """.formatted(o.starts(), o.starts());
+                """.formatted(o.starts(), o.starts(), standbys(o));
+    }
+
+    /** How the local backend starts processes in a run of {@code o}. */
+    static String standbys(BenchOptions o) {
+        return o.standbyJvms() == 0 ? "no standby JVMs: every process is a new JVM"
+                : o.standbyJvms() + " standby JVM(s) per shape, warm before each measured start";
     }
 
     private static String environment(BenchOptions o) {

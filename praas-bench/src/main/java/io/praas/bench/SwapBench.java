@@ -23,7 +23,8 @@ import java.util.Optional;
  *
  * <p>Swap-out time is the wall time of {@code POST .../swap} (GOAWAY, drain, snapshot, answer),
  * next to the process's own {@code durationMs} (snapshot encoding, checksums, upload, manifest).
- * Swap-in time is the wall time of {@code POST .../swapin}, which starts a new JVM, next to the
+ * Swap-in time is the wall time of {@code POST .../swapin}, which starts the process (on a standby
+ * JVM of the local backend, or a new one), next to the
  * restore alone as the process logs it.
  */
 final class SwapBench {
