@@ -318,10 +318,7 @@ class SnapshotRoundTripTest {
     @Test
     void flippedByteInOnePartIsDetectedAndTheErrorNamesThatPart() {
         String process = newProcessId();
-        State original = new State();
-        for (int i = 0; i < 12; i++) {
-            original.process.putBytes("chunk-" + i, randomBytes(MIB, 100 + i));
-        }
+        State original = chunks(12, 100);
         try (Swapper swapper = swapper(process)) {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
             assertThat(m.parts()).hasSize(3);
@@ -346,10 +343,7 @@ class SnapshotRoundTripTest {
     void aSwapperToldItsManifestFetchesTheFirstPartBesideItChecksItAndRestoresTheSame() throws Exception {
         for (int chunks : new int[] {1, 12}) { // one part (a PUT), and three parts
             String process = newProcessId();
-            State original = new State();
-            for (int i = 0; i < chunks; i++) {
-                original.process.putBytes("chunk-" + i, randomBytes(MIB, 400 + i));
-            }
+            State original = chunks(chunks, 400);
             String manifestKey = SwapManifest.manifestKey(APP, process, 1);
             try (Swapper writer = swapper(process)) {
                 snapshot(writer, 1, original);
@@ -381,10 +375,7 @@ class SnapshotRoundTripTest {
     @Test
     void theReaderUsesAFirstPartOfItsSizeFetchesAnyOtherAgainAndRefusesACorruptOne() throws Exception {
         String process = newProcessId();
-        State original = new State();
-        for (int i = 0; i < 12; i++) {
-            original.process.putBytes("chunk-" + i, randomBytes(MIB, 500 + i));
-        }
+        State original = chunks(12, 500);
         SwapManifest m;
         try (Swapper writer = swapper(process)) {
             m = snapshot(writer, 1, original).manifest();
@@ -434,6 +425,15 @@ class SnapshotRoundTripTest {
         }
     }
 
+    /** A process state of {@code count} values of 1 MiB of random bytes, "chunk-0" on, seeded from {@code seed}. */
+    private static State chunks(int count, long seed) {
+        State state = new State();
+        for (int i = 0; i < count; i++) {
+            state.process.putBytes("chunk-" + i, randomBytes(MIB, seed + i));
+        }
+        return state;
+    }
+
     private static State restoreWith(SnapshotReader reader, SwapManifest m,
                                      java.util.concurrent.CompletableFuture<byte[]> firstPart) {
         State s = new State();
@@ -478,10 +478,7 @@ class SnapshotRoundTripTest {
     @Test
     void aVersionOneSnapshotIsStillRestoredAndItsPartsCheckedBySha256() throws Exception {
         String process = newProcessId();
-        State original = new State();
-        for (int i = 0; i < 12; i++) {
-            original.process.putBytes("chunk-" + i, randomBytes(MIB, 200 + i));
-        }
+        State original = chunks(12, 200);
         try (Swapper swapper = swapper(process)) {
             SwapManifest m = snapshot(swapper, 1, original).manifest();
             // The manifest as version 1 wrote it: the same stream, parts listed with their SHA-256.
