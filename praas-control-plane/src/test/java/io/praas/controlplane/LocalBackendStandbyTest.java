@@ -91,13 +91,10 @@ class LocalBackendStandbyTest {
 
             ProcessHandle.of(standby).orElseThrow().destroyForcibly();
             awaitUntil(() -> backend.standbys() == 0);
-            Thread.sleep(200); // an exit listener would have run by now
+            awaitUntil(() -> files(logs, ".ready").isEmpty()); // the backend's exit handler has run
             assertThat(exited).isEmpty();
             // It died young: its log is kept for a look, and no replacement loops.
-            try (var files = Files.list(logs)) {
-                assertThat(files.map(f -> f.getFileName().toString()))
-                        .anyMatch(n -> n.startsWith("standby-") && n.endsWith(".log"));
-            }
+            assertThat(files(logs, ".log")).anyMatch(n -> n.startsWith("standby-"));
             Thread.sleep(LocalBackend.REFILL_DELAY.toMillis() + 500);
             assertThat(backend.standbys()).isZero();
 
@@ -154,6 +151,15 @@ class LocalBackendStandbyTest {
         try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", port).connect()) {
             return "hello " + new String(c.invoke("env", "PRAAS_PROCESS_ID".getBytes(StandardCharsets.UTF_8)),
                     StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Names of the files in {@code dir} that end with {@code suffix}. */
+    private static List<String> files(Path dir, String suffix) {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(suffix)).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

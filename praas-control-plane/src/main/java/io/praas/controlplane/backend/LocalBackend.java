@@ -244,9 +244,8 @@ public final class LocalBackend implements ProcessBackend {
             s.assigned().set(true);
             Pooled given = s;
             BackendHandle handle = track(spec, s.process(), s.marker(), log, () -> keepJvmOutput(given, log));
-            LOG.info("started process {} on standby JVM pid {} ({} vCPU, {} MiB, {}{})", handle.attributes().get("key"),
-                    s.process().pid(), spec.resources().vcpu(), spec.resources().memoryMiB(), shape.get(0),
-                    Files.exists(s.ready()) ? "" : ", still warming up");
+            LOG.info("started process {} on standby JVM pid {} ({} vCPU, {} MiB, {})", handle.attributes().get("key"),
+                    s.process().pid(), spec.resources().vcpu(), spec.resources().memoryMiB(), shape.get(0));
             return handle;
         }
         return null;
@@ -270,13 +269,22 @@ public final class LocalBackend implements ProcessBackend {
         return handle;
     }
 
-    /** A live standby of {@code shape}, taken out of the pool; null if there is none. */
+    /**
+     * A live, warm standby of {@code shape}, taken out of the pool; null if there is none. One still
+     * warming up is left: it may yet find it cannot serve (exit code 4), and a JVM of the process's
+     * own starts about as fast.
+     */
     private Pooled take(List<String> shape) {
         synchronized (pool) {
             java.util.Deque<Pooled> standbys = pool.get(shape);
-            while (standbys != null && !standbys.isEmpty()) {
-                Pooled s = standbys.poll();
-                if (s.process().isAlive()) {
+            if (standbys == null) {
+                return null;
+            }
+            standbys.removeIf(s -> !s.process().isAlive());
+            for (java.util.Iterator<Pooled> i = standbys.iterator(); i.hasNext(); ) {
+                Pooled s = i.next();
+                if (Files.exists(s.ready())) {
+                    i.remove();
                     return s;
                 }
             }
@@ -330,6 +338,7 @@ public final class LocalBackend implements ProcessBackend {
         synchronized (pool) {
             if (closed) {
                 p.destroy();
+                deleteQuietly(log);
                 return;
             }
             pool.computeIfAbsent(shape, k -> new java.util.ArrayDeque<>()).add(s);
@@ -340,6 +349,9 @@ public final class LocalBackend implements ProcessBackend {
         }
         evicted.forEach(e -> e.process().destroy());
         p.onExit().thenAccept(done -> {
+            if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT && !s.assigned().get()) {
+                standbysUnusable = true; // it said so before it was ready: it was never given a process
+            }
             if (s.assigned().get()) {
                 return; // its process's exit: track() handles it
             }
@@ -350,7 +362,6 @@ public final class LocalBackend implements ProcessBackend {
             }
             deleteQuietly(ready);
             if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT) {
-                standbysUnusable = true;
                 LOG.warn("standby JVMs cannot set a process's environment in this JVM ({}); starting a JVM for "
                         + "every process from now on (log {})", LocalProcess.currentJava(), log);
             } else if (wasPooled && !closed) {

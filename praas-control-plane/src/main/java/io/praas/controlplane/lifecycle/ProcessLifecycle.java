@@ -657,24 +657,30 @@ public final class ProcessLifecycle {
     private Optional<ProcessRecord> markFailed(String application, String id, String why,
                                                java.util.function.Predicate<ProcessRecord> stillThis) {
         boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
-        boolean[] another = new boolean[1];
+        boolean[] failedNow = new boolean[1];
+        boolean[] startOfThis = new boolean[1];
         Optional<ProcessRecord> r = registry.update(application, id, p -> {
             if (!stillThis.test(p)) {
-                another[0] = true;
-                return p;
+                return p; // an earlier incarnation's end
             }
-            return switch (p.status()) {
-                case ALLOCATING, ACTIVE, SWAPPING_IN -> p.failed(why, clock.instant());
-                case SWAPPING_OUT -> swapped ? p : p.failed(why, clock.instant());
-                default -> p;
+            boolean fails = switch (p.status()) {
+                case ALLOCATING, ACTIVE, SWAPPING_IN -> true;
+                case SWAPPING_OUT -> !swapped;
+                default -> false;
             };
+            failedNow[0] = fails;
+            // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
+            // process is swapped out: a swap-in may begin once this update lets go of the record.
+            startOfThis[0] = fails || p.status() != ProcessStatus.SWAPPED_OUT;
+            return fails ? p.failed(why, clock.instant()) : p;
         });
-        if (another[0]) {
-            LOG.debug("process {}/{}: {}, but that was an earlier incarnation", application, id, why);
+        if (failedNow[0]) {
+            LOG.warn("process {}/{} FAILED: {}", application, id, why);
+        }
+        if (!startOfThis[0] && r.isPresent()) { // (a deleted process's start fails too)
+            LOG.debug("process {}/{}: {}; not the incarnation that runs or starts now", application, id, why);
             return r;
         }
-        r.filter(p -> p.status() == ProcessStatus.FAILED && why.equals(p.failure()))
-                .ifPresent(p -> LOG.warn("process {} FAILED: {}", p.key(), why));
         CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
         if (waiter != null) {
             waiter.completeExceptionally(new ControlPlaneException(Code.PROCESS_UNAVAILABLE,

@@ -46,7 +46,8 @@ import java.util.jar.JarOutputStream;
  * the process starts ({@link #setEnvironment}), so user code that reads them with
  * {@code System.getenv} sees what a JVM started for the process would, and so does a child process
  * started with {@code ProcessBuilder.environment()} (one started without it inherits the JVM's
- * native environment, which Java cannot change: the launcher's).
+ * native environment, which Java cannot change: the launcher's). Variables the JVM itself reads as
+ * it starts ({@code JAVA_TOOL_OPTIONS}, {@code TZ}, {@code LANG}) are the launcher's.
  */
 public final class Standby {
     private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
@@ -133,7 +134,7 @@ public final class Standby {
         // The launch's settings become this JVM's environment, as a JVM started for the process has
         // them: user code reads its configuration with System.getenv. A JVM where that cannot be
         // done says so by its exit code instead of taking a launch.
-        if (!setEnvironment(Map.of())) {
+        if (!canSetEnvironment()) {
             System.err.println("praas standby: this JVM's environment cannot be set (java.util must be open to "
                     + "this code: --add-opens=java.base/java.util=ALL-UNNAMED); a standby cannot serve");
             return CANNOT_SET_ENVIRONMENT;
@@ -170,9 +171,9 @@ public final class Standby {
         }
         Map<String, String> merged = new HashMap<>(env);
         merged.putAll(launch.environment());
-        if (!setEnvironment(launch.environment())) { // checked before the standby said it is ready
-            System.err.println("praas standby: cannot set the process's environment in this JVM");
-            return CANNOT_SET_ENVIRONMENT;
+        if (!setEnvironment(launch.environment())) { // the JVM can (checked before it was ready): a bad variable
+            System.err.println("praas standby: the launch's environment cannot be set: " + launch);
+            return 2;
         }
         io.praas.process.logging.OperatorLogging.applyLevel(merged);
         List<String> command = new ArrayList<>();
@@ -191,6 +192,13 @@ public final class Standby {
      * cannot be done, changing nothing.
      */
     static boolean setEnvironment(Map<String, String> variables) {
+        for (Map.Entry<String, String> e : variables.entrySet()) { // what the JDK would refuse for a child
+            if (e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0 || e.getKey().indexOf('\u0000') >= 0
+                    || e.getValue().indexOf('\u0000') >= 0) {
+                LOG.warn("standby: not an environment variable: {}", e.getKey());
+                return false;
+            }
+        }
         try {
             Map<String, String> view = System.getenv();
             java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
@@ -205,7 +213,21 @@ public final class Standby {
         }
     }
 
-    /** Takes {@code name} out of this JVM's environment again (tests that set one). */
+    /** Whether {@link #setEnvironment} works in this JVM: a variable set is read back, then taken out. */
+    static boolean canSetEnvironment() {
+        String probe = "PRAAS_STANDBY_PROBE_" + ProcessHandle.current().pid();
+        if (!setEnvironment(Map.of(probe, "1")) || !"1".equals(System.getenv(probe))) {
+            return false;
+        }
+        try {
+            removeFromEnvironmentForTests(probe);
+            return System.getenv(probe) == null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Takes {@code name} out of this JVM's environment again (the probe, tests that set one). */
     static void removeFromEnvironmentForTests(String name) throws ReflectiveOperationException {
         Map<String, String> view = System.getenv();
         java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
