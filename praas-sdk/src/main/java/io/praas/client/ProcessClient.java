@@ -229,6 +229,7 @@ public final class ProcessClient implements AutoCloseable {
     private void send(RequestDeadlines.Pending p) {
         if (reconnecting) {
             waiting.add(p);
+            RequestDeadlines.due(p.deadlineNanos());
             if (!reconnecting && waiting.remove(p)) {
                 send(p); // the reconnect finished in between
             }
@@ -257,6 +258,7 @@ public final class ProcessClient implements AutoCloseable {
             return null;
         }
         pending.put(id, p);
+        RequestDeadlines.due(p.deadlineNanos());
         io.vertx.core.Future<Void> written = socket.write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
@@ -265,18 +267,31 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     /** Fails the requests whose deadline passed (called by {@link RequestDeadlines}). */
-    void expire(long nowNanos) {
+    /**
+     * Fails the requests whose deadline has passed at {@code nowNanos}; returns the earliest deadline
+     * of those left, or {@code next} if that is earlier.
+     */
+    long expire(long nowNanos, long next) {
         for (Map.Entry<Long, RequestDeadlines.Pending> e : pending.entrySet()) {
             RequestDeadlines.Pending p = e.getValue();
-            if (nowNanos - p.deadlineNanos() >= 0 && pending.remove(e.getKey(), p)) {
-                p.answer().completeExceptionally(p.timeout(processId));
+            if (nowNanos - p.deadlineNanos() >= 0) {
+                if (pending.remove(e.getKey(), p)) {
+                    RequestDeadlines.expire(p.answer(), p.timeout(processId));
+                }
+            } else if (p.deadlineNanos() - next < 0) {
+                next = p.deadlineNanos();
             }
         }
         for (RequestDeadlines.Pending p : waiting) {
-            if (nowNanos - p.deadlineNanos() >= 0 && waiting.remove(p)) {
-                p.answer().completeExceptionally(p.timeout(processId));
+            if (nowNanos - p.deadlineNanos() >= 0) {
+                if (waiting.remove(p)) {
+                    RequestDeadlines.expire(p.answer(), p.timeout(processId));
+                }
+            } else if (p.deadlineNanos() - next < 0) {
+                next = p.deadlineNanos();
             }
         }
+        return next;
     }
 
     <T> T await(CompletableFuture<T> future) {
@@ -447,6 +462,7 @@ public final class ProcessClient implements AutoCloseable {
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
                 System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), new Message.OpenSession(session));
         pending.put(id, p);
+        RequestDeadlines.due(p.deadlineNanos());
         socket.write(FrameCodec.encode(id, p.request()));
         try {
             p.answer().get();
@@ -492,8 +508,9 @@ public final class ProcessClient implements AutoCloseable {
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
             Message hello = new Message.Hello(application, token, "", clientInfo);
-            pending.put(id, new RequestDeadlines.Pending(welcome, System.nanoTime() + connectTimeout.toNanos(),
-                    connectTimeout.toMillis(), hello));
+            long helloDeadline = System.nanoTime() + connectTimeout.toNanos();
+            pending.put(id, new RequestDeadlines.Pending(welcome, helloDeadline, connectTimeout.toMillis(), hello));
+            RequestDeadlines.due(helloDeadline);
             s.write(FrameCodec.encode(id, hello));
             welcome.whenComplete((m, err) -> {
                 if (err != null) {

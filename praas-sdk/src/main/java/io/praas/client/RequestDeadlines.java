@@ -9,14 +9,28 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Times out requests whose answer never came, for every open {@link ProcessClient} of this JVM.
- * One daemon thread sweeps the pending requests every {@link #TICK_MS} ms; a per-request timer
- * would wake a timer thread on every request of a sequential caller, which costs more than the
- * round trip it guards.
+ * One daemon thread sweeps the pending requests and sleeps until the earliest deadline it saw (at
+ * most {@link #MAX_SLEEP_MS}); a request due earlier than that wakes it ({@link #due}). A
+ * per-request timer would wake a timer thread on every request of a sequential caller, which costs
+ * more than the round trip it guards; a fixed tick woke every JVM with a client 50 times a second.
+ * Timed-out requests are failed on a pool of their own: code chained on one (a callback that
+ * blocks) holds up no other timeout.
  */
 final class RequestDeadlines {
-    static final long TICK_MS = 20;
+    static final long MAX_SLEEP_MS = 1_000;
     private static final Set<ProcessClient> CLIENTS = ConcurrentHashMap.newKeySet();
-    private static Thread sweeper;
+    private static volatile Thread sweeper;
+    /** True while the sweeper scans: a request due now may have been missed, so it scans again. */
+    private static volatile boolean scanning;
+    /** When the sweeper wakes next (System.nanoTime). */
+    private static volatile long wakeAt = System.nanoTime();
+    /** Fails timed-out requests, off the sweeper. */
+    private static final java.util.concurrent.ExecutorService EXPIRIES =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "praas-client-timeout");
+                t.setDaemon(true);
+                return t;
+            });
 
     private RequestDeadlines() {
     }
@@ -34,12 +48,49 @@ final class RequestDeadlines {
         CLIENTS.remove(client);
     }
 
+    /**
+     * A request was put among its client's pending ones with this deadline: wakes the sweeper if it
+     * sleeps past it (or is scanning, and may have missed it). Costs two volatile reads otherwise.
+     */
+    static void due(long deadlineNanos) {
+        Thread s = sweeper;
+        if (s != null && (scanning || deadlineNanos - wakeAt < 0)) {
+            LockSupport.unpark(s);
+        }
+    }
+
+    /** Makes the sweeper scan now (tests: it then sleeps its longest, with nothing pending). */
+    static void scanNowForTests() {
+        Thread s = sweeper;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+    }
+
+    /** Fails a timed-out request's answer, off the sweeper. */
+    static void expire(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, PraasException why) {
+        EXPIRIES.execute(() -> answer.completeExceptionally(why));
+    }
+
     private static void sweep() {
+        long maxSleep = TimeUnit.MILLISECONDS.toNanos(MAX_SLEEP_MS);
         while (true) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MS));
+            scanning = true;
             long now = System.nanoTime();
+            long next = now + maxSleep;
             for (ProcessClient c : CLIENTS) {
-                c.expire(now);
+                try {
+                    next = c.expire(now, next);
+                } catch (RuntimeException e) {
+                    // one client's trouble stops no other's timeouts
+                }
+            }
+            wakeAt = next;
+            scanning = false;
+            Thread.interrupted(); // a stray interrupt would make every park return at once
+            long sleep = next - System.nanoTime();
+            if (sleep > 0) {
+                LockSupport.parkNanos(sleep);
             }
         }
     }

@@ -1,0 +1,108 @@
+package io.praas.client;
+
+import io.praas.protocol.ErrorCode;
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.Message;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Client-side timeouts against a process that never answers (a socket that WELCOMEs, then reads
+ * and says nothing, or says nothing at all): they fire at their deadline whatever the sweeper was
+ * sleeping for, and code chained on one timed-out request holds up no other.
+ */
+class RequestDeadlinesTest {
+
+    @Test
+    void aHandshakeTimesOutAtItsDeadlineEvenWhenTheSweeperSleptLongest() throws Exception {
+        try (ServerSocket welcoming = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> serving = CompletableFuture.runAsync(() -> welcomeThenIgnore(welcoming));
+            ProcessClient.builder().address("127.0.0.1", welcoming.getLocalPort()).application("app").connect().close();
+            serving.join(); // the sweeper runs, and nothing is pending
+            RequestDeadlines.scanNowForTests();
+            Thread.sleep(100); // it has scanned and sleeps its longest (1 s)
+            long t0 = System.nanoTime();
+            Throwable thrown = catchThrowable(() -> ProcessClient.builder().address("127.0.0.1", silent.getLocalPort())
+                    .application("app").connectTimeout(Duration.ofMillis(300)).connect());
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+
+            assertThat(thrown).isInstanceOf(PraasException.class);
+            // Not at the end of the sweeper's sleep (~900 ms from here): woken by the request, it fails
+            // at 300 ms (450 ms of slack for a slow machine).
+            assertThat(tookMs).as("connect failed after %d ms", tookMs).isBetween(250L, 750L);
+        }
+    }
+
+    @Test
+    void aCallbackThatBlocksOnOneTimedOutRequestHoldsUpNoOtherTimeout() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> serving = CompletableFuture.runAsync(() -> welcomeThenIgnore(server));
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .application("app").timeout(Duration.ofMillis(100)).connect()) {
+                CountDownLatch release = new CountDownLatch(1);
+                CompletableFuture<byte[]> first = client.invokeAsync("f", new byte[1]);
+                CompletableFuture<Void> blocking = first.handle((v, e) -> {
+                    try {
+                        release.await(20, TimeUnit.SECONDS); // user code that blocks
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                });
+                Thread.sleep(300);
+                CompletableFuture<byte[]> second = client.invokeAsync("g", new byte[1]);
+
+                // Both wait their timeout plus the client's grace (~2.1 s); the second must fail
+                // while the first's callback still blocks.
+                Throwable thrown = catchThrowable(() -> second.get(10, TimeUnit.SECONDS));
+                assertThat(blocking).isNotDone();
+                release.countDown();
+
+                assertThat(thrown).hasCauseInstanceOf(PraasException.class);
+                assertThat(((PraasException) thrown.getCause()).code()).isEqualTo(ErrorCode.TIMEOUT);
+                assertThat(first).isCompletedExceptionally();
+            }
+            serving.cancel(true);
+        }
+    }
+
+    /** WELCOMEs one client, then reads whatever it sends and answers nothing until it hangs up. */
+    private static void welcomeThenIgnore(ServerSocket server) {
+        try (Socket s = server.accept()) {
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            Frame hello = FrameCodec.decode(Buffer.buffer(readFrame(in)));
+            OutputStream out = s.getOutputStream();
+            out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome("p-1", 64L * 1024 * 1024, "test"))
+                    .getBytes());
+            out.flush();
+            while (true) {
+                readFrame(in);
+            }
+        } catch (Exception e) {
+            // the client hung up
+        }
+    }
+
+    private static byte[] readFrame(DataInputStream in) throws java.io.IOException {
+        int length = in.readInt();
+        byte[] frame = new byte[FrameCodec.LENGTH_FIELD + length];
+        java.nio.ByteBuffer.wrap(frame).putInt(length);
+        in.readFully(frame, FrameCodec.LENGTH_FIELD, length);
+        return frame;
+    }
+}
