@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -38,17 +37,28 @@ public final class Deadlines {
     }
 
     private static final Set<Expiring> WATCHED = ConcurrentHashMap.newKeySet();
-    /** When the sweeper wakes next (System.nanoTime); read only while {@link #scanning} is false. */
-    private static volatile long nextWake;
-    /** True while the sweeper looks through the set: a deadline added meanwhile wakes it again. */
-    private static volatile boolean scanning = true;
+    /**
+     * When the sweeper wakes next (System.nanoTime): set to the longest sleep before each scan, and
+     * lowered (never raised) by the scan's earliest deadline and by a {@link #watch} due earlier. A
+     * deadline the scan missed is either later than it (the sweeper wakes in time) or lowers it and
+     * wakes the sweeper; one the scan saw wakes it only if it lowers it too. (A flag "scanning" that
+     * made every watch during a scan wake the sweeper had it rescan without pause under load.)
+     */
+    private static final java.util.concurrent.atomic.AtomicLong WAKE_AT =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     private static final Thread SWEEPER = new Thread(Deadlines::sweep, "praas-deadlines");
-    /** Runs the expiries: timeouts are rare, and their callbacks must not stall the sweeper. */
-    private static final ExecutorService EXPIRIES = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "praas-timeout");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Runs the expiries: timeouts are rare, and their callbacks must not stall the sweeper. At most
+     * {@link #MAX_EXPIRY_THREADS} threads: with that many held by callbacks that block, the sweeper
+     * runs the next expiry itself.
+     */
+    static final int MAX_EXPIRY_THREADS = 16;
+    private static final ExecutorService EXPIRIES = new java.util.concurrent.ThreadPoolExecutor(0, MAX_EXPIRY_THREADS,
+            30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "praas-timeout");
+                t.setDaemon(true);
+                return t;
+            }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
 
     static {
         SWEEPER.setDaemon(true);
@@ -60,10 +70,20 @@ public final class Deadlines {
 
     public static void watch(Expiring e) {
         WATCHED.add(e);
-        // After the add: a sweeper past its scan has published nextWake before clearing scanning.
-        if (scanning || e.deadlineNanos() - nextWake < 0) {
+        if (lowerWakeAt(e.deadlineNanos())) { // after the add
             LockSupport.unpark(SWEEPER);
         }
+    }
+
+    /** Moves the wake-up to {@code deadlineNanos} if that is earlier; returns whether it did. */
+    private static boolean lowerWakeAt(long deadlineNanos) {
+        long w;
+        while ((w = WAKE_AT.get()) - deadlineNanos > 0) {
+            if (WAKE_AT.compareAndSet(w, deadlineNanos)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void forget(Expiring e) {
@@ -80,23 +100,26 @@ public final class Deadlines {
 
     private static void sweep() {
         while (true) {
-            scanning = true;
             long now = System.nanoTime();
+            WAKE_AT.set(now + MAX_SLEEP_NANOS); // before the scan (see WAKE_AT)
             long next = now + MAX_SLEEP_NANOS;
             for (Expiring e : WATCHED) {
                 long deadline = e.deadlineNanos();
                 if (now - deadline >= 0) {
                     if (WATCHED.remove(e)) {
-                        EXPIRIES.execute(() -> expire(e));
+                        try {
+                            EXPIRIES.execute(() -> expire(e));
+                        } catch (Throwable t) { // no thread to be had: here, then
+                            expire(e);
+                        }
                     }
                 } else if (deadline - next < 0) {
                     next = deadline;
                 }
             }
-            nextWake = next;
-            scanning = false;
+            lowerWakeAt(next);
             Thread.interrupted(); // a stray interrupt would make every park below return at once
-            long sleep = next - System.nanoTime();
+            long sleep = WAKE_AT.get() - System.nanoTime();
             if (sleep > 0) {
                 LockSupport.parkNanos(sleep); // an earlier deadline's watch() unparks it
             }

@@ -266,10 +266,10 @@ public final class ProcessClient implements AutoCloseable {
         return written;
     }
 
-    /** Fails the requests whose deadline passed (called by {@link RequestDeadlines}). */
     /**
-     * Fails the requests whose deadline has passed at {@code nowNanos}; returns the earliest deadline
-     * of those left, or {@code next} if that is earlier.
+     * Fails the requests whose deadline has passed at {@code nowNanos} (called by
+     * {@link RequestDeadlines}); returns the earliest deadline of those left, or {@code next} if that
+     * is earlier.
      */
     long expire(long nowNanos, long next) {
         for (Map.Entry<Long, RequestDeadlines.Pending> e : pending.entrySet()) {

@@ -20,17 +20,22 @@ final class RequestDeadlines {
     static final long MAX_SLEEP_MS = 1_000;
     private static final Set<ProcessClient> CLIENTS = ConcurrentHashMap.newKeySet();
     private static volatile Thread sweeper;
-    /** True while the sweeper scans: a request due now may have been missed, so it scans again. */
-    private static volatile boolean scanning;
-    /** When the sweeper wakes next (System.nanoTime). */
-    private static volatile long wakeAt = System.nanoTime();
-    /** Fails timed-out requests, off the sweeper. */
-    private static final java.util.concurrent.ExecutorService EXPIRIES =
-            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    /**
+     * When the sweeper wakes next (System.nanoTime): set before each scan to the longest sleep, and
+     * lowered (never raised) by the scan's earliest deadline and by {@link #due}.
+     */
+    private static final java.util.concurrent.atomic.AtomicLong WAKE_AT = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    /**
+     * Fails timed-out requests, off the sweeper: up to {@link #MAX_EXPIRY_THREADS} threads; with
+     * that many held by callbacks that block, the sweeper fails the next one itself.
+     */
+    static final int MAX_EXPIRY_THREADS = 16;
+    private static final java.util.concurrent.ThreadPoolExecutor EXPIRIES = new java.util.concurrent.ThreadPoolExecutor(
+            0, MAX_EXPIRY_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
                 Thread t = new Thread(r, "praas-client-timeout");
                 t.setDaemon(true);
                 return t;
-            });
+            }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
 
     private RequestDeadlines() {
     }
@@ -54,9 +59,20 @@ final class RequestDeadlines {
      */
     static void due(long deadlineNanos) {
         Thread s = sweeper;
-        if (s != null && (scanning || deadlineNanos - wakeAt < 0)) {
+        if (s != null && lowerWakeAt(deadlineNanos)) {
             LockSupport.unpark(s);
         }
+    }
+
+    /** Moves the wake-up to {@code deadlineNanos} if that is earlier; returns whether it did. */
+    private static boolean lowerWakeAt(long deadlineNanos) {
+        long w;
+        while ((w = WAKE_AT.get()) - deadlineNanos > 0) {
+            if (WAKE_AT.compareAndSet(w, deadlineNanos)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Makes the sweeper scan now (tests: it then sleeps its longest, with nothing pending). */
@@ -69,26 +85,31 @@ final class RequestDeadlines {
 
     /** Fails a timed-out request's answer, off the sweeper. */
     static void expire(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, PraasException why) {
-        EXPIRIES.execute(() -> answer.completeExceptionally(why));
+        try {
+            EXPIRIES.execute(() -> answer.completeExceptionally(why));
+        } catch (Throwable e) { // no thread to be had: here, then
+            answer.completeExceptionally(why);
+        }
     }
 
     private static void sweep() {
         long maxSleep = TimeUnit.MILLISECONDS.toNanos(MAX_SLEEP_MS);
         while (true) {
-            scanning = true;
             long now = System.nanoTime();
+            // Before the scan: a request the scan misses lowers it (and unparks) if it is due earlier.
+            WAKE_AT.set(now + maxSleep);
             long next = now + maxSleep;
             for (ProcessClient c : CLIENTS) {
                 try {
                     next = c.expire(now, next);
-                } catch (RuntimeException e) {
-                    // one client's trouble stops no other's timeouts
+                } catch (Throwable e) {
+                    // one client's trouble stops no other's timeouts (its earliest may wake us late,
+                    // by at most the longest sleep)
                 }
             }
-            wakeAt = next;
-            scanning = false;
+            lowerWakeAt(next);
             Thread.interrupted(); // a stray interrupt would make every park return at once
-            long sleep = next - System.nanoTime();
+            long sleep = WAKE_AT.get() - System.nanoTime();
             if (sleep > 0) {
                 LockSupport.parkNanos(sleep);
             }

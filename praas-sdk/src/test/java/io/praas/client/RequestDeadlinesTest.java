@@ -34,17 +34,24 @@ class RequestDeadlinesTest {
             CompletableFuture<Void> serving = CompletableFuture.runAsync(() -> welcomeThenIgnore(welcoming));
             ProcessClient.builder().address("127.0.0.1", welcoming.getLocalPort()).application("app").connect().close();
             serving.join(); // the sweeper runs, and nothing is pending
-            RequestDeadlines.scanNowForTests();
-            Thread.sleep(100); // it has scanned and sleeps its longest (1 s)
-            long t0 = System.nanoTime();
-            Throwable thrown = catchThrowable(() -> ProcessClient.builder().address("127.0.0.1", silent.getLocalPort())
-                    .application("app").connectTimeout(Duration.ofMillis(300)).connect());
-            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx(); // made before the clock starts
+            try {
+                RequestDeadlines.scanNowForTests();
+                Thread.sleep(100); // it has scanned and sleeps its longest (1 s)
+                long t0 = System.nanoTime();
+                Throwable thrown = catchThrowable(() -> ProcessClient.builder().address("127.0.0.1",
+                        silent.getLocalPort()).application("app").vertx(vertx).connectTimeout(Duration.ofMillis(300))
+                        .connect());
+                long tookMs = (System.nanoTime() - t0) / 1_000_000;
 
-            assertThat(thrown).isInstanceOf(PraasException.class);
-            // Not at the end of the sweeper's sleep (~900 ms from here): woken by the request, it fails
-            // at 300 ms (450 ms of slack for a slow machine).
-            assertThat(tookMs).as("connect failed after %d ms", tookMs).isBetween(250L, 750L);
+                assertThat(thrown).isInstanceOf(PraasException.class);
+                assertThat(((PraasException) thrown).code()).isEqualTo(ErrorCode.TIMEOUT);
+                // Not at the end of the sweeper's sleep (~900 ms from here): woken by the request, it
+                // fails at 300 ms (450 ms of slack for a slow machine).
+                assertThat(tookMs).as("connect failed after %d ms", tookMs).isBetween(250L, 750L);
+            } finally {
+                vertx.close();
+            }
         }
     }
 
@@ -67,15 +74,17 @@ class RequestDeadlinesTest {
                 Thread.sleep(300);
                 CompletableFuture<byte[]> second = client.invokeAsync("g", new byte[1]);
 
-                // Both wait their timeout plus the client's grace (~2.1 s); the second must fail
-                // while the first's callback still blocks.
-                Throwable thrown = catchThrowable(() -> second.get(10, TimeUnit.SECONDS));
-                assertThat(blocking).isNotDone();
-                release.countDown();
-
-                assertThat(thrown).hasCauseInstanceOf(PraasException.class);
-                assertThat(((PraasException) thrown.getCause()).code()).isEqualTo(ErrorCode.TIMEOUT);
-                assertThat(first).isCompletedExceptionally();
+                try {
+                    // Both wait their timeout plus the client's grace (~2.1 s); the second must fail
+                    // while the first's callback still blocks.
+                    Throwable thrown = catchThrowable(() -> second.get(10, TimeUnit.SECONDS));
+                    assertThat(blocking).isNotDone();
+                    assertThat(thrown).hasCauseInstanceOf(PraasException.class);
+                    assertThat(((PraasException) thrown.getCause()).code()).isEqualTo(ErrorCode.TIMEOUT);
+                    assertThat(first).isCompletedExceptionally();
+                } finally {
+                    release.countDown();
+                }
             }
             serving.cancel(true);
         }
