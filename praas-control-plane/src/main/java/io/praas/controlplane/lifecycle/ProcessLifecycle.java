@@ -91,6 +91,12 @@ public final class ProcessLifecycle {
     private final String controlSecret;
     private final Clock clock;
     private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
+    /**
+     * Incarnations that ended before their start recorded their handle (a process on a standby JVM
+     * that fails at once can exit before backend.start's caller has written it): the start looks
+     * here once it has, instead of waiting out the allocation timeout.
+     */
+    private final Map<String, BackendHandle> endedBeforeRecorded = new ConcurrentHashMap<>();
 
     private Channels channels;
     private volatile boolean shuttingDown;
@@ -291,6 +297,9 @@ public final class ProcessLifecycle {
             BackendHandle handle = backend.start(spec).toCompletableFuture()
                     .get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
             registry.update(app.name(), record.id(), p -> p.withHandle(handle));
+            if (handle.equals(endedBeforeRecorded.remove(key))) {
+                exited(app.name(), record.id(), handle); // it ended before its handle was written
+            }
             long left = settings.allocationTimeout().toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
             ProcessRecord active = registered.get(Math.max(1, left), TimeUnit.MILLISECONDS);
             LOG.info("process {} ACTIVE at {}:{}", key, active.endpoint().host(), active.endpoint().port());
@@ -329,6 +338,7 @@ public final class ProcessLifecycle {
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
             awaitingRegistration.remove(key);
+            endedBeforeRecorded.remove(key);
         }
     }
 
@@ -604,6 +614,11 @@ public final class ProcessLifecycle {
             return; // no restarts while this node stops its own processes
         }
         Optional<ProcessRecord> current = registry.process(application, id);
+        if (current.isPresent() && ended != null && current.get().handle() == null
+                && awaitingRegistration.containsKey(current.get().key())) {
+            endedBeforeRecorded.put(current.get().key(), ended); // a start that has not recorded it yet
+            current = registry.process(application, id); // unless it did meanwhile: then handled below
+        }
         if (current.isEmpty() || ended != null && !ended.equals(current.get().handle())) {
             return; // an earlier incarnation
         }

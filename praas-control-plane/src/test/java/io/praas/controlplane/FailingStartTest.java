@@ -1,0 +1,131 @@
+package io.praas.controlplane;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A process that exits while it starts fails its create at once with the reason, whether it ran in
+ * a JVM of its own (the first of its shape) or on a warm standby JVM, where it exits within
+ * milliseconds of its launch (possibly before its start has recorded its handle); the allocation
+ * timeout (60 s) is not waited out.
+ */
+class FailingStartTest {
+    private static final String APP = "brittle";
+
+    @TempDir
+    static Path dataDir;
+    private static ControlPlane cp;
+    private static Api api;
+
+    @BeforeAll
+    static void start() {
+        cp = ControlPlane.start(ControlPlanes.options(dataDir).config());
+        api = Api.admin(cp);
+        SwapApp.deploy(api, APP, Map.of("resources", ControlPlanes.SMALL, "limits", Map.of("maxProcesses", 4)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    @Test
+    void aProcessThatExitsWhileStartingFailsItsCreateAtOnceInItsOwnJvmAndOnAStandby() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            long t0 = System.nanoTime();
+            Api.Reply r = api.post("/v1/applications/" + APP + "/processes", Map.of("name", "doomed-" + i));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+            assertThat(r.status()).as("doomed-%d: %s", i, r).isEqualTo(503);
+            assertThat(r.json().path("error").asText()).isEqualTo("PROCESS_UNAVAILABLE");
+            assertThat(r.json().path("message").asText()).contains("exited");
+            assertThat(tookMs).as("doomed-%d failed after %d ms", i, tookMs).isLessThan(20_000);
+            if (i == 1) {
+                awaitWarmStandby(); // the next ones run on standby JVMs
+            }
+        }
+        // A process that can start still does, on a standby too.
+        awaitWarmStandby();
+        Api.Reply fine = api.post("/v1/applications/" + APP + "/processes", Map.of("name", "fine-1"));
+        assertThat(fine.status()).as("%s", fine).isEqualTo(201);
+        assertThat(api.invoke(APP, "fragile", "?process=fine-1", new byte[0]).text()).isEqualTo("fine");
+    }
+
+    /**
+     * The ordering that a process on a standby makes possible, forced: the backend reports the exit
+     * before its start has returned the handle (a backend that "starts" processes that end at once).
+     * Without the start looking for exits it missed, the create waits out the allocation timeout.
+     */
+    @Test
+    void anExitReportedBeforeTheStartReturnedItsHandleFailsTheCreateAtOnce(@TempDir Path dir) {
+        java.util.List<io.praas.backend.ProcessBackend.ExitListener> listeners =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.praas.backend.ProcessBackend exitsAtOnce = new io.praas.backend.ProcessBackend() {
+            @Override
+            public String name() {
+                return "exits-at-once";
+            }
+
+            @Override
+            public io.praas.backend.Resources caps() {
+                return new io.praas.backend.Resources(2, 4096);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
+                io.praas.backend.BackendHandle h = new io.praas.backend.BackendHandle(name(), spec.processId(), Map.of());
+                listeners.forEach(l -> l.exited(spec.application(), spec.processId(), h)); // before the caller has it
+                return java.util.concurrent.CompletableFuture.completedFuture(h);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void onExit(ExitListener listener) {
+                listeners.add(listener);
+            }
+        };
+        try (ControlPlane node = ControlPlane.start(ControlPlanes.options(dir).config(), exitsAtOnce)) {
+            Api admin = Api.admin(node);
+            SwapApp.deploy(admin, APP, Map.of("resources", ControlPlanes.SMALL));
+            long t0 = System.nanoTime();
+            Api.Reply r = admin.post("/v1/applications/" + APP + "/processes", Map.of("name", "gone-1"));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+            assertThat(r.status()).as("%s", r).isEqualTo(503);
+            assertThat(r.json().path("message").asText()).contains("the process exited");
+            assertThat(tookMs).as("failed after %d ms", tookMs).isLessThan(10_000);
+        }
+    }
+
+    /** Waits until the local backend has a warm standby JVM (its ready file in the log directory). */
+    private static void awaitWarmStandby() throws Exception {
+        Path logs = dataDir.resolve("logs");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            if (Files.isDirectory(logs)) {
+                try (var files = Files.list(logs)) {
+                    if (files.anyMatch(f -> f.getFileName().toString().endsWith(".ready"))) {
+                        return;
+                    }
+                }
+            }
+            assertThat(System.nanoTime()).as("a warm standby within 60 s").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+}
