@@ -1,14 +1,9 @@
 package io.praas.client;
 
 import io.praas.protocol.ErrorCode;
-import io.praas.protocol.Frame;
-import io.praas.protocol.FrameCodec;
-import io.praas.protocol.Message;
-import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -93,25 +88,12 @@ class RequestDeadlinesTest {
     /** WELCOMEs one client, then reads whatever it sends and answers nothing until it hangs up. */
     private static void welcomeThenIgnore(ServerSocket server) {
         try (Socket s = server.accept()) {
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            Frame hello = FrameCodec.decode(Buffer.buffer(readFrame(in)));
-            OutputStream out = s.getOutputStream();
-            out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome("p-1", 64L * 1024 * 1024, "test"))
-                    .getBytes());
-            out.flush();
+            DataInputStream in = RawProcessSide.welcome(s);
             while (true) {
-                readFrame(in);
+                RawProcessSide.readFrame(in);
             }
         } catch (Exception e) {
             // the client hung up
         }
-    }
-
-    private static byte[] readFrame(DataInputStream in) throws java.io.IOException {
-        int length = in.readInt();
-        byte[] frame = new byte[FrameCodec.LENGTH_FIELD + length];
-        java.nio.ByteBuffer.wrap(frame).putInt(length);
-        in.readFully(frame, FrameCodec.LENGTH_FIELD, length);
-        return frame;
     }
 }

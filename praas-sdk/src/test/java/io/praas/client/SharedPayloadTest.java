@@ -1,14 +1,12 @@
 package io.praas.client;
 
 import io.praas.protocol.ErrorCode;
-import io.praas.protocol.Frame;
 import io.praas.protocol.FrameCodec;
 import io.praas.protocol.Message;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -59,25 +57,12 @@ class SharedPayloadTest {
     /** WELCOMEs one client, reads nothing for 4 s (past the client's timeout and grace), then returns its second frame. */
     private static byte[] serveOneInvokeLate(ServerSocket server) {
         try (Socket s = server.accept()) {
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            Frame hello = FrameCodec.decode(Buffer.buffer(readFrame(in)));
-            OutputStream out = s.getOutputStream();
-            out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome("p-1", 64L * 1024 * 1024, "test"))
-                    .getBytes());
-            out.flush();
+            DataInputStream in = RawProcessSide.welcome(s);
             Thread.sleep(4_000);
-            readFrame(in);
-            return readFrame(in);
+            RawProcessSide.readFrame(in);
+            return RawProcessSide.readFrame(in);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static byte[] readFrame(DataInputStream in) throws java.io.IOException {
-        int length = in.readInt();
-        byte[] frame = new byte[FrameCodec.LENGTH_FIELD + length];
-        java.nio.ByteBuffer.wrap(frame).putInt(length);
-        in.readFully(frame, FrameCodec.LENGTH_FIELD, length);
-        return frame;
     }
 }
