@@ -44,8 +44,7 @@ public final class Deadlines {
      * wakes the sweeper; one the scan saw wakes it only if it lowers it too. (A flag "scanning" that
      * made every watch during a scan wake the sweeper had it rescan without pause under load.)
      */
-    private static final java.util.concurrent.atomic.AtomicLong WAKE_AT =
-            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    private static final io.praas.concurrent.Sweeps.WakeUp WAKE_AT = new io.praas.concurrent.Sweeps.WakeUp();
     private static final Thread SWEEPER = new Thread(Deadlines::sweep, "praas-deadlines");
     /**
      * Runs the expiries: timeouts are rare, and their callbacks must not stall the sweeper. At most
@@ -53,12 +52,8 @@ public final class Deadlines {
      * runs the next expiry itself.
      */
     static final int MAX_EXPIRY_THREADS = 16;
-    private static final ExecutorService EXPIRIES = new java.util.concurrent.ThreadPoolExecutor(0, MAX_EXPIRY_THREADS,
-            30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "praas-timeout");
-                t.setDaemon(true);
-                return t;
-            }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+    private static final ExecutorService EXPIRIES = io.praas.concurrent.Sweeps.expiryPool("praas-timeout",
+            MAX_EXPIRY_THREADS);
 
     static {
         SWEEPER.setDaemon(true);
@@ -70,21 +65,11 @@ public final class Deadlines {
 
     public static void watch(Expiring e) {
         WATCHED.add(e);
-        if (lowerWakeAt(e.deadlineNanos())) { // after the add
+        if (WAKE_AT.lowerTo(e.deadlineNanos())) { // after the add
             LockSupport.unpark(SWEEPER);
         }
     }
 
-    /** Moves the wake-up to {@code deadlineNanos} if that is earlier; returns whether it did. */
-    private static boolean lowerWakeAt(long deadlineNanos) {
-        long w;
-        while ((w = WAKE_AT.get()) - deadlineNanos > 0) {
-            if (WAKE_AT.compareAndSet(w, deadlineNanos)) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     public static void forget(Expiring e) {
         WATCHED.remove(e);
@@ -117,7 +102,7 @@ public final class Deadlines {
                     next = deadline;
                 }
             }
-            lowerWakeAt(next);
+            WAKE_AT.lowerTo(next);
             Thread.interrupted(); // a stray interrupt would make every park below return at once
             long sleep = WAKE_AT.get() - System.nanoTime();
             if (sleep > 0) {

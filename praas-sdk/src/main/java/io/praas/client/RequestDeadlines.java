@@ -24,18 +24,14 @@ final class RequestDeadlines {
      * When the sweeper wakes next (System.nanoTime): set before each scan to the longest sleep, and
      * lowered (never raised) by the scan's earliest deadline and by {@link #due}.
      */
-    private static final java.util.concurrent.atomic.AtomicLong WAKE_AT = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    private static final io.praas.concurrent.Sweeps.WakeUp WAKE_AT = new io.praas.concurrent.Sweeps.WakeUp();
     /**
      * Fails timed-out requests, off the sweeper: up to {@link #MAX_EXPIRY_THREADS} threads; with
      * that many held by callbacks that block, the sweeper fails the next one itself.
      */
     static final int MAX_EXPIRY_THREADS = 16;
-    private static final java.util.concurrent.ThreadPoolExecutor EXPIRIES = new java.util.concurrent.ThreadPoolExecutor(
-            0, MAX_EXPIRY_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "praas-client-timeout");
-                t.setDaemon(true);
-                return t;
-            }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+    private static final java.util.concurrent.ExecutorService EXPIRIES =
+            io.praas.concurrent.Sweeps.expiryPool("praas-client-timeout", MAX_EXPIRY_THREADS);
 
     private RequestDeadlines() {
     }
@@ -59,21 +55,11 @@ final class RequestDeadlines {
      */
     static void due(long deadlineNanos) {
         Thread s = sweeper;
-        if (s != null && lowerWakeAt(deadlineNanos)) {
+        if (s != null && WAKE_AT.lowerTo(deadlineNanos)) {
             LockSupport.unpark(s);
         }
     }
 
-    /** Moves the wake-up to {@code deadlineNanos} if that is earlier; returns whether it did. */
-    private static boolean lowerWakeAt(long deadlineNanos) {
-        long w;
-        while ((w = WAKE_AT.get()) - deadlineNanos > 0) {
-            if (WAKE_AT.compareAndSet(w, deadlineNanos)) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** Makes the sweeper scan now (tests: it then sleeps its longest, with nothing pending). */
     static void scanNowForTests() {
@@ -107,7 +93,7 @@ final class RequestDeadlines {
                     // by at most the longest sleep)
                 }
             }
-            lowerWakeAt(next);
+            WAKE_AT.lowerTo(next);
             Thread.interrupted(); // a stray interrupt would make every park return at once
             long sleep = WAKE_AT.get() - System.nanoTime();
             if (sleep > 0) {
