@@ -220,15 +220,15 @@ public final class Standby {
             return false;
         }
         try {
-            removeFromEnvironmentForTests(probe);
+            removeFromEnvironment(probe);
             return System.getenv(probe) == null;
         } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
         }
     }
 
-    /** Takes {@code name} out of this JVM's environment again (the probe, tests that set one). */
-    static void removeFromEnvironmentForTests(String name) throws ReflectiveOperationException {
+    /** Takes {@code name} out of this JVM's environment again (the probe; tests that set one). */
+    static void removeFromEnvironment(String name) throws ReflectiveOperationException {
         Map<String, String> view = System.getenv();
         java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
         inner.setAccessible(true);

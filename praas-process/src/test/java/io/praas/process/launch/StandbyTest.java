@@ -78,7 +78,7 @@ class StandbyTest {
                     .isEqualTo("from the launch");
             assertThat(child.waitFor()).isZero();
         } finally {
-            Standby.removeFromEnvironmentForTests(name);
+            Standby.removeFromEnvironment(name);
         }
         assertThat(System.getenv(name)).isNull();
     }
