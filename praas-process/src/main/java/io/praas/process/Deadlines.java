@@ -1,13 +1,12 @@
 package io.praas.process;
 
+import io.praas.concurrent.Sweeps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Timeouts of a process (invocations, waiting receives, requests to peers), kept by one daemon
@@ -37,39 +36,18 @@ public final class Deadlines {
     }
 
     private static final Set<Expiring> WATCHED = ConcurrentHashMap.newKeySet();
-    /**
-     * When the sweeper wakes next (System.nanoTime): set to the longest sleep before each scan, and
-     * lowered (never raised) by the scan's earliest deadline and by a {@link #watch} due earlier. A
-     * deadline the scan missed is either later than it (the sweeper wakes in time) or lowers it and
-     * wakes the sweeper; one the scan saw wakes it only if it lowers it too. (A flag "scanning" that
-     * made every watch during a scan wake the sweeper had it rescan without pause under load.)
-     */
-    private static final io.praas.concurrent.Sweeps.WakeUp WAKE_AT = new io.praas.concurrent.Sweeps.WakeUp();
-    private static final Thread SWEEPER = new Thread(Deadlines::sweep, "praas-deadlines");
-    /**
-     * Runs the expiries: timeouts are rare, and their callbacks must not stall the sweeper. At most
-     * {@link #MAX_EXPIRY_THREADS} threads: with that many held by callbacks that block, the sweeper
-     * runs the next expiry itself.
-     */
+    /** Threads that run expiries at most; past that (callbacks that block) the sweeper runs them. */
     static final int MAX_EXPIRY_THREADS = 16;
-    private static final ExecutorService EXPIRIES = io.praas.concurrent.Sweeps.expiryPool("praas-timeout",
-            MAX_EXPIRY_THREADS);
-
-    static {
-        SWEEPER.setDaemon(true);
-        SWEEPER.start();
-    }
+    private static final Sweeps.Sweeper SWEEPER = new Sweeps.Sweeper("praas-deadlines", MAX_SLEEP_NANOS,
+            MAX_EXPIRY_THREADS, Deadlines::scan);
 
     private Deadlines() {
     }
 
     public static void watch(Expiring e) {
         WATCHED.add(e);
-        if (WAKE_AT.lowerTo(e.deadlineNanos())) { // after the add
-            LockSupport.unpark(SWEEPER);
-        }
+        SWEEPER.due(e.deadlineNanos()); // after the add
     }
-
 
     public static void forget(Expiring e) {
         WATCHED.remove(e);
@@ -83,31 +61,17 @@ public final class Deadlines {
         }
     }
 
-    private static void sweep() {
-        while (true) {
-            long now = System.nanoTime();
-            WAKE_AT.set(now + MAX_SLEEP_NANOS); // before the scan (see WAKE_AT)
-            long next = now + MAX_SLEEP_NANOS;
-            for (Expiring e : WATCHED) {
-                long deadline = e.deadlineNanos();
-                if (now - deadline >= 0) {
-                    if (WATCHED.remove(e)) {
-                        try {
-                            EXPIRIES.execute(() -> expire(e));
-                        } catch (Throwable t) { // no thread to be had: here, then
-                            expire(e);
-                        }
-                    }
-                } else if (deadline - next < 0) {
-                    next = deadline;
+    private static long scan(long now, long next) {
+        for (Expiring e : WATCHED) {
+            long deadline = e.deadlineNanos();
+            if (now - deadline >= 0) {
+                if (WATCHED.remove(e)) {
+                    SWEEPER.expire(() -> expire(e));
                 }
-            }
-            WAKE_AT.lowerTo(next);
-            Thread.interrupted(); // a stray interrupt would make every park below return at once
-            long sleep = WAKE_AT.get() - System.nanoTime();
-            if (sleep > 0) {
-                LockSupport.parkNanos(sleep); // an earlier deadline's watch() unparks it
+            } else if (deadline - next < 0) {
+                next = deadline;
             }
         }
+        return next;
     }
 }

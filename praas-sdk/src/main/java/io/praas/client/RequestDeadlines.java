@@ -5,7 +5,7 @@ import io.praas.protocol.ErrorCode;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import io.praas.concurrent.Sweeps;
 
 /**
  * Times out requests whose answer never came, for every open {@link ProcessClient} of this JVM.
@@ -18,20 +18,11 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class RequestDeadlines {
     static final long MAX_SLEEP_MS = 1_000;
-    private static final Set<ProcessClient> CLIENTS = ConcurrentHashMap.newKeySet();
-    private static volatile Thread sweeper;
-    /**
-     * When the sweeper wakes next (System.nanoTime): set before each scan to the longest sleep, and
-     * lowered (never raised) by the scan's earliest deadline and by {@link #due}.
-     */
-    private static final io.praas.concurrent.Sweeps.WakeUp WAKE_AT = new io.praas.concurrent.Sweeps.WakeUp();
-    /**
-     * Fails timed-out requests, off the sweeper: up to {@link #MAX_EXPIRY_THREADS} threads; with
-     * that many held by callbacks that block, the sweeper fails the next one itself.
-     */
+    /** Threads that fail timed-out requests at most; past that the sweeper fails them itself. */
     static final int MAX_EXPIRY_THREADS = 16;
-    private static final java.util.concurrent.ExecutorService EXPIRIES =
-            io.praas.concurrent.Sweeps.expiryPool("praas-client-timeout", MAX_EXPIRY_THREADS);
+    private static final Set<ProcessClient> CLIENTS = ConcurrentHashMap.newKeySet();
+    /** Started with the first client of this JVM. */
+    private static volatile Sweeps.Sweeper sweeper;
 
     private RequestDeadlines() {
     }
@@ -39,9 +30,8 @@ final class RequestDeadlines {
     static synchronized void watch(ProcessClient client) {
         CLIENTS.add(client);
         if (sweeper == null) {
-            sweeper = new Thread(RequestDeadlines::sweep, "praas-client-deadlines");
-            sweeper.setDaemon(true);
-            sweeper.start();
+            sweeper = new Sweeps.Sweeper("praas-client-deadlines", TimeUnit.MILLISECONDS.toNanos(MAX_SLEEP_MS),
+                    MAX_EXPIRY_THREADS, RequestDeadlines::scan);
         }
     }
 
@@ -51,55 +41,38 @@ final class RequestDeadlines {
 
     /**
      * A request was put among its client's pending ones with this deadline: wakes the sweeper if it
-     * sleeps past it (or is scanning, and may have missed it). Costs two volatile reads otherwise.
+     * sleeps past it. Costs two reads otherwise.
      */
     static void due(long deadlineNanos) {
-        Thread s = sweeper;
-        if (s != null && WAKE_AT.lowerTo(deadlineNanos)) {
-            LockSupport.unpark(s);
+        Sweeps.Sweeper s = sweeper;
+        if (s != null) {
+            s.due(deadlineNanos);
         }
     }
-
 
     /** Makes the sweeper scan now (tests: it then sleeps its longest, with nothing pending). */
     static void scanNowForTests() {
-        Thread s = sweeper;
+        Sweeps.Sweeper s = sweeper;
         if (s != null) {
-            LockSupport.unpark(s);
+            s.scanNow();
         }
     }
 
-    /** Fails a timed-out request's answer, off the sweeper. */
+    /** Fails a timed-out request's answer, off the sweeper (called from a scan: the sweeper exists). */
     static void expire(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, PraasException why) {
-        try {
-            EXPIRIES.execute(() -> answer.completeExceptionally(why));
-        } catch (Throwable e) { // no thread to be had: here, then
-            answer.completeExceptionally(why);
-        }
+        sweeper.expire(() -> answer.completeExceptionally(why));
     }
 
-    private static void sweep() {
-        long maxSleep = TimeUnit.MILLISECONDS.toNanos(MAX_SLEEP_MS);
-        while (true) {
-            long now = System.nanoTime();
-            // Before the scan: a request the scan misses lowers it (and unparks) if it is due earlier.
-            WAKE_AT.set(now + maxSleep);
-            long next = now + maxSleep;
-            for (ProcessClient c : CLIENTS) {
-                try {
-                    next = c.expire(now, next);
-                } catch (Throwable e) {
-                    // one client's trouble stops no other's timeouts (its earliest may wake us late,
-                    // by at most the longest sleep)
-                }
-            }
-            WAKE_AT.lowerTo(next);
-            Thread.interrupted(); // a stray interrupt would make every park return at once
-            long sleep = WAKE_AT.get() - System.nanoTime();
-            if (sleep > 0) {
-                LockSupport.parkNanos(sleep);
+    private static long scan(long now, long next) {
+        for (ProcessClient c : CLIENTS) {
+            try {
+                next = c.expire(now, next);
+            } catch (RuntimeException e) {
+                // one client's trouble stops no other's timeouts (its earliest may wake us late, by at
+                // most the longest sleep)
             }
         }
+        return next;
     }
 
     /**
