@@ -229,7 +229,7 @@ public final class ProcessClient implements AutoCloseable {
     private void send(RequestDeadlines.Pending p) {
         if (reconnecting) {
             waiting.add(p);
-            RequestDeadlines.due(p.deadlineNanos());
+            RequestDeadlines.due(p.deadlineNanos()); // after the add
             if (!reconnecting && waiting.remove(p)) {
                 send(p); // the reconnect finished in between
             }
@@ -257,13 +257,18 @@ public final class ProcessClient implements AutoCloseable {
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
             return null;
         }
-        pending.put(id, p);
-        RequestDeadlines.due(p.deadlineNanos());
+        track(id, p);
         io.vertx.core.Future<Void> written = socket.write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
         }
         return written;
+    }
+
+    /** Puts a request among the pending ones, then tells the sweeper its deadline (in that order). */
+    private void track(long id, RequestDeadlines.Pending p) {
+        pending.put(id, p);
+        RequestDeadlines.due(p.deadlineNanos());
     }
 
     /**
@@ -461,8 +466,7 @@ public final class ProcessClient implements AutoCloseable {
         long id = nextRequestId.incrementAndGet();
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
                 System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), new Message.OpenSession(session));
-        pending.put(id, p);
-        RequestDeadlines.due(p.deadlineNanos());
+        track(id, p);
         socket.write(FrameCodec.encode(id, p.request()));
         try {
             p.answer().get();
@@ -508,9 +512,8 @@ public final class ProcessClient implements AutoCloseable {
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
             Message hello = new Message.Hello(application, token, "", clientInfo);
-            long helloDeadline = System.nanoTime() + connectTimeout.toNanos();
-            pending.put(id, new RequestDeadlines.Pending(welcome, helloDeadline, connectTimeout.toMillis(), hello));
-            RequestDeadlines.due(helloDeadline);
+            track(id, new RequestDeadlines.Pending(welcome, System.nanoTime() + connectTimeout.toNanos(),
+                    connectTimeout.toMillis(), hello));
             s.write(FrameCodec.encode(id, hello));
             welcome.whenComplete((m, err) -> {
                 if (err != null) {

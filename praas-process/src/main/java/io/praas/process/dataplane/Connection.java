@@ -111,9 +111,10 @@ final class Connection {
     }
 
     private void onHello(long rid, Message.Hello hello) {
-        if (plane.draining()) {
+        boolean starting = plane.starting();
+        if (starting || plane.draining()) {
             closeWith(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "process " + plane.processId
-                    + (plane.starting() ? " is starting (restoring its state)" : " is going away")));
+                    + (starting ? " is starting (restoring its state)" : " is going away")));
             return;
         }
         HelloAuthenticator.Refusal refusal = plane.authenticator.check(hello);

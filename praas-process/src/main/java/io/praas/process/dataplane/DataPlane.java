@@ -78,13 +78,14 @@ public final class DataPlane {
     }
 
     /**
-     * True once the process is stopping or swapping out, or while it starts: new requests get
-     * PROCESS_UNAVAILABLE.
+     * True once the process is stopping or swapping out: new requests get PROCESS_UNAVAILABLE.
+     * (While it starts no connection gets past HELLO: see {@link #starting()}.)
      */
     boolean draining() {
-        return draining || starting;
+        return draining;
     }
 
+    /** True until {@link #ready()} after {@link #refuseUntilReady()}: HELLO is refused and the connection closed. */
     boolean starting() {
         return starting;
     }

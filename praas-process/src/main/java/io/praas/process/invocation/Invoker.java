@@ -52,7 +52,6 @@ public final class Invoker implements AutoCloseable {
     private volatile long lastActivityEpochMs = System.currentTimeMillis();
     private final ThreadPoolExecutor workers;
     private final ExecutorService nested;
-    private volatile boolean closed;
     private volatile Messaging messaging;
     private volatile KryoCodec kryo;
 
@@ -166,7 +165,6 @@ public final class Invoker implements AutoCloseable {
     /** Stops the pools; running functions are interrupted. */
     @Override
     public void close() {
-        closed = true;
         workers.shutdownNow();
         nested.shutdownNow();
     }
@@ -275,10 +273,6 @@ public final class Invoker implements AutoCloseable {
 
         @Override
         public void expire() {
-            timeOut();
-        }
-
-        void timeOut() {
             synchronized (this) {
                 if (state == DONE) {
                     return;
