@@ -97,7 +97,8 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         require(!swapSizes.isEmpty() && swapSizes.stream().allMatch(s -> s >= 1 && s <= MAX_SWAP),
                 "swap sizes must be 1 B .. 2000 MiB");
         require(swapRepeats >= 1 && starts >= 1, "swap-repeats >= 1, starts >= 1");
-        require(standbyJvms >= 0 && standbyJvms <= 8, "standby-jvms must be 0..8");
+        require(standbyJvms >= 0 && standbyJvms <= io.praas.controlplane.backend.LocalBackend.MAX_STANDBYS_PER_SHAPE,
+                "standby-jvms must be 0.." + io.praas.controlplane.backend.LocalBackend.MAX_STANDBYS_PER_SHAPE);
         sizes = List.copyOf(sizes);
         swapSizes = List.copyOf(swapSizes);
     }

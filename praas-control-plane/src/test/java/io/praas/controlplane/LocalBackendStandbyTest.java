@@ -43,9 +43,9 @@ class LocalBackendStandbyTest {
             assertThat(commandLine(first)).contains("-Dpraas.process=demo/p-1 ");
 
             assertThat(backend.awaitStandbysWarm(Duration.ofSeconds(60))).isTrue();
-            assertThat(backend.standbys()).isEqualTo(1);
+            assertThat(backend.standbyPids().size()).isEqualTo(1);
             BackendHandle second = backend.start(spec("p-2")).toCompletableFuture().get();
-            assertThat(backend.standbys()).as("the standby was taken").isZero();
+            assertThat(backend.standbyPids().size()).as("the standby was taken").isZero();
             assertThat(commandLine(second)).contains("-Dpraas.process=standby-");
             assertThat(echo("p-2")).isEqualTo("hello p-2");
             // The process's own log has its lines (the standby sent its output there).
@@ -90,13 +90,13 @@ class LocalBackendStandbyTest {
             long standby = backend.standbyPids().get(0);
 
             ProcessHandle.of(standby).orElseThrow().destroyForcibly();
-            awaitUntil(() -> backend.standbys() == 0);
+            awaitUntil(() -> backend.standbyPids().size() == 0);
             awaitUntil(() -> files(logs, ".ready").isEmpty()); // the backend's exit handler has run
             assertThat(exited).isEmpty();
             // It died young: its log is kept for a look, and no replacement loops.
             assertThat(files(logs, ".log")).anyMatch(n -> n.startsWith("standby-"));
             Thread.sleep(LocalBackend.REFILL_DELAY.toMillis() + 500);
-            assertThat(backend.standbys()).isZero();
+            assertThat(backend.standbyPids().size()).isZero();
 
             backend.stop(first).toCompletableFuture().get(60, TimeUnit.SECONDS);
             awaitUntil(() -> exited.size() == 1);
@@ -116,7 +116,7 @@ class LocalBackendStandbyTest {
             BackendHandle first = backend.start(spec("p-1")).toCompletableFuture().get();
             assertThat(echo("p-1")).isEqualTo("hello p-1");
             Thread.sleep(LocalBackend.REFILL_DELAY.toMillis() + 500);
-            assertThat(backend.standbys()).isZero();
+            assertThat(backend.standbyPids().size()).isZero();
             BackendHandle second = backend.start(spec("p-2")).toCompletableFuture().get();
             assertThat(commandLine(second)).contains("-Dpraas.process=demo/p-2 ");
             assertThat(echo("p-2")).isEqualTo("hello p-2");
@@ -167,11 +167,7 @@ class LocalBackendStandbyTest {
         return ProcessHandle.of(Long.parseLong(h.id())).flatMap(p -> p.info().commandLine()).orElse("");
     }
 
-    private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waited 60 s").isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static void awaitUntil(java.util.function.BooleanSupplier condition) {
+        ControlPlanes.eventually(Duration.ofSeconds(60), condition::getAsBoolean, done -> done, "the condition");
     }
 }

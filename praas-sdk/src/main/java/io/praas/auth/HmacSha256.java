@@ -44,7 +44,8 @@ public final class HmacSha256 {
         return sha.digest(inner);
     }
 
-    private static MessageDigest sha256() {
+    /** A new SHA-256 digest (the JDK always has one). */
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -349,9 +349,6 @@ public final class LocalBackend implements ProcessBackend {
         }
         evicted.forEach(e -> e.process().destroy());
         p.onExit().thenAccept(done -> {
-            if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT && !s.assigned().get()) {
-                standbysUnusable = true; // it said so before it was ready: it was never given a process
-            }
             if (s.assigned().get()) {
                 return; // its process's exit: track() handles it
             }
@@ -361,7 +358,8 @@ public final class LocalBackend implements ProcessBackend {
                 wasPooled = standbys != null && standbys.remove(s);
             }
             deleteQuietly(ready);
-            if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT) {
+            if (done.exitValue() == Standby.CANNOT_SET_ENVIRONMENT) { // said before it was ready, so never given a process
+                standbysUnusable = true;
                 LOG.warn("standby JVMs cannot set a process's environment in this JVM ({}); starting a JVM for "
                         + "every process from now on (log {})", LocalProcess.currentJava(), log);
             } else if (wasPooled && !closed) {
@@ -432,11 +430,6 @@ public final class LocalBackend implements ProcessBackend {
     /** Standby JVMs wanted per shape ({@code standby-jvms}). */
     public int standbysPerShape() {
         return standbysPerShape;
-    }
-
-    /** Standby JVMs alive now, of every shape. */
-    public int standbys() {
-        return standbyPids().size();
     }
 
     /** The pids of the standby JVMs alive now. */

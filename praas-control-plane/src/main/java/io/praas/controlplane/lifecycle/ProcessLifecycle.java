@@ -686,7 +686,7 @@ public final class ProcessLifecycle {
             failedNow[0] = fails;
             // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
             // process is swapped out: a swap-in may begin once this update lets go of the record.
-            startOfThis[0] = fails || p.status() != ProcessStatus.SWAPPED_OUT;
+            startOfThis[0] = p.status() != ProcessStatus.SWAPPED_OUT; // (a status that fails never is)
             return fails ? p.failed(why, clock.instant()) : p;
         });
         if (failedNow[0]) {

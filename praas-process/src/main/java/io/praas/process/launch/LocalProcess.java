@@ -105,7 +105,12 @@ public final class LocalProcess implements AutoCloseable {
         if (process.isAlive()) {
             stop(Duration.ofSeconds(15));
         }
-        try (var files = Files.walk(workDir)) {
+        deleteTree(workDir);
+    }
+
+    /** Deletes a (temporary) directory and what it holds, as far as it can. */
+    static void deleteTree(Path dir) {
+        try (var files = Files.walk(dir)) {
             files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort: a temp directory

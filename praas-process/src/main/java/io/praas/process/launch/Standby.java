@@ -53,6 +53,8 @@ public final class Standby {
     private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
     /** The first field of every launch: a launcher and a standby of other versions do not mix. */
     static final String MAGIC = "praas-launch/1";
+    /** The exit code of a standby that cannot give a process its environment (a launcher stops using standbys). */
+    public static final int CANNOT_SET_ENVIRONMENT = 4;
 
     private Standby() {
     }
@@ -182,9 +184,6 @@ public final class Standby {
         return io.praas.process.Cli.run(command, merged);
     }
 
-    /** The exit code of a standby that cannot give a process its environment (a launcher stops using standbys). */
-    public static final int CANNOT_SET_ENVIRONMENT = 4;
-
     /**
      * Adds {@code variables} to this JVM's environment as {@link System#getenv} and
      * {@code ProcessBuilder.environment()} read it: through the map behind {@code System.getenv()}'s
@@ -200,12 +199,7 @@ public final class Standby {
             }
         }
         try {
-            Map<String, String> view = System.getenv();
-            java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
-            inner.setAccessible(true);
-            @SuppressWarnings("unchecked")
-            Map<String, String> environment = (Map<String, String>) inner.get(view);
-            environment.putAll(variables);
+            mutableEnvironment().putAll(variables);
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.debug("cannot set the environment: {}", e.toString());
@@ -229,10 +223,16 @@ public final class Standby {
 
     /** Takes {@code name} out of this JVM's environment again (the probe; tests that set one). */
     static void removeFromEnvironment(String name) throws ReflectiveOperationException {
+        mutableEnvironment().remove(name);
+    }
+
+    /** The map behind {@code System.getenv()}'s unmodifiable view (ProcessEnvironment's). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> mutableEnvironment() throws ReflectiveOperationException {
         Map<String, String> view = System.getenv();
         java.lang.reflect.Field inner = view.getClass().getDeclaredField("m");
         inner.setAccessible(true);
-        ((Map<?, ?>) inner.get(view)).remove(name);
+        return (Map<String, String>) inner.get(view);
     }
 
     /**
@@ -268,11 +268,7 @@ public final class Standby {
         } finally {
             io.praas.process.logging.OperatorLogging.quiet(false);
             if (dir != null) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(f -> f.toFile().delete());
-                } catch (IOException e) {
-                    // a temporary directory
-                }
+                LocalProcess.deleteTree(dir);
             }
         }
     }

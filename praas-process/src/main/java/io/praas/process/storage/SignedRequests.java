@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -416,13 +415,9 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     }
 
     private static byte[] sha256(byte[] b, int length) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(b, 0, length);
-            return sha.digest();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        MessageDigest sha = HmacSha256.sha256();
+        sha.update(b, 0, length);
+        return sha.digest();
     }
 
     private static String hex(byte[] b) {

@@ -60,10 +60,6 @@ final class SnapshotFormat {
     }
 
     static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.praas.auth.HmacSha256.sha256();
     }
 }
