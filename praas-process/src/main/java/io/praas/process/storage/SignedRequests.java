@@ -226,15 +226,21 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 c.setDoOutput(true);
                 c.setFixedLengthStreamingMode(length);
                 long limitMs = stall.toMillis() + 1000L * length / minBytesPerSecond;
-                java.util.concurrent.ScheduledFuture<?> giveUp = WATCHDOG.schedule(c::disconnect, limitMs,
-                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                // Set before the disconnect: a write the disconnect ends may return while the
+                // watchdog's task is still running, when cancel() would still say it never ran.
+                java.util.concurrent.atomic.AtomicBoolean gaveUp = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.ScheduledFuture<?> giveUp = WATCHDOG.schedule(() -> {
+                    gaveUp.set(true);
+                    c.disconnect();
+                }, limitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
                 IOException failed = null;
                 try (java.io.OutputStream out = c.getOutputStream()) {
                     out.write(body, 0, length);
                 } catch (IOException writeFailed) {
                     failed = writeFailed;
                 }
-                if (!giveUp.cancel(false)) { // it ran: the connection is gone, whatever the write said
+                giveUp.cancel(false);
+                if (gaveUp.get()) { // the connection is gone, whatever the write said
                     throw new IOException("the store took no more of the body for " + limitMs + " ms", failed);
                 }
                 if (failed != null) {
