@@ -62,6 +62,18 @@ class FailingStartTest {
         assertThat(api.invoke(APP, "fragile", "?process=fine-1", new byte[0]).text()).isEqualTo("fine");
     }
 
+    @Test
+    void aJournaledProcessThatExitsWhileStartingFailsItsCreateAtOnceToo() {
+        SwapApp.deploy(api, "brittle-journaled", Map.of("resources", ControlPlanes.SMALL, "durability", "journal"));
+        long t0 = System.nanoTime();
+        Api.Reply r = api.post("/v1/applications/brittle-journaled/processes", Map.of("name", "doomed-j"));
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(r.status()).as("%s", r).isEqualTo(503);
+        assertThat(r.json().path("message").asText()).contains("exited");
+        assertThat(tookMs).as("failed after %d ms", tookMs).isLessThan(20_000);
+    }
+
     /**
      * The ordering that a process on a standby makes possible, forced: the backend reports the exit
      * before its start has returned the handle (a backend that "starts" processes that end at once).

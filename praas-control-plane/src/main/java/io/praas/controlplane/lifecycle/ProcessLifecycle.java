@@ -624,7 +624,10 @@ public final class ProcessLifecycle {
         }
         ApplicationRecord app = registry.application(application).orElse(null);
         boolean journaled = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
-        if (!journaled || swapCommitted.contains(current.get().key())) {
+        // A journaled process restarts only once it ran (ACTIVE); one that ends while it starts fails
+        // like any other, or its start would wait out the allocation timeout.
+        boolean restarts = journaled && current.get().status() == ProcessStatus.ACTIVE;
+        if (!restarts || swapCommitted.contains(current.get().key())) {
             // Checked again in the update: a swap-in may have begun a new incarnation meanwhile (an
             // exit or a closed channel seen after the swap-out's answer). A lost channel without a
             // handle is a running incarnation's only if it is ACTIVE or swapping out: a new one
