@@ -66,8 +66,11 @@ public final class PraasProcess implements AutoCloseable {
     private final Mailbox mailbox;
     private final World world = new World();
     private final Messaging messaging;
+    /** The control-plane connection dialled during the start, or null without a control plane. */
+    private final CompletableFuture<ControlChannel.Dial> dial;
 
-    private PraasProcess(ProcessConfig config, SwapSettings swap, Path journalDirectory) {
+    private PraasProcess(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
+                         Path journalDirectory) {
         this.config = config;
         // First: Vert.x (with Netty) and, for a swap-in, the snapshot's manifest come in the
         // background while the functions load.
@@ -78,10 +81,14 @@ public final class PraasProcess implements AutoCloseable {
                     t.setDaemon(true);
                     t.start();
                 });
+        // The control plane is dialled as soon as there is an event loop; it hears REGISTER when
+        // the process is ready.
+        this.dial = control == null ? null : vertxStarting.thenApply(v -> ControlChannel.dial(v, control));
         FunctionRegistry functions;
         try {
             functions = FunctionRegistry.load(config.appJar());
         } catch (RuntimeException e) {
+            abandonDial();
             vertxStarting.thenAccept(Vertx::close);
             throw e;
         }
@@ -124,6 +131,7 @@ public final class PraasProcess implements AutoCloseable {
                 opened.close();
             }
             invoker.close();
+            abandonDial();
             // After the listen has been tried: closed first, Vert.x would not close a server bound later.
             listening.whenComplete((port, err) -> vertxStarting.thenAccept(Vertx::close));
             throw e;
@@ -139,6 +147,7 @@ public final class PraasProcess implements AutoCloseable {
             this.port = listening.get(30, TimeUnit.SECONDS);
             dataPlane.ready();
         } catch (Exception e) {
+            abandonDial();
             vertx.close();
             invoker.close();
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
@@ -146,6 +155,12 @@ public final class PraasProcess implements AutoCloseable {
         }
         long sweepMs = Math.max(100, Math.min(30_000, config.sessionIdleTimeout().toMillis() / 4));
         vertx.setPeriodic(sweepMs, id -> sessions.expireIdle(config.sessionIdleTimeout()));
+    }
+
+    private void abandonDial() {
+        if (dial != null) {
+            dial.thenAccept(ControlChannel.Dial::abandon);
+        }
     }
 
     /** Starts a process; it serves when this returns. */
@@ -159,10 +174,10 @@ public final class PraasProcess implements AutoCloseable {
      */
     public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
                                      Path journalDirectory) {
-        PraasProcess p = new PraasProcess(config, swap, journalDirectory);
+        PraasProcess p = new PraasProcess(config, control, swap, journalDirectory);
         if (control != null) {
             try {
-                p.control = ControlChannel.register(p.vertx, control, config.application(), config.processId(),
+                p.control = ControlChannel.register(p.dial.join(), config.application(), config.processId(),
                         p.port, VERSION, p::heartbeat, p::onControlRequest, p.world::update,
                         () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());

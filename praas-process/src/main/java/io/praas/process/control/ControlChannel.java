@@ -57,26 +57,62 @@ public final class ControlChannel implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong(1);
     private final java.util.Map<Long, CompletableFuture<Message>> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private ControlChannel(Vertx vertx) {
+    private ControlChannel(Vertx vertx, NetClient client) {
         this.vertx = vertx;
-        this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+        this.client = client;
     }
 
     /**
-     * Dials, registers and starts heartbeats; returns once the control plane accepted the process.
+     * A connection to the control plane being made: dialled as soon as the process has its event
+     * loop, so that the TCP handshake overlaps loading the functions and restoring the state, and
+     * the REGISTER goes out the moment the process is ready.
+     */
+    public static final class Dial {
+        private final Vertx vertx;
+        private final Settings settings;
+        private final NetClient client;
+        private final io.vertx.core.Future<NetSocket> connected;
+        private volatile boolean closedEarly;
+
+        private Dial(Vertx vertx, Settings settings) {
+            this.vertx = vertx;
+            this.settings = settings;
+            this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+            this.connected = client.connect(settings.port(), settings.host());
+            // Until register() takes the socket over: a close before it would otherwise go unseen.
+            connected.onSuccess(s -> s.closeHandler(v -> closedEarly = true));
+        }
+
+        /** Gives up the connection (the process did not start). */
+        public void abandon() {
+            connected.onSuccess(NetSocket::close);
+            client.close();
+        }
+    }
+
+    /** Starts connecting to the control plane; {@link #register} completes the registration. */
+    public static Dial dial(Vertx vertx, Settings settings) {
+        return new Dial(vertx, settings);
+    }
+
+    /**
+     * Registers over a connection {@link #dial dialled} earlier and starts heartbeats; returns once
+     * the control plane accepted the process.
      *
      * @param metrics called for each heartbeat
      * @param onLost  called once if the channel closes while the process runs
      * @throws IllegalStateException when the control plane cannot be reached or refuses the process
      */
-    public static ControlChannel register(Vertx vertx, Settings settings, String application, String processId,
+    public static ControlChannel register(Dial dial, String application, String processId,
                                           int dataPort, String runtimeInfo, Supplier<Message.Heartbeat> metrics,
                                           java.util.function.Function<Message, CompletableFuture<Message>> requests,
                                           java.util.function.Consumer<Message.World> onWorld,
                                           Runnable onSwapped, Runnable onLost) {
-        ControlChannel channel = new ControlChannel(vertx);
+        Settings settings = dial.settings;
+        Vertx vertx = dial.vertx;
+        ControlChannel channel = new ControlChannel(vertx, dial.client);
         CompletableFuture<Void> registered = new CompletableFuture<>();
-        channel.client.connect(settings.port(), settings.host()).onComplete(ar -> {
+        dial.connected.onComplete(ar -> {
             if (ar.failed()) {
                 registered.completeExceptionally(ar.cause());
                 return;
@@ -133,6 +169,9 @@ public final class ControlChannel implements AutoCloseable {
             });
             s.write(FrameCodec.encode(1, new Message.Register(application, processId, settings.token(),
                     settings.advertiseHost(), dataPort, runtimeInfo)));
+            if (dial.closedEarly) {
+                registered.completeExceptionally(new IllegalStateException("the control plane closed the connection"));
+            }
         });
         try {
             registered.get(30, TimeUnit.SECONDS);
