@@ -191,6 +191,10 @@ public final class Cli {
                 + "serving. The object store comes from PRAAS_S3_ENDPOINT, PRAAS_S3_REGION, PRAAS_S3_BUCKET, "
                 + "PRAAS_S3_ACCESS_KEY and PRAAS_S3_SECRET_KEY.",
                 (c, v) -> c.restore = v),
+        RESTORE_INLINE("--restore-inline", "PRAAS_SWAP_IN_INLINE", null, "The control plane's copy of a small "
+                + "snapshot to restore (base64url), so that the swap-in need not read the store; used only if it "
+                + "is the --restore snapshot and passes its checks.",
+                (c, v) -> c.restoreInline = v),
         SWAP_PART_SIZE("--swap-part-size", "PRAAS_SWAP_PART_SIZE", "8m",
                 "Bytes per multipart part of a swap snapshot (at least 5m).",
                 (c, v) -> c.swapPartSize = size(v)),
@@ -243,6 +247,7 @@ public final class Cli {
         String advertiseHost;
         Duration heartbeatInterval;
         String restore;
+        String restoreInline;
         long swapPartSize;
         int swapParallelism;
         Path journalDir;
@@ -292,7 +297,7 @@ public final class Cli {
                 S3Settings store = S3Settings.fromEnvironment(env);
                 SwapSettings swap = store == null ? null : new SwapSettings(store,
                         (int) Math.min(Integer.MAX_VALUE, swapPartSize), swapParallelism,
-                        restore == null || restore.isBlank() ? null : restore);
+                        restore == null || restore.isBlank() ? null : restore, inlineCopy(restoreInline, err));
                 if (swap == null && restore != null && !restore.isBlank()) {
                     throw new IllegalArgumentException("--restore needs an object store: set PRAAS_S3_BUCKET and friends");
                 }
@@ -440,6 +445,19 @@ public final class Cli {
     }
 
     /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, or ISO-8601 ({@code PT30S}). */
+    /** The inline snapshot copy, or null (none, or not base64url: then the swap-in reads the store). */
+    static byte[] inlineCopy(String base64, PrintStream err) {
+        if (base64 == null || base64.isBlank()) {
+            return null;
+        }
+        try {
+            return java.util.Base64.getUrlDecoder().decode(base64.trim());
+        } catch (IllegalArgumentException e) {
+            err.println("praas process: ignoring --restore-inline, not base64url (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
     static Duration duration(String value) {
         try {
             String v = value.strip().toLowerCase(java.util.Locale.ROOT);

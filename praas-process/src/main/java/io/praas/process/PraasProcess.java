@@ -229,7 +229,7 @@ public final class PraasProcess implements AutoCloseable {
             }
             // The process stops once the control channel has written SWAPPED (see ControlChannel).
             return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),
-                    r.duration().toMillis());
+                    r.duration().toMillis(), r.inline());
         } catch (java.io.IOException | RuntimeException e) {
             LOG.error("process {}: swap-out failed, serving again: {}", config.processId(), e.toString());
             synchronized (stopLock) {

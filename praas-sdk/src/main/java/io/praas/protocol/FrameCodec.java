@@ -120,7 +120,7 @@ public final class FrameCodec {
             case MessageType.SWAPPED -> {
                 Message.Swapped m = (Message.Swapped) message;
                 body.u64(m.generation()).str(m.manifestKey()).u64(m.snapshotBytes()).u64(m.stateBytes())
-                        .u64(m.durationMs());
+                        .u64(m.durationMs()).bytes(m.inline());
             }
             case MessageType.RESTORE_FAILED -> {
                 Message.RestoreFailed m = (Message.RestoreFailed) message;
@@ -186,7 +186,7 @@ public final class FrameCodec {
             case MessageType.REGISTER -> new Message.Register(in.str(), in.str(), in.str(), in.str(), in.u16(), in.str());
             case MessageType.HEARTBEAT -> new Message.Heartbeat(in.u64(), in.u64(), in.u64(), in.u64(), in.u64());
             case MessageType.SWAP_OUT -> new Message.SwapOut(in.u64(), in.u32());
-            case MessageType.SWAPPED -> new Message.Swapped(in.u64(), in.str(), in.u64(), in.u64(), in.u64());
+            case MessageType.SWAPPED -> new Message.Swapped(in.u64(), in.str(), in.u64(), in.u64(), in.u64(), in.rest());
             case MessageType.RESTORE_FAILED -> new Message.RestoreFailed(in.str(), in.str(), in.str(), in.str());
             case MessageType.WORLD -> world(in);
             case MessageType.SWAP_IN -> new Message.SwapIn(in.str());

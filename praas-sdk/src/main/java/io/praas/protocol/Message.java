@@ -154,9 +154,22 @@ public sealed interface Message {
         }
     }
 
-    /** SWAPPED: the snapshot is committed; the process exits next. */
-    record Swapped(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs)
-            implements Message {
+    /**
+     * SWAPPED: the snapshot is committed; the process exits next. {@code inline} is empty, or a copy
+     * of a small snapshot for the control plane to hand to the next swap-in (see {@code InlineSnapshot}
+     * in the process module): the swap-in then does not have to read the store.
+     */
+    record Swapped(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs,
+                   byte[] inline) implements Message {
+        public Swapped {
+            inline = inline == null ? new byte[0] : inline;
+        }
+
+        /** Without an inline copy. */
+        public Swapped(long generation, String manifestKey, long snapshotBytes, long stateBytes, long durationMs) {
+            this(generation, manifestKey, snapshotBytes, stateBytes, durationMs, new byte[0]);
+        }
+
         @Override
         public int type() {
             return MessageType.SWAPPED;

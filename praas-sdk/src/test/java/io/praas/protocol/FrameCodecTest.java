@@ -157,6 +157,25 @@ class FrameCodecTest {
         }
 
         @Test
+        void swappedRoundTripsWithAndWithoutAnInlineCopy() {
+            byte[] inline = {0, 0, 0, 2, '{', '}', 7, 8, 9};
+            Message.Swapped with = (Message.Swapped) roundTrip(7, new Message.Swapped(3, "a/p/3/manifest.json",
+                    1057, 1024, 25, inline)).message();
+            Message.Swapped without = (Message.Swapped) roundTrip(7, new Message.Swapped(4, "a/p/4/manifest.json",
+                    9, 8, 7)).message();
+
+            assertThat(with.generation()).isEqualTo(3);
+            assertThat(with.manifestKey()).isEqualTo("a/p/3/manifest.json");
+            assertThat(with.snapshotBytes()).isEqualTo(1057);
+            assertThat(with.stateBytes()).isEqualTo(1024);
+            assertThat(with.durationMs()).isEqualTo(25);
+            assertThat(with.inline()).isEqualTo(inline);
+            assertThat(without.generation()).isEqualTo(4);
+            assertThat(without.durationMs()).isEqualTo(7);
+            assertThat(without.inline()).isEmpty();
+        }
+
+        @Test
         void swapInRoundTrips() {
             assertThat(roundTrip(8, new Message.SwapIn("p-9")).message()).isEqualTo(new Message.SwapIn("p-9"));
         }

@@ -7,6 +7,7 @@ import io.praas.process.PraasProcess;
 import io.praas.process.ProcessConfig;
 import io.praas.process.storage.S3Settings;
 import io.praas.process.storage.SignedRequests;
+import io.praas.process.swap.InlineSnapshot;
 import io.praas.process.swap.SwapManifest;
 import io.praas.protocol.GoAwayReason;
 import org.slf4j.Logger;
@@ -256,10 +257,16 @@ public final class Standby {
             } finally {
                 p.stop(GoAwayReason.STOPPING);
             }
+            // A swap-in's first steps: an inline snapshot copy checked (its manifest parsed, its CRC32C).
+            byte[] data = {1};
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(data);
+            String hex = java.util.HexFormat.of().toHexDigits((int) crc.getValue());
             SwapManifest m = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, "standby", "warm-up", 1,
-                    Instant.now(), "k", 8 << 20, List.of(new SwapManifest.Part(1, 0, 1, null, "00000000")), 1, null,
-                    "00000000", 0, 0, 0, 0);
-            SwapManifest.fromJson(m.toJson());
+                    Instant.now(), SwapManifest.dataKey("standby", "warm-up", 1), 8 << 20,
+                    List.of(new SwapManifest.Part(1, 0, 1, null, hex)), 1, null, hex, 0, 0, 0, 0);
+            InlineSnapshot.decode(InlineSnapshot.encode(m.toJson(), data, data.length), "standby", "warm-up",
+                    SwapManifest.manifestKey("standby", "warm-up", 1));
             warmUpStoreRequests();
             return true;
         } catch (Exception | LinkageError e) {

@@ -61,6 +61,16 @@ public final class SnapshotReader {
         if (json == null) {
             throw new CorruptSnapshotException("snapshot manifest " + manifestKey + " does not exist");
         }
+        return checkedManifest(manifestKey, json);
+    }
+
+    /**
+     * Parses and checks the manifest stored at {@code manifestKey}.
+     *
+     * @throws CorruptSnapshotException if it does not parse, has a format this runtime does not read, lacks
+     *     checksums or lists parts that do not tile the stream
+     */
+    public static SwapManifest checkedManifest(String manifestKey, byte[] json) {
         SwapManifest m;
         try {
             m = SwapManifest.fromJson(json);

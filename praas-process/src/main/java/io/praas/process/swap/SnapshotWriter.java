@@ -38,6 +38,7 @@ public final class SnapshotWriter {
     private final int parallelism;
     private final ExecutorService uploads;
     private final Clock clock;
+    private byte[] inlineCopy;
 
     public SnapshotWriter(ObjectUploads store, int partSize, int parallelism, ExecutorService uploads, Clock clock) {
         if (partSize < 5 * 1024 * 1024) {
@@ -98,11 +99,20 @@ public final class SnapshotWriter {
             byte[] json = manifest.toJson();
             store.put(SwapManifest.manifestKey(application, processId, generation), json, json.length,
                     SnapshotFormat.crc32c(json, json.length), "application/json");
+            inlineCopy = parts.uploaded.isEmpty() ? InlineSnapshot.encode(json, parts.buffer, parts.filled) : null;
             return manifest;
         } catch (IOException | RuntimeException e) {
             parts.abort();
             throw e instanceof IOException io ? io : new IOException("snapshot upload failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * After {@link #write}: the {@link InlineSnapshot} copy of the snapshot just committed when its
+     * data is at most {@link InlineSnapshot#MAX_DATA_BYTES}, else null.
+     */
+    public byte[] inlineCopy() {
+        return inlineCopy;
     }
 
     private static void entry(DataOutputStream out, String key, byte[] value) throws IOException {

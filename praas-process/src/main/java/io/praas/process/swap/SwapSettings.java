@@ -10,8 +10,10 @@ import io.praas.process.storage.S3Settings;
  * @param partSize        bytes per multipart part (at least 5 MiB)
  * @param parallelism     parts uploaded or downloaded at once
  * @param restoreManifest the manifest key to restore at start, or null for a fresh process
+ * @param restoreInline   the control plane's {@link InlineSnapshot} copy of that snapshot, or null
  */
-public record SwapSettings(S3Settings store, int partSize, int parallelism, String restoreManifest) {
+public record SwapSettings(S3Settings store, int partSize, int parallelism, String restoreManifest,
+                           byte[] restoreInline) {
     public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
     public static final int DEFAULT_PARALLELISM = 4;
 
@@ -22,5 +24,10 @@ public record SwapSettings(S3Settings store, int partSize, int parallelism, Stri
         if (partSize < 5 * 1024 * 1024 || parallelism < 1) {
             throw new IllegalArgumentException("swap parts must be at least 5 MiB and parallelism at least 1");
         }
+    }
+
+    /** Without an {@link InlineSnapshot inline copy} of the snapshot to restore. */
+    public SwapSettings(S3Settings store, int partSize, int parallelism, String restoreManifest) {
+        this(store, partSize, parallelism, restoreManifest, null);
     }
 }

@@ -72,6 +72,20 @@ public final class Swapper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        if (settings.restoreManifest() != null && settings.restoreInline() != null) {
+            // The control plane's copy of the snapshot to restore: checked beside the functions' loading,
+            // and the store is read only if it fails its checks.
+            CompletableFuture<InlineSnapshot> inline = CompletableFuture.supplyAsync(() -> inlineCopy(settings),
+                    Swapper::daemonThread);
+            this.manifestAhead = inline.thenCompose(in -> in != null ? CompletableFuture.completedFuture(in.manifest())
+                    : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(),
+                            transfers).manifest(settings.restoreManifest()), Swapper::daemonThread));
+            String dataKey = SwapManifest.dataKeyOf(settings.restoreManifest());
+            this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(inline.thenCompose(in -> in != null
+                    ? CompletableFuture.completedFuture(in.data())
+                    : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers)));
+            return;
+        }
         // A restore through the SDK client starts building it with its first GET, right below.
         this.manifestAhead = settings.restoreManifest() == null ? null
                 : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
@@ -79,6 +93,19 @@ public final class Swapper implements AutoCloseable {
         String dataKey = settings.restoreManifest() == null ? null : SwapManifest.dataKeyOf(settings.restoreManifest());
         this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(dataKey == null ? null
                 : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers));
+    }
+
+    /** The inline copy of the snapshot to restore if there is one and it passes its checks, else null. */
+    private InlineSnapshot inlineCopy(SwapSettings settings) {
+        if (settings.restoreManifest() == null || settings.restoreInline() == null || settings.restoreInline().length == 0) {
+            return null;
+        }
+        try {
+            return InlineSnapshot.decode(settings.restoreInline(), application, processId, settings.restoreManifest());
+        } catch (RuntimeException e) { // CorruptSnapshotException, or whatever bad bytes may throw
+            LOG.warn("process {}: not restoring from the inline copy ({}); reading the store", processId, e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -117,8 +144,8 @@ public final class Swapper implements AutoCloseable {
         t.start();
     }
 
-    /** The outcome of a swap-out. */
-    public record Result(SwapManifest manifest, String manifestKey, Duration duration) {
+    /** The outcome of a swap-out; {@code inline} is its {@link InlineSnapshot} copy, or null when it is larger. */
+    public record Result(SwapManifest manifest, String manifestKey, Duration duration, byte[] inline) {
     }
 
     /**
@@ -140,7 +167,7 @@ public final class Swapper implements AutoCloseable {
         LOG.info("process {}: snapshot generation {} committed: {} bytes in {} parts, {} ms", processId, generation,
                 m.totalBytes(), m.parts().size(), took.toMillis());
         committed.set(generation);
-        return new Result(m, SwapManifest.manifestKey(application, processId, generation), took);
+        return new Result(m, SwapManifest.manifestKey(application, processId, generation), took, writer.inlineCopy());
     }
 
     /** Restores a snapshot into empty stores. @throws CorruptSnapshotException when it fails its checks */

@@ -373,6 +373,110 @@ class SnapshotRoundTripTest {
     }
 
     @Test
+    void aSmallSnapshotComesWithAnInlineCopyALargerOneWithout() {
+        String process = newProcessId();
+        State small = new State();
+        small.process.put("color", "teal");
+        small.sessions.open("alice").session().state().put("cart", 3L);
+        State larger = new State();
+        larger.process.putBytes("blob", randomBytes(InlineSnapshot.MAX_DATA_BYTES, 11));
+        try (Swapper swapper = swapper(process)) {
+            Swapper.Result one = snapshot(swapper, 1, small);
+            Swapper.Result two = snapshot(swapper, 2, larger);
+
+            assertThat(one.inline()).as("the copy of %d bytes of data", one.manifest().totalBytes()).isNotNull();
+            InlineSnapshot copy = InlineSnapshot.decode(one.inline(), APP, process, one.manifestKey());
+            assertThat(copy.manifest()).isEqualTo(one.manifest());
+            assertThat(copy.data()).isEqualTo(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(one.manifest().dataKey()))
+                    .asByteArray());
+            assertThat(two.manifest().totalBytes()).isGreaterThan(InlineSnapshot.MAX_DATA_BYTES);
+            assertThat(two.inline()).isNull();
+        }
+    }
+
+    @Test
+    void aSwapperWithAnInlineCopyRestoresWithoutTheStore() throws Exception {
+        String process = newProcessId();
+        State original = new State();
+        original.process.put("color", "teal");
+        original.sessions.open("alice").session().state().put("cart", 3L);
+        original.mailbox.deliver("p-2", "task", "first".getBytes());
+        byte[] inline;
+        try (Swapper writer = swapper(process)) {
+            inline = snapshot(writer, 1, original).inline();
+        }
+        String manifestKey = SwapManifest.manifestKey(APP, process, 1);
+        // A store that is not there: any read fails.
+        S3Settings gone;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            gone = new S3Settings(java.net.URI.create("http://127.0.0.1:" + closed.getLocalPort()), "us-east-1", BUCKET,
+                    ACCESS_KEY, SECRET_KEY);
+        }
+
+        State restored = new State();
+        try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(gone, PART_SIZE, 4, manifestKey, inline),
+                Clock.systemUTC())) {
+            swapIn.restore(manifestKey, restored.process, restored.sessions, restored.mailbox);
+        }
+
+        assertThat(restored.process.get("color", String.class)).contains("teal");
+        assertThat(restored.sessions.get("alice").state().get("cart", Long.class)).contains(3L);
+        assertThat(restored.budget.usedBytes()).isEqualTo(original.budget.usedBytes());
+        assertThat(new String(restored.mailbox.receive("p-2", "task", null, 0).get().data())).isEqualTo("first");
+        // Without the copy, the same swap-in needs the store.
+        try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(gone, PART_SIZE, 4, manifestKey),
+                Clock.systemUTC())) {
+            assertThat(catchThrowable(() -> swapIn.restore(manifestKey, new State().process, new State().sessions,
+                    new State().mailbox))).isInstanceOf(CorruptSnapshotException.class)
+                    .hasMessageContaining("cannot be read");
+        }
+    }
+
+    @Test
+    void anInlineCopyThatFailsItsChecksIsRefusedAndTheStoreIsReadInstead() throws Exception {
+        String process = newProcessId();
+        State first = new State();
+        first.process.put("version", "one");
+        State second = new State();
+        second.process.put("version", "two");
+        byte[] copyOfOne;
+        byte[] copyOfTwo;
+        try (Swapper writer = swapper(process)) {
+            copyOfOne = snapshot(writer, 1, first).inline();
+            copyOfTwo = snapshot(writer, 2, second).inline();
+        }
+        String two = SwapManifest.manifestKey(APP, process, 2);
+        byte[] flipped = copyOfTwo.clone();
+        flipped[flipped.length - 3] ^= 0x20; // in the data
+        byte[] cut = Arrays.copyOf(copyOfTwo, copyOfTwo.length - 1);
+        byte[] badLength = copyOfTwo.clone();
+        badLength[0] = 0x7f;
+
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(flipped, APP, process, two)))
+                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("CRC32C");
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(cut, APP, process, two)))
+                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("bytes of data");
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(badLength, APP, process, two)))
+                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("announces a manifest");
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(copyOfOne, APP, process, two)))
+                .as("a copy of another generation").isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("generation 1");
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(copyOfTwo, APP, "p-other", two)))
+                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("not " + two);
+        assertThat(catchThrowable(() -> InlineSnapshot.decode(new byte[] {1, 2}, APP, process, two)))
+                .isInstanceOf(CorruptSnapshotException.class);
+
+        for (byte[] refused : List.of(flipped, cut, badLength, copyOfOne, new byte[] {1, 2})) {
+            State restored = new State();
+            try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, two, refused),
+                    Clock.systemUTC())) {
+                swapIn.restore(two, restored.process, restored.sessions, restored.mailbox);
+            }
+            assertThat(restored.process.get("version", String.class)).as("restored from the store").contains("two");
+        }
+    }
+
+    @Test
     void theReaderUsesAFirstPartOfItsSizeFetchesAnyOtherAgainAndRefusesACorruptOne() throws Exception {
         String process = newProcessId();
         State original = chunks(12, 500);
