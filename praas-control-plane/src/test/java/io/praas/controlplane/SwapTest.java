@@ -446,10 +446,40 @@ class SwapTest {
     }
 
     @Test
+    void aSmallSnapshotSwapsInFromTheControlPlanesCopyALargerOneFromTheStore() {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        try {
+            call(KEEPER, id, "putState", "small=pebble");
+            String dataKey = swappedOut(KEEPER, id).json().path("snapshot").path("manifestKey").asText()
+                    .replace("manifest.json", "data");
+            // Only the control plane's copy can bring this state back now.
+            s3.deleteObject(r -> r.bucket(BUCKET).key(dataKey));
+
+            swappedIn(KEEPER, id);
+
+            assertThat(call(KEEPER, id, "getState", "small")).isEqualTo("pebble");
+            // Over the copy's limit (InlineSnapshot.MAX_DATA_BYTES): the swap-in reads the store.
+            call(KEEPER, id, "putState", "large=" + "boulder".repeat(1000));
+            String largeKey = swappedOut(KEEPER, id).json().path("snapshot").path("manifestKey").asText()
+                    .replace("manifest.json", "data");
+            s3.deleteObject(r -> r.bucket(BUCKET).key(largeKey));
+
+            Api.Reply in = swapIn(apiA, KEEPER, id);
+
+            assertJsonError(in, 502, "SWAP_FAILED");
+            assertThat(in.json().path("message").asText()).contains(largeKey).contains("does not exist");
+            assertThat(record(apiA, KEEPER, id).path("status").asText()).isEqualTo("SWAPPED_OUT");
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
     void corruptSnapshotPartFailsSwapInWithAClearErrorAndTheSnapshotIsKept() {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
         try {
-            call(KEEPER, id, "putState", "fragile=glass");
+            // Larger than a snapshot the control plane keeps a copy of: this swap-in reads the store.
+            call(KEEPER, id, "putState", "fragile=" + "glass".repeat(1000));
             Api.Reply out = swappedOut(KEEPER, id);
             String manifestKey = out.json().path("snapshot").path("manifestKey").asText();
             String dataKey = manifestKey.replace("manifest.json", "data");

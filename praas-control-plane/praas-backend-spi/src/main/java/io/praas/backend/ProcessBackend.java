@@ -29,6 +29,17 @@ public interface ProcessBackend extends AutoCloseable {
     CompletionStage<Void> stop(BackendHandle handle);
 
     /**
+     * Whether a launch's environment may carry a copy of a small swap snapshot, the process's own
+     * state (PRAAS_SWAP_IN_INLINE), so that its swap-in need not read the store. False by default:
+     * a container platform keeps a task's or pod's environment in its API, where whoever may read
+     * the task could read the state; a backend whose environments only the process's own user can
+     * read says true.
+     */
+    default boolean takesInlineSnapshots() {
+        return false;
+    }
+
+    /**
      * Registers a listener for processes that end (exit, crash, task stopped), called with the
      * application, the process id and the handle of the incarnation that ended (a process that
      * swapped out and in again has a new handle). Backends that cannot observe this may ignore it;

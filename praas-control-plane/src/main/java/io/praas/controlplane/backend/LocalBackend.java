@@ -440,6 +440,12 @@ public final class LocalBackend implements ProcessBackend {
         }
     }
 
+    /** A local process's environment is readable by its own user only (and a standby's comes over a pipe). */
+    @Override
+    public boolean takesInlineSnapshots() {
+        return true;
+    }
+
     @Override
     public CompletionStage<Void> stop(BackendHandle handle) {
         return CompletableFuture.runAsync(() -> {

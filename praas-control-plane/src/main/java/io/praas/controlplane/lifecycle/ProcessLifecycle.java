@@ -15,6 +15,7 @@ import io.praas.controlplane.registry.ProcessStatus;
 import io.praas.controlplane.registry.Registry;
 import io.praas.controlplane.storage.ObjectStore;
 import io.praas.process.storage.S3Settings;
+import io.praas.process.swap.InlineSnapshot;
 import io.praas.process.swap.SwapManifest;
 import io.praas.protocol.Message;
 import io.vertx.core.Future;
@@ -288,6 +289,10 @@ public final class ProcessLifecycle {
             env.putAll(settings.store().environment());
             if (restoreManifest != null) {
                 env.put("PRAAS_SWAP_IN_MANIFEST", restoreManifest);
+                if (backend.takesInlineSnapshots()) {
+                    registry.inlineSnapshot(app.name(), record.id(), restoreManifest).ifPresent(copy ->
+                            env.put("PRAAS_SWAP_IN_INLINE", java.util.Base64.getUrlEncoder().encodeToString(copy)));
+                }
             }
             if (app.durability() == ApplicationRecord.Durability.JOURNAL) {
                 env.put("PRAAS_JOURNAL_DIR", journalOf(app.name(), record.id()).toString());
@@ -376,6 +381,7 @@ public final class ProcessLifecycle {
         if (before.map(ProcessRecord::snapshot).isPresent()) {
             deleteSnapshots(application, id); // a stopped process keeps no state
         }
+        registry.keepInlineSnapshot(application, id, null);
         try {
             io.praas.process.journal.Journal.deleteFiles(journalOf(application, id));
         } catch (RuntimeException e) {
@@ -446,6 +452,17 @@ public final class ProcessLifecycle {
         if (answer instanceof Message.Swapped done) {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
                     done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
+            // Before the record says SWAPPED_OUT, so that a swap-in that follows finds it; a copy larger
+            // than a process sends is dropped (its swap-in reads the store).
+            boolean inline = done.inline().length > 0 && done.inline().length <= InlineSnapshot.MAX_BYTES;
+            try {
+                registry.keepInlineSnapshot(application, id,
+                        inline ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
+            } catch (RuntimeException e) {
+                // Only a shortcut: the committed snapshot is in the store, and a copy of an older one is
+                // never used for this one (it names the snapshot it copies).
+                LOG.warn("process {}: could not keep the inline snapshot copy: {}", swapping.key(), e.toString());
+            }
             ProcessRecord out = registry.update(application, id, p -> p.withStatus(ProcessStatus.SWAPPED_OUT,
                     clock.instant()).withSnapshot(snap).withFailure(null)).orElseThrow();
             swapCommitted.remove(out.key());

@@ -24,11 +24,13 @@ public final class Registry {
     private final IMap<String, ApplicationRecord> applications;
     private final IMap<String, ProcessRecord> processes;
     private final IMap<String, String> settings;
+    private final IMap<String, InlineCopy> inlineSnapshots;
 
     public Registry(HazelcastInstance hazelcast) {
         this.applications = hazelcast.getMap("praas-applications");
         this.processes = hazelcast.getMap("praas-processes");
         this.settings = hazelcast.getMap("praas-settings");
+        this.inlineSnapshots = hazelcast.getMap("praas-inline-snapshots");
     }
 
     /** A cluster-wide setting, created once by whichever node asks first. */
@@ -171,6 +173,35 @@ public final class Registry {
         } finally {
             processes.unlock(key);
         }
+    }
+
+    // ---- inline copies of small snapshots
+
+    /**
+     * A process's copy of its last small snapshot (the process module's {@code InlineSnapshot}), for
+     * its next swap-in: kept apart from the process record, which the API shows and every heartbeat
+     * rewrites.
+     *
+     * @param manifestKey the snapshot it copies
+     * @param bytes       the copy
+     */
+    public record InlineCopy(String manifestKey, byte[] bytes) implements java.io.Serializable {
+    }
+
+    /** Keeps {@code copy} as the process's inline snapshot copy, or forgets the one it had (null). */
+    public void keepInlineSnapshot(String application, String id, InlineCopy copy) {
+        String key = ProcessRecord.key(application, id);
+        if (copy == null) {
+            inlineSnapshots.delete(key);
+        } else {
+            inlineSnapshots.set(key, copy);
+        }
+    }
+
+    /** The process's inline copy of the snapshot at {@code manifestKey}, if it has that one. */
+    public Optional<byte[]> inlineSnapshot(String application, String id, String manifestKey) {
+        InlineCopy copy = inlineSnapshots.get(ProcessRecord.key(application, id));
+        return copy != null && copy.manifestKey().equals(manifestKey) ? Optional.of(copy.bytes()) : Optional.empty();
     }
 
     private static void lock(IMap<String, ?> map, String key) {
