@@ -656,6 +656,7 @@ public final class ProcessLifecycle {
         BackendHandle old = current.get().handle();
         ProcessRecord[] restarting = new ProcessRecord[1];
         registry.update(application, id, p -> {
+            restarting[0] = null; // (an update may call this again)
             if (p.status() != ProcessStatus.ACTIVE || !java.util.Objects.equals(old, p.handle())) {
                 return p; // already handled, or not running
             }
@@ -695,6 +696,8 @@ public final class ProcessLifecycle {
         boolean[] failedNow = new boolean[1];
         boolean[] startOfThis = new boolean[1];
         Optional<ProcessRecord> r = registry.update(application, id, p -> {
+            failedNow[0] = false; // (an update may call this again)
+            startOfThis[0] = false;
             if (!stillThis.test(p)) {
                 return p; // an earlier incarnation's end
             }

@@ -15,11 +15,12 @@ import java.util.function.Supplier;
 /**
  * The cluster-wide registry of applications and processes: Hazelcast IMaps, so every control-plane
  * node answers for every application and process. Changes of one process (or one application's
- * allocation) are serialised by Hazelcast's per-key locks, so no two nodes change the same process
- * at once. All methods block: call them off the event loop.
+ * allocation) are serialised (by compare-and-set, or Hazelcast's per-key locks), so no two nodes
+ * change the same process at once. All methods block: call them off the event loop.
  */
 public final class Registry {
     private static final long LOCK_WAIT_SECONDS = 30;
+    private static final int CAS_ATTEMPTS = 8;
 
     private final IMap<String, ApplicationRecord> applications;
     private final IMap<String, ProcessRecord> processes;
@@ -151,12 +152,35 @@ public final class Registry {
     }
 
     /**
-     * Atomically replaces a process record with {@code change(current)} under the process's lock;
-     * {@code change} may return the current record to leave it, or null to remove it. Returns the
-     * new record, or empty when the process does not exist.
+     * Atomically replaces a process record with {@code change(current)}; {@code change} may return the
+     * current record to leave it, or null to remove it. Returns the new record, or empty when the
+     * process does not exist.
+     *
+     * <p>A compare-and-set: the record is read, changed and written only if no other update came in
+     * between (two registry operations instead of a lock's four); after {@value #CAS_ATTEMPTS}
+     * collisions, the update runs under the process's lock. So {@code change} may be called more than
+     * once: it must not have effects other than on variables that each call sets afresh.
      */
     public Optional<ProcessRecord> update(String application, String id, Function<ProcessRecord, ProcessRecord> change) {
         String key = ProcessRecord.key(application, id);
+        for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+            ProcessRecord current = processes.get(key);
+            if (current == null) {
+                return Optional.empty();
+            }
+            ProcessRecord next = change.apply(current);
+            if (next == current) {
+                return Optional.of(current);
+            }
+            // Conditional on the value read (a lock another node holds makes these wait for it).
+            if (next == null ? processes.remove(key, current) : processes.replace(key, current, next)) {
+                return Optional.ofNullable(next);
+            }
+        }
+        return lockedUpdate(key, change);
+    }
+
+    private Optional<ProcessRecord> lockedUpdate(String key, Function<ProcessRecord, ProcessRecord> change) {
         lock(processes, key);
         try {
             ProcessRecord current = processes.get(key);

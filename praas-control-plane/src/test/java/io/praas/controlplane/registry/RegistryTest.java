@@ -1,0 +1,129 @@
+package io.praas.controlplane.registry;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.praas.backend.Resources;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Registry updates on a real two-member Hazelcast cluster: concurrent updates of one process from
+ * both members lose none, and an update that removes or finds nothing says so.
+ */
+class RegistryTest {
+    private static HazelcastInstance one;
+    private static HazelcastInstance two;
+
+    @BeforeAll
+    static void startCluster() {
+        String cluster = "registry-test-" + UUID.randomUUID();
+        one = Hazelcast.newHazelcastInstance(config(cluster, null));
+        two = Hazelcast.newHazelcastInstance(config(cluster, "127.0.0.1:"
+                + one.getCluster().getLocalMember().getAddress().getPort()));
+        assertThat(two.getCluster().getMembers()).hasSize(2);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (two != null) {
+            two.shutdown();
+        }
+        if (one != null) {
+            one.shutdown();
+        }
+    }
+
+    @Test
+    void concurrentUpdatesFromTwoMembersLoseNone() throws Exception {
+        Registry a = new Registry(one);
+        Registry b = new Registry(two);
+        assertThat(a.createProcess(record("counted"))).isTrue();
+        int threadsPerMember = 3;
+        int updatesPerThread = 100;
+        ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerMember);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        try {
+            for (Registry r : List.of(a, b)) {
+                for (int t = 0; t < threadsPerMember; t++) {
+                    done.add(pool.submit(() -> {
+                        go.await();
+                        for (int i = 0; i < updatesPerThread; i++) {
+                            ProcessRecord written = r.update("app", "counted", RegistryTest::counted).orElseThrow();
+                            assertThat(written.metrics().invocations()).isPositive();
+                        }
+                        return null;
+                    }));
+                }
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        long total = 2L * threadsPerMember * updatesPerThread;
+        assertThat(b.process("app", "counted").orElseThrow().metrics().invocations()).isEqualTo(total);
+        assertThat(a.process("app", "counted").orElseThrow().metrics().invocations()).isEqualTo(total);
+    }
+
+    @Test
+    void anUpdateThatChangesNothingWritesNothingAndOneThatReturnsNullRemoves() {
+        Registry a = new Registry(one);
+        Registry b = new Registry(two);
+        a.createProcess(record("short-lived"));
+        ProcessRecord before = b.process("app", "short-lived").orElseThrow();
+
+        Optional<ProcessRecord> same = b.update("app", "short-lived", p -> p);
+        Optional<ProcessRecord> removed = b.update("app", "short-lived", p -> null);
+
+        assertThat(same).contains(before);
+        assertThat(removed).isEmpty();
+        assertThat(a.process("app", "short-lived")).isEmpty();
+        assertThat(a.update("app", "short-lived", RegistryTest::counted)).as("no such process").isEmpty();
+    }
+
+    private static ProcessRecord counted(ProcessRecord p) {
+        ProcessRecord.Metrics m = p.metrics();
+        return p.withMetrics(new ProcessRecord.Metrics(m.invocations() + 1, m.activeSessions(), m.stateBytes(),
+                m.lastActivity(), m.inFlight(), m.heartbeatAt()));
+    }
+
+    private static ProcessRecord record(String id) {
+        return ProcessRecord.allocating("app", id, new Resources(1, 256), "node-1", Instant.now());
+    }
+
+    /** A member on loopback that joins {@code member} (null: starts the cluster). */
+    private static Config config(String cluster, String member) {
+        Config c = new Config();
+        c.setClusterName(cluster);
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.getJetConfig().setEnabled(false);
+        c.getNetworkConfig().setPort(5801).setPortAutoIncrement(true);
+        c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+        JoinConfig join = c.getNetworkConfig().getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).addMember(member != null ? member : "127.0.0.1");
+        return c;
+    }
+}
