@@ -195,6 +195,10 @@ public final class Cli {
                 + "snapshot to restore (base64url), so that the swap-in need not read the store; used only if it "
                 + "is the --restore snapshot and passes its checks.",
                 (c, v) -> c.restoreInline = v),
+        SWAP_INLINE("--swap-inline", "PRAAS_SWAP_INLINE", "false", "Send the control plane a copy of a snapshot "
+                + "of at most 4 KiB with SWAPPED, for its next swap-in (set by control planes whose backend takes "
+                + "such copies).",
+                (c, v) -> c.swapInline = bool(v)),
         SWAP_PART_SIZE("--swap-part-size", "PRAAS_SWAP_PART_SIZE", "8m",
                 "Bytes per multipart part of a swap snapshot (at least 5m).",
                 (c, v) -> c.swapPartSize = size(v)),
@@ -248,6 +252,7 @@ public final class Cli {
         Duration heartbeatInterval;
         String restore;
         String restoreInline;
+        boolean swapInline;
         long swapPartSize;
         int swapParallelism;
         Path journalDir;
@@ -297,7 +302,8 @@ public final class Cli {
                 S3Settings store = S3Settings.fromEnvironment(env);
                 SwapSettings swap = store == null ? null : new SwapSettings(store,
                         (int) Math.min(Integer.MAX_VALUE, swapPartSize), swapParallelism,
-                        restore == null || restore.isBlank() ? null : restore, inlineCopy(restoreInline, err));
+                        restore == null || restore.isBlank() ? null : restore, inlineCopy(restoreInline, err),
+                        swapInline);
                 if (swap == null && restore != null && !restore.isBlank()) {
                     throw new IllegalArgumentException("--restore needs an object store: set PRAAS_S3_BUCKET and friends");
                 }
@@ -444,7 +450,6 @@ public final class Cli {
         };
     }
 
-    /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, or ISO-8601 ({@code PT30S}). */
     /** The inline snapshot copy, or null (none, or not base64url: then the swap-in reads the store). */
     static byte[] inlineCopy(String base64, PrintStream err) {
         if (base64 == null || base64.isBlank()) {
@@ -458,6 +463,7 @@ public final class Cli {
         }
     }
 
+    /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, or ISO-8601 ({@code PT30S}). */
     static Duration duration(String value) {
         try {
             String v = value.strip().toLowerCase(java.util.Locale.ROOT);

@@ -88,8 +88,7 @@ public final class PraasProcess implements AutoCloseable {
         try {
             functions = FunctionRegistry.load(config.appJar());
         } catch (RuntimeException e) {
-            abandonDial();
-            vertxStarting.thenAccept(Vertx::close);
+            closeWhenStarted(vertxStarting);
             throw e;
         }
         KryoCodec kryo = new KryoCodec(functions.classLoader());
@@ -131,9 +130,8 @@ public final class PraasProcess implements AutoCloseable {
                 opened.close();
             }
             invoker.close();
-            abandonDial();
             // After the listen has been tried: closed first, Vert.x would not close a server bound later.
-            listening.whenComplete((port, err) -> vertxStarting.thenAccept(Vertx::close));
+            listening.whenComplete((port, err) -> closeWhenStarted(vertxStarting));
             throw e;
         }
         this.journal = opened;
@@ -163,6 +161,17 @@ public final class PraasProcess implements AutoCloseable {
         }
     }
 
+    /** For a start that failed: once they are there, gives up the control-plane dial, then closes Vert.x. */
+    private void closeWhenStarted(CompletableFuture<Vertx> vertxStarting) {
+        CompletableFuture<?> dialled = dial == null ? vertxStarting : dial.handle((d, err) -> {
+            if (d != null) {
+                d.abandon();
+            }
+            return null;
+        });
+        dialled.whenComplete((x, err) -> vertxStarting.thenAccept(Vertx::close));
+    }
+
     /** Starts a process; it serves when this returns. */
     public static PraasProcess start(ProcessConfig config) {
         return start(config, null, null, null);
@@ -181,9 +190,10 @@ public final class PraasProcess implements AutoCloseable {
                         p.port, VERSION, p::heartbeat, p::onControlRequest, p.world::update,
                         () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
-            } catch (IllegalStateException e) {
+            } catch (IllegalStateException | java.util.concurrent.CompletionException e) {
                 p.stop(GoAwayReason.STOPPING);
-                throw e;
+                throw e instanceof IllegalStateException ise ? ise
+                        : new IllegalStateException("cannot dial the control plane: " + e.getCause(), e.getCause());
             }
         }
         if (p.swapper != null) {

@@ -32,8 +32,9 @@ public interface ProcessBackend extends AutoCloseable {
      * Whether a launch's environment may carry a copy of a small swap snapshot, the process's own
      * state (PRAAS_SWAP_IN_INLINE), so that its swap-in need not read the store. False by default:
      * a container platform keeps a task's or pod's environment in its API, where whoever may read
-     * the task could read the state; a backend whose environments only the process's own user can
-     * read says true.
+     * the task could read the state; a backend whose environments stay with the processes (the local
+     * backend: on this machine, readable by the user the processes run as) says true. Processes on a
+     * backend that says false send no copies either.
      */
     default boolean takesInlineSnapshots() {
         return false;

@@ -440,7 +440,11 @@ public final class LocalBackend implements ProcessBackend {
         }
     }
 
-    /** A local process's environment is readable by its own user only (and a standby's comes over a pipe). */
+    /**
+     * A local process's environment stays on this machine: readable by the OS user the processes run
+     * as, whose environments hold the store's keys and the application's secret already (a standby's
+     * comes over a pipe).
+     */
     @Override
     public boolean takesInlineSnapshots() {
         return true;

@@ -287,12 +287,13 @@ public final class ProcessLifecycle {
             env.put("PRAAS_STATE_LIMIT", app.limits().stateLimitMiB() + "m");
             env.put("PRAAS_HEARTBEAT_INTERVAL", settings.heartbeatInterval().toMillis() + "ms");
             env.putAll(settings.store().environment());
+            if (backend.takesInlineSnapshots()) {
+                env.put("PRAAS_SWAP_INLINE", "true"); // its small snapshots come with a copy (SNAPSHOT.md)
+            }
             if (restoreManifest != null) {
                 env.put("PRAAS_SWAP_IN_MANIFEST", restoreManifest);
-                if (backend.takesInlineSnapshots()) {
-                    registry.inlineSnapshot(app.name(), record.id(), restoreManifest).ifPresent(copy ->
-                            env.put("PRAAS_SWAP_IN_INLINE", java.util.Base64.getUrlEncoder().encodeToString(copy)));
-                }
+                inlineCopy(app.name(), record.id(), restoreManifest).ifPresent(copy ->
+                        env.put("PRAAS_SWAP_IN_INLINE", java.util.Base64.getUrlEncoder().encodeToString(copy)));
             }
             if (app.durability() == ApplicationRecord.Durability.JOURNAL) {
                 env.put("PRAAS_JOURNAL_DIR", journalOf(app.name(), record.id()).toString());
@@ -381,7 +382,7 @@ public final class ProcessLifecycle {
         if (before.map(ProcessRecord::snapshot).isPresent()) {
             deleteSnapshots(application, id); // a stopped process keeps no state
         }
-        registry.keepInlineSnapshot(application, id, null);
+        forgetInlineCopy(application, id);
         try {
             io.praas.process.journal.Journal.deleteFiles(journalOf(application, id));
         } catch (RuntimeException e) {
@@ -398,6 +399,49 @@ public final class ProcessLifecycle {
 
     private Path journalOf(String application, String id) {
         return settings.journals().resolve(application).resolve(id);
+    }
+
+    /**
+     * Keeps a swap-out's inline snapshot copy for the next swap-in (SNAPSHOT.md, "Inline copies"), or
+     * forgets the last one when this snapshot came without. Only a shortcut: a failure here leaves the
+     * swap-in to read the store.
+     */
+    private void keepInlineCopy(ProcessRecord swappedOut, Message.Swapped done) {
+        boolean keep = backend.takesInlineSnapshots() && done.inline().length > 0
+                && done.inline().length <= InlineSnapshot.MAX_BYTES;
+        try {
+            registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(),
+                    keep ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
+            // A stop or delete in between removed the record or its snapshot: no copy may outlive them.
+            boolean stillThis = registry.process(swappedOut.application(), swappedOut.id())
+                    .map(ProcessRecord::snapshot).filter(s -> s.manifestKey().equals(done.manifestKey())).isPresent();
+            if (keep && !stillThis) {
+                registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(), null);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("process {}: could not keep its inline snapshot copy: {}", swappedOut.key(), e.toString());
+        }
+    }
+
+    private Optional<byte[]> inlineCopy(String application, String id, String manifestKey) {
+        if (!backend.takesInlineSnapshots()) {
+            return Optional.empty();
+        }
+        try {
+            return registry.inlineSnapshot(application, id, manifestKey);
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not read its inline snapshot copy, the swap-in reads the store: {}",
+                    application, id, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void forgetInlineCopy(String application, String id) {
+        try {
+            registry.keepInlineSnapshot(application, id, null);
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not remove its inline snapshot copy: {}", application, id, e.toString());
+        }
     }
 
     private void deleteSnapshots(String application, String id) {
@@ -452,19 +496,17 @@ public final class ProcessLifecycle {
         if (answer instanceof Message.Swapped done) {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
                     done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
-            // Before the record says SWAPPED_OUT, so that a swap-in that follows finds it; a copy larger
-            // than a process sends is dropped (its swap-in reads the store).
-            boolean inline = done.inline().length > 0 && done.inline().length <= InlineSnapshot.MAX_BYTES;
-            try {
-                registry.keepInlineSnapshot(application, id,
-                        inline ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
-            } catch (RuntimeException e) {
-                // Only a shortcut: the committed snapshot is in the store, and a copy of an older one is
-                // never used for this one (it names the snapshot it copies).
-                LOG.warn("process {}: could not keep the inline snapshot copy: {}", swapping.key(), e.toString());
+            Optional<ProcessRecord> updated = registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
+                    ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null) : p);
+            if (updated.map(ProcessRecord::status).orElse(null) != ProcessStatus.SWAPPED_OUT) {
+                // Stopped or deleted while it swapped out: it keeps no state, so neither does the store.
+                swapCommitted.remove(swapping.key());
+                deleteSnapshots(application, id);
+                throw ControlPlaneException.conflict("process " + swapping.key() + " was "
+                        + updated.map(p -> p.status().name()).orElse("deleted") + " while it swapped out");
             }
-            ProcessRecord out = registry.update(application, id, p -> p.withStatus(ProcessStatus.SWAPPED_OUT,
-                    clock.instant()).withSnapshot(snap).withFailure(null)).orElseThrow();
+            ProcessRecord out = updated.get();
+            keepInlineCopy(out, done);
             swapCommitted.remove(out.key());
             LOG.info("process {} SWAPPED_OUT: generation {}, {} bytes in {} ms at {}", out.key(), done.generation(),
                     done.snapshotBytes(), done.durationMs(), done.manifestKey());

@@ -11,9 +11,11 @@ import io.praas.process.storage.S3Settings;
  * @param parallelism     parts uploaded or downloaded at once
  * @param restoreManifest the manifest key to restore at start, or null for a fresh process
  * @param restoreInline   the control plane's {@link InlineSnapshot} copy of that snapshot, or null
+ * @param sendInline      whether a swap-out sends the control plane an {@link InlineSnapshot} copy of a
+ *                        small snapshot (only where its backend keeps the copy from others' sight)
  */
 public record SwapSettings(S3Settings store, int partSize, int parallelism, String restoreManifest,
-                           byte[] restoreInline) {
+                           byte[] restoreInline, boolean sendInline) {
     public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
     public static final int DEFAULT_PARALLELISM = 4;
 
@@ -26,8 +28,8 @@ public record SwapSettings(S3Settings store, int partSize, int parallelism, Stri
         }
     }
 
-    /** Without an {@link InlineSnapshot inline copy} of the snapshot to restore. */
+    /** Without {@link InlineSnapshot inline copies}. */
     public SwapSettings(S3Settings store, int partSize, int parallelism, String restoreManifest) {
-        this(store, partSize, parallelism, restoreManifest, null);
+        this(store, partSize, parallelism, restoreManifest, null, false);
     }
 }

@@ -167,7 +167,8 @@ public final class Swapper implements AutoCloseable {
         LOG.info("process {}: snapshot generation {} committed: {} bytes in {} parts, {} ms", processId, generation,
                 m.totalBytes(), m.parts().size(), took.toMillis());
         committed.set(generation);
-        return new Result(m, SwapManifest.manifestKey(application, processId, generation), took, writer.inlineCopy());
+        return new Result(m, SwapManifest.manifestKey(application, processId, generation), took,
+                settings.sendInline() ? writer.inlineCopy() : null);
     }
 
     /** Restores a snapshot into empty stores. @throws CorruptSnapshotException when it fails its checks */

@@ -2,6 +2,10 @@ package io.praas.process.control;
 
 import io.praas.process.PraasProcess;
 import io.praas.process.ProcessConfig;
+import io.praas.process.storage.S3Settings;
+import io.praas.process.swap.CorruptSnapshotException;
+import io.praas.process.swap.SwapManifest;
+import io.praas.process.swap.SwapSettings;
 import io.praas.process.testapp.TestAppJar;
 import io.praas.protocol.Frame;
 import io.praas.protocol.FrameCodec;
@@ -16,18 +20,23 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * The process's side of the control channel against a control plane played by a plain socket: the
- * connection dialled while the process starts carries its REGISTER, and a control plane that hangs
- * up before the REGISTER fails the start at once.
+ * process dials it while it restores its state and registers over that connection, lets it go when
+ * the start fails, and fails at once when the control plane hangs up before the REGISTER.
  */
 class ControlChannelTest {
 
@@ -68,6 +77,58 @@ class ControlChannelTest {
     }
 
     @Test
+    void theControlPlaneIsDialledWhileTheStateIsRestoredAndLetGoWhenTheRestoreFails() throws Exception {
+        try (ServerSocket plane = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+             ServerSocket store = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            CountDownLatch dialled = new CountDownLatch(1);
+            AtomicBoolean dialledDuringTheRestore = new AtomicBoolean();
+            CompletableFuture<Integer> channelEnd = new CompletableFuture<>();
+            Thread controlPlane = new Thread(() -> {
+                try (Socket s = plane.accept()) {
+                    dialled.countDown();
+                    s.setSoTimeout(10_000);
+                    channelEnd.complete(s.getInputStream().read()); // -1: closed by the process
+                } catch (IOException e) {
+                    channelEnd.completeExceptionally(e);
+                }
+            }, "test-control-plane");
+            // An object store that answers the swap-in's GETs only once the control plane has been
+            // dialled (or after 10 s), and then with 404: the restore fails.
+            Thread objectStore = new Thread(() -> {
+                try {
+                    store.setSoTimeout(15_000);
+                    for (int i = 0; i < 2; i++) { // the manifest and the first part
+                        try (Socket s = store.accept()) {
+                            readHead(s);
+                            if (dialled.await(10, TimeUnit.SECONDS)) {
+                                dialledDuringTheRestore.set(true);
+                            }
+                            s.getOutputStream().write(("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        }
+                    }
+                } catch (IOException | InterruptedException ignored) {
+                    // the assertions below fail instead
+                }
+            }, "test-object-store");
+            controlPlane.start();
+            objectStore.start();
+            S3Settings s3 = new S3Settings(URI.create("http://127.0.0.1:" + store.getLocalPort()), "us-east-1",
+                    "swaps", "access", "secret");
+            String manifest = SwapManifest.manifestKey("control-test", "p-restoring", 1);
+
+            Throwable failed = catchThrowable(() -> PraasProcess.start(config("p-restoring"), settings(plane),
+                    new SwapSettings(s3, SwapSettings.DEFAULT_PART_SIZE, 2, manifest), null));
+
+            assertThat(failed).isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("does not exist");
+            assertThat(dialledDuringTheRestore).as("control plane dialled while the restore waited").isTrue();
+            assertThat(channelEnd.get(15, TimeUnit.SECONDS)).as("the dialled connection closed").isEqualTo(-1);
+            controlPlane.join(5_000);
+            objectStore.join(5_000);
+        }
+    }
+
+    @Test
     void aControlPlaneThatHangsUpBeforeTheRegisterFailsTheStartAtOnce() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             Thread plane = new Thread(() -> {
@@ -100,6 +161,20 @@ class ControlChannelTest {
     private static ControlChannel.Settings settings(ServerSocket server) {
         return new ControlChannel.Settings("127.0.0.1", server.getLocalPort(), "token", "127.0.0.1",
                 Duration.ofSeconds(30));
+    }
+
+    /** Reads an HTTP request's head (a GET has no body). */
+    private static void readHead(Socket s) throws IOException {
+        java.io.InputStream in = s.getInputStream();
+        int matched = 0;
+        byte[] end = {'\r', '\n', '\r', '\n'};
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("request ended early");
+            }
+            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
     }
 
     private static Frame readFrame(Socket s) throws IOException {

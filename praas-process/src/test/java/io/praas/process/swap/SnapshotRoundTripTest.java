@@ -392,6 +392,11 @@ class SnapshotRoundTripTest {
             assertThat(two.manifest().totalBytes()).isGreaterThan(InlineSnapshot.MAX_DATA_BYTES);
             assertThat(two.inline()).isNull();
         }
+        // A process whose control plane does not take copies (another backend) sends none.
+        try (Swapper withoutCopies = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, null),
+                Clock.systemUTC())) {
+            assertThat(snapshot(withoutCopies, 3, small).inline()).isNull();
+        }
     }
 
     @Test
@@ -414,7 +419,7 @@ class SnapshotRoundTripTest {
         }
 
         State restored = new State();
-        try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(gone, PART_SIZE, 4, manifestKey, inline),
+        try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(gone, PART_SIZE, 4, manifestKey, inline, false),
                 Clock.systemUTC())) {
             swapIn.restore(manifestKey, restored.process, restored.sessions, restored.mailbox);
         }
@@ -468,7 +473,7 @@ class SnapshotRoundTripTest {
 
         for (byte[] refused : List.of(flipped, cut, badLength, copyOfOne, new byte[] {1, 2})) {
             State restored = new State();
-            try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, two, refused),
+            try (Swapper swapIn = new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, two, refused, false),
                     Clock.systemUTC())) {
                 swapIn.restore(two, restored.process, restored.sessions, restored.mailbox);
             }
@@ -776,7 +781,7 @@ class SnapshotRoundTripTest {
     }
 
     private static Swapper swapper(String process) {
-        return new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, null), Clock.systemUTC());
+        return new Swapper(APP, process, new SwapSettings(store, PART_SIZE, 4, null, null, true), Clock.systemUTC());
     }
 
     private static Swapper.Result snapshot(Swapper swapper, long generation, State state) {
