@@ -668,6 +668,15 @@ public final class ProcessLifecycle {
      * with the same id from its last snapshot plus its journal, losing nothing it acknowledged.
      */
     public void processLost(String application, String id, String why, BackendHandle ended) {
+        processLost(application, id, why, ended, p -> true);
+    }
+
+    /**
+     * As {@link #processLost(String, String, String, BackendHandle)}, acting only if {@code stillLost}
+     * holds for the record when it is updated (a heartbeat that came after the check spares it).
+     */
+    private void processLost(String application, String id, String why, BackendHandle ended,
+                             java.util.function.Predicate<ProcessRecord> stillLost) {
         if (shuttingDown) {
             markFailed(application, id, "its control-plane node " + settings.node() + " stopped");
             return; // no restarts while this node stops its own processes
@@ -691,16 +700,17 @@ public final class ProcessLifecycle {
             // exit or a closed channel seen after the swap-out's answer). A lost channel without a
             // handle is a running incarnation's only if it is ACTIVE or swapping out: a new one
             // that is starting has no channel yet.
-            markFailed(application, id, why, ended != null ? p -> ended.equals(p.handle())
-                    : p -> p.status() == ProcessStatus.ACTIVE || p.status() == ProcessStatus.SWAPPING_OUT);
+            java.util.function.Predicate<ProcessRecord> thisIncarnation = ended != null ? p -> ended.equals(p.handle())
+                    : p -> p.status() == ProcessStatus.ACTIVE || p.status() == ProcessStatus.SWAPPING_OUT;
+            markFailed(application, id, why, thisIncarnation.and(stillLost));
             return;
         }
         BackendHandle old = current.get().handle();
         ProcessRecord[] restarting = new ProcessRecord[1];
         registry.update(application, id, p -> {
             restarting[0] = null; // (an update may call this again)
-            if (p.status() != ProcessStatus.ACTIVE || !java.util.Objects.equals(old, p.handle())) {
-                return p; // already handled, or not running
+            if (p.status() != ProcessStatus.ACTIVE || !java.util.Objects.equals(old, p.handle()) || !stillLost.test(p)) {
+                return p; // already handled, not running, or alive after all
             }
             restarting[0] = p.withStatus(ProcessStatus.ALLOCATING, clock.instant()).withHandle(null)
                     .withFailure("restarting from its journal: " + why);
@@ -775,7 +785,10 @@ public final class ProcessLifecycle {
         for (ProcessRecord p : registry.allProcesses()) {
             if (p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
                     && p.metrics().heartbeatAt().isBefore(limit)) {
-                processLost(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout(), null);
+                // Checked again where the record is updated: the list was read before, and a heartbeat
+                // may have come since.
+                processLost(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout(), null,
+                        r -> r.metrics().heartbeatAt().isBefore(limit));
                 registry.process(p.application(), p.id()).filter(r -> r.status() == ProcessStatus.FAILED)
                         .map(ProcessRecord::handle).ifPresent(backend::stop);
             }
