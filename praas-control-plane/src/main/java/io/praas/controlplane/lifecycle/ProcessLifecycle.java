@@ -414,6 +414,8 @@ public final class ProcessLifecycle {
                     keep ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
             // A stop or delete in between removed the record or its snapshot: no copy may outlive them.
             boolean stillThis = registry.process(swappedOut.application(), swappedOut.id())
+                    .filter(p -> p.status() == ProcessStatus.SWAPPED_OUT || p.status() == ProcessStatus.SWAPPING_IN
+                            || p.status() == ProcessStatus.ACTIVE)
                     .map(ProcessRecord::snapshot).filter(s -> s.manifestKey().equals(done.manifestKey())).isPresent();
             if (keep && !stillThis) {
                 registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(), null);
@@ -496,8 +498,12 @@ public final class ProcessLifecycle {
         if (answer instanceof Message.Swapped done) {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
                     done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
-            Optional<ProcessRecord> updated = registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
-                    ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null) : p);
+            // Committed: SWAPPED_OUT, also if its exit was seen first and failed it (the exit may
+            // reach the backend's thread before SWAPPED reaches the event loop), unless it was stopped
+            // or deleted meanwhile.
+            Optional<ProcessRecord> updated = registry.update(application, id, p -> p.status() == ProcessStatus.STOPPED
+                    || p.status() == ProcessStatus.DELETED ? p
+                    : p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null));
             if (updated.map(ProcessRecord::status).orElse(null) != ProcessStatus.SWAPPED_OUT) {
                 // Stopped or deleted while it swapped out: it keeps no state, so neither does the store.
                 swapCommitted.remove(swapping.key());
