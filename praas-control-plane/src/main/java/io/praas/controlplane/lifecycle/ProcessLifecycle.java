@@ -479,17 +479,18 @@ public final class ProcessLifecycle {
         }
         long generation = swapping.snapshot() == null ? 1 : swapping.snapshot().generation() + 1;
         Message answer;
+        Future<Message> asked = channels.request(application, id, new Message.SwapOut(generation,
+                        settings.swapDrainTimeout().toMillis()))
+                .onSuccess(m -> {
+                    if (m instanceof Message.Swapped) {
+                        swapCommitted.add(swapping.key()); // on the event loop, before the exit can be seen
+                    }
+                });
         try {
-            answer = channels.request(application, id, new Message.SwapOut(generation,
-                            settings.swapDrainTimeout().toMillis()))
-                    .onSuccess(m -> {
-                        if (m instanceof Message.Swapped) {
-                            swapCommitted.add(swapping.key()); // on the event loop, before the exit can be seen
-                        }
-                    })
-                    .toCompletionStage().toCompletableFuture()
+            answer = asked.toCompletionStage().toCompletableFuture()
                     .get(settings.swapTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
+            asked.onComplete(late -> swapCommitted.remove(swapping.key())); // an answer after the timeout too
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             markFailed(application, id, "it did not finish its swap-out: " + cause.getMessage());
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + swapping.key()
