@@ -407,8 +407,10 @@ public final class ProcessLifecycle {
      * swap-in to read the store.
      */
     private void keepInlineCopy(ProcessRecord swappedOut, Message.Swapped done) {
-        boolean keep = backend.takesInlineSnapshots() && done.inline().length > 0
-                && done.inline().length <= InlineSnapshot.MAX_BYTES;
+        if (!backend.takesInlineSnapshots()) {
+            return; // its processes send none, and none is kept
+        }
+        boolean keep = done.inline().length > 0 && done.inline().length <= InlineSnapshot.MAX_BYTES;
         try {
             registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(),
                     keep ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
