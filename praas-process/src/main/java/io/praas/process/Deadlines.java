@@ -62,16 +62,7 @@ public final class Deadlines {
     }
 
     private static long scan(long now, long next) {
-        for (Expiring e : WATCHED) {
-            long deadline = e.deadlineNanos();
-            if (now - deadline >= 0) {
-                if (WATCHED.remove(e)) {
-                    SWEEPER.expire(() -> expire(e));
-                }
-            } else if (deadline - next < 0) {
-                next = deadline;
-            }
-        }
-        return next;
+        return Sweeps.scan(WATCHED, Expiring::deadlineNanos, WATCHED::remove, e -> SWEEPER.expire(() -> expire(e)),
+                now, next);
     }
 }

@@ -145,8 +145,7 @@ public final class PraasProcess implements AutoCloseable {
             this.port = listening.get(30, TimeUnit.SECONDS);
             dataPlane.ready();
         } catch (Exception e) {
-            abandonDial();
-            vertx.close();
+            closeWhenStarted(vertxStarting);
             invoker.close();
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
@@ -155,21 +154,10 @@ public final class PraasProcess implements AutoCloseable {
         vertx.setPeriodic(sweepMs, id -> sessions.expireIdle(config.sessionIdleTimeout()));
     }
 
-    private void abandonDial() {
-        if (dial != null) {
-            dial.thenAccept(ControlChannel.Dial::abandon);
-        }
-    }
-
     /** For a start that failed: once they are there, gives up the control-plane dial, then closes Vert.x. */
     private void closeWhenStarted(CompletableFuture<Vertx> vertxStarting) {
-        CompletableFuture<?> dialled = dial == null ? vertxStarting : dial.handle((d, err) -> {
-            if (d != null) {
-                d.abandon();
-            }
-            return null;
-        });
-        dialled.whenComplete((x, err) -> vertxStarting.thenAccept(Vertx::close));
+        (dial == null ? vertxStarting : dial.thenAccept(ControlChannel.Dial::abandon))
+                .whenComplete((x, err) -> vertxStarting.thenAccept(Vertx::close));
     }
 
     /** Starts a process; it serves when this returns. */
@@ -190,10 +178,9 @@ public final class PraasProcess implements AutoCloseable {
                         p.port, VERSION, p::heartbeat, p::onControlRequest, p.world::update,
                         () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
-            } catch (IllegalStateException | java.util.concurrent.CompletionException e) {
+            } catch (IllegalStateException e) {
                 p.stop(GoAwayReason.STOPPING);
-                throw e instanceof IllegalStateException ise ? ise
-                        : new IllegalStateException("cannot dial the control plane: " + e.getCause(), e.getCause());
+                throw e;
             }
         }
         if (p.swapper != null) {

@@ -277,26 +277,14 @@ public final class ProcessClient implements AutoCloseable {
      * is earlier.
      */
     long expire(long nowNanos, long next) {
-        for (Map.Entry<Long, RequestDeadlines.Pending> e : pending.entrySet()) {
-            RequestDeadlines.Pending p = e.getValue();
-            if (nowNanos - p.deadlineNanos() >= 0) {
-                if (pending.remove(e.getKey(), p)) {
-                    RequestDeadlines.expire(p.answer(), p.timeout(processId));
-                }
-            } else if (p.deadlineNanos() - next < 0) {
-                next = p.deadlineNanos();
-            }
-        }
-        for (RequestDeadlines.Pending p : waiting) {
-            if (nowNanos - p.deadlineNanos() >= 0) {
-                if (waiting.remove(p)) {
-                    RequestDeadlines.expire(p.answer(), p.timeout(processId));
-                }
-            } else if (p.deadlineNanos() - next < 0) {
-                next = p.deadlineNanos();
-            }
-        }
-        return next;
+        next = io.praas.concurrent.Sweeps.scan(pending.entrySet(), e -> e.getValue().deadlineNanos(),
+                e -> pending.remove(e.getKey(), e.getValue()), e -> timeOut(e.getValue()), nowNanos, next);
+        return io.praas.concurrent.Sweeps.scan(waiting, RequestDeadlines.Pending::deadlineNanos, waiting::remove,
+                this::timeOut, nowNanos, next);
+    }
+
+    private void timeOut(RequestDeadlines.Pending p) {
+        RequestDeadlines.expire(p.answer(), p.timeout(processId));
     }
 
     <T> T await(CompletableFuture<T> future) {

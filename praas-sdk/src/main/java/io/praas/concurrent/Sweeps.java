@@ -87,12 +87,12 @@ public final class Sweeps {
             }
         }
 
-        /** Runs an expiry off the sweeper (or on it, when no pool thread can be had). */
+        /** Runs an expiry off the sweeper (or on it, once, when no pool thread can be had). */
         public void expire(Runnable expiry) {
             try {
                 expiries.execute(expiry);
-            } catch (Throwable e) {
-                expiry.run();
+            } catch (java.util.concurrent.RejectedExecutionException | OutOfMemoryError full) {
+                expiry.run(); // every thread is held, or none can be started
             }
         }
 
@@ -123,13 +123,34 @@ public final class Sweeps {
 
     /**
      * A pool for expiries: daemon threads named {@code threadName}, at most {@code maxThreads}; with
-     * that many held (by callbacks that block), the caller (the sweeper) runs the next one itself.
+     * that many held (by callbacks that block), it refuses the next one, which the sweeper then runs.
      */
     private static ExecutorService expiryPool(String threadName, int maxThreads) {
         return new ThreadPoolExecutor(0, maxThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
             return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+        }); // full: execute refuses, and Sweeper.expire runs the expiry itself
+    }
+
+    /**
+     * One pass over {@code watched} at {@code nowNanos}: each item whose deadline has passed and that
+     * {@code claim} takes (removes, so no other pass expires it too) goes to {@code expire}; returns
+     * the earliest deadline of those left, or {@code nextNanos} if that is earlier.
+     */
+    public static <T> long scan(Iterable<T> watched, java.util.function.ToLongFunction<T> deadline,
+                                java.util.function.Predicate<T> claim, java.util.function.Consumer<T> expire,
+                                long nowNanos, long nextNanos) {
+        for (T item : watched) {
+            long d = deadline.applyAsLong(item);
+            if (nowNanos - d >= 0) {
+                if (claim.test(item)) {
+                    expire.accept(item);
+                }
+            } else if (d - nextNanos < 0) {
+                nextNanos = d;
+            }
+        }
+        return nextNanos;
     }
 }

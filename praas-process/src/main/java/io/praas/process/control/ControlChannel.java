@@ -78,7 +78,13 @@ public final class ControlChannel implements AutoCloseable {
             this.vertx = vertx;
             this.settings = settings;
             this.client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
-            this.connected = client.connect(settings.port(), settings.host());
+            io.vertx.core.Future<NetSocket> connecting;
+            try {
+                connecting = client.connect(settings.port(), settings.host());
+            } catch (RuntimeException e) { // reported by register() as a failed connect
+                connecting = io.vertx.core.Future.failedFuture(e);
+            }
+            this.connected = connecting;
             // Until register() takes the socket over: a close before it would otherwise go unseen.
             connected.onSuccess(s -> s.closeHandler(v -> closedEarly = true));
         }

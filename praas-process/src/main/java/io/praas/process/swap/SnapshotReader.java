@@ -70,7 +70,7 @@ public final class SnapshotReader {
      * @throws CorruptSnapshotException if it does not parse, has a format this runtime does not read, lacks
      *     checksums or lists parts that do not tile the stream
      */
-    public static SwapManifest checkedManifest(String manifestKey, byte[] json) {
+    static SwapManifest checkedManifest(String manifestKey, byte[] json) {
         SwapManifest m;
         try {
             m = SwapManifest.fromJson(json);

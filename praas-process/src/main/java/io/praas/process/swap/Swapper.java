@@ -72,36 +72,35 @@ public final class Swapper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        if (settings.restoreManifest() != null && settings.restoreInline() != null) {
-            // The control plane's copy of the snapshot to restore: checked beside the functions' loading,
-            // and the store is read only if it fails its checks.
-            CompletableFuture<InlineSnapshot> inline = CompletableFuture.supplyAsync(() -> inlineCopy(settings),
-                    Swapper::daemonThread);
-            this.manifestAhead = inline.thenCompose(in -> in != null ? CompletableFuture.completedFuture(in.manifest())
-                    : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(),
-                            transfers).manifest(settings.restoreManifest()), Swapper::daemonThread));
-            String dataKey = SwapManifest.dataKeyOf(settings.restoreManifest());
-            this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(inline.thenCompose(in -> in != null
-                    ? CompletableFuture.completedFuture(in.data())
-                    : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers)));
+        String manifestKey = settings.restoreManifest();
+        if (manifestKey == null) {
+            this.manifestAhead = null;
+            this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>();
             return;
         }
-        // A restore through the SDK client starts building it with its first GET, right below.
-        this.manifestAhead = settings.restoreManifest() == null ? null
+        // The control plane's copy of the snapshot to restore, if it sent one, is checked beside the
+        // functions' loading; the store is read when there is none or it fails its checks (a
+        // restore through the SDK client starts building it with its first GET).
+        CompletableFuture<InlineSnapshot> inline = settings.restoreInline() == null
+                ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.supplyAsync(() -> inlineCopy(manifestKey, settings.restoreInline()),
+                        Swapper::daemonThread);
+        String dataKey = SwapManifest.dataKeyOf(manifestKey);
+        this.manifestAhead = inline.thenCompose(in -> in != null ? CompletableFuture.completedFuture(in.manifest())
                 : CompletableFuture.supplyAsync(() -> new SnapshotReader(restoreGets, settings.parallelism(), transfers)
-                        .manifest(settings.restoreManifest()), Swapper::daemonThread);
-        String dataKey = settings.restoreManifest() == null ? null : SwapManifest.dataKeyOf(settings.restoreManifest());
-        this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(dataKey == null ? null
-                : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers));
+                        .manifest(manifestKey), Swapper::daemonThread));
+        this.firstPartAhead = new java.util.concurrent.atomic.AtomicReference<>(inline.thenCompose(in -> in != null
+                ? CompletableFuture.completedFuture(in.data())
+                : CompletableFuture.supplyAsync(() -> restoreGets.getRange(dataKey, 0, settings.partSize()), transfers)));
     }
 
-    /** The inline copy of the snapshot to restore if there is one and it passes its checks, else null. */
-    private InlineSnapshot inlineCopy(SwapSettings settings) {
-        if (settings.restoreManifest() == null || settings.restoreInline() == null || settings.restoreInline().length == 0) {
+    /** The inline copy of the snapshot at {@code manifestKey} if it passes its checks, else null. */
+    private InlineSnapshot inlineCopy(String manifestKey, byte[] copy) {
+        if (copy.length == 0) {
             return null;
         }
         try {
-            return InlineSnapshot.decode(settings.restoreInline(), application, processId, settings.restoreManifest());
+            return InlineSnapshot.decode(copy, application, processId, manifestKey);
         } catch (RuntimeException e) { // CorruptSnapshotException, or whatever bad bytes may throw
             LOG.warn("process {}: not restoring from the inline copy ({}); reading the store", processId, e.getMessage());
             return null;
