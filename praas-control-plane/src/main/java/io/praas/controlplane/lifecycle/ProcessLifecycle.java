@@ -406,24 +406,18 @@ public final class ProcessLifecycle {
      * forgets the last one when this snapshot came without. Only a shortcut: a failure here leaves the
      * swap-in to read the store.
      */
-    private void keepInlineCopy(ProcessRecord swappedOut, Message.Swapped done) {
-        if (!backend.takesInlineSnapshots()) {
-            return; // its processes send none, and none is kept
+    private void keepInlineCopy(String application, String id, Message.Swapped done) {
+        if (done.inline().length == 0 || done.inline().length > InlineSnapshot.MAX_BYTES) {
+            forgetInlineCopy(application, id);
+            return;
         }
-        boolean keep = done.inline().length > 0 && done.inline().length <= InlineSnapshot.MAX_BYTES;
+        if (!backend.takesInlineSnapshots()) {
+            return; // its processes send none (PRAAS_SWAP_INLINE), and none is kept
+        }
         try {
-            registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(),
-                    keep ? new Registry.InlineCopy(done.manifestKey(), done.inline()) : null);
-            // A stop or delete in between removed the record or its snapshot: no copy may outlive them.
-            boolean stillThis = registry.process(swappedOut.application(), swappedOut.id())
-                    .filter(p -> p.status() == ProcessStatus.SWAPPED_OUT || p.status() == ProcessStatus.SWAPPING_IN
-                            || p.status() == ProcessStatus.ACTIVE)
-                    .map(ProcessRecord::snapshot).filter(s -> s.manifestKey().equals(done.manifestKey())).isPresent();
-            if (keep && !stillThis) {
-                registry.keepInlineSnapshot(swappedOut.application(), swappedOut.id(), null);
-            }
+            registry.keepInlineSnapshot(application, id, new Registry.InlineCopy(done.manifestKey(), done.inline()));
         } catch (RuntimeException e) {
-            LOG.warn("process {}: could not keep its inline snapshot copy: {}", swappedOut.key(), e.toString());
+            LOG.warn("process {}/{}: could not keep its inline snapshot copy: {}", application, id, e.toString());
         }
     }
 
@@ -441,6 +435,9 @@ public final class ProcessLifecycle {
     }
 
     private void forgetInlineCopy(String application, String id) {
+        if (!backend.takesInlineSnapshots()) {
+            return;
+        }
         try {
             registry.keepInlineSnapshot(application, id, null);
         } catch (RuntimeException e) {
@@ -501,6 +498,7 @@ public final class ProcessLifecycle {
         if (answer instanceof Message.Swapped done) {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
                     done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
+            keepInlineCopy(application, id, done); // before SWAPPED_OUT: a swap-in that follows finds it
             // Committed: SWAPPED_OUT, also if its exit was seen first and failed it (the exit may
             // reach the backend's thread before SWAPPED reaches the event loop), unless it was stopped
             // or deleted meanwhile.
@@ -508,14 +506,15 @@ public final class ProcessLifecycle {
                     || p.status() == ProcessStatus.DELETED ? p
                     : p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null));
             if (updated.map(ProcessRecord::status).orElse(null) != ProcessStatus.SWAPPED_OUT) {
-                // Stopped or deleted while it swapped out: it keeps no state, so neither does the store.
+                // Stopped or deleted while it swapped out: it keeps no state, so neither does the store
+                // (a stop after the update removes the copy itself).
                 swapCommitted.remove(swapping.key());
+                forgetInlineCopy(application, id);
                 deleteSnapshots(application, id);
                 throw ControlPlaneException.conflict("process " + swapping.key() + " was "
                         + updated.map(p -> p.status().name()).orElse("deleted") + " while it swapped out");
             }
             ProcessRecord out = updated.get();
-            keepInlineCopy(out, done);
             swapCommitted.remove(out.key());
             LOG.info("process {} SWAPPED_OUT: generation {}, {} bytes in {} ms at {}", out.key(), done.generation(),
                     done.snapshotBytes(), done.durationMs(), done.manifestKey());
@@ -699,11 +698,11 @@ public final class ProcessLifecycle {
         if (current.isEmpty() || ended != null && !ended.equals(current.get().handle())) {
             return; // an earlier incarnation
         }
-        ApplicationRecord app = registry.application(application).orElse(null);
-        boolean journaled = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
         // A journaled process restarts only once it ran (ACTIVE); one that ends while it starts fails
         // like any other, or its start would wait out the allocation timeout.
-        boolean restarts = journaled && current.get().status() == ProcessStatus.ACTIVE;
+        ApplicationRecord app = current.get().status() == ProcessStatus.ACTIVE
+                ? registry.application(application).orElse(null) : null;
+        boolean restarts = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
         if (!restarts || swapCommitted.contains(current.get().key())) {
             // Checked again in the update: a swap-in may have begun a new incarnation meanwhile (an
             // exit or a closed channel seen after the swap-out's answer). A lost channel without a
