@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ProcessLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessLifecycle.class);
+    /** How long a swap-in waits for its inline snapshot copy before it lets the process read the store. */
+    private static final long INLINE_READ_TIMEOUT_MS = 2000;
 
     /** What a create-application request asks for; nulls take the defaults. */
     public record ApplicationSpec(String name, Resources resources, ApplicationRecord.Limits limits,
@@ -264,10 +267,17 @@ public final class ProcessLifecycle {
         });
         LOG.info("process {}/{} allocating on {} ({} vCPU, {} MiB)", application, id, backend.name(), res.vcpu(),
                 res.memoryMiB());
-        return launch(app, allocating, null);
+        return launch(app, allocating, null, null);
     }
 
-    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record, String restoreManifest) {
+    /**
+     * Starts the process of {@code record} and waits until it registers.
+     *
+     * @param restoreManifest the snapshot it restores, or null for a fresh start
+     * @param inlineAhead     the read of the process's inline snapshot copy, started before, or null
+     */
+    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record, String restoreManifest,
+                                 CompletionStage<Registry.InlineCopy> inlineAhead) {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
@@ -292,7 +302,7 @@ public final class ProcessLifecycle {
             }
             if (restoreManifest != null) {
                 env.put("PRAAS_SWAP_IN_MANIFEST", restoreManifest);
-                inlineCopy(app.name(), record.id(), restoreManifest).ifPresent(copy ->
+                inlineCopy(record.key(), restoreManifest, inlineAhead).ifPresent(copy ->
                         env.put("PRAAS_SWAP_IN_INLINE", java.util.Base64.getUrlEncoder().encodeToString(copy)));
             }
             if (app.durability() == ApplicationRecord.Durability.JOURNAL) {
@@ -421,15 +431,38 @@ public final class ProcessLifecycle {
         }
     }
 
-    private Optional<byte[]> inlineCopy(String application, String id, String manifestKey) {
+    /** Starts reading the process's inline snapshot copy; null when its backend takes none. */
+    private CompletionStage<Registry.InlineCopy> readInlineCopy(String application, String id) {
         if (!backend.takesInlineSnapshots()) {
+            return null;
+        }
+        try {
+            return registry.inlineSnapshot(application, id);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * The copy {@code inlineAhead} read, if it is one of the snapshot at {@code manifestKey}; else
+     * (none, another generation's, a read that failed or took over {@link #INLINE_READ_TIMEOUT_MS})
+     * the swap-in reads the store.
+     */
+    private static Optional<byte[]> inlineCopy(String key, String manifestKey,
+                                               CompletionStage<Registry.InlineCopy> inlineAhead) {
+        if (inlineAhead == null) {
             return Optional.empty();
         }
         try {
-            return registry.inlineSnapshot(application, id, manifestKey);
-        } catch (RuntimeException e) {
-            LOG.warn("process {}/{}: could not read its inline snapshot copy, the swap-in reads the store: {}",
-                    application, id, e.toString());
+            Registry.InlineCopy copy = inlineAhead.toCompletableFuture().get(INLINE_READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            return copy != null && copy.manifestKey().equals(manifestKey) ? Optional.of(copy.bytes()) : Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("process {}: could not read its inline snapshot copy, the swap-in reads the store: {}", key,
+                    e instanceof ExecutionException ? e.getCause().toString() : "no answer within "
+                            + INLINE_READ_TIMEOUT_MS + " ms");
             return Optional.empty();
         }
     }
@@ -534,6 +567,8 @@ public final class ProcessLifecycle {
      */
     public ProcessRecord swapIn(String application, String id) {
         ApplicationRecord app = application(application);
+        // The copy of a small snapshot is read while the record is locked and updated.
+        CompletionStage<Registry.InlineCopy> inlineAhead = readInlineCopy(application, id);
         ProcessStatus[] was = new ProcessStatus[1];
         ProcessRecord record = registry.withApplicationLock(application, () -> {
             long used = registry.processes(application).stream().filter(p -> p.status().occupiesSlot()).count();
@@ -564,7 +599,7 @@ public final class ProcessLifecycle {
                         + "; only a SWAPPED_OUT process swaps in");
         }
         LOG.info("process {} SWAPPING_IN from {}", record.key(), record.snapshot().manifestKey());
-        return launch(app, record, record.snapshot().manifestKey());
+        return launch(app, record, record.snapshot().manifestKey(), inlineAhead);
     }
 
     /** Waits until a starting or swapping process is ACTIVE (or fails). */
@@ -734,7 +769,11 @@ public final class ProcessLifecycle {
                 if (old != null) {
                     backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS); // no zombie on the same journal
                 }
-                launch(app, r, r.snapshot() == null ? null : r.snapshot().manifestKey());
+                if (r.snapshot() == null) {
+                    launch(app, r, null, null);
+                } else {
+                    launch(app, r, r.snapshot().manifestKey(), readInlineCopy(application, id));
+                }
             } catch (Exception e) {
                 LOG.error("process {}: restart from its journal failed: {}", r.key(), e.getMessage());
             }

@@ -8,6 +8,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -222,10 +223,12 @@ public final class Registry {
         }
     }
 
-    /** The process's inline copy of the snapshot at {@code manifestKey}, if it has that one. */
-    public Optional<byte[]> inlineSnapshot(String application, String id, String manifestKey) {
-        InlineCopy copy = inlineSnapshots.get(ProcessRecord.key(application, id));
-        return copy != null && copy.manifestKey().equals(manifestKey) ? Optional.of(copy.bytes()) : Optional.empty();
+    /**
+     * Starts reading the process's inline snapshot copy; completes with null when it has none. The
+     * caller checks that the copy is of the snapshot it restores ({@link InlineCopy#manifestKey}).
+     */
+    public CompletionStage<InlineCopy> inlineSnapshot(String application, String id) {
+        return inlineSnapshots.getAsync(ProcessRecord.key(application, id));
     }
 
     private static void lock(IMap<String, ?> map, String key) {
