@@ -228,8 +228,10 @@ public final class SnapshotReader {
             this.next = manifest.parts().iterator();
             if (firstPart != null && next.hasNext()) {
                 SwapManifest.Part p = next.next();
+                // Checked where it completes, or here if it has: the reader waits for this part first,
+                // so a download thread would add a hand-off and nothing in parallel.
                 ahead.add(firstPart.handle((bytes, failed) -> bytes != null && bytes.length == p.size() ? bytes : null)
-                        .thenApplyAsync(bytes -> bytes != null ? check(p, bytes) : fetch(p), downloads));
+                        .thenApply(bytes -> bytes != null ? check(p, bytes) : fetch(p)));
             }
             fill();
         }
