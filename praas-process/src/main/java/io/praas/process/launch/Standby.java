@@ -7,9 +7,9 @@ import io.praas.process.PraasProcess;
 import io.praas.process.ProcessConfig;
 import io.praas.process.storage.S3Settings;
 import io.praas.process.storage.SignedRequests;
-import io.praas.process.swap.InlineSnapshot;
-import io.praas.process.swap.SwapManifest;
+import io.praas.process.swap.SwapSettings;
 import io.praas.protocol.GoAwayReason;
+import io.praas.protocol.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +25,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -244,30 +244,37 @@ public final class Standby {
     static boolean warmUp() {
         Path dir = null;
         io.praas.process.logging.OperatorLogging.quiet(true); // the warm-up process logs nothing
-        try {
+        try (FakeStore store = FakeStore.start()) {
             dir = Files.createTempDirectory("praas-standby-");
             dir.toFile().deleteOnExit(); // also when the launcher ends the standby during its warm-up
             Path jar = warmUpJar(dir);
             jar.toFile().deleteOnExit(); // (deleted in reverse order: the jar, then its directory)
-            PraasProcess p = PraasProcess.start(ProcessConfig.defaults("standby", "warm-up", jar));
-            try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", p.port()).connect()) {
-                for (int i = 0; i < 20; i++) {
-                    c.invoke("warmUp", new byte[i * 100]);
-                }
+            ProcessConfig config = ProcessConfig.defaults("standby", "warm-up", jar);
+            // A start, invocations in and out of a session, and a swap-out of the state they left,
+            // with its inline copy (SNAPSHOT.md)...
+            PraasProcess p = PraasProcess.start(config, null, new SwapSettings(store.settings(),
+                    SwapSettings.DEFAULT_PART_SIZE, SwapSettings.DEFAULT_PARALLELISM, null, null, true), null);
+            Message swapped;
+            try {
+                invokeWarmUp(p, 20);
+                swapped = p.swapOut(1, Duration.ofSeconds(5));
             } finally {
-                p.stop(GoAwayReason.STOPPING);
+                p.stop(GoAwayReason.SWAPPING_OUT);
             }
-            // A swap-in's first steps: an inline snapshot copy checked (its manifest parsed, its CRC32C).
-            byte[] data = {1};
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            crc.update(data);
-            String hex = java.util.HexFormat.of().toHexDigits((int) crc.getValue());
-            SwapManifest m = new SwapManifest(SwapManifest.FORMAT, SwapManifest.VERSION, "standby", "warm-up", 1,
-                    Instant.now(), SwapManifest.dataKey("standby", "warm-up", 1), 8 << 20,
-                    List.of(new SwapManifest.Part(1, 0, 1, null, hex)), 1, null, hex, 0, 0, 0, 0);
-            InlineSnapshot.decode(InlineSnapshot.encode(m.toJson(), data, data.length), "standby", "warm-up",
-                    SwapManifest.manifestKey("standby", "warm-up", 1));
-            warmUpStoreRequests();
+            if (!(swapped instanceof Message.Swapped s) || s.inline().length == 0) {
+                throw new IllegalStateException("the warm-up swap-out answered " + swapped);
+            }
+            // ...then a swap-in from that copy: the copy checked beside the functions' loading, the
+            // state and the session restored before the process serves.
+            PraasProcess q = PraasProcess.start(config, null, new SwapSettings(store.settings(),
+                    SwapSettings.DEFAULT_PART_SIZE, SwapSettings.DEFAULT_PARALLELISM, s.manifestKey(), s.inline(), true),
+                    null);
+            try {
+                invokeWarmUp(q, 2);
+            } finally {
+                q.stop(GoAwayReason.STOPPING);
+            }
+            warmUpStoreRequests(store.settings());
             return true;
         } catch (Exception | LinkageError e) {
             LOG.warn("standby: warm-up failed, the process will start cold: {}", e.toString());
@@ -280,43 +287,82 @@ public final class Standby {
         }
     }
 
+    /** {@code times} invocations of {@link WarmUp} over a new connection, the last one in a session. */
+    private static void invokeWarmUp(PraasProcess p, int times) {
+        try (ProcessClient c = ProcessClient.builder().address("127.0.0.1", p.port()).connect()) {
+            for (int i = 0; i < times - 1; i++) {
+                c.invoke("warmUp", new byte[i * 100]);
+            }
+            c.openSession().invoke("warmUp", new byte[100]);
+        }
+    }
+
     /**
-     * Signed GETs, ranged GETs and a PUT against a throwaway HTTP server on loopback, which answers
-     * as a store would: the requests' signing, connection and answer-reading paths, as a restore and
-     * a swap-out take them.
+     * Signed GETs, ranged GETs and a PUT against the warm-up's store, as a restore from the store
+     * and a swap-out of more than an inline copy's worth take them.
      */
-    private static void warmUpStoreRequests() throws IOException {
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        byte[] body = new byte[4096];
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                exchange.getRequestBody().readAllBytes();
-                if (exchange.getRequestURI().getPath().endsWith("/missing")) {
-                    byte[] error = "<Error><Code>NoSuchKey</Code></Error>".getBytes(StandardCharsets.UTF_8);
-                    exchange.sendResponseHeaders(404, error.length);
-                    exchange.getResponseBody().write(error);
-                } else if (exchange.getRequestMethod().equals("PUT")) {
-                    exchange.getResponseHeaders().add("ETag", "\"warm-up\"");
-                    exchange.sendResponseHeaders(200, -1);
-                } else {
-                    boolean ranged = exchange.getRequestHeaders().containsKey("Range");
-                    exchange.sendResponseHeaders(ranged ? 206 : 200, body.length);
-                    exchange.getResponseBody().write(body);
+    private static void warmUpStoreRequests(S3Settings settings) throws IOException {
+        SignedRequests store = new SignedRequests(settings);
+        byte[] body = new byte[FakeStore.BODY_BYTES];
+        for (int i = 0; i < 3; i++) {
+            store.get("swaps/a/p/gen-000000000001/manifest.json");
+            store.getRange("swaps/a/p/gen-000000000001/data", 0, body.length);
+            store.get("swaps/a/p/missing");
+            store.put("swaps/a/p/gen-000000000002/data", body, body.length, i, "application/octet-stream");
+        }
+    }
+
+    /**
+     * A throwaway HTTP server on loopback that answers as an object store would, without keeping
+     * anything: a PUT gets an ETag, a GET (ranged or not) {@link #BODY_BYTES} zeros, a key ending in
+     * {@code /missing} S3's NoSuchKey, a listing no keys.
+     */
+    private static final class FakeStore implements AutoCloseable {
+        static final int BODY_BYTES = 4096;
+        private final com.sun.net.httpserver.HttpServer server;
+
+        private FakeStore(com.sun.net.httpserver.HttpServer server) {
+            this.server = server;
+        }
+
+        static FakeStore start() throws IOException {
+            com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            byte[] body = new byte[BODY_BYTES];
+            server.createContext("/", exchange -> {
+                try (exchange) {
+                    exchange.getRequestBody().readAllBytes();
+                    String query = exchange.getRequestURI().getRawQuery();
+                    if (exchange.getRequestURI().getPath().endsWith("/missing")) {
+                        byte[] error = "<Error><Code>NoSuchKey</Code></Error>".getBytes(StandardCharsets.UTF_8);
+                        exchange.sendResponseHeaders(404, error.length);
+                        exchange.getResponseBody().write(error);
+                    } else if (exchange.getRequestMethod().equals("PUT")) {
+                        exchange.getResponseHeaders().add("ETag", "\"warm-up\"");
+                        exchange.sendResponseHeaders(200, -1);
+                    } else if (query != null && query.contains("list-type=2")) {
+                        byte[] none = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
+                                .getBytes(StandardCharsets.UTF_8);
+                        exchange.sendResponseHeaders(200, none.length);
+                        exchange.getResponseBody().write(none);
+                    } else {
+                        boolean ranged = exchange.getRequestHeaders().containsKey("Range");
+                        exchange.sendResponseHeaders(ranged ? 206 : 200, body.length);
+                        exchange.getResponseBody().write(body);
+                    }
                 }
-            }
-        });
-        server.start();
-        try {
-            SignedRequests store = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:"
-                    + server.getAddress().getPort()), "us-east-1", "warm-up", "access", "secret"));
-            for (int i = 0; i < 3; i++) {
-                store.get("swaps/a/p/gen-000000000001/manifest.json");
-                store.getRange("swaps/a/p/gen-000000000001/data", 0, body.length);
-                store.get("swaps/a/p/missing");
-                store.put("swaps/a/p/gen-000000000002/data", body, body.length, i, "application/octet-stream");
-            }
-        } finally {
+            });
+            server.start();
+            return new FakeStore(server);
+        }
+
+        S3Settings settings() {
+            return new S3Settings(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "us-east-1",
+                    "warm-up", "access", "secret");
+        }
+
+        @Override
+        public void close() {
             server.stop(0);
         }
     }
@@ -338,6 +384,9 @@ public final class Standby {
         public byte[] handle(byte[] input, Context context) {
             context.processState().put("n", input.length);
             context.processState().get("n", Integer.class);
+            if (context.sessionId().isPresent()) {
+                context.sessionState().put("n", input.length);
+            }
             return input;
         }
 

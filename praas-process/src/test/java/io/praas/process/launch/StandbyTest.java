@@ -84,7 +84,7 @@ class StandbyTest {
     }
 
     @Test
-    void theWarmUpRunsAProcessAndTheStoreRequestsThrough() {
+    void theWarmUpRunsAProcessItsSwapOutAndSwapInAndTheStoreRequestsThrough() {
         assertThat(Standby.warmUp()).isTrue();
     }
 
