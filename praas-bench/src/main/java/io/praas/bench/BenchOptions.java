@@ -69,7 +69,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
               --path-warmup N      invoke-path: warm-up invokes per side (default 3000)
               --swap-sizes LIST    swap: process state sizes, e.g. 1m,100m,1000m (default), at most 2000m
               --swap-repeats N     swap: cycles per size (default 3; sizes over 256 MiB one fewer)
-              --starts N           cold-start: measured fresh starts and swap-ins (default 10 each)
+              --starts N           cold-start: measured fresh starts and swap-ins (default 16 each)
               --keep-data          keep the control-plane node's data directory (process logs, store) of
                                    invoke-path, swap and cold-start, and print where it is
               --standby-jvms N     swap, cold-start: pre-started JVMs per shape of the local backend
@@ -127,7 +127,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
         int pathWarmup = 3_000;
         List<Integer> swapSizes = List.of(1024 * 1024, 100 * 1024 * 1024, 1000 * 1024 * 1024);
         int swapRepeats = 3;
-        int starts = 10;
+        int starts = 16;
         String sizesGiven = null;
         boolean keepData = false;
         int standbyJvms = 1;
