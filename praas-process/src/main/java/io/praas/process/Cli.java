@@ -106,6 +106,20 @@ public final class Cli {
         return command.call(out, err);
     }
 
+    /**
+     * Parses a {@code praas process} command line and environment as a control plane gives them,
+     * without running it: part of a standby JVM's warm-up, so that the process it is handed does
+     * not pay for initialising the options (their ~30 setters, ~5 ms in a standby before).
+     */
+    public static void warmUpOptions() throws Arguments.UsageException {
+        Map<String, String> env = Map.of("PRAAS_APPLICATION", "standby", "PRAAS_PROCESS_ID", "warm-up",
+                "PRAAS_APP_SECRET", "warm-up", "PRAAS_CONTROL_PLANE", "127.0.0.1:1", "PRAAS_PORT", "0",
+                "PRAAS_MAX_SESSIONS", "100", "PRAAS_STATE_LIMIT", "256m", "PRAAS_HEARTBEAT_INTERVAL", "1000ms",
+                "PRAAS_SWAP_INLINE", "true", "PRAAS_SWAP_IN_MANIFEST", "swaps/standby/warm-up/gen-000000000001/manifest.json");
+        Arguments.parse(new ProcessCommand(env), ProcessOption.values(), Arguments.expandFiles(
+                List.of("--app-jar", "warm-up.jar")), env);
+    }
+
     private static boolean wantsHelp(List<String> args) {
         return args.contains("-h") || args.contains("--help");
     }

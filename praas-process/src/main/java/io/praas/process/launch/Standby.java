@@ -275,6 +275,7 @@ public final class Standby {
                 q.stop(GoAwayReason.STOPPING);
             }
             warmUpStoreRequests(store.settings());
+            io.praas.process.Cli.warmUpOptions();
             return true;
         } catch (Exception | LinkageError e) {
             LOG.warn("standby: warm-up failed, the process will start cold: {}", e.toString());
