@@ -45,6 +45,10 @@ public final class PraasProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PraasProcess.class);
     public static final String VERSION = "praas-process/0.1";
 
+    /** The Vert.x {@link #prestartVertx} started, until a process takes it. */
+    private static final java.util.concurrent.atomic.AtomicReference<Vertx> PRESTARTED_VERTX =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     private final ProcessConfig config;
     private final Vertx vertx;
     private final StateBudget budget;
@@ -75,8 +79,9 @@ public final class PraasProcess implements AutoCloseable {
         // First: Vert.x (with Netty) and, for a swap-in, the snapshot's manifest come in the
         // background while the functions load.
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
-        CompletableFuture<Vertx> vertxStarting = CompletableFuture.supplyAsync(() -> Vertx.vertx(new VertxOptions()
-                .setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true)), r -> {
+        Vertx prestarted = PRESTARTED_VERTX.getAndSet(null);
+        CompletableFuture<Vertx> vertxStarting = prestarted != null ? CompletableFuture.completedFuture(prestarted)
+                : CompletableFuture.supplyAsync(PraasProcess::newVertx, r -> {
                     Thread t = new Thread(r, "praas-vertx-start");
                     t.setDaemon(true);
                     t.start();
@@ -152,6 +157,39 @@ public final class PraasProcess implements AutoCloseable {
         }
         long sweepMs = Math.max(100, Math.min(30_000, config.sessionIdleTimeout().toMillis() / 4));
         vertx.setPeriodic(sweepMs, id -> sessions.expireIdle(config.sessionIdleTimeout()));
+    }
+
+    /** The Vert.x of a process: one event loop (the data plane's), one worker. */
+    private static Vertx newVertx() {
+        return Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setPreferNativeTransport(true));
+    }
+
+    /**
+     * Starts, ahead of time, the Vert.x that the next process started in this JVM takes (and closes
+     * when it stops), instead of starting its own beside loading its functions (~10 ms in a warm JVM
+     * on this project's machine, competing with the loading for the cores). For a JVM that will run
+     * one process, not yet known: a standby of the local backend's pool. Returns it; a second call
+     * before a process took it returns the same one.
+     */
+    public static Vertx prestartVertx() {
+        synchronized (PRESTARTED_VERTX) {
+            if (PRESTARTED_VERTX.get() == null) {
+                PRESTARTED_VERTX.set(newVertx());
+            }
+            return PRESTARTED_VERTX.get();
+        }
+    }
+
+    /** Closes the Vert.x {@link #prestartVertx} started (waiting up to 5 s) if no process has taken it. */
+    public static void closePrestartedVertx() {
+        Vertx unused = PRESTARTED_VERTX.getAndSet(null);
+        if (unused != null) {
+            try {
+                unused.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.debug("closing the pre-started Vert.x: {}", e.toString());
+            }
+        }
     }
 
     /** For a start that failed: once they are there, gives up the control-plane dial, then closes Vert.x. */
@@ -326,6 +364,11 @@ public final class PraasProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** This process's Vert.x (tests). */
+    Vertx vertx() {
+        return vertx;
     }
 
     public ProcessConfig config() {

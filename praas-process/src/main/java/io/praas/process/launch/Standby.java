@@ -144,7 +144,17 @@ public final class Standby {
         }
         long t0 = System.nanoTime();
         warmUp();
+        PraasProcess.prestartVertx(); // the process's own, ready when it comes
         LOG.debug("standby warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        try {
+            return runLaunch(ready, env, stdin);
+        } finally {
+            PraasProcess.closePrestartedVertx(); // not taken: no launch, or a start that failed before
+        }
+    }
+
+    /** Says it is ready, then reads the launch and runs its process; returns the exit code. */
+    private static int runLaunch(Path ready, Map<String, String> env, InputStream stdin) {
         if (ready != null) {
             try {
                 Files.writeString(ready, Long.toString(ProcessHandle.current().pid()));
