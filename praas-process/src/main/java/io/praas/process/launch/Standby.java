@@ -254,15 +254,15 @@ public final class Standby {
     static boolean warmUp() {
         Path dir = null;
         io.praas.process.logging.OperatorLogging.quiet(true); // the warm-up process logs nothing
-        try (FakeStore store = FakeStore.start()) {
+        try (FakeStore store = FakeStore.start(); FakeControlPlane controlPlane = FakeControlPlane.start()) {
             dir = Files.createTempDirectory("praas-standby-");
             dir.toFile().deleteOnExit(); // also when the launcher ends the standby during its warm-up
             Path jar = warmUpJar(dir);
             jar.toFile().deleteOnExit(); // (deleted in reverse order: the jar, then its directory)
             ProcessConfig config = ProcessConfig.defaults("standby", "warm-up", jar);
-            // A start, invocations in and out of a session, and a swap-out of the state they left,
-            // with its inline copy (SNAPSHOT.md)...
-            PraasProcess p = PraasProcess.start(config, null, new SwapSettings(store.settings(),
+            // A start with its registration, invocations in and out of a session, and a swap-out of
+            // the state they left, with its inline copy (SNAPSHOT.md)...
+            PraasProcess p = PraasProcess.start(config, controlPlane.settings(), new SwapSettings(store.settings(),
                     SwapSettings.DEFAULT_PART_SIZE, SwapSettings.DEFAULT_PARALLELISM, null, null, true), null);
             Message swapped;
             try {
@@ -276,7 +276,7 @@ public final class Standby {
             }
             // ...then a swap-in from that copy: the copy checked beside the functions' loading, the
             // state and the session restored before the process serves.
-            PraasProcess q = PraasProcess.start(config, null, new SwapSettings(store.settings(),
+            PraasProcess q = PraasProcess.start(config, controlPlane.settings(), new SwapSettings(store.settings(),
                     SwapSettings.DEFAULT_PART_SIZE, SwapSettings.DEFAULT_PARALLELISM, s.manifestKey(), s.inline(), true),
                     null);
             try {
@@ -375,6 +375,67 @@ public final class Standby {
         @Override
         public void close() {
             server.stop(0);
+        }
+    }
+
+    /**
+     * A throwaway control plane on loopback: it accepts every REGISTER, and reads what else comes
+     * (heartbeats) until the process closes its channel, or until it is closed.
+     */
+    private static final class FakeControlPlane implements AutoCloseable {
+        private final java.net.ServerSocket server;
+
+        private FakeControlPlane(java.net.ServerSocket server) {
+            this.server = server;
+        }
+
+        static FakeControlPlane start() throws IOException {
+            java.net.ServerSocket server = new java.net.ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress());
+            daemon("praas-standby-control", () -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket channel = server.accept();
+                        daemon("praas-standby-channel", () -> serve(channel));
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            return new FakeControlPlane(server);
+        }
+
+        private static void serve(java.net.Socket channel) {
+            try (channel) {
+                DataInputStream in = new DataInputStream(channel.getInputStream());
+                while (true) {
+                    int length = in.readInt();
+                    byte[] rest = in.readNBytes(length);
+                    io.praas.protocol.Frame f = io.praas.protocol.FrameCodec.decode(
+                            io.vertx.core.buffer.Buffer.buffer().appendInt(length).appendBytes(rest));
+                    if (f.message() instanceof Message.Register) {
+                        channel.getOutputStream().write(io.praas.protocol.FrameCodec.encode(f.requestId(),
+                                new Message.Ok()).getBytes());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // the process closed its channel (EOF), or sent what this does not read: the end
+            }
+        }
+
+        private static void daemon(String name, Runnable body) {
+            Thread t = new Thread(body, name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        io.praas.process.control.ControlChannel.Settings settings() {
+            return new io.praas.process.control.ControlChannel.Settings("127.0.0.1", server.getLocalPort(), "warm-up",
+                    "127.0.0.1", Duration.ofMillis(50));
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
         }
     }
 

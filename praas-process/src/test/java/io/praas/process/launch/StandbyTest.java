@@ -84,7 +84,7 @@ class StandbyTest {
     }
 
     @Test
-    void theWarmUpRunsAProcessItsSwapOutAndSwapInAndTheStoreRequestsThrough() {
+    void theWarmUpRegistersAProcessSwapsItOutAndInAndRunsTheStoreRequests() {
         assertThat(Standby.warmUp()).isTrue();
     }
 
