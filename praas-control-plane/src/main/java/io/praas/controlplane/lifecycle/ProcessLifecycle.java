@@ -571,8 +571,11 @@ public final class ProcessLifecycle {
         CompletionStage<Registry.InlineCopy> inlineAhead = readInlineCopy(application, id);
         ProcessStatus[] was = new ProcessStatus[1];
         ProcessRecord record = registry.withApplicationLock(application, () -> {
-            long used = registry.processes(application).stream().filter(p -> p.status().occupiesSlot()).count();
-            return registry.update(application, id, p -> {
+            List<ProcessRecord> all = registry.processes(application);
+            long used = all.stream().filter(p -> p.status().occupiesSlot()).count();
+            // The scan has just read this process's record: the update starts from it.
+            ProcessRecord read = all.stream().filter(p -> p.id().equals(id)).findFirst().orElse(null);
+            return registry.update(application, id, read, p -> {
                 was[0] = p.status();
                 if (p.status() != ProcessStatus.SWAPPED_OUT) {
                     return p;

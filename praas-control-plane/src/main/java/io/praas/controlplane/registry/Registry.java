@@ -163,9 +163,19 @@ public final class Registry {
      * once: it must not have effects other than on variables that each call sets afresh.
      */
     public Optional<ProcessRecord> update(String application, String id, Function<ProcessRecord, ProcessRecord> change) {
+        return update(application, id, null, change);
+    }
+
+    /**
+     * As {@link #update(String, String, Function)}, taking {@code lastRead} (the record as the caller
+     * has just read it, or null) for the first attempt's current record instead of reading it: one
+     * registry operation fewer when nothing changed it since.
+     */
+    public Optional<ProcessRecord> update(String application, String id, ProcessRecord lastRead,
+                                          Function<ProcessRecord, ProcessRecord> change) {
         String key = ProcessRecord.key(application, id);
         for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-            ProcessRecord current = processes.get(key);
+            ProcessRecord current = attempt == 0 && lastRead != null ? lastRead : processes.get(key);
             if (current == null) {
                 return Optional.empty();
             }

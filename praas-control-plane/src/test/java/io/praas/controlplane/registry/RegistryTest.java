@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Registry updates on a real two-member Hazelcast cluster: concurrent updates of one process from
- * both members lose none, and an update that removes or finds nothing says so.
+ * both members lose none, an update that removes or finds nothing says so, and one that starts from
+ * the caller's stale read of the record applies to the record as it is.
  */
 class RegistryTest {
     private static HazelcastInstance one;
@@ -99,6 +100,23 @@ class RegistryTest {
         assertThat(removed).isEmpty();
         assertThat(a.process("app", "short-lived")).isEmpty();
         assertThat(a.update("app", "short-lived", RegistryTest::counted)).as("no such process").isEmpty();
+    }
+
+    @Test
+    void anUpdateFromTheCallersReadAppliesToTheCurrentRecordEvenWhenTheReadIsStale() {
+        Registry a = new Registry(one);
+        Registry b = new Registry(two);
+        a.createProcess(record("read-before"));
+        ProcessRecord fresh = b.process("app", "read-before").orElseThrow();
+
+        ProcessRecord once = b.update("app", "read-before", fresh, RegistryTest::counted).orElseThrow();
+        // Another update came in since 'fresh' was read: the change must start from the record as it is now.
+        a.update("app", "read-before", RegistryTest::counted);
+        ProcessRecord fromStale = b.update("app", "read-before", fresh, RegistryTest::counted).orElseThrow();
+
+        assertThat(once.metrics().invocations()).isEqualTo(1);
+        assertThat(fromStale.metrics().invocations()).isEqualTo(3);
+        assertThat(a.process("app", "read-before").orElseThrow()).isEqualTo(fromStale);
     }
 
     private static ProcessRecord counted(ProcessRecord p) {
