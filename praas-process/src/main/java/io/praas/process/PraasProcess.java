@@ -76,8 +76,8 @@ public final class PraasProcess implements AutoCloseable {
     private PraasProcess(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
                          Path journalDirectory) {
         this.config = config;
-        // First: Vert.x (with Netty) and, for a swap-in, the snapshot's manifest come in the
-        // background while the functions load.
+        // First: Vert.x (with Netty; ready already in a JVM that started it ahead, prestartVertx)
+        // and, for a swap-in, the snapshot's manifest come in the background while the functions load.
         this.swapper = swap == null ? null : new Swapper(config.application(), config.processId(), swap, Clock.systemUTC());
         Vertx prestarted = PRESTARTED_VERTX.getAndSet(null);
         CompletableFuture<Vertx> vertxStarting = prestarted != null ? CompletableFuture.completedFuture(prestarted)
