@@ -229,9 +229,11 @@ public final class SnapshotReader {
             if (firstPart != null && next.hasNext()) {
                 SwapManifest.Part p = next.next();
                 // Checked where it completes, or here if it has: the reader waits for this part first,
-                // so a download thread would add a hand-off and nothing in parallel.
+                // so a download thread would add a hand-off and nothing in parallel. Fetched again
+                // (it failed, or has another size) on a download thread, beside the later parts.
                 ahead.add(firstPart.handle((bytes, failed) -> bytes != null && bytes.length == p.size() ? bytes : null)
-                        .thenApply(bytes -> bytes != null ? check(p, bytes) : fetch(p)));
+                        .thenCompose(bytes -> bytes != null ? CompletableFuture.completedFuture(check(p, bytes))
+                                : CompletableFuture.supplyAsync(() -> fetch(p), downloads)));
             }
             fill();
         }
