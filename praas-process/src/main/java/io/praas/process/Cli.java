@@ -116,8 +116,7 @@ public final class Cli {
                 "PRAAS_APP_SECRET", "warm-up", "PRAAS_CONTROL_PLANE", "127.0.0.1:1", "PRAAS_PORT", "0",
                 "PRAAS_MAX_SESSIONS", "100", "PRAAS_STATE_LIMIT", "256m", "PRAAS_HEARTBEAT_INTERVAL", "1000ms",
                 "PRAAS_SWAP_INLINE", "true", "PRAAS_SWAP_IN_MANIFEST", "swaps/standby/warm-up/gen-000000000001/manifest.json");
-        Arguments.parse(new ProcessCommand(env), ProcessOption.values(), Arguments.expandFiles(
-                List.of("--app-jar", "warm-up.jar")), env);
+        Arguments.parse(new ProcessCommand(env), ProcessOption.values(), List.of("--app-jar", "warm-up.jar"), env);
     }
 
     private static boolean wantsHelp(List<String> args) {

@@ -36,9 +36,11 @@ import java.util.jar.JarOutputStream;
 
 /**
  * A pre-started process JVM (the local backend's pool): {@code praas standby} starts the JVM, runs
- * a process of a built-in function once to load and initialise what every process uses (Vert.x and
- * Netty, the data plane, the invoke path, the SDK client, the snapshot manifest's parser, signed
- * store requests), then waits for a {@link Launch} on stdin. Given one, it sends its output to the
+ * processes of a built-in function once to load and initialise what every process uses (Vert.x and
+ * Netty, the data plane, the invoke path, the SDK client, the registration with a control plane, a
+ * swap-out and a swap-in from its inline copy, signed store requests, the command line's parsing),
+ * starts the Vert.x its process will take ({@link PraasProcess#prestartVertx}), then waits for a
+ * {@link Launch} on stdin. Given one, it sends its output to the
  * launch's log file and runs {@code praas process} with the launch's arguments and environment, as
  * a JVM started for that process would, minus the JVM start and the first-use costs: ~0.3 s on
  * this project's machine. Stdin closing before a launch (the launcher went away) ends it.
@@ -144,7 +146,12 @@ public final class Standby {
         }
         long t0 = System.nanoTime();
         warmUp();
-        PraasProcess.prestartVertx(); // the process's own, ready when it comes
+        // After the warm-up, whose processes would take it: the process's own, ready when it comes.
+        try {
+            PraasProcess.prestartVertx();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("standby: cannot start the process's Vert.x ahead, the process will start it: {}", e.toString());
+        }
         LOG.debug("standby warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
         try {
             return runLaunch(ready, env, stdin);
@@ -384,24 +391,28 @@ public final class Standby {
      */
     private static final class FakeControlPlane implements AutoCloseable {
         private final java.net.ServerSocket server;
+        /** The channels it accepted, closed with it: a process that failed to start may not close its own. */
+        private final java.util.Set<java.net.Socket> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         private FakeControlPlane(java.net.ServerSocket server) {
             this.server = server;
         }
 
         static FakeControlPlane start() throws IOException {
-            java.net.ServerSocket server = new java.net.ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress());
+            FakeControlPlane plane = new FakeControlPlane(
+                    new java.net.ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress()));
             daemon("praas-standby-control", () -> {
-                while (!server.isClosed()) {
+                while (!plane.server.isClosed()) {
                     try {
-                        java.net.Socket channel = server.accept();
+                        java.net.Socket channel = plane.server.accept();
+                        plane.channels.add(channel);
                         daemon("praas-standby-channel", () -> serve(channel));
                     } catch (IOException closed) {
                         return;
                     }
                 }
             });
-            return new FakeControlPlane(server);
+            return plane;
         }
 
         private static void serve(java.net.Socket channel) {
@@ -436,6 +447,9 @@ public final class Standby {
         @Override
         public void close() throws IOException {
             server.close();
+            for (java.net.Socket channel : channels) {
+                channel.close();
+            }
         }
     }
 

@@ -53,10 +53,14 @@ class StandbyTest {
     @Test
     void aStandbyWarmsUpSaysSoAndEndsWhenItsStdinClosesWithoutALaunch() throws IOException {
         Path ready = dir.resolve("standby.ready");
+        // What serve starts for its process after the warm-up (it takes one started before).
+        io.vertx.core.Vertx forTheProcess = io.praas.process.PraasProcess.prestartVertx();
 
         int code = Standby.serve(List.of("--ready-file", ready.toString()), Map.of(), new ByteArrayInputStream(new byte[0]));
 
         assertThat(code).isZero();
+        assertThat(((io.vertx.core.internal.VertxInternal) forTheProcess).closeFuture().isClosed())
+                .as("no process took the Vert.x started for it: closed").isTrue();
         assertThat(Files.readString(ready)).isEqualTo(Long.toString(ProcessHandle.current().pid()));
     }
 
