@@ -9,7 +9,7 @@ import java.util.Locale;
  * Settings of one benchmark run, parsed once from the command line. On a 2-core machine the
  * defaults finish {@code latency} and {@code throughput} in two to three minutes, {@code invoke-path}
  * in under a minute, {@code swap} (1 / 100 / 1000 MiB) in about three and {@code cold-start} in
- * about one.
+ * about two.
  *
  * @param command         latency, throughput, invoke-path, swap, cold-start, messaging or all
  * @param iterations      measured round trips per side for payloads up to 16 KiB (fewer above: {@link #iterationsFor})

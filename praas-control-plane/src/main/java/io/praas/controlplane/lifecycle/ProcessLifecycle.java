@@ -459,10 +459,10 @@ public final class ProcessLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
             LOG.warn("process {}: could not read its inline snapshot copy, the swap-in reads the store: {}", key,
-                    e instanceof ExecutionException ? e.getCause().toString() : "no answer within "
-                            + INLINE_READ_TIMEOUT_MS + " ms");
+                    e instanceof ExecutionException ? e.getCause().toString() : e instanceof TimeoutException
+                            ? "no answer within " + INLINE_READ_TIMEOUT_MS + " ms" : e.toString());
             return Optional.empty();
         }
     }
@@ -567,7 +567,8 @@ public final class ProcessLifecycle {
      */
     public ProcessRecord swapIn(String application, String id) {
         ApplicationRecord app = application(application);
-        // The copy of a small snapshot is read while the record is locked and updated.
+        // The copy of a small snapshot is read while the record is locked and updated (also when the
+        // process turns out not to be SWAPPED_OUT: a read of at most 12 KiB for nothing).
         CompletionStage<Registry.InlineCopy> inlineAhead = readInlineCopy(application, id);
         ProcessStatus[] was = new ProcessStatus[1];
         ProcessRecord record = registry.withApplicationLock(application, () -> {

@@ -169,7 +169,8 @@ public final class Registry {
     /**
      * As {@link #update(String, String, Function)}, taking {@code lastRead} (the record as the caller
      * has just read it, or null) for the first attempt's current record instead of reading it: one
-     * registry operation fewer when nothing changed it since.
+     * registry operation fewer when nothing changed it since. A change that leaves {@code lastRead}
+     * as it is is decided again on a fresh read, which the caller's may not be.
      */
     public Optional<ProcessRecord> update(String application, String id, ProcessRecord lastRead,
                                           Function<ProcessRecord, ProcessRecord> change) {
@@ -181,6 +182,9 @@ public final class Registry {
             }
             ProcessRecord next = change.apply(current);
             if (next == current) {
+                if (current == lastRead && attempt == 0) {
+                    continue; // nothing written checks it against the stored record: read that
+                }
                 return Optional.of(current);
             }
             // Conditional on the value read (a lock another node holds makes these wait for it).

@@ -119,6 +119,22 @@ class RegistryTest {
         assertThat(a.process("app", "read-before").orElseThrow()).isEqualTo(fromStale);
     }
 
+    @Test
+    void aChangeThatLeavesTheCallersStaleReadAsItIsIsDecidedOnTheCurrentRecord() {
+        Registry a = new Registry(one);
+        Registry b = new Registry(two);
+        a.createProcess(record("no-op-before"));
+        ProcessRecord fresh = b.process("app", "no-op-before").orElseThrow();
+        a.update("app", "no-op-before", RegistryTest::counted);
+
+        // Counts only a record that has been counted before: nothing to do on the stale read.
+        Optional<ProcessRecord> result = b.update("app", "no-op-before", fresh,
+                p -> p.metrics().invocations() == 0 ? p : counted(p));
+
+        assertThat(result.orElseThrow().metrics().invocations()).isEqualTo(2);
+        assertThat(a.process("app", "no-op-before").orElseThrow().metrics().invocations()).isEqualTo(2);
+    }
+
     private static ProcessRecord counted(ProcessRecord p) {
         ProcessRecord.Metrics m = p.metrics();
         return p.withMetrics(new ProcessRecord.Metrics(m.invocations() + 1, m.activeSessions(), m.stateBytes(),
