@@ -46,6 +46,7 @@ public final class Kmeans implements Function<Kmeans.Request, Kmeans.Result> {
         double[] points = ctx.processState().get(KmeansLoad.POINTS, double[].class)
                 .orElseThrow(() -> new IllegalStateException("no points: invoke kmeansLoad on this process first"));
         int dims = ctx.processState().get(KmeansLoad.DIMS, Integer.class).orElseThrow();
+        double[][] columns = KMeans.columns(points, dims); // the layout the step takes, once per run
         int k = r.k();
         int rank = r.group().indexOf(ctx.processId());
         if (rank < 0) {
@@ -67,7 +68,7 @@ public final class Kmeans implements Function<Kmeans.Request, Kmeans.Result> {
         try {
             for (int e = 0; e < r.epochs(); e++) {
                 long t0 = System.nanoTime();
-                double[] partial = KMeans.partial(points, dims, centroids, k);
+                double[] partial = KMeans.partial(columns, centroids, k);
                 stepNanos[e] = System.nanoTime() - t0;
                 double[] sums = exchange.sum(partial, e);
                 centroids = KMeans.centroids(sums, dims, centroids, k);

@@ -45,13 +45,26 @@ class KMeansTest {
     @Test
     void partialSumsAreBitIdenticalToThePlainLoopForEveryK() {
         Random r = new Random(7);
-        for (int dims : new int[] {1, 2, 3, 8}) {
+        for (int dims : new int[] {1, 2, 3, 4, 5, 8, 9}) {
             for (int k : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 13}) {
-                double[] points = random(500 * dims, r);
+                // 1,000 points: three whole blocks of the columnar step and a part of one.
+                double[] points = random(1000 * dims, r);
                 double[] centroids = random(k * dims, r);
                 assertArrayEquals(plainPartial(points, dims, centroids, k), KMeans.partial(points, dims, centroids, k),
                         "dims " + dims + ", k " + k);
             }
+        }
+    }
+
+    @Test
+    void pointsWithInfiniteOrNaNCoordinatesGoWhereThePlainLoopPutsThem() {
+        // inf - inf is a NaN with its sign bit set on x86: such a distance must not count as nearest.
+        double inf = Double.POSITIVE_INFINITY;
+        double[] points = {inf, 1, Double.NaN, 2, -inf, 3, 0, 0};
+        double[] centroids = {inf, 1, 0, 0, -inf, 0};
+        for (int k = 1; k <= 3; k++) {
+            double[] c = java.util.Arrays.copyOf(centroids, 2 * k);
+            assertArrayEquals(plainPartial(points, 2, c, k), KMeans.partial(points, 2, c, k), "k " + k);
         }
     }
 
