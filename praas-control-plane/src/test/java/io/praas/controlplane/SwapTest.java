@@ -505,17 +505,24 @@ class SwapTest {
     }
 
     @Test
-    void deletingASwappedOutProcessRemovesAllItsSnapshotObjects() {
+    void deletingASwappedOutProcessRemovesAllItsSnapshotObjectsAndAbortsAnUnfinishedUpload() {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
         try {
             call(KEEPER, id, "putState", "doomed=true");
             swappedOut(KEEPER, id);
             assertThat(snapshotObjects(KEEPER, id)).hasSize(2);
+            // As an incarnation killed while it uploaded a later generation leaves it: parts, unlisted.
+            String key = io.praas.process.swap.SwapManifest.dataKey(KEEPER, id, 9);
+            String uploadId = s3.createMultipartUpload(b -> b.bucket(BUCKET).key(key)).uploadId();
+            s3.uploadPart(b -> b.bucket(BUCKET).key(key).uploadId(uploadId).partNumber(1),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[1024]));
+            assertThat(unfinishedUploads(KEEPER, id)).containsExactly(uploadId);
 
             Api.Reply deleted = apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
 
             assertThat(deleted.status()).as("%s", deleted).isEqualTo(204);
             assertThat(snapshotObjects(KEEPER, id)).isEmpty();
+            assertThat(unfinishedUploads(KEEPER, id)).isEmpty();
             assertThat(apiA.get("/v1/applications/" + KEEPER + "/processes/" + id).status()).isEqualTo(404);
         } finally {
             apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id); // 404 once deleted
@@ -614,6 +621,11 @@ class SwapTest {
                 .token(token.json().path("token").asText())
                 .timeout(Duration.ofSeconds(10))
                 .connect();
+    }
+
+    private static List<String> unfinishedUploads(String app, String id) {
+        return s3.listMultipartUploads(b -> b.bucket(BUCKET).prefix("swaps/" + app + "/" + id + "/")).uploads().stream()
+                .map(software.amazon.awssdk.services.s3.model.MultipartUpload::uploadId).toList();
     }
 
     private static List<String> snapshotObjects(String app, String id) {

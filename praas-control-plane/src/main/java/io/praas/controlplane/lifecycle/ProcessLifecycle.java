@@ -485,6 +485,14 @@ public final class ProcessLifecycle {
         } catch (RuntimeException e) {
             LOG.warn("process {}/{}: could not remove its snapshot objects: {}", application, id, e.toString());
         }
+        try {
+            int n = store.abortUploads(SwapManifest.prefix(application, id)); // of a swap-out stopped midway
+            if (n > 0) {
+                LOG.info("process {}/{}: aborted {} unfinished snapshot uploads", application, id, n);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not abort its unfinished snapshot uploads: {}", application, id, e.toString());
+        }
     }
 
     // ---- swapping

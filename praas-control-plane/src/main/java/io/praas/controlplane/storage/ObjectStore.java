@@ -70,6 +70,14 @@ public final class ObjectStore implements AutoCloseable {
         return ObjectKeys.deleteUnder(s3, bucket, prefix, key -> false);
     }
 
+    /**
+     * Aborts every unfinished multipart upload under {@code prefix} (a swap-out that stopped midway
+     * leaves one, its parts kept by the store but not listed); returns how many.
+     */
+    public int abortUploads(String prefix) {
+        return ObjectKeys.abortUploadsUnder(s3, bucket, prefix, key -> false);
+    }
+
     public void delete(String key) {
         s3.deleteObject(b -> b.bucket(bucket).key(key));
     }

@@ -358,8 +358,9 @@ public final class Standby {
                     } else if (exchange.getRequestMethod().equals("PUT")) {
                         exchange.getResponseHeaders().add("ETag", "\"warm-up\"");
                         exchange.sendResponseHeaders(200, -1);
-                    } else if (query != null && query.contains("list-type=2")) {
-                        byte[] none = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
+                    } else if (query != null && (query.contains("list-type=2")
+                            || exchange.getRequestMethod().equals("GET") && query.contains("uploads="))) {
+                        byte[] none = "<ListResult><IsTruncated>false</IsTruncated></ListResult>"
                                 .getBytes(StandardCharsets.UTF_8);
                         exchange.sendResponseHeaders(200, none.length);
                         exchange.getResponseBody().write(none);

@@ -2,6 +2,7 @@ package io.praas.process.storage;
 
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.util.function.Predicate;
@@ -28,5 +29,20 @@ public final class ObjectKeys {
             token = page.nextContinuationToken();
         } while (Boolean.TRUE.equals(page.isTruncated()));
         return deleted;
+    }
+
+    /**
+     * Aborts the unfinished multipart uploads under {@code prefix} whose key {@code keep} rejects
+     * (their parts take storage but are no object a listing shows); returns how many.
+     */
+    public static int abortUploadsUnder(S3Client s3, String bucket, String prefix, Predicate<String> keep) {
+        int aborted = 0;
+        for (MultipartUpload u : s3.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads()) {
+            if (!keep.test(u.key())) {
+                s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+                aborted++;
+            }
+        }
+        return aborted;
     }
 }

@@ -55,6 +55,13 @@ public interface ObjectUploads {
     /** Deletes the objects under {@code prefix} whose key {@code keep} rejects; returns how many. */
     int deleteUnder(String prefix, java.util.function.Predicate<String> keep);
 
+    /**
+     * Aborts the unfinished multipart uploads under {@code prefix} whose key {@code keep} rejects:
+     * those of a swap-out that stopped midway (a process killed while it uploaded), whose parts the
+     * store keeps, unlisted, until they are aborted. Returns how many.
+     */
+    int abortUploadsUnder(String prefix, java.util.function.Predicate<String> keep);
+
     /** Signed requests for an S3-compatible endpoint with an access key; otherwise the SDK client {@code sdk} supplies. */
     static ObjectUploads forSnapshots(S3Settings settings, Supplier<S3Client> sdk) {
         if (SignedRequests.usableFor(settings)) {
@@ -103,6 +110,11 @@ public interface ObjectUploads {
             @Override
             public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
                 return storeCall(() -> ObjectKeys.deleteUnder(client.get(), bucket, prefix, keep));
+            }
+
+            @Override
+            public int abortUploadsUnder(String prefix, java.util.function.Predicate<String> keep) {
+                return storeCall(() -> ObjectKeys.abortUploadsUnder(client.get(), bucket, prefix, keep));
             }
 
             @Override

@@ -164,6 +164,37 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         return deleted;
     }
 
+    @Override
+    public int abortUploadsUnder(String prefix, java.util.function.Predicate<String> keep) {
+        int aborted = 0;
+        String keyMarker = null;
+        String uploadIdMarker = null;
+        boolean truncated;
+        do {
+            // The query in canonical order: key-marker, prefix, upload-id-marker, uploads.
+            String query = (keyMarker == null ? "" : "key-marker=" + encodeQuery(keyMarker) + "&")
+                    + "prefix=" + encodeQuery(prefix) + "&"
+                    + (uploadIdMarker == null ? "" : "upload-id-marker=" + encodeQuery(uploadIdMarker) + "&")
+                    + "uploads=";
+            String answer = text(send("GET", null, query, null));
+            for (String upload : elements(answer, "Upload", Integer.MAX_VALUE, false)) {
+                String key = element(upload, "Key");
+                String uploadId = element(upload, "UploadId");
+                if (key != null && uploadId != null && !keep.test(key)) {
+                    abortMultipart(key, uploadId);
+                    aborted++;
+                }
+            }
+            truncated = "true".equals(element(answer, "IsTruncated"));
+            keyMarker = element(answer, "NextKeyMarker");
+            uploadIdMarker = element(answer, "NextUploadIdMarker");
+            if (truncated && keyMarker == null) {
+                throw new ObjectStoreException("the uploads under " + prefix + " are listed truncated without a next marker");
+            }
+        } while (truncated);
+        return aborted;
+    }
+
     /** True when these requests can reach {@code settings}' store: an S3-compatible endpoint and an access key. */
     public static boolean usableFor(S3Settings settings) {
         return settings.endpoint() != null && settings.hasAccessKey();
@@ -266,16 +297,17 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     /** The text of the first {@code <name>} element of a small XML answer, unescaped; null if there is none. */
     static String element(String xml, String name) {
-        java.util.List<String> all = elements(xml, name, 1);
+        java.util.List<String> all = elements(xml, name, 1, true);
         return all.isEmpty() ? null : all.get(0);
     }
 
     /** The texts of every {@code <name>} element of an XML answer, unescaped, in order. */
     static java.util.List<String> elements(String xml, String name) {
-        return elements(xml, name, Integer.MAX_VALUE);
+        return elements(xml, name, Integer.MAX_VALUE, true);
     }
 
-    private static java.util.List<String> elements(String xml, String name, int most) {
+    /** The texts of at most {@code most} {@code <name>} elements, unescaped or (for elements in elements) as they are. */
+    private static java.util.List<String> elements(String xml, String name, int most, boolean unescape) {
         java.util.List<String> found = new java.util.ArrayList<>();
         String open = "<" + name + ">";
         String close = "</" + name + ">";
@@ -285,7 +317,8 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
             if (to < 0) {
                 break;
             }
-            found.add(xml.substring(from + open.length(), to).replace("&quot;", "\"").replace("&apos;", "'")
+            String text = xml.substring(from + open.length(), to);
+            found.add(!unescape ? text : text.replace("&quot;", "\"").replace("&apos;", "'")
                     .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"));
             from = xml.indexOf(open, to);
         }

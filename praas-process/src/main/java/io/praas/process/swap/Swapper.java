@@ -249,6 +249,17 @@ public final class Swapper implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
         }
+        try {
+            // An earlier incarnation killed while it swapped out left its upload unfinished.
+            int aborted = uploads.abortUploadsUnder(prefix, key -> SwapManifest.generationOf(prefix, key) >= generation);
+            if (aborted > 0) {
+                LOG.info("process {}: aborted {} unfinished snapshot uploads before generation {}", processId, aborted,
+                        generation);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("process {}: could not abort unfinished snapshot uploads before generation {}: {}", processId,
+                    generation, e.toString());
+        }
     }
 
     @Override

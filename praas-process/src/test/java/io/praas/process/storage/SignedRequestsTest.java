@@ -149,6 +149,32 @@ class SignedRequestsTest {
     }
 
     @Test
+    void abortUploadsUnderAbortsTheUnfinishedUploadsKeepRejectsBothWays() {
+        SignedRequests signed = new SignedRequests(store);
+        byte[] part = random(100);
+        for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
+            String prefix = "shop/abort-" + uploads.getClass().getSimpleName() + "/";
+            java.util.Map<String, String> started = new java.util.LinkedHashMap<>();
+            for (String k : java.util.List.of("gen-1/data", "gen-1/a b&amp;<c>", "gen-2/data")) {
+                String id = signed.startMultipart(prefix + k);
+                signed.uploadPart(prefix + k, id, 1, part, part.length, crc32c(part, part.length));
+                started.put(k, id);
+            }
+            String outside = prefix.substring(0, prefix.length() - 1) + "x/gen-1/data";
+            String outsideId = signed.startMultipart(outside);
+
+            int aborted = uploads.abortUploadsUnder(prefix, key -> key.startsWith(prefix + "gen-2/"));
+
+            assertThat(aborted).isEqualTo(2);
+            assertThat(s3.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix)).uploads())
+                    .extracting(software.amazon.awssdk.services.s3.model.MultipartUpload::uploadId)
+                    .containsExactly(started.get("gen-2/data"));
+            signed.abortMultipart(prefix + "gen-2/data", started.get("gen-2/data"));
+            signed.abortMultipart(outside, outsideId);
+        }
+    }
+
+    @Test
     void deleteUnderFollowsAListingOverSeveralPagesBothWays() throws Exception {
         // Over the store's 1,000 keys per listing page: the continuation token is followed.
         byte[] body = random(3);

@@ -250,6 +250,11 @@ class SnapshotRoundTripTest {
             public int deleteUnder(String prefix, java.util.function.Predicate<String> keep) {
                 return real.deleteUnder(prefix, keep);
             }
+
+            @Override
+            public int abortUploadsUnder(String prefix, java.util.function.Predicate<String> keep) {
+                return real.abortUploadsUnder(prefix, keep);
+            }
         };
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {
@@ -259,6 +264,7 @@ class SnapshotRoundTripTest {
                     40L * MIB))).isInstanceOf(IOException.class).hasMessageContaining("part 2 refused");
 
             assertThat(keys(SwapManifest.prefix(APP, process))).isEmpty(); // no manifest, no data object
+            assertThat(uploads(SwapManifest.prefix(APP, process))).as("unfinished uploads").isEmpty();
             assertThat(partsSent.get()).as("parts sent after the failure was seen").isLessThan(8);
         } finally {
             pool.shutdownNow();
@@ -283,6 +289,38 @@ class SnapshotRoundTripTest {
                     SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2),
                     SwapManifest.dataKey(APP, process, 3), SwapManifest.manifestKey(APP, process, 3));
         }
+    }
+
+    @Test
+    void committingAGenerationAbortsTheUnfinishedUploadsOfEarlierOnesAndKeepsLaterOnes() {
+        String process = newProcessId();
+        // Left by incarnations killed while they uploaded: generation 1 (older), and 5 (a successor's, in flight).
+        String older = unfinishedUpload(SwapManifest.dataKey(APP, process, 1));
+        String later = unfinishedUpload(SwapManifest.dataKey(APP, process, 5));
+        State state = chunks(12, 7); // three parts: a multipart upload of its own
+        try (Swapper swapper = swapper(process)) {
+            snapshot(swapper, 2, state);
+            assertThat(uploads(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(older, later);
+
+            swapper.removeOlderGenerations();
+
+            assertThat(uploads(SwapManifest.prefix(APP, process))).containsExactly(later);
+            assertThat(keys(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(
+                    SwapManifest.dataKey(APP, process, 2), SwapManifest.manifestKey(APP, process, 2));
+        }
+    }
+
+    /** Starts a multipart upload of {@code key} and uploads one part, as a swap-out killed midway leaves it; returns its id. */
+    private static String unfinishedUpload(String key) {
+        String id = s3.createMultipartUpload(b -> b.bucket(BUCKET).key(key)).uploadId();
+        s3.uploadPart(b -> b.bucket(BUCKET).key(key).uploadId(id).partNumber(1), RequestBody.fromBytes(randomBytes(1024, 3)));
+        return id;
+    }
+
+    /** The ids of the unfinished multipart uploads under {@code prefix}. */
+    private static List<String> uploads(String prefix) {
+        return s3.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix)).uploads().stream()
+                .map(software.amazon.awssdk.services.s3.model.MultipartUpload::uploadId).toList();
     }
 
     @Test
