@@ -446,6 +446,32 @@ class SwapTest {
     }
 
     @Test
+    void deletingAProcessWhoseOnlySwapOutDidNotCommitAbortsTheUploadItLeft() throws Exception {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        try {
+            stopStore();
+            assertJsonError(swapOut(apiA, KEEPER, id), 502, "SWAP_FAILED"); // no snapshot, a SWAPPING_OUT behind it
+            store = startStore(storePort);
+            // What an incarnation killed during that upload would have left: parts, no object, no snapshot.
+            String key = io.praas.process.swap.SwapManifest.dataKey(KEEPER, id, 1);
+            String uploadId = s3.createMultipartUpload(b -> b.bucket(BUCKET).key(key)).uploadId();
+            s3.uploadPart(b -> b.bucket(BUCKET).key(key).uploadId(uploadId).partNumber(1),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[1024]));
+            assertThat(record(apiA, KEEPER, id).path("snapshot").isNull()).isTrue();
+
+            Api.Reply deleted = apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+
+            assertThat(deleted.status()).as("%s", deleted).isEqualTo(204);
+            assertThat(unfinishedUploads(KEEPER, id)).isEmpty();
+        } finally {
+            if (store == null) {
+                store = startStore(storePort);
+            }
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id); // 404 once deleted
+        }
+    }
+
+    @Test
     void aSmallSnapshotSwapsInFromTheControlPlanesCopyALargerOneFromTheStore() {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
         try {

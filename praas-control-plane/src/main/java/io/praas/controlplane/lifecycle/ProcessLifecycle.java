@@ -389,7 +389,7 @@ public final class ProcessLifecycle {
             }
             LOG.info("process {}/{} stopped", application, id);
         }
-        if (before.map(ProcessRecord::snapshot).isPresent()) {
+        if (before.filter(ProcessLifecycle::mayHaveSnapshotObjects).isPresent()) {
             deleteSnapshots(application, id); // a stopped process keeps no state
         }
         forgetInlineCopy(application, id);
@@ -476,6 +476,15 @@ public final class ProcessLifecycle {
         } catch (RuntimeException e) {
             LOG.warn("process {}/{}: could not remove its inline snapshot copy: {}", application, id, e.toString());
         }
+    }
+
+    /**
+     * Whether the store may hold objects or unfinished uploads of {@code p}: it has a snapshot, or it
+     * began a swap-out (one killed during its upload leaves the upload, and no snapshot).
+     */
+    private static boolean mayHaveSnapshotObjects(ProcessRecord p) {
+        return p.snapshot() != null
+                || p.transitions().stream().anyMatch(t -> t.status() == ProcessStatus.SWAPPING_OUT);
     }
 
     private void deleteSnapshots(String application, String id) {
