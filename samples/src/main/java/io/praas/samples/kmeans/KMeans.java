@@ -96,28 +96,8 @@ final class KMeans {
      */
     private static void distances(double[][] columns, int from, int len, double[] centroids, int c, double[] dist) {
         int dims = columns.length;
+        Arrays.fill(dist, 0, len, 0.0);
         int d = 0;
-        if (dims >= 4) {
-            double[] a0 = columns[0];
-            double[] a1 = columns[1];
-            double[] a2 = columns[2];
-            double[] a3 = columns[3];
-            double e0 = centroids[c];
-            double e1 = centroids[c + 1];
-            double e2 = centroids[c + 2];
-            double e3 = centroids[c + 3];
-            for (int j = 0; j < len; j++) {
-                int i = from + j;
-                double x0 = a0[i] - e0;
-                double x1 = a1[i] - e1;
-                double x2 = a2[i] - e2;
-                double x3 = a3[i] - e3;
-                dist[j] = (((0.0 + x0 * x0) + x1 * x1) + x2 * x2) + x3 * x3;
-            }
-            d = 4;
-        } else {
-            Arrays.fill(dist, 0, len, 0.0);
-        }
         for (; d + 4 <= dims; d += 4) {
             double[] a0 = columns[d];
             double[] a1 = columns[d + 1];
