@@ -26,7 +26,8 @@ import java.util.List;
  * @param failure     why it FAILED, else null
  * @param snapshot    its last committed swap snapshot, or null
  * @param metrics     its last reported metrics, or null
- * @param transitions every status it went through, with the time
+ * @param transitions the statuses it went through, with the time: its first and the latest, 64 at
+ *                    most (older ones are dropped)
  */
 public record ProcessInfo(String application, String id, ProcessStatus status, Resources resources,
                           Endpoint endpoint, String token, String backend, String node, String failure,

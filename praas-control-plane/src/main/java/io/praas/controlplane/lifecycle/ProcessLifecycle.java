@@ -480,10 +480,11 @@ public final class ProcessLifecycle {
 
     /**
      * Whether the store may hold objects or unfinished uploads of {@code p}: it has a snapshot, or it
-     * began a swap-out (one killed during its upload leaves the upload, and no snapshot).
+     * began a swap-out (one killed during its upload leaves the upload, and no snapshot), or its
+     * record no longer holds every transition to tell.
      */
     private static boolean mayHaveSnapshotObjects(ProcessRecord p) {
-        return p.snapshot() != null
+        return p.snapshot() != null || p.transitionsTruncated()
                 || p.transitions().stream().anyMatch(t -> t.status() == ProcessStatus.SWAPPING_OUT);
     }
 

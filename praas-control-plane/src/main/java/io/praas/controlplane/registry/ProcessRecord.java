@@ -21,7 +21,8 @@ import java.util.List;
  * @param node        the control-plane node that manages it
  * @param failure     why it FAILED, else null
  * @param metrics     its last heartbeat's metrics
- * @param transitions every status it went through, with the time
+ * @param transitions the statuses it went through, with the time: the first (its creation) and the
+ *                    latest, at most {@link #MAX_TRANSITIONS} in all
  */
 public record ProcessRecord(String application, String id, ProcessStatus status, Resources resources,
                             Endpoint endpoint, BackendHandle handle, String node, String failure,
@@ -57,8 +58,20 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
         }
     }
 
+    /**
+     * Transitions a record keeps: its first and the latest ones. A process that swaps out and in
+     * every few minutes for months would otherwise carry thousands, and every heartbeat rewrites
+     * the record in the registry.
+     */
+    public static final int MAX_TRANSITIONS = 64;
+
     public ProcessRecord {
         transitions = List.copyOf(transitions);
+    }
+
+    /** Whether older transitions may have been dropped ({@link #MAX_TRANSITIONS}). */
+    public boolean transitionsTruncated() {
+        return transitions.size() >= MAX_TRANSITIONS;
     }
 
     public static ProcessRecord allocating(String application, String id, Resources resources, String node, Instant now) {
@@ -78,6 +91,9 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
     public ProcessRecord withStatus(ProcessStatus next, Instant now) {
         List<Transition> t = new ArrayList<>(transitions);
         t.add(new Transition(next, now));
+        if (t.size() > MAX_TRANSITIONS) {
+            t.remove(1); // the oldest after the first
+        }
         // The endpoint stays while the process still runs (ACTIVE, draining for a swap-out).
         Endpoint ep = next == ProcessStatus.ACTIVE || next == ProcessStatus.SWAPPING_OUT ? endpoint : null;
         return new ProcessRecord(application, id, next, resources, ep, handle, node, failure, metrics, t, snapshot);
