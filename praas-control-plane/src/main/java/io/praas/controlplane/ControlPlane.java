@@ -227,7 +227,7 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     static Config hazelcastConfig(ControlPlaneConfig config, String node) {
-        Config c = new Config();
+        Config c = Registry.configure(new Config());
         c.setClusterName(config.clusterName());
         c.setInstanceName("praas-" + node);
         c.setProperty("hazelcast.phone.home.enabled", "false");

@@ -664,7 +664,7 @@ public final class ProcessLifecycle {
     /** Swaps out this node's processes idle for longer than their application's swap policy; called periodically. */
     public void swapOutIdle() {
         Instant now = clock.instant();
-        for (ProcessRecord p : registry.allProcesses()) {
+        for (ProcessRecord p : registry.processesOfNode(settings.node())) {
             if (p.status() != ProcessStatus.ACTIVE || !settings.node().equals(p.node()) || p.metrics().inFlight() > 0) {
                 continue;
             }
@@ -851,7 +851,7 @@ public final class ProcessLifecycle {
     /** Fails this node's ACTIVE processes whose heartbeats stopped; called periodically. */
     public void checkHeartbeats() {
         Instant limit = clock.instant().minus(settings.heartbeatTimeout());
-        for (ProcessRecord p : registry.allProcesses()) {
+        for (ProcessRecord p : registry.processesOfNode(settings.node())) {
             if (p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
                     && p.metrics().heartbeatAt().isBefore(limit)) {
                 // Checked again where the record is updated: the list was read before, and a heartbeat

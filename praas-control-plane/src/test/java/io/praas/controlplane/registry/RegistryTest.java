@@ -141,13 +141,46 @@ class RegistryTest {
                 m.lastActivity(), m.inFlight(), m.heartbeatAt()));
     }
 
+    @Test
+    void theProcessesOfAnApplicationOrANodeAreFoundThroughTheIndexesOnEitherMember() {
+        Registry a = new Registry(one);
+        Registry b = new Registry(two);
+        Instant now = Instant.now();
+        for (String key : List.of("idx-a/p-3", "idx-a/p-1", "idx-a/p-2", "idx-ab/p-1", "idx-b/p-1")) {
+            String[] ap = key.split("/");
+            String node = ap[1].equals("p-2") || ap[0].equals("idx-b") ? "node-idx-2" : "node-idx-1";
+            assertThat(a.createProcess(ProcessRecord.allocating(ap[0], ap[1], new Resources(1, 256), node, now))).isTrue();
+        }
+        long indexedBefore = indexedQueries();
+
+        assertThat(b.processes("idx-a")).extracting(ProcessRecord::key)
+                .containsExactly("idx-a/p-1", "idx-a/p-2", "idx-a/p-3");
+        assertThat(a.processes("idx-ab")).extracting(ProcessRecord::key).containsExactly("idx-ab/p-1");
+        assertThat(a.processes("idx-none")).isEmpty();
+        assertThat(b.processesOfNode("node-idx-2")).extracting(ProcessRecord::key)
+                .containsExactlyInAnyOrder("idx-a/p-2", "idx-b/p-1");
+        // A record that moves to another node is found under that node only.
+        b.update("idx-a", "p-1", p -> p.managedBy("node-idx-2"));
+        assertThat(a.processesOfNode("node-idx-2")).extracting(ProcessRecord::key)
+                .containsExactlyInAnyOrder("idx-a/p-1", "idx-a/p-2", "idx-b/p-1");
+        assertThat(a.processesOfNode("node-idx-1")).extracting(ProcessRecord::key)
+                .containsExactlyInAnyOrder("idx-a/p-3", "idx-ab/p-1");
+        assertThat(indexedQueries() - indexedBefore).as("queries answered from an index").isGreaterThanOrEqualTo(6);
+    }
+
+    /** Queries of the processes map that the two members answered from an index. */
+    private static long indexedQueries() {
+        return one.getMap("praas-processes").getLocalMapStats().getIndexedQueryCount()
+                + two.getMap("praas-processes").getLocalMapStats().getIndexedQueryCount();
+    }
+
     private static ProcessRecord record(String id) {
         return ProcessRecord.allocating("app", id, new Resources(1, 256), "node-1", Instant.now());
     }
 
     /** A member on loopback that joins {@code member} (null: starts the cluster). */
     private static Config config(String cluster, String member) {
-        Config c = new Config();
+        Config c = Registry.configure(new Config());
         c.setClusterName(cluster);
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "slf4j");
