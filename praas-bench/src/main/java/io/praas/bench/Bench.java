@@ -16,7 +16,9 @@ import java.util.List;
  * {@code latency} (echo invoke vs raw TCP echo), {@code throughput} (pipelined no-op invokes vs a
  * Vert.x echo server), {@code invoke-path} (data plane vs the control plane's HTTP API),
  * {@code swap} (swap-out/in vs a raw multipart upload/download of the same bytes) and
- * {@code cold-start} (start to first invocation; swap-in vs a fresh start). Each prints a Markdown
+ * {@code cold-start} (start to first invocation; swap-in vs a fresh start), {@code messaging}
+ * (ping-pong and k-means: messaging vs S3 vs Redis) and {@code registry} (one application's
+ * processes through the registry's index vs a scan of every record). Each prints a Markdown
  * table with the ratios, the targets and PASS/MISS, and writes it to {@code results-<name>.md}.
  *
  * <pre>{@code
@@ -111,6 +113,22 @@ public final class Bench {
                         + ColdStartBench.phaseTable(r) + "\n" + coldStartNotes(options) + failureNotes(r.failedSwapOuts())
                         + "\n" + load;
                 publish(out, ColdStartBench.NAME, environment, md);
+            }
+            if (all || options.command().equals(RegistryBench.NAME)) {
+                String loadBefore = loadAverage();
+                List<RegistryBench.Row> rows = new RegistryBench().run();
+                String load = "Load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + ".\n";
+                String md = "## Registry: one application's processes through the index vs a scan of every record\n\n"
+                        + RegistryBench.table(rows) + "\n" + """
+                        Query time of `Registry.processes(app)` on one Hazelcast member in this JVM, configured \
+                        as a control-plane node's (hash indexes of the process records by application and by \
+                        node), against reading every record of the map (`entrySet`) and keeping the \
+                        application's, as the registry did before its index; each record carries ten \
+                        transitions. The two ways alternate in six blocks each (ABBA) after one unmeasured block \
+                        each; both must find the same records. No target: it shows how the control plane's \
+                        per-application lookups scale with the processes of the whole cluster.
+                        """ + "\n" + load;
+                publish(out, RegistryBench.NAME, environment, md);
             }
             if (all || options.command().equals(MessagingBench.NAME)) {
                 String loadBefore = loadAverage();

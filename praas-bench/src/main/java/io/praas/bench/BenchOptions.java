@@ -11,7 +11,7 @@ import java.util.Locale;
  * in under a minute, {@code swap} (1 / 100 / 1000 MiB) in about three and {@code cold-start} in
  * about two.
  *
- * @param command         latency, throughput, invoke-path, swap, cold-start, messaging or all
+ * @param command         latency, throughput, invoke-path, swap, cold-start, messaging, registry or all
  * @param iterations      measured round trips per side for payloads up to 16 KiB (fewer above: {@link #iterationsFor})
  * @param warmup          warm-up round trips per side for payloads up to 16 KiB
  * @param rounds          alternating blocks the measured round trips are split into
@@ -43,7 +43,7 @@ record BenchOptions(String command, int iterations, int warmup, int rounds, List
                     List<Integer> swapSizes, int swapRepeats, int starts, boolean keepData, boolean pin,
                     int standbyJvms) {
 
-    static final List<String> COMMANDS = List.of("latency", "throughput", "invoke-path", "swap", "cold-start", "messaging", "all");
+    static final List<String> COMMANDS = List.of("latency", "throughput", "invoke-path", "swap", "cold-start", "messaging", "registry", "all");
     /** Swap sizes above this get one repeat fewer: a 1000 MiB cycle takes tens of seconds. */
     static final int LARGE_SWAP = 256 * 1024 * 1024;
     static final int MAX_SWAP = 2000 * 1024 * 1024;
