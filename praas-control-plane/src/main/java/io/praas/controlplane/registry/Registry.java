@@ -126,7 +126,6 @@ public final class Registry {
         return List.copyOf(processes.values(Predicates.equal("node", node)));
     }
 
-
     /**
      * Calls {@code changed} with the application of every process that is added, removed, or
      * changes status or endpoint, anywhere in the cluster (metrics-only updates are skipped).
