@@ -3,6 +3,7 @@ package io.praas.process.storage;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.util.function.Predicate;
@@ -37,11 +38,21 @@ public final class ObjectKeys {
      */
     public static int abortUploadsUnder(S3Client s3, String bucket, String prefix, Predicate<String> keep) {
         int aborted = 0;
+        RuntimeException failed = null;
         for (MultipartUpload u : s3.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads()) {
             if (!keep.test(u.key())) {
-                s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
-                aborted++;
+                try {
+                    s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+                    aborted++;
+                } catch (NoSuchUploadException gone) {
+                    // another cleanup aborted it meanwhile
+                } catch (RuntimeException e) {
+                    failed = failed == null ? e : failed; // the others still go
+                }
             }
+        }
+        if (failed != null) {
+            throw failed;
         }
         return aborted;
     }

@@ -23,7 +23,8 @@ import java.util.HexFormat;
  * its CRC32C in the signed header {@code x-amz-checksum-crc32c}, which the store checks (S3's flexible
  * checksums): no SHA-256 of the data, which costs a new JVM ~10 ms per MiB until the JIT compiles it.
  * Smaller PUTs (manifests) and every other body are signed with their SHA-256 as well. The store's small XML
- * answers are read for the few elements needed (UploadId, Key, IsTruncated, NextContinuationToken).
+ * answers are read for the few elements needed (UploadId, Key, IsTruncated, NextContinuationToken;
+ * of a listing of unfinished uploads each Upload's Key and UploadId, NextKeyMarker, NextUploadIdMarker).
  *
  * <pre>{@code
  * ObjectGets gets = new SignedRequests(new S3Settings(URI.create("http://127.0.0.1:9000"), "us-east-1",
@@ -169,6 +170,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         int aborted = 0;
         String keyMarker = null;
         String uploadIdMarker = null;
+        ObjectStoreException failed = null;
         boolean truncated;
         do {
             // The query in canonical order: key-marker, prefix, upload-id-marker, uploads.
@@ -181,17 +183,31 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 String key = element(upload, "Key");
                 String uploadId = element(upload, "UploadId");
                 if (key != null && uploadId != null && !keep.test(key)) {
-                    abortMultipart(key, uploadId);
-                    aborted++;
+                    try {
+                        abortMultipart(key, uploadId);
+                        aborted++;
+                    } catch (ObjectStoreException e) {
+                        // Gone already (another cleanup aborted it meanwhile) is done; else the others still go.
+                        if (!e.getMessage().contains("NoSuchUpload") && failed == null) {
+                            failed = e;
+                        }
+                    }
                 }
             }
             truncated = "true".equals(element(answer, "IsTruncated"));
-            keyMarker = element(answer, "NextKeyMarker");
-            uploadIdMarker = element(answer, "NextUploadIdMarker");
-            if (truncated && keyMarker == null) {
-                throw new ObjectStoreException("the uploads under " + prefix + " are listed truncated without a next marker");
+            String nextKey = element(answer, "NextKeyMarker");
+            String nextUploadId = element(answer, "NextUploadIdMarker");
+            if (truncated && (nextKey == null
+                    || nextKey.equals(keyMarker) && java.util.Objects.equals(nextUploadId, uploadIdMarker))) {
+                throw new ObjectStoreException("the uploads under " + prefix + " are listed truncated without a "
+                        + "next marker past " + keyMarker);
             }
+            keyMarker = nextKey;
+            uploadIdMarker = nextUploadId;
         } while (truncated);
+        if (failed != null) {
+            throw failed;
+        }
         return aborted;
     }
 

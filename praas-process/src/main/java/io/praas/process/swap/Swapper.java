@@ -250,14 +250,16 @@ public final class Swapper implements AutoCloseable {
             LOG.warn("process {}: could not remove snapshot generations before {}: {}", processId, generation, e.toString());
         }
         try {
-            // An earlier incarnation killed while it swapped out left its upload unfinished.
-            int aborted = uploads.abortUploadsUnder(prefix, key -> SwapManifest.generationOf(prefix, key) >= generation);
+            // An earlier incarnation killed while it swapped out left its upload unfinished, also one of
+            // this very generation (its swap-out never committed, so the number was given again). This
+            // swapper's own upload is complete; a successor's can only be of a later generation.
+            int aborted = uploads.abortUploadsUnder(prefix, key -> SwapManifest.generationOf(prefix, key) > generation);
             if (aborted > 0) {
-                LOG.info("process {}: aborted {} unfinished snapshot uploads before generation {}", processId, aborted,
+                LOG.info("process {}: aborted {} unfinished snapshot uploads up to generation {}", processId, aborted,
                         generation);
             }
         } catch (RuntimeException e) {
-            LOG.warn("process {}: could not abort unfinished snapshot uploads before generation {}: {}", processId,
+            LOG.warn("process {}: could not abort unfinished snapshot uploads up to generation {}: {}", processId,
                     generation, e.toString());
         }
     }

@@ -175,6 +175,32 @@ class SignedRequestsTest {
     }
 
     @Test
+    void anUploadAbortedMeanwhileDoesNotStopTheOthersBothWays() {
+        SignedRequests signed = new SignedRequests(store);
+        byte[] part = random(100);
+        for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
+            String prefix = "shop/raced-" + uploads.getClass().getSimpleName() + "/";
+            java.util.Map<String, String> started = new java.util.LinkedHashMap<>();
+            for (String k : java.util.List.of("gen-1/data", "gen-2/data", "gen-3/data")) {
+                String id = signed.startMultipart(prefix + k);
+                signed.uploadPart(prefix + k, id, 1, part, part.length, crc32c(part, part.length));
+                started.put(prefix + k, id);
+            }
+
+            // Another cleanup aborts gen-2's upload between the listing and this one's abort of it.
+            int aborted = uploads.abortUploadsUnder(prefix, key -> {
+                if (key.endsWith("gen-2/data")) {
+                    signed.abortMultipart(key, started.get(key));
+                }
+                return false;
+            });
+
+            assertThat(aborted).isEqualTo(2);
+            assertThat(s3.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix)).uploads()).isEmpty();
+        }
+    }
+
+    @Test
     void deleteUnderFollowsAListingOverSeveralPagesBothWays() throws Exception {
         // Over the store's 1,000 keys per listing page: the continuation token is followed.
         byte[] body = random(3);

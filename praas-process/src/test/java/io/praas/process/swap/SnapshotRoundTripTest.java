@@ -292,15 +292,17 @@ class SnapshotRoundTripTest {
     }
 
     @Test
-    void committingAGenerationAbortsTheUnfinishedUploadsOfEarlierOnesAndKeepsLaterOnes() {
+    void committingAGenerationAbortsTheUnfinishedUploadsOfItAndEarlierOnesAndKeepsLaterOnes() {
         String process = newProcessId();
-        // Left by incarnations killed while they uploaded: generation 1 (older), and 5 (a successor's, in flight).
+        // Left by incarnations killed while they uploaded: generation 1 (older), 2 (a swap-out that never
+        // committed, whose number this commit took again), and 5 (a successor's, in flight).
         String older = unfinishedUpload(SwapManifest.dataKey(APP, process, 1));
+        String same = unfinishedUpload(SwapManifest.dataKey(APP, process, 2));
         String later = unfinishedUpload(SwapManifest.dataKey(APP, process, 5));
         State state = chunks(12, 7); // three parts: a multipart upload of its own
         try (Swapper swapper = swapper(process)) {
             snapshot(swapper, 2, state);
-            assertThat(uploads(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(older, later);
+            assertThat(uploads(SwapManifest.prefix(APP, process))).containsExactlyInAnyOrder(older, same, later);
 
             swapper.removeOlderGenerations();
 

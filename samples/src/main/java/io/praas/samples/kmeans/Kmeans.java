@@ -46,7 +46,9 @@ public final class Kmeans implements Function<Kmeans.Request, Kmeans.Result> {
         double[] points = ctx.processState().get(KmeansLoad.POINTS, double[].class)
                 .orElseThrow(() -> new IllegalStateException("no points: invoke kmeansLoad on this process first"));
         int dims = ctx.processState().get(KmeansLoad.DIMS, Integer.class).orElseThrow();
-        double[][] columns = KMeans.columns(points, dims); // the layout the step takes, once per run
+        // The layout the step takes, once per run: a second copy of the shard while it runs (mind the
+        // process's state limit and heap for a shard near them).
+        double[][] columns = KMeans.columns(points, dims);
         int k = r.k();
         int rank = r.group().indexOf(ctx.processId());
         if (rank < 0) {
