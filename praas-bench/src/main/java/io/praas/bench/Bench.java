@@ -118,15 +118,18 @@ public final class Bench {
                 String loadBefore = loadAverage();
                 List<RegistryBench.Row> rows = new RegistryBench().run();
                 String load = "Load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + ".\n";
-                String md = "## Registry: one application's processes through the index vs a scan of every record\n\n"
+                String md = "## Registry: the process records' indexes vs none\n\n"
                         + RegistryBench.table(rows) + "\n" + """
-                        Query time of `Registry.processes(app)` on one Hazelcast member in this JVM, configured \
-                        as a control-plane node's (hash indexes of the process records by application and by \
-                        node), against reading every record of the map (`entrySet`) and keeping the \
-                        application's, as the registry did before its index; each record carries ten \
-                        transitions. The two ways alternate in six blocks each (ABBA) after one unmeasured block \
-                        each; both must find the same records. No target: it shows how the control plane's \
-                        per-application lookups scale with the processes of the whole cluster.
+                        Two Hazelcast members in this JVM, each a cluster of its own, holding the same process \
+                        records (ten transitions each): one configured as a control-plane node's (hash indexes \
+                        of the records by application and by node), one without indexes. Finding an \
+                        application's processes: `Registry.processes(app)` through the index, against reading \
+                        every record (`entrySet`) and keeping the application's, as the registry did before \
+                        its index; both must find the same records. A heartbeat's update: \
+                        `Registry.update` of one record's metrics (read, compare-and-set), which with the \
+                        indexes updates them too. Each side in six blocks (ABBA) after one unmeasured block. \
+                        No target: it shows how the control plane's per-application lookups scale with the \
+                        processes of the whole cluster, and what the indexes cost each write.
                         """ + "\n" + load;
                 publish(out, RegistryBench.NAME, environment, md);
             }

@@ -389,7 +389,8 @@ public final class ProcessLifecycle {
             }
             LOG.info("process {}/{} stopped", application, id);
         }
-        if (before.filter(ProcessLifecycle::mayHaveSnapshotObjects).isPresent()) {
+        // Decided on the record as stopped: a swap-out that began after the read above is in it.
+        if (mayHaveSnapshotObjects(stopped)) {
             deleteSnapshots(application, id); // a stopped process keeps no state
         }
         forgetInlineCopy(application, id);

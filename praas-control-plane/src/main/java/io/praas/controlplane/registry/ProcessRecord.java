@@ -92,7 +92,7 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
         List<Transition> t = new ArrayList<>(transitions);
         t.add(new Transition(next, now));
         if (t.size() > MAX_TRANSITIONS) {
-            t.remove(1); // the oldest after the first
+            t.subList(1, t.size() - MAX_TRANSITIONS + 1).clear(); // the oldest after the first
         }
         // The endpoint stays while the process still runs (ACTIVE, draining for a swap-out).
         Endpoint ep = next == ProcessStatus.ACTIVE || next == ProcessStatus.SWAPPING_OUT ? endpoint : null;

@@ -36,6 +36,26 @@ class ProcessRecordTest {
     }
 
     @Test
+    void aRecordWrittenWithMoreTransitionsThanTheLimitIsCutAtItsNextChange() {
+        // As a record written before the limit may hold: 100 transitions.
+        ProcessRecord old = ProcessRecord.allocating("app", "p-1", new Resources(1, 256), "node-1", CREATED);
+        List<ProcessRecord.Transition> many = new java.util.ArrayList<>(old.transitions());
+        for (int i = 1; i < 100; i++) {
+            many.add(new ProcessRecord.Transition(i % 2 == 0 ? ProcessStatus.ACTIVE : ProcessStatus.SWAPPED_OUT,
+                    CREATED.plusSeconds(i)));
+        }
+        ProcessRecord r = new ProcessRecord("app", "p-1", ProcessStatus.ACTIVE, old.resources(), null, null, "node-1",
+                null, old.metrics(), many, null);
+
+        ProcessRecord next = r.withStatus(ProcessStatus.SWAPPING_OUT, CREATED.plusSeconds(100));
+
+        assertThat(next.transitions()).hasSize(ProcessRecord.MAX_TRANSITIONS);
+        assertThat(next.transitions().get(0).status()).isEqualTo(ProcessStatus.ALLOCATING);
+        assertThat(next.transitions().get(1).at()).isEqualTo(CREATED.plusSeconds(100 - ProcessRecord.MAX_TRANSITIONS + 2));
+        assertThat(next.transitions().get(ProcessRecord.MAX_TRANSITIONS - 1).status()).isEqualTo(ProcessStatus.SWAPPING_OUT);
+    }
+
+    @Test
     void aRecordWithFewTransitionsKeepsThemAll() {
         ProcessRecord r = ProcessRecord.allocating("app", "p-1", new Resources(1, 256), "node-1", CREATED)
                 .withStatus(ProcessStatus.ACTIVE, CREATED.plusSeconds(1))
