@@ -151,15 +151,10 @@ class SignedRequestsTest {
     @Test
     void abortUploadsUnderAbortsTheUnfinishedUploadsKeepRejectsBothWays() {
         SignedRequests signed = new SignedRequests(store);
-        byte[] part = random(100);
         for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
             String prefix = "shop/abort-" + uploads.getClass().getSimpleName() + "/";
-            java.util.Map<String, String> started = new java.util.LinkedHashMap<>();
-            for (String k : java.util.List.of("gen-1/data", "gen-1/a b&amp;<c>", "gen-2/data")) {
-                String id = signed.startMultipart(prefix + k);
-                signed.uploadPart(prefix + k, id, 1, part, part.length, crc32c(part, part.length));
-                started.put(k, id);
-            }
+            java.util.Map<String, String> started = unfinishedUploads(signed, prefix, "gen-1/data", "gen-1/a b&amp;<c>",
+                    "gen-2/data");
             String outside = prefix.substring(0, prefix.length() - 1) + "x/gen-1/data";
             String outsideId = signed.startMultipart(outside);
 
@@ -168,24 +163,31 @@ class SignedRequestsTest {
             assertThat(aborted).isEqualTo(2);
             assertThat(s3.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix)).uploads())
                     .extracting(software.amazon.awssdk.services.s3.model.MultipartUpload::uploadId)
-                    .containsExactly(started.get("gen-2/data"));
-            signed.abortMultipart(prefix + "gen-2/data", started.get("gen-2/data"));
+                    .containsExactly(started.get(prefix + "gen-2/data"));
+            signed.abortMultipart(prefix + "gen-2/data", started.get(prefix + "gen-2/data"));
             signed.abortMultipart(outside, outsideId);
         }
+    }
+
+    /** Starts an upload of each of {@code keys} under {@code prefix} with one part; returns their ids by whole key. */
+    private static java.util.Map<String, String> unfinishedUploads(SignedRequests signed, String prefix, String... keys) {
+        byte[] part = random(100);
+        java.util.Map<String, String> started = new java.util.LinkedHashMap<>();
+        for (String k : keys) {
+            String id = signed.startMultipart(prefix + k);
+            signed.uploadPart(prefix + k, id, 1, part, part.length, crc32c(part, part.length));
+            started.put(prefix + k, id);
+        }
+        return started;
     }
 
     @Test
     void anUploadAbortedMeanwhileDoesNotStopTheOthersBothWays() {
         SignedRequests signed = new SignedRequests(store);
-        byte[] part = random(100);
         for (ObjectUploads uploads : java.util.List.of(signed, ObjectUploads.sdk(() -> s3, BUCKET))) {
             String prefix = "shop/raced-" + uploads.getClass().getSimpleName() + "/";
-            java.util.Map<String, String> started = new java.util.LinkedHashMap<>();
-            for (String k : java.util.List.of("gen-1/data", "gen-2/data", "gen-3/data")) {
-                String id = signed.startMultipart(prefix + k);
-                signed.uploadPart(prefix + k, id, 1, part, part.length, crc32c(part, part.length));
-                started.put(prefix + k, id);
-            }
+            java.util.Map<String, String> started = unfinishedUploads(signed, prefix, "gen-1/data", "gen-2/data",
+                    "gen-3/data");
 
             // Another cleanup aborts gen-2's upload between the listing and this one's abort of it.
             int aborted = uploads.abortUploadsUnder(prefix, key -> {
