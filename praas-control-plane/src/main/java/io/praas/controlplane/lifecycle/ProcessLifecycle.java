@@ -666,7 +666,7 @@ public final class ProcessLifecycle {
     public void swapOutIdle() {
         Instant now = clock.instant();
         for (ProcessRecord p : registry.processesOfNode(settings.node())) {
-            if (p.status() != ProcessStatus.ACTIVE || !settings.node().equals(p.node()) || p.metrics().inFlight() > 0) {
+            if (p.status() != ProcessStatus.ACTIVE || p.metrics().inFlight() > 0) {
                 continue;
             }
             ApplicationRecord app = registry.application(p.application()).orElse(null);
@@ -853,8 +853,7 @@ public final class ProcessLifecycle {
     public void checkHeartbeats() {
         Instant limit = clock.instant().minus(settings.heartbeatTimeout());
         for (ProcessRecord p : registry.processesOfNode(settings.node())) {
-            if (p.status() == ProcessStatus.ACTIVE && settings.node().equals(p.node())
-                    && p.metrics().heartbeatAt().isBefore(limit)) {
+            if (p.status() == ProcessStatus.ACTIVE && p.metrics().heartbeatAt().isBefore(limit)) {
                 // Checked again where the record is updated: the list was read before, and a heartbeat
                 // may have come since.
                 processLost(p.application(), p.id(), "no heartbeat for " + settings.heartbeatTimeout(), null,
