@@ -36,11 +36,6 @@ final class KMeans {
         return columns;
     }
 
-    /** {@link #partial(double[][], double[], int)} of points given row after row. */
-    static double[] partial(double[] points, int dims, double[] centroids, int k) {
-        return partial(columns(points, dims), centroids, k);
-    }
-
     /**
      * For each point, its nearest centroid; returns {@code [k*dims sums][k counts][inertia]}, the
      * vector the processes sum up. {@code columns[d][i]} is dimension d of point i

@@ -50,7 +50,8 @@ class KMeansTest {
                 // 1,000 points: three whole blocks of the columnar step and a part of one.
                 double[] points = random(1000 * dims, r);
                 double[] centroids = random(k * dims, r);
-                assertArrayEquals(plainPartial(points, dims, centroids, k), KMeans.partial(points, dims, centroids, k),
+                assertArrayEquals(plainPartial(points, dims, centroids, k),
+                        KMeans.partial(KMeans.columns(points, dims), centroids, k),
                         "dims " + dims + ", k " + k);
             }
         }
@@ -64,14 +65,14 @@ class KMeansTest {
         double[] centroids = {inf, 1, 0, 0, -inf, 0};
         for (int k = 1; k <= 3; k++) {
             double[] c = java.util.Arrays.copyOf(centroids, 2 * k);
-            assertArrayEquals(plainPartial(points, 2, c, k), KMeans.partial(points, 2, c, k), "k " + k);
+            assertArrayEquals(plainPartial(points, 2, c, k), KMeans.partial(KMeans.columns(points, 2), c, k), "k " + k);
         }
     }
 
     @Test
     void aTieGoesToTheFirstCentroidAsInThePlainLoop() {
         // The point 0 is as far from centroid 1 (-1) as from centroid 2 (+1); centroid 0 is at 5.
-        double[] sums = KMeans.partial(new double[] {0}, 1, new double[] {5, -1, 1, 9}, 4);
+        double[] sums = KMeans.partial(new double[][] {{0}}, new double[] {5, -1, 1, 9}, 4);
         assertEquals(1.0, sums[4 + 1], "the point is counted for centroid 1");
         assertEquals(0.0, sums[4 + 2]);
         assertEquals(1.0, sums[4 + 4], "inertia: squared distance 1");
