@@ -74,6 +74,36 @@ class FailingStartTest {
         assertThat(tookMs).as("failed after %d ms", tookMs).isLessThan(20_000);
     }
 
+    @Test
+    void aSwapInWhoseProcessExitsWhileStartingLeavesItSwappedOutForAnotherTry() throws Exception {
+        String id = "phoenix-" + System.nanoTime();
+        Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
+        try {
+            assertThat(api.post("/v1/applications/" + APP + "/processes", Map.of("name", id)).status()).isEqualTo(201);
+            assertThat(api.invoke(APP, "putState", "?process=" + id, "ash=warm".getBytes()).text()).isEqualTo("ok");
+            Api.Reply out = api.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null);
+            assertThat(out.status()).as("%s", out).isEqualTo(200);
+            Files.createFile(marker); // the next incarnation cannot load its functions
+
+            Api.Reply failed = api.post("/v1/applications/" + APP + "/processes/" + id + "/swapin", null);
+
+            Api.assertJsonError(failed, 502, "SWAP_FAILED");
+            assertThat(failed.json().path("message").asText()).contains("stays SWAPPED_OUT").contains("exited");
+            Api.Reply record = api.get("/v1/applications/" + APP + "/processes/" + id);
+            assertThat(record.json().path("status").asText()).isEqualTo("SWAPPED_OUT");
+            assertThat(record.json().path("failure").asText()).startsWith("swap-in failed");
+            assertThat(record.json().path("snapshot").path("generation").asLong()).isEqualTo(1);
+
+            Files.delete(marker);
+            Api.Reply in = api.post("/v1/applications/" + APP + "/processes/" + id + "/swapin", null);
+            assertThat(in.status()).as("%s", in).isEqualTo(200);
+            assertThat(api.invoke(APP, "getState", "?process=" + id, "ash".getBytes()).text()).isEqualTo("warm");
+        } finally {
+            Files.deleteIfExists(marker);
+            api.delete("/v1/applications/" + APP + "/processes/" + id);
+        }
+    }
+
     /**
      * The ordering that a process on a standby makes possible, forced: the backend reports the exit
      * before its start has returned the handle (a backend that "starts" processes that end at once).

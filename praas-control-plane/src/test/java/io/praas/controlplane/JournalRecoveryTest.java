@@ -82,6 +82,29 @@ class JournalRecoveryTest {
         assertAllThere(back, all);
     }
 
+    @Test
+    void aProcessKilledWhileItSwapsOutRestartsFromItsJournalWithEveryWrite() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("killed-swapping-out"));
+        List<String> written = write(p, "kept", 50);
+        ProcessHandle os = ControlPlanes.osProcess(cp, APP, p.id());
+        CompletableFuture<ProcessInfo> swap;
+        try (ProcessClient c = plainClient(p)) {
+            c.invokeAsync("slow", "30000:never=written".getBytes(StandardCharsets.UTF_8)); // holds up the drain
+            Thread.sleep(300);
+            swap = CompletableFuture.supplyAsync(() -> praas.swapOut(APP, p.id()));
+            eventually(Duration.ofSeconds(10), () -> praas.getProcess(APP, p.id()).status(),
+                    s -> s == ProcessStatus.SWAPPING_OUT, "SWAPPING_OUT");
+            os.destroyForcibly();
+        }
+
+        Throwable failed = org.assertj.core.api.Assertions.catchThrowable(swap::join);
+        assertThat(failed).hasCauseInstanceOf(io.praas.client.PraasException.class);
+        assertThat(failed.getCause()).hasMessageContaining("did not finish its swap-out");
+        ProcessInfo back = awaitRestarted(p.id());
+        assertThat(back.snapshot()).as("nothing was committed").isNull();
+        assertAllThere(back, written);
+    }
+
     /** Writes {@code count} keys one by one; returns them as key=value. */
     private static List<String> write(ProcessInfo p, String prefix, int count) {
         List<String> written = new ArrayList<>();

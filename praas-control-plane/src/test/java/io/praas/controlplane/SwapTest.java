@@ -556,6 +556,81 @@ class SwapTest {
     }
 
     @Test
+    void aProcessKilledWhileItSwapsOutBeforeItCommitsIsFailedWithAClearError() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
+        String id = created.json().path("id").asText();
+        try {
+            Api.Reply out = killedWhileSwappingOut(created);
+
+            assertJsonError(out, 503, "PROCESS_UNAVAILABLE");
+            assertThat(out.json().path("message").asText()).contains("did not finish its swap-out");
+            JsonNode p = eventually(Duration.ofSeconds(30), () -> record(apiA, KEEPER, id),
+                    r -> r.path("status").asText().equals("FAILED"), "FAILED");
+            assertThat(p.path("failure").asText()).contains("before it committed its snapshot");
+            assertThat(p.path("snapshot").isNull()).isTrue();
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
+    void aProcessKilledWhileItSwapsOutAfterItCommittedIsSwappedOutWithThatSnapshot() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
+        String id = created.json().path("id").asText();
+        try {
+            call(KEEPER, id, "putState", "kept=" + "amber".repeat(1000)); // over the inline copy's limit
+            swappedOut(KEEPER, id);
+            Api.Reply in = swappedIn(KEEPER, id);
+            // What an incarnation that committed generation 2 and was killed before it answered leaves:
+            // here a copy of generation 1 under generation 2's keys.
+            io.praas.process.swap.SwapManifest one = io.praas.process.swap.SwapManifest.fromJson(s3.getObjectAsBytes(
+                    r -> r.bucket(BUCKET).key(io.praas.process.swap.SwapManifest.manifestKey(KEEPER, id, 1))).asByteArray());
+            String dataKey = io.praas.process.swap.SwapManifest.dataKey(KEEPER, id, 2);
+            s3.copyObject(r -> r.sourceBucket(BUCKET).sourceKey(one.dataKey()).destinationBucket(BUCKET)
+                    .destinationKey(dataKey));
+            io.praas.process.swap.SwapManifest two = new io.praas.process.swap.SwapManifest(one.format(), one.version(),
+                    one.application(), one.processId(), 2, one.createdAt(), dataKey, one.partSize(), one.parts(),
+                    one.totalBytes(), one.sha256(), one.crc32c(), one.processEntries(), one.sessions(),
+                    one.sessionEntries(), one.stateBytes());
+            String manifestKey = io.praas.process.swap.SwapManifest.manifestKey(KEEPER, id, 2);
+            s3.putObject(r -> r.bucket(BUCKET).key(manifestKey), RequestBody.fromBytes(two.toJson()));
+
+            Api.Reply out = killedWhileSwappingOut(in);
+
+            assertThat(out.status()).as("%s", out).isEqualTo(200);
+            assertThat(out.json().path("status").asText()).isEqualTo("SWAPPED_OUT");
+            assertThat(out.json().path("snapshot").path("generation").asLong()).isEqualTo(2);
+            assertThat(out.json().path("snapshot").path("manifestKey").asText()).isEqualTo(manifestKey);
+            assertThat(out.json().path("failure").asText()).contains("committed");
+            swappedIn(KEEPER, id);
+            assertThat(call(KEEPER, id, "getState", "kept")).isEqualTo("amber".repeat(1000));
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    /**
+     * Swaps the process out through node A while an invocation holds up its drain, SIGKILLs it while
+     * it is SWAPPING_OUT, and returns the swap-out's answer.
+     */
+    private static Api.Reply killedWhileSwappingOut(Api.Reply process) throws Exception {
+        String id = process.json().path("id").asText();
+        ProcessHandle os = ControlPlanes.osProcess(a, KEEPER, id);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (ProcessClient client = ControlPlanes.connect(process)) {
+            client.invokeAsync("slow", "", utf8("30000:never=written"), Duration.ofSeconds(60));
+            Thread.sleep(300); // the invocation runs on the process
+            Future<Api.Reply> out = pool.submit(() -> swapOut(apiA, KEEPER, id));
+            eventually(Duration.ofSeconds(10), () -> record(apiA, KEEPER, id).path("status").asText(),
+                    "SWAPPING_OUT"::equals, "SWAPPING_OUT");
+            os.destroyForcibly();
+            return out.get(90, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void concurrentSwapRequestsOnTwoNodesSwapTheProcessOnce() throws Exception {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
         ExecutorService pool = Executors.newFixedThreadPool(2);

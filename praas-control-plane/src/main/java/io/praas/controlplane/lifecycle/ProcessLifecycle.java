@@ -321,10 +321,12 @@ public final class ProcessLifecycle {
             LOG.info("process {} ACTIVE at {}:{}", key, active.endpoint().host(), active.endpoint().port());
             return active;
         } catch (TimeoutException e) {
-            fail(record, "it did not start and register within " + settings.allocationTimeout());
-            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key
+            String why = "it did not start and register within " + settings.allocationTimeout();
+            boolean backedOut = fail(record, why).filter(p -> p.status() == ProcessStatus.SWAPPED_OUT).isPresent();
+            throw new ControlPlaneException(backedOut ? Code.SWAP_FAILED : Code.PROCESS_UNAVAILABLE, "process " + key
                     + " did not start and register within " + settings.allocationTimeout()
-                    + " (praas up --allocation-timeout-seconds)");
+                    + " (praas up --allocation-timeout-seconds)"
+                    + (backedOut ? "; it stays SWAPPED_OUT and its snapshot is kept" : ""));
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             fail(record, cause.getMessage());
@@ -358,9 +360,11 @@ public final class ProcessLifecycle {
         }
     }
 
-    private void fail(ProcessRecord record, String why) {
+    /** Marks a start that did not come up failed (a swap-in: SWAPPED_OUT again) and stops what it started. */
+    private Optional<ProcessRecord> fail(ProcessRecord record, String why) {
         Optional<ProcessRecord> failed = markFailed(record.application(), record.id(), why);
         failed.map(ProcessRecord::handle).ifPresent(h -> backend.stop(h));
+        return failed;
     }
 
     /** Downloads the application's jar into this node's cache, unless it is there. */
@@ -543,9 +547,15 @@ public final class ProcessLifecycle {
         } catch (Exception e) {
             asked.onComplete(late -> swapCommitted.remove(swapping.key())); // an answer after the timeout too
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            markFailed(application, id, "it did not finish its swap-out: " + cause.getMessage());
-            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + swapping.key()
-                    + " did not finish its swap-out: " + cause.getMessage());
+            String why = "it did not finish its swap-out: " + cause.getMessage();
+            ProcessRecord after = swapOutLost(swapping, why, null, p -> true).orElse(null);
+            if (after != null && after.status() == ProcessStatus.SWAPPED_OUT && after.snapshot() != null
+                    && after.snapshot().generation() == generation) {
+                return after; // its answer was lost, not its snapshot
+            }
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + swapping.key() + " " + why
+                    + (after == null ? "" : after.status() == ProcessStatus.ALLOCATING
+                    ? "; it restarts from its last snapshot and its journal" : "; it is " + after.status()));
         }
         if (answer instanceof Message.Swapped done) {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
@@ -756,12 +766,18 @@ public final class ProcessLifecycle {
         if (current.isEmpty() || ended != null && !ended.equals(current.get().handle())) {
             return; // an earlier incarnation
         }
+        ProcessRecord lost = current.get();
+        if (lost.status() == ProcessStatus.SWAPPING_OUT && !swapCommitted.contains(lost.key())) {
+            // Store reads and perhaps a stop: not on the thread that reports exits.
+            startThread("praas-swap-out-lost-" + id, () -> swapOutLost(lost, why, ended, stillLost));
+            return;
+        }
         // A journaled process restarts only once it ran (ACTIVE); one that ends while it starts fails
         // like any other, or its start would wait out the allocation timeout.
-        ApplicationRecord app = current.get().status() == ProcessStatus.ACTIVE
+        ApplicationRecord app = lost.status() == ProcessStatus.ACTIVE
                 ? registry.application(application).orElse(null) : null;
         boolean restarts = app != null && app.durability() == ApplicationRecord.Durability.JOURNAL;
-        if (!restarts || swapCommitted.contains(current.get().key())) {
+        if (!restarts || swapCommitted.contains(lost.key())) {
             // Checked again in the update: a swap-in may have begun a new incarnation meanwhile (an
             // exit or a closed channel seen after the swap-out's answer). A lost channel without a
             // handle is a running incarnation's only if it is ACTIVE or swapping out: a new one
@@ -771,11 +787,22 @@ public final class ProcessLifecycle {
             markFailed(application, id, why, thisIncarnation.and(stillLost));
             return;
         }
-        BackendHandle old = current.get().handle();
+        BackendHandle old = lost.handle();
+        restartFromJournal(app, lost, why, p -> p.status() == ProcessStatus.ACTIVE
+                && java.util.Objects.equals(old, p.handle()) && stillLost.test(p));
+    }
+
+    /**
+     * Restarts a journaled process that was lost from its last snapshot plus its journal, if
+     * {@code stillLost} holds for its record when it is updated to ALLOCATING; returns the record
+     * as it is then.
+     */
+    private Optional<ProcessRecord> restartFromJournal(ApplicationRecord app, ProcessRecord lost, String why,
+                                                       java.util.function.Predicate<ProcessRecord> stillLost) {
         ProcessRecord[] restarting = new ProcessRecord[1];
-        registry.update(application, id, p -> {
+        Optional<ProcessRecord> now = registry.update(app.name(), lost.id(), p -> {
             restarting[0] = null; // (an update may call this again)
-            if (p.status() != ProcessStatus.ACTIVE || !java.util.Objects.equals(old, p.handle()) || !stillLost.test(p)) {
+            if (!stillLost.test(p)) {
                 return p; // already handled, not running, or alive after all
             }
             restarting[0] = p.withStatus(ProcessStatus.ALLOCATING, clock.instant()).withHandle(null)
@@ -783,11 +810,12 @@ public final class ProcessLifecycle {
             return restarting[0];
         });
         if (restarting[0] == null) {
-            return;
+            return now;
         }
-        LOG.warn("process {}/{} lost ({}); restarting it from its snapshot and journal", application, id, why);
+        LOG.warn("process {} lost ({}); restarting it from its snapshot and journal", lost.key(), why);
         ProcessRecord r = restarting[0];
-        startThread("praas-restart-" + id, () -> {
+        BackendHandle old = lost.handle();
+        startThread("praas-restart-" + lost.id(), () -> {
             try {
                 if (old != null) {
                     backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS); // no zombie on the same journal
@@ -795,12 +823,66 @@ public final class ProcessLifecycle {
                 if (r.snapshot() == null) {
                     launch(app, r, null, null);
                 } else {
-                    launch(app, r, r.snapshot().manifestKey(), readInlineCopy(application, id));
+                    launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()));
                 }
             } catch (Exception e) {
                 LOG.error("process {}: restart from its journal failed: {}", r.key(), e.getMessage());
             }
         });
+        return now;
+    }
+
+    /**
+     * A process ended, or was given up on, while it swapped out, before this node had its answer. It
+     * is stopped first (nothing may commit after the store is read), then: if it committed the
+     * snapshot of this swap-out before it ended, it is SWAPPED_OUT with that snapshot; if not, a
+     * journaled process restarts from its last snapshot plus its journal (which a process truncates
+     * only after a commit), and any other is FAILED, its state having been in its memory. Acts only if
+     * {@code stillLost} holds for the record, still SWAPPING_OUT in the same incarnation; returns the
+     * record as it is then.
+     */
+    private Optional<ProcessRecord> swapOutLost(ProcessRecord lost, String why, BackendHandle ended,
+                                                java.util.function.Predicate<ProcessRecord> stillLost) {
+        String application = lost.application();
+        String id = lost.id();
+        BackendHandle old = lost.handle();
+        if (old != null && !old.equals(ended)) {
+            try {
+                backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("process {}: stopping it after its lost swap-out failed: {}", lost.key(), e.toString());
+            }
+        }
+        java.util.function.Predicate<ProcessRecord> same = p -> p.status() == ProcessStatus.SWAPPING_OUT
+                && java.util.Objects.equals(old, p.handle()) && stillLost.test(p);
+        long generation = lost.snapshot() == null ? 1 : lost.snapshot().generation() + 1;
+        String manifestKey = SwapManifest.manifestKey(application, id, generation);
+        SwapManifest committed;
+        try {
+            byte[] json = store.getIfExists(manifestKey).orElse(null);
+            committed = json == null ? null : SwapManifest.fromJson(json);
+        } catch (java.io.IOException | RuntimeException e) {
+            return markFailed(application, id, why + "; whether it committed snapshot generation " + generation
+                    + " cannot be told (" + e.getMessage() + "), so its objects and journal are kept", same);
+        }
+        if (committed != null && committed.generation() == generation) {
+            Instant since = lost.transitions().get(lost.transitions().size() - 1).at();
+            ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(generation, manifestKey, committed.totalBytes(),
+                    committed.stateBytes(), Math.max(0, Duration.between(since, committed.createdAt()).toMillis()),
+                    committed.createdAt());
+            forgetInlineCopy(application, id); // the last copy is of an older generation
+            Optional<ProcessRecord> r = registry.update(application, id, p -> same.test(p)
+                    ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap)
+                    .withFailure("its snapshot was committed, but it ended before it answered: " + why) : p);
+            LOG.warn("process {}: {} after it committed snapshot generation {}; SWAPPED_OUT with it", lost.key(),
+                    why, generation);
+            return r;
+        }
+        ApplicationRecord app = registry.application(application).orElse(null);
+        if (app != null && app.durability() == ApplicationRecord.Durability.JOURNAL && !shuttingDown) {
+            return restartFromJournal(app, lost, why + " while it swapped out", same);
+        }
+        return markFailed(application, id, why + " while it swapped out, before it committed its snapshot", same);
     }
 
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
@@ -817,6 +899,7 @@ public final class ProcessLifecycle {
         boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
         boolean[] failedNow = new boolean[1];
         boolean[] startOfThis = new boolean[1];
+        boolean[] swapInBacksOut = new boolean[1];
         Optional<ProcessRecord> r = registry.update(application, id, p -> {
             failedNow[0] = false; // (an update may call this again)
             startOfThis[0] = false;
@@ -832,9 +915,17 @@ public final class ProcessLifecycle {
             // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
             // process is swapped out: a swap-in may begin once this update lets go of the record.
             startOfThis[0] = p.status() != ProcessStatus.SWAPPED_OUT; // (a status that fails never is)
+            swapInBacksOut[0] = fails && p.status() == ProcessStatus.SWAPPING_IN && p.snapshot() != null;
+            if (swapInBacksOut[0]) {
+                // Nothing of the new incarnation was acknowledged before it was ACTIVE: the snapshot
+                // still holds the process, for another swap-in.
+                return p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withFailure("swap-in failed: " + why);
+            }
             return fails ? p.failed(why, clock.instant()) : p;
         });
-        if (failedNow[0]) {
+        if (swapInBacksOut[0]) {
+            LOG.warn("process {}/{}: swap-in failed, it stays SWAPPED_OUT with its snapshot kept: {}", application, id, why);
+        } else if (failedNow[0]) {
             LOG.warn("process {}/{} FAILED: {}", application, id, why);
         }
         if (!startOfThis[0] && r.isPresent()) { // (a deleted process's start fails too)
@@ -843,7 +934,10 @@ public final class ProcessLifecycle {
         }
         CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
         if (waiter != null) {
-            waiter.completeExceptionally(new ControlPlaneException(Code.PROCESS_UNAVAILABLE,
+            waiter.completeExceptionally(swapInBacksOut[0]
+                    ? new ControlPlaneException(Code.SWAP_FAILED, "swap-in of " + application + "/" + id
+                    + " failed; it stays SWAPPED_OUT and its snapshot is kept: " + why)
+                    : new ControlPlaneException(Code.PROCESS_UNAVAILABLE,
                     "process " + application + "/" + id + " failed while starting: " + why));
         }
         return r;

@@ -65,6 +65,20 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
+    /** The bytes of an object, or empty when there is none under {@code key}. */
+    public java.util.Optional<byte[]> getIfExists(String key) {
+        try {
+            return java.util.Optional.of(s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+            return java.util.Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     /** Deletes every object under {@code prefix}; returns how many. */
     public int deletePrefix(String prefix) {
         return ObjectKeys.deleteUnder(s3, bucket, prefix, key -> false);
