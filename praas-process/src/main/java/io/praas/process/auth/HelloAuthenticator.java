@@ -10,7 +10,8 @@ import java.time.Clock;
 /**
  * Decides whether a HELLO may open a connection (PROTOCOL.md rule 1 and "Tokens"): the application
  * must be this process's (or empty), and the token must verify with the application's secret and
- * allow this process. In dev mode an empty token is accepted.
+ * allow this process; a peer (a HELLO with a {@code peerId}) needs an application token, not one
+ * for a single process. In dev mode an empty token is accepted.
  */
 public final class HelloAuthenticator {
     private final String application;
@@ -56,6 +57,11 @@ public final class HelloAuthenticator {
             return new Refusal(ErrorCode.FORBIDDEN, "the token is for application '" + token.application() + "'"
                     + (token.process().isEmpty() ? "" : " process '" + token.process() + "'")
                     + ", not process '" + processId + "' of '" + application + "'");
+        }
+        if (!hello.peerId().isEmpty() && !token.process().isEmpty()) {
+            // A process token lets a client reach one process; a peer may send as any process it names.
+            return new Refusal(ErrorCode.FORBIDDEN, "a HELLO as peer '" + hello.peerId() + "' needs an application "
+                    + "token; this one is for process '" + token.process() + "' only");
         }
         return null;
     }

@@ -118,8 +118,41 @@ public final class Mailbox {
                 size++;
             }
         }
-        if (handed != null) {
-            handed.future.complete(new ReceivedMessage(from, key, data));
+        if (handed != null && !handed.future.complete(new ReceivedMessage(from, key, data))) {
+            requeue(stored); // its caller completed or cancelled the receive first: the message stays
+        }
+    }
+
+    /** Puts a message taken for a receive that no longer wanted it back, at its place in arrival order. */
+    private void requeue(Stored s) {
+        Waiter handed = null;
+        synchronized (this) {
+            budget.force(s.cost());
+            journal.mailboxPut(s.seq(), s.from(), s.key(), s.data());
+            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.matches(s.from(), s.key()) && w.claim()) {
+                    it.remove();
+                    handed = w;
+                    break;
+                }
+            }
+            if (handed != null) {
+                journal.mailboxTake(s.seq());
+                budget.adjust(-s.cost());
+            } else {
+                ArrayDeque<Stored> q = byKey.computeIfAbsent(s.key(), k -> new ArrayDeque<>());
+                List<Stored> later = new ArrayList<>();
+                while (!q.isEmpty() && q.peekLast().seq() > s.seq()) {
+                    later.add(0, q.pollLast());
+                }
+                q.addLast(s);
+                q.addAll(later);
+                size++;
+            }
+        }
+        if (handed != null && !handed.future.complete(new ReceivedMessage(s.from(), s.key(), s.data()))) {
+            requeue(s);
         }
     }
 
@@ -154,6 +187,21 @@ public final class Mailbox {
             Deadlines.forget(w); // a delivery came between adding it and watching it
         }
         return w.future;
+    }
+
+    /**
+     * Takes the oldest stored message as {@link #receive} would, without waiting: null when none
+     * matches (or the mailbox is sealed).
+     */
+    public synchronized ReceivedMessage poll(String from, String key, String abortKey) {
+        if (sealed) {
+            return null;
+        }
+        Stored found = take(from, key);
+        if (found == null && abortKey != null) {
+            found = take(ANY, abortKey);
+        }
+        return found == null ? null : new ReceivedMessage(found.from(), found.key(), found.data());
     }
 
     /** Fails every receive waiting for a message from one of {@code senders}: they will not send it. */

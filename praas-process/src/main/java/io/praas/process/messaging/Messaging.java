@@ -165,6 +165,10 @@ public final class Messaging implements Transport, AutoCloseable {
         if (!Mailbox.ANY.equals(from) && !from.equals(processId)) {
             Peer p = world.get(from);
             if (world.known() && (p == null || gone(p.status()))) {
+                ReceivedMessage sent = mailbox.poll(from, key, abortKey); // before it went
+                if (sent != null) {
+                    return CompletableFuture.completedFuture(sent);
+                }
                 return CompletableFuture.failedFuture(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
                         p == null ? "no process '" + from + "' in application '" + application + "'"
                                 : "process " + from + " is " + p.status() + ": it sends nothing more"));

@@ -37,6 +37,11 @@ public final class StateBudget {
         }
     }
 
+    /** Takes {@code bytes} even past the limit: for what was accepted once and comes back (a message a receive did not keep). */
+    public void force(long bytes) {
+        usedBytes.addAndGet(bytes);
+    }
+
     public long usedBytes() {
         return usedBytes.get();
     }

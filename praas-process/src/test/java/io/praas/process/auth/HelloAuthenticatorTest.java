@@ -65,6 +65,23 @@ class HelloAuthenticatorTest {
     }
 
     @Test
+    void aPeerWithAnApplicationTokenIsAccepted() {
+        String token = DataPlaneToken.issue(SECRET, "shop", "", NOW.plusSeconds(60));
+
+        assertThat(authenticator.check(new Message.Hello("shop", token, "p-2", "test"))).isNull();
+    }
+
+    @Test
+    void aPeerWithATokenForThisProcessOnlyIsForbidden() {
+        String token = DataPlaneToken.issue(SECRET, "shop", "p-1", NOW.plusSeconds(60));
+
+        HelloAuthenticator.Refusal refusal = authenticator.check(new Message.Hello("shop", token, "p-2", "test"));
+
+        assertThat(refusal.code()).isEqualTo(ErrorCode.FORBIDDEN);
+        assertThat(refusal.message()).contains("peer 'p-2'").contains("application token");
+    }
+
+    @Test
     void aHelloWithAnEmptyApplicationIsCheckedByItsToken() {
         String token = DataPlaneToken.issue(SECRET, "shop", "", NOW.plusSeconds(60));
 
@@ -160,8 +177,9 @@ class HelloAuthenticatorTest {
         assertThat(later.check(hello("shop", token)).code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
     }
 
+    /** A client's HELLO (no peerId). */
     private static Message.Hello hello(String application, String token) {
-        return new Message.Hello(application, token, "client-1", "test");
+        return new Message.Hello(application, token, "", "test");
     }
 
     private static byte[] bytes(String s) {

@@ -109,6 +109,33 @@ class MailboxTest {
     }
 
     @Test
+    void aMessageForAReceiveItsCallerEndedFirstStaysInTheMailboxInItsPlace() throws Exception {
+        CompletableFuture<ReceivedMessage> abandoned = box.receive("a", "k", null, 60 * SECOND);
+        abandoned.cancel(true); // (or an orTimeout of the caller's own): the waiter is still registered
+        CompletableFuture<ReceivedMessage> other = box.receive("a", "k", null, 60 * SECOND);
+        other.complete(null);
+
+        box.deliver("a", "k", utf8("1"));
+        box.deliver("a", "k", utf8("2"));
+
+        assertThat(box.size()).isEqualTo(2);
+        assertThat(text(box.receive("a", "k", null, SECOND))).isEqualTo("a:1");
+        assertThat(text(box.receive("a", "k", null, SECOND))).isEqualTo("a:2");
+        assertThat(budget.usedBytes()).isZero();
+    }
+
+    @Test
+    void pollTakesTheOldestMatchWithoutWaiting() {
+        box.deliver("a", "k", utf8("1"));
+        box.deliver("b", "k", utf8("2"));
+
+        assertThat(box.poll("b", "k", null).data()).isEqualTo(utf8("2"));
+        assertThat(box.poll("b", "k", null)).isNull();
+        assertThat(box.poll(Mailbox.ANY, "k", null).data()).isEqualTo(utf8("1"));
+        assertThat(box.size()).isZero();
+    }
+
+    @Test
     void storedMessagesCountAgainstTheStateLimitAndAreGivenBackWhenTaken() throws Exception {
         Mailbox small = new Mailbox(new StateBudget(1000));
         small.deliver("a", "k", new byte[800]);
