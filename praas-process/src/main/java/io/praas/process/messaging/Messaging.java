@@ -59,6 +59,8 @@ public final class Messaging implements Transport, AutoCloseable {
     private final Function<String, CompletableFuture<Message>> swapIn;
     private final Map<String, CompletableFuture<PeerLink>> links = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Message>> swapInsInFlight = new ConcurrentHashMap<>();
+    /** Per receiver, the message sent to it last, completed once written (see {@link #request}). */
+    private final Map<String, CompletableFuture<Void>> lastSent = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> collectiveSequences = new ConcurrentHashMap<>();
     private volatile java.util.function.ToLongFunction<String> sequencer =
             g -> collectiveSequences.computeIfAbsent(g, x -> new AtomicLong()).incrementAndGet();
@@ -127,6 +129,9 @@ public final class Messaging implements Transport, AutoCloseable {
     /** Sends a message (the key is not checked: collectives use reserved keys). */
     @Override
     public CompletableFuture<Void> send(String target, String key, byte[] data, long deadlineNanos) {
+        if (target == null || key == null || data == null) {
+            return failed(ErrorCode.INVALID_ARGUMENT, "a message needs a process, a key and data (empty, not null)");
+        }
         if (target.equals(processId)) {
             try {
                 mailbox.deliver(processId, key, data);
@@ -182,11 +187,35 @@ public final class Messaging implements Transport, AutoCloseable {
     }
 
     private CompletableFuture<Frame> request(String target, Message m, long deadlineNanos, boolean resendable) {
-        return attempt(target, m, deadlineNanos, resendable, false);
+        if (!(m instanceof Message.PeerMessage)) {
+            return attempt(target, m, deadlineNanos, resendable, false, null);
+        }
+        // Messages to one receiver are written in the order they were sent, also while its link
+        // connects or it swaps in (each of those waits would otherwise resume in any order): each
+        // message waits until the one sent before it was written, or ended, or its own time is up.
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        CompletableFuture<Void> before = lastSent.put(target, written);
+        CompletableFuture<Frame> answer;
+        if (before == null || before.isDone()) {
+            answer = attempt(target, m, deadlineNanos, resendable, false, written);
+        } else {
+            long left = Math.max(0, deadlineNanos - System.nanoTime());
+            answer = before.copy().completeOnTimeout(null, left, TimeUnit.NANOSECONDS)
+                    .thenComposeAsync(x -> attempt(target, m, deadlineNanos, resendable, false, written), connector);
+        }
+        answer.whenComplete((f, e) -> {
+            written.complete(null);
+            lastSent.remove(target, written);
+        });
+        return answer;
     }
 
+    /**
+     * One try at a request; {@code written}, when not null, is completed once the request has been
+     * written to the receiver's link (the next message to it may follow).
+     */
     private CompletableFuture<Frame> attempt(String target, Message m, long deadline, boolean resendable,
-                                             boolean swapInAsked) {
+                                             boolean swapInAsked, CompletableFuture<Void> written) {
         if (closed) {
             return failed(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
         }
@@ -204,9 +233,15 @@ public final class Messaging implements Transport, AutoCloseable {
         switch (p.status()) {
             case ACTIVE -> {
                 if (p.host().isEmpty() || p.port() == 0) {
-                    return waitAndRetry(target, m, deadline, resendable, false);
+                    return waitAndRetry(target, m, deadline, resendable, false, written);
                 }
-                return link(p).thenCompose(link -> send(link, m, deadline)).handle((f, err) -> {
+                return link(p).thenCompose(link -> {
+                    CompletableFuture<Frame> sent = send(link, m, deadline); // written when it returns
+                    if (written != null) {
+                        written.complete(null);
+                    }
+                    return sent;
+                }).handle((f, err) -> {
                     if (err == null && !PeerLink.notStarted(f)) {
                         return CompletableFuture.completedFuture(f);
                     }
@@ -226,7 +261,7 @@ public final class Messaging implements Transport, AutoCloseable {
                     }
                     // Refused before it started, or the connection failed: the receiver is moving
                     // (and may swap out again, so a later SWAPPED_OUT asks for a swap-in again).
-                    return waitAndRetry(target, m, deadline, resendable, false);
+                    return waitAndRetry(target, m, deadline, resendable, false, written);
                 }).thenCompose(f -> f);
             }
             case SWAPPED_OUT -> {
@@ -266,13 +301,13 @@ public final class Messaging implements Transport, AutoCloseable {
                             return CompletableFuture.<Frame>failedFuture(new PraasException(e.code(),
                                     "process " + target + " is swapped out and could not be swapped in: " + e.message()));
                         }
-                        return attempt(target, m, deadline, resendable, true);
+                        return attempt(target, m, deadline, resendable, true, written);
                     }, connector).thenCompose(f -> f);
                 }
-                return waitAndRetry(target, m, deadline, resendable, swapInAsked);
+                return waitAndRetry(target, m, deadline, resendable, swapInAsked, written);
             }
             case ALLOCATING, SWAPPING_OUT, SWAPPING_IN -> {
-                return waitAndRetry(target, m, deadline, resendable, false);
+                return waitAndRetry(target, m, deadline, resendable, false, written);
             }
             default -> {
                 return failed(ErrorCode.PROCESS_UNAVAILABLE, "process " + target + " is " + p.status());
@@ -300,7 +335,7 @@ public final class Messaging implements Transport, AutoCloseable {
     }
 
     private CompletableFuture<Frame> waitAndRetry(String target, Message m, long deadline, boolean resendable,
-                                                  boolean swapInAsked) {
+                                                  boolean swapInAsked, CompletableFuture<Void> written) {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (leftMs <= 0) {
             return failed(ErrorCode.TIMEOUT, "process " + target + " did not become reachable within the time left"
@@ -309,7 +344,7 @@ public final class Messaging implements Transport, AutoCloseable {
         CompletableFuture<Object> change = CompletableFuture.anyOf(world.nextChange(),
                 CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(Math.min(leftMs, WAIT_SLICE_MS),
                         TimeUnit.MILLISECONDS)));
-        return change.thenComposeAsync(x -> attempt(target, m, deadline, resendable, swapInAsked), retries);
+        return change.thenComposeAsync(x -> attempt(target, m, deadline, resendable, swapInAsked, written), retries);
     }
 
     private String describe(String target) {

@@ -54,6 +54,62 @@ class MessagingTest {
                 .cause().hasMessageContaining("no process 'p-3'");
     }
 
+    @Test
+    void messagesSentTogetherWhileTheLinkConnectsAreWrittenInOrder() throws Exception {
+        int count = 50;
+        List<String> arrived = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread peer = new Thread(() -> {
+                try (java.net.Socket s = server.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                    java.io.OutputStream out = s.getOutputStream();
+                    readFrame(in); // HELLO
+                    Thread.sleep(300); // every send below is made while the link connects
+                    out.write(io.praas.protocol.FrameCodec.encode(0, new Message.Welcome("p-2",
+                            io.praas.protocol.FrameCodec.DEFAULT_MAX_FRAME_BYTES, "test")).getBytes());
+                    out.flush();
+                    for (int i = 0; i < count; i++) {
+                        io.praas.protocol.Frame f = readFrame(in);
+                        arrived.add(new String(((Message.PeerMessage) f.message()).data(), StandardCharsets.UTF_8));
+                        out.write(io.praas.protocol.FrameCodec.encode(f.requestId(), new Message.Ok()).getBytes());
+                        out.flush();
+                    }
+                } catch (Exception e) {
+                    arrived.add("peer failed: " + e);
+                }
+            });
+            peer.setDaemon(true);
+            peer.start();
+            world.update(new Message.World(1, List.of(new Message.WorldEntry("p-1", "ACTIVE", "127.0.0.1", 1),
+                    new Message.WorldEntry("p-2", "ACTIVE", "127.0.0.1", server.getLocalPort()))));
+
+            List<CompletableFuture<Void>> sends = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                sends.add(messaging.send("p-2", "k", Integer.toString(i).getBytes(StandardCharsets.UTF_8), deadline()));
+            }
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+            peer.join(5000);
+        }
+
+        assertThat(arrived).containsExactlyElementsOf(java.util.stream.IntStream.range(0, count)
+                .mapToObj(Integer::toString).toList());
+    }
+
+    @Test
+    void aNullMessageFailsAsInvalidAtOnce() {
+        assertThatThrownBy(() -> messaging.send("p-2", "k", null, deadline()).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(PraasException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    }
+
+    private static io.praas.protocol.Frame readFrame(java.io.DataInputStream in) throws java.io.IOException {
+        int length = in.readInt();
+        byte[] frame = new byte[4 + length];
+        java.nio.ByteBuffer.wrap(frame).putInt(length);
+        in.readFully(frame, 4, length);
+        return io.praas.protocol.FrameCodec.decode(io.vertx.core.buffer.Buffer.buffer(frame));
+    }
+
     private static long deadline() {
         return System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     }
