@@ -69,6 +69,41 @@ class SdkReconnectTest {
     }
 
     @Test
+    void aNewConnectionToASwappedOutProcessSwapsItIn() {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("dormant"));
+        ProcessInfo out = praas.swapOut(APP, p.id());
+        assertThat(out.status()).isEqualTo(ProcessStatus.SWAPPED_OUT);
+
+        try (ProcessClient client = praas.connect(out)) {
+            assertThat(client.invoke("echo", "awake", Codecs.utf8(), Codecs.utf8())).isEqualTo("awake");
+            assertThat(client.processId()).isEqualTo(p.id());
+        }
+        assertThat(praas.getProcess(APP, p.id()).status()).isEqualTo(ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void aSessionContinuesAfterTheIdlePolicySwapsItsProcessOut() throws Exception {
+        String app = APP + "-idle";
+        praas.createApplication(ApplicationSpec.named(app).withResources(new Resources(1, 256)).withIdleSeconds(2));
+        praas.uploadCode(app, ControlPlanes.samplesJar());
+        ProcessInfo p = praas.createProcess(app, ProcessSpec.named("napper"));
+        try (ProcessClient client = praas.connect(p)) {
+            ProcessSession session = client.openSession();
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+
+            ControlPlanes.eventually(java.time.Duration.ofSeconds(30), () -> praas.getProcess(app, p.id()).status(),
+                    s -> s == ProcessStatus.SWAPPED_OUT, "swapped out by the idle policy");
+            Thread.sleep(1500);
+            assertThat(praas.getProcess(app, p.id()).status()).as("a client that sends nothing leaves it swapped out")
+                    .isEqualTo(ProcessStatus.SWAPPED_OUT);
+
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(2L);
+        }
+        assertThat(praas.getProcess(app, p.id()).transitions()).extracting(ProcessInfo.Transition::status)
+                .containsSubsequence(ProcessStatus.SWAPPED_OUT, ProcessStatus.SWAPPING_IN, ProcessStatus.ACTIVE);
+    }
+
+    @Test
     void requestsMadeWhileTheProcessIsSwappedOutWaitForItAndRun() {
         ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("waiters"));
         try (ProcessClient client = praas.connect(p)) {

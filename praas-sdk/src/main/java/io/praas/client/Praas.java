@@ -302,10 +302,13 @@ public final class Praas implements AutoCloseable {
     /**
      * Connects to the process's data plane, with the token of {@code process} (from
      * {@link #createProcess}) or, when it has none, a token issued for it now. A process that is
-     * not ACTIVE is looked up again first. The caller closes the returned client.
+     * not ACTIVE is looked up again first; one that is swapped out (or swapping) is swapped in,
+     * which this call waits for. The caller closes the returned client.
      *
      * @throws PraasException with {@link ErrorCode#PROCESS_UNAVAILABLE} when the process has no
-     *                        data-plane endpoint (swapped out, stopped, failed)
+     *                        data-plane endpoint (still starting, stopped, failed), or the
+     *                        {@link PraasApiException} of its swap-in (502 SWAP_FAILED when its
+     *                        snapshot cannot be restored)
      *
      * <p>The connection follows the process: when it swaps out or restarts, the client swaps it
      * back in through the control plane, reconnects, resumes its sessions and sends again the
@@ -313,14 +316,13 @@ public final class Praas implements AutoCloseable {
      */
     public ProcessClient connect(ProcessInfo process) {
         Objects.requireNonNull(process, "process");
-        ProcessInfo p = process.isActive() ? process : getProcess(process.application(), process.id());
+        ProcessInfo found = process.isActive() ? process : getProcess(process.application(), process.id());
+        ProcessInfo p = found.status() == ProcessStatus.SWAPPING_OUT || found.status() == ProcessStatus.SWAPPED_OUT
+                || found.status() == ProcessStatus.SWAPPING_IN
+                ? swapIn(found.application(), found.id()) // ACTIVE, or it throws why not
+                : found;
         if (!p.isActive()) {
-            String todo = switch (p.status()) {
-                case ALLOCATING -> "wait until it is ACTIVE";
-                case SWAPPING_OUT, SWAPPED_OUT, SWAPPING_IN ->
-                        "swap it in (swapIn, or an invocation through the control plane), then connect again";
-                default -> "create another process";
-            };
+            String todo = p.status() == ProcessStatus.ALLOCATING ? "wait until it is ACTIVE" : "create another process";
             throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process '" + p.id() + "' of application '"
                     + p.application() + "' is " + p.status() + " and has no data-plane endpoint"
                     + (p.failure() == null ? "" : " (" + p.failure() + ")") + "; " + todo);

@@ -78,6 +78,8 @@ public final class ProcessClient implements AutoCloseable {
     private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object reconnectLock = new Object();
     private volatile boolean reconnecting;
+    /** Swapped out with nothing to send: the next request starts the reconnect (which swaps it in). */
+    private final java.util.concurrent.atomic.AtomicBoolean dormant = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean userClosed;
     private volatile NetSocket socket;
     private volatile String processId;
@@ -230,6 +232,9 @@ public final class ProcessClient implements AutoCloseable {
         if (reconnecting) {
             waiting.add(p);
             RequestDeadlines.due(p.deadlineNanos()); // after the add
+            if (dormant.compareAndSet(true, false)) {
+                startReconnect();
+            }
             if (!reconnecting && waiting.remove(p)) {
                 send(p); // the reconnect finished in between
             }
@@ -379,9 +384,15 @@ public final class ProcessClient implements AutoCloseable {
             for (Long id : pending.keySet()) {
                 fail(id, inFlight);
             }
-            Thread t = new Thread(this::reconnect, "praas-reconnect-" + processId);
-            t.setDaemon(true);
-            t.start();
+            if (g != null && g.reason() == GoAwayReason.SWAPPING_OUT) {
+                // Swapped out (the idle policy, say): it is swapped in when this client next sends,
+                // not at once, or a connected client would undo every idle swap-out.
+                dormant.set(true);
+                if (waiting.isEmpty() || !dormant.compareAndSet(true, false)) {
+                    return; // (a request queued meanwhile started the reconnect, or will)
+                }
+            }
+            startReconnect();
             return;
         }
         if (closedBy == null) {
@@ -395,6 +406,12 @@ public final class ProcessClient implements AutoCloseable {
         while ((p = waiting.poll()) != null) {
             p.answer().completeExceptionally(closedBy);
         }
+    }
+
+    private void startReconnect() {
+        Thread t = new Thread(this::reconnect, "praas-reconnect-" + processId);
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Finds the process again, reconnects, resumes the sessions, and sends what waited. */
