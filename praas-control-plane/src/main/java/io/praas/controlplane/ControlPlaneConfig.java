@@ -83,6 +83,9 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
         check(maxCodeBytes > 0 && maxInvokeBytes > 0, "body limits must be positive");
         check(swapDrainTimeout != null && !swapDrainTimeout.isNegative() && positive(swapTimeout)
                 && positive(idleCheckInterval), "swap timeouts and the idle check interval must be positive");
+        check(swapTimeout.compareTo(swapDrainTimeout) > 0, "the swap timeout (" + swapTimeout.toSeconds()
+                + " s) must be longer than the swap drain timeout (" + swapDrainTimeout.toSeconds()
+                + " s): a swap-out drains, then writes its snapshot");
         check(backend != null && !backend.isBlank(), "backend must not be empty");
         backendSettings = Map.copyOf(backendSettings);
         check(!backend.equals("local") || backendSettings.keySet().stream().allMatch("standby-jvms"::equals),

@@ -132,6 +132,16 @@ public final class Main implements Runnable {
                         + "${DEFAULT-VALUE}; raise it for cloud backends whose image pulls are slow).")
         long allocationTimeoutSeconds;
 
+        @Option(names = "--swap-drain-timeout-seconds", defaultValue = "${env:PRAAS_SWAP_DRAIN_TIMEOUT_SECONDS:-10}",
+                description = "How long a swapping-out process lets in-flight invocations finish; the rest fail "
+                        + "with PROCESS_UNAVAILABLE (default ${DEFAULT-VALUE}).")
+        long swapDrainTimeoutSeconds;
+
+        @Option(names = "--swap-timeout-seconds", defaultValue = "${env:PRAAS_SWAP_TIMEOUT_SECONDS:-600}",
+                description = "How long a swap-out (drain plus snapshot upload) may take before the process is "
+                        + "given up on and stopped (default ${DEFAULT-VALUE}).")
+        long swapTimeoutSeconds;
+
         @Option(names = "--backend", defaultValue = "${env:PRAAS_BACKEND:-local}",
                 description = "Process backend: local, or a deployer on the class path (fargate, knative); default ${DEFAULT-VALUE}.")
         String backend;
@@ -177,7 +187,8 @@ public final class Main implements Runnable {
                         new Resources(maxVcpu > 0 ? maxVcpu : d.localCaps().vcpu(), maxMemoryMiB), d.defaultResources(),
                         d.heartbeatInterval(), d.heartbeatTimeout(), java.time.Duration.ofSeconds(allocationTimeoutSeconds),
                         d.maxCodeBytes(),
-                        d.maxInvokeBytes(), d.swapDrainTimeout(), d.swapTimeout(), d.idleCheckInterval(),
+                        d.maxInvokeBytes(), java.time.Duration.ofSeconds(swapDrainTimeoutSeconds),
+                        java.time.Duration.ofSeconds(swapTimeoutSeconds), d.idleCheckInterval(),
                         backend, backendSettings(), kubernetes
                                 ? new ControlPlaneConfig.KubernetesJoin(kubernetesNamespace, kubernetesService) : null);
             } catch (IllegalArgumentException e) {

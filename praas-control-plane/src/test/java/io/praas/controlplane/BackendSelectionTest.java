@@ -18,6 +18,15 @@ class BackendSelectionTest {
     Path dir;
 
     @Test
+    void aSwapTimeoutNoLongerThanTheDrainTimeoutIsRefused() {
+        assertThatThrownBy(() -> ControlPlaneConfig.defaults(dir).with(Map.of("swapDrainTimeout",
+                java.time.Duration.ofSeconds(30), "swapTimeout", java.time.Duration.ofSeconds(30))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("swap drain timeout");
+        assertThat(ControlPlaneConfig.defaults(dir).with(Map.of("swapDrainTimeout", java.time.Duration.ofSeconds(30)))
+                .swapDrainTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    }
+
+    @Test
     void localIsTheDefaultBackend() {
         try (ProcessBackend backend = ControlPlane.createBackend(ControlPlaneConfig.defaults(dir))) {
             assertThat(backend.name()).isEqualTo("local");
