@@ -446,6 +446,31 @@ class SwapTest {
     }
 
     @Test
+    void anSdkClientServesOnRightAfterAFailedSwapOut() throws Exception {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        try (io.praas.client.Praas praas = io.praas.client.Praas.builder().url(a.apiUrl())
+                .adminKey(ControlPlanes.ADMIN_KEY).build();
+             ProcessClient client = praas.connect(praas.getProcess(KEEPER, id))) {
+            assertThat(text(client.invoke("putState", utf8("steady=yes")))).isEqualTo("ok");
+            stopStore();
+            assertJsonError(swapOut(apiA, KEEPER, id), 502, "SWAP_FAILED");
+
+            // The client was told GOAWAY; the process closes that connection as it serves again, so
+            // the request goes out on a new one instead of waiting for the old one's 30 s linger.
+            byte[] out = client.invokeAsync("getState", "", utf8("steady"), Duration.ofSeconds(8))
+                    .get(20, TimeUnit.SECONDS);
+
+            assertThat(text(out)).isEqualTo("yes");
+            assertThat(client.processId()).isEqualTo(id);
+        } finally {
+            if (store == null) {
+                store = startStore(storePort);
+            }
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
     void deletingAProcessWhoseOnlySwapOutDidNotCommitAbortsTheUploadItLeft() throws Exception {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
         try {

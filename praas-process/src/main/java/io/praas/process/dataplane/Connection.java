@@ -45,6 +45,7 @@ final class Connection {
     private final java.util.Queue<Buffer> answers = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private boolean welcomed;
+    private volatile boolean toldToGoAway;
     private String peerId = "";
     private volatile boolean closing;
 
@@ -304,7 +305,13 @@ final class Connection {
     }
 
     void goAway(GoAwayReason reason, String detail) {
+        toldToGoAway = true;
         send(0, new Message.GoAway(reason, detail));
+    }
+
+    /** Whether this connection was sent GOAWAY (its client is waiting to move on). */
+    boolean toldToGoAway() {
+        return toldToGoAway;
     }
 
     void failInFlight(String why) {

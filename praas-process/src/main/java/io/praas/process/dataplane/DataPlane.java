@@ -112,10 +112,21 @@ public final class DataPlane {
         LOG.info("process {} sent GOAWAY ({}) to {} connections", processId, reason, connections.size());
     }
 
-    /** Serves again after a swap-out that failed (clients that went away reconnect). */
+    /**
+     * Serves again after a swap-out that failed. The connections that were sent GOAWAY are closed
+     * (what they had in flight was answered in the drain): their clients hold new requests until
+     * the connection ends, and reconnect then.
+     */
     public void resume() {
         draining = false;
-        LOG.info("process {} serves again", processId);
+        int closed = 0;
+        for (Connection c : connections) {
+            if (c.toldToGoAway()) {
+                c.close();
+                closed++;
+            }
+        }
+        LOG.info("process {} serves again; closed the {} connections it had sent GOAWAY", processId, closed);
     }
 
     /** Fails every request still in flight with PROCESS_UNAVAILABLE. */
