@@ -105,6 +105,41 @@ class JournalRecoveryTest {
         assertAllThere(back, written);
     }
 
+    @Test
+    void aNewProcessOfADeletedOnesNameDoesNotReplayAJournalLeftBehind() throws Exception {
+        ProcessInfo first = praas.createProcess(APP, ProcessSpec.named("reborn"));
+        write(first, "old", 3);
+        Path journals = dataDir.resolve("journals").resolve(APP).resolve("reborn");
+        Path aside = dataDir.resolve("aside-" + System.nanoTime());
+        copyTree(journals, aside);
+        praas.deleteProcess(APP, first.id());
+        // As if it had been deleted through another node: this node's copy of its journal stays.
+        copyTree(aside, journals);
+
+        ProcessInfo second = praas.createProcess(APP, ProcessSpec.named("reborn"));
+
+        try (ProcessClient c = plainClient(second)) {
+            assertThat(c.invoke("getState", "old0", Codecs.utf8(), Codecs.utf8())).isEqualTo("<none>");
+        }
+        try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(journals)) {
+            assertThat(left.toList()).as("only the new process's journal").hasSize(1);
+        }
+        praas.deleteProcess(APP, second.id());
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (java.nio.file.Files.isDirectory(f)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
     /** Writes {@code count} keys one by one; returns them as key=value. */
     private static List<String> write(ProcessInfo p, String prefix, int count) {
         List<String> written = new ArrayList<>();

@@ -306,7 +306,10 @@ public final class ProcessLifecycle {
                         env.put("PRAAS_SWAP_IN_INLINE", java.util.Base64.getUrlEncoder().encodeToString(copy)));
             }
             if (app.durability() == ApplicationRecord.Durability.JOURNAL) {
-                env.put("PRAAS_JOURNAL_DIR", journalOf(app.name(), record.id()).toString());
+                if (restoreManifest == null && record.transitions().size() == 1) {
+                    forgetOtherJournals(record); // a new process of a name used before starts empty
+                }
+                env.put("PRAAS_JOURNAL_DIR", journalOf(record).toString());
             }
             LaunchSpec spec = new LaunchSpec(app.name(), record.id(), record.resources(), jar.toString(), env);
             long startedAt = System.nanoTime();
@@ -412,8 +415,33 @@ public final class ProcessLifecycle {
         t.start();
     }
 
+    /** Where this node keeps the journals of every incarnation of a process name. */
     private Path journalOf(String application, String id) {
         return settings.journals().resolve(application).resolve(id);
+    }
+
+    /**
+     * The journal of this process, named for when it was created: a process deleted through another
+     * node leaves its journal on this one, and a new process of the same name must not replay it.
+     */
+    private Path journalOf(ProcessRecord p) {
+        Instant created = p.transitions().get(0).at();
+        return journalOf(p.application(), p.id()).resolve("created-" + created.getEpochSecond() + "-" + created.getNano());
+    }
+
+    /** Removes the journals this node holds of earlier processes of {@code p}'s name. */
+    private void forgetOtherJournals(ProcessRecord p) {
+        Path mine = journalOf(p);
+        try (java.util.stream.Stream<Path> dirs = Files.list(journalOf(p.application(), p.id()))) {
+            for (Path d : dirs.filter(d -> !d.equals(mine)).toList()) {
+                LOG.info("process {}: removing the journal {} of an earlier process of that name", p.key(), d);
+                io.praas.process.journal.Journal.deleteFiles(d);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // none
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("process {}: could not look for earlier journals: {}", p.key(), e.toString());
+        }
     }
 
     /**
