@@ -168,18 +168,26 @@ public final class GroupImpl implements Group {
     // -------------------------------------------------------------------------------------------
     // Binomial trees over ranks relative to the root (vrank 0 is the root)
 
+    /**
+     * Reduces along the binomial tree rooted at rank 0, which combines in rank order (the same
+     * expression for every root, so a reducer need not be commutative); rank 0 then hands the
+     * result to {@code root} if that is another member (one message more).
+     */
     private byte[] reduceBytes(Op op, int root, byte[] value, BinaryOperator<byte[]> combine) {
         int n = members.size();
-        int vrank = (rank - root + n) % n;
         byte[] acc = value;
         for (int mask = 1; mask < n; mask <<= 1) {
-            if ((vrank & mask) != 0) {
-                send(op, real(vrank - mask, root), "r", acc);
-                return null;
+            if ((rank & mask) != 0) {
+                send(op, rank - mask, "r", acc);
+                return rank == root ? receive(op, 0, "t") : null;
             }
-            if (vrank + mask < n) {
-                acc = combine.apply(acc, receive(op, real(vrank + mask, root), "r"));
+            if (rank + mask < n) {
+                acc = combine.apply(acc, receive(op, rank + mask, "r"));
             }
+        }
+        if (root != 0) {
+            send(op, root, "t", acc);
+            return null;
         }
         return acc;
     }

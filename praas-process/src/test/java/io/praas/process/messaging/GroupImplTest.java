@@ -184,6 +184,22 @@ class GroupImplTest {
 
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 5, 8})
+    void typedReduceCombinesInRankOrderWhateverItsRoot(int n) throws Exception {
+        String expected = IntStream.range(0, n).mapToObj(i -> "[" + i + "]").reduce("", String::concat);
+        for (int root : new int[] {0, n / 2, n - 1}) {
+            Network net = new Network(n);
+            String rootId = net.ids.get(root);
+            List<String> results = onEveryMember(net, g -> g.reduce(rootId, "[" + g.rank() + "]", String.class,
+                    String::concat));
+
+            for (int r = 0; r < n; r++) {
+                assertThat(results.get(r)).as("root %d, rank %d", root, r).isEqualTo(r == root ? expected : null);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
     void broadcastFromAnyRootReachesEveryone(int n) throws Exception {
         Network net = new Network(n);
         String root = net.ids.get(n / 2);

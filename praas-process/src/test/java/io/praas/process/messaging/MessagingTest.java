@@ -96,6 +96,24 @@ class MessagingTest {
     }
 
     @Test
+    void aSendToADeletedOrUnknownProcessIsInvalidAndToAStoppedOneUnavailable() {
+        // The control plane leaves deleted processes out of the world.
+        world.update(new Message.World(1, List.of(new Message.WorldEntry("p-1", "ACTIVE", "127.0.0.1", 1),
+                new Message.WorldEntry("p-2", "STOPPED", "", 0))));
+
+        assertThatThrownBy(() -> messaging.send("p-9", "k", new byte[1], deadline()).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("no process 'p-9'");
+                });
+        assertThatThrownBy(() -> messaging.send("p-2", "k", new byte[1], deadline()).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("STOPPED");
+                });
+    }
+
+    @Test
     void aNullMessageFailsAsInvalidAtOnce() {
         assertThatThrownBy(() -> messaging.send("p-2", "k", null, deadline()).get(5, TimeUnit.SECONDS))
                 .cause().isInstanceOfSatisfying(PraasException.class,
