@@ -319,6 +319,74 @@ class GroupImplTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {3, 5, 8})
+    void aMemberThatDiesAfterSendingItsPartEndsTheTypedAllReduceWithAClearError(int n) throws Exception {
+        Network net = new Network(n);
+        String victim = "p-" + (n - 1); // a leaf of the tree: it sends its part, then waits for the result
+        List<Future<Object>> outcomes = new ArrayList<>();
+        for (String id : net.ids) {
+            Transport t = net.transport(id);
+            Transport dying = !id.equals(victim) ? t : new Transport() {
+                @Override
+                public String self() {
+                    return t.self();
+                }
+
+                @Override
+                public CompletableFuture<Void> send(String target, String key, byte[] data, long deadlineNanos) {
+                    CompletableFuture<Void> sent = t.send(target, key, data, deadlineNanos);
+                    net.kill(victim); // dies right after its part went out
+                    return sent;
+                }
+
+                @Override
+                public CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long deadlineNanos) {
+                    return new CompletableFuture<>(); // a dead process takes nothing more
+                }
+
+                @Override
+                public void discard(java.util.function.Predicate<String> drop) {
+                    t.discard(drop);
+                }
+
+                @Override
+                public long nextCollective(String groupId) {
+                    return t.nextCollective(groupId);
+                }
+            };
+            Group g = new GroupImpl(net.ids, dying, KRYO, Duration.ofSeconds(30));
+            if (!id.equals(victim)) {
+                outcomes.add(threads.submit(() -> {
+                    try {
+                        return g.allReduce("[" + g.rank() + "]", String.class, String::concat);
+                    } catch (PraasException e) {
+                        return e;
+                    }
+                }));
+            } else {
+                threads.submit(() -> g.allReduce("[" + g.rank() + "]", String.class, String::concat));
+            }
+        }
+
+        String full = IntStream.range(0, n).mapToObj(i -> "[" + i + "]").reduce("", String::concat);
+        List<Object> seen = new ArrayList<>();
+        for (Future<Object> f : outcomes) {
+            seen.add(f.get(15, TimeUnit.SECONDS)); // an answer, not a hang
+        }
+        // Members the result reached before anyone tried the dead one have it whole; the rest fail
+        // with the dead member's name (directly, or through an abort from the member that saw it).
+        assertThat(seen).allSatisfy(o -> {
+            if (o instanceof PraasException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                assertThat(e.detail()).contains(victim);
+            } else {
+                assertThat(o).isEqualTo(full);
+            }
+        });
+        assertThat(seen).anySatisfy(o -> assertThat(o).isInstanceOf(PraasException.class));
+    }
+
     @Test
     void arraysOfDifferentLengthsFailEveryMember() throws Exception {
         Network net = new Network(3);
