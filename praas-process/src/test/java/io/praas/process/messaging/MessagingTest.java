@@ -57,42 +57,91 @@ class MessagingTest {
     @Test
     void messagesSentTogetherWhileTheLinkConnectsAreWrittenInOrder() throws Exception {
         int count = 50;
-        List<String> arrived = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Thread peer = new Thread(() -> {
-                try (java.net.Socket s = server.accept()) {
-                    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
-                    java.io.OutputStream out = s.getOutputStream();
-                    readFrame(in); // HELLO
-                    Thread.sleep(300); // every send below is made while the link connects
-                    out.write(io.praas.protocol.FrameCodec.encode(0, new Message.Welcome("p-2",
-                            io.praas.protocol.FrameCodec.DEFAULT_MAX_FRAME_BYTES, "test")).getBytes());
-                    out.flush();
-                    for (int i = 0; i < count; i++) {
-                        io.praas.protocol.Frame f = readFrame(in);
-                        arrived.add(new String(((Message.PeerMessage) f.message()).data(), StandardCharsets.UTF_8));
-                        out.write(io.praas.protocol.FrameCodec.encode(f.requestId(), new Message.Ok()).getBytes());
-                        out.flush();
-                    }
-                } catch (Exception e) {
-                    arrived.add("peer failed: " + e);
-                }
-            });
-            peer.setDaemon(true);
-            peer.start();
-            world.update(new Message.World(1, List.of(new Message.WorldEntry("p-1", "ACTIVE", "127.0.0.1", 1),
-                    new Message.WorldEntry("p-2", "ACTIVE", "127.0.0.1", server.getLocalPort()))));
+        try (FakePeer peer = new FakePeer(300, count, f -> { })) { // every send is made while the link connects
+            world.update(worldWith(peer, "ACTIVE", 1));
 
             List<CompletableFuture<Void>> sends = new java.util.ArrayList<>();
             for (int i = 0; i < count; i++) {
                 sends.add(messaging.send("p-2", "k", Integer.toString(i).getBytes(StandardCharsets.UTF_8), deadline()));
             }
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
-            peer.join(5000);
+
+            assertThat(peer.arrived()).containsExactlyElementsOf(java.util.stream.IntStream.range(0, count)
+                    .mapToObj(Integer::toString).toList());
+        }
+    }
+
+    @Test
+    void aReceiverThatStartsSwappingOutWhileAMessageIsUnansweredAcknowledgesItOnTheSameLink() throws Exception {
+        // The world says SWAPPING_OUT before the receiver's OK comes (it drains: what it took, it answers).
+        try (FakePeer peer = new FakePeer(0, 1, f -> world.update(worldWith(null, "SWAPPING_OUT", 2)))) {
+            world.update(worldWith(peer, "ACTIVE", 1));
+
+            messaging.send("p-2", "k", "once".getBytes(StandardCharsets.UTF_8), deadline()).get(5, TimeUnit.SECONDS);
+
+            assertThat(peer.arrived()).containsExactly("once"); // not sent again after the swap
+        }
+    }
+
+    private static Message.World worldWith(FakePeer peer, String status, long version) {
+        return new Message.World(version, List.of(new Message.WorldEntry("p-1", "ACTIVE", "127.0.0.1", 1),
+                new Message.WorldEntry("p-2", status, peer == null ? "" : "127.0.0.1", peer == null ? 0 : peer.port())));
+    }
+
+    /**
+     * Process p-2 on a loopback socket: welcomes one link after {@code welcomeDelayMs}, then takes
+     * {@code messages} MESSAGE frames, calls {@code beforeAnswer} with each and answers OK.
+     */
+    private static final class FakePeer implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        private final List<String> arrived = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        private final Thread thread;
+
+        FakePeer(long welcomeDelayMs, int messages, java.util.function.Consumer<io.praas.protocol.Frame> beforeAnswer)
+                throws java.io.IOException {
+            thread = new Thread(() -> {
+                try (java.net.Socket s = server.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                    java.io.OutputStream out = s.getOutputStream();
+                    readFrame(in); // HELLO
+                    Thread.sleep(welcomeDelayMs);
+                    out.write(io.praas.protocol.FrameCodec.encode(0, new Message.Welcome("p-2",
+                            io.praas.protocol.FrameCodec.DEFAULT_MAX_FRAME_BYTES, "test")).getBytes());
+                    out.flush();
+                    for (int i = 0; i < messages; i++) {
+                        io.praas.protocol.Frame f = readFrame(in);
+                        arrived.add(new String(((Message.PeerMessage) f.message()).data(), StandardCharsets.UTF_8));
+                        beforeAnswer.accept(f);
+                        out.write(io.praas.protocol.FrameCodec.encode(f.requestId(), new Message.Ok()).getBytes());
+                        out.flush();
+                    }
+                    Thread.sleep(1000); // more, sent again, would show up here
+                    s.setSoTimeout(1);
+                    arrived.add("unexpected: " + readFrame(in).message());
+                } catch (java.net.SocketTimeoutException | java.io.EOFException | java.net.SocketException done) {
+                    // nothing more came
+                } catch (Exception e) {
+                    arrived.add("peer failed: " + e);
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
         }
 
-        assertThat(arrived).containsExactlyElementsOf(java.util.stream.IntStream.range(0, count)
-                .mapToObj(Integer::toString).toList());
+        int port() {
+            return server.getLocalPort();
+        }
+
+        /** What arrived, once the peer is done. */
+        List<String> arrived() throws InterruptedException {
+            thread.join(10_000);
+            return List.copyOf(arrived);
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+        }
     }
 
     @Test
