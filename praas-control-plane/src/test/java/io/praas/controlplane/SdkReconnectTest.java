@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A client from {@link Praas#connect} follows its process through a swap: it swaps the process back
@@ -101,6 +102,26 @@ class SdkReconnectTest {
         }
         assertThat(praas.getProcess(app, p.id()).transitions()).extracting(ProcessInfo.Transition::status)
                 .containsSubsequence(ProcessStatus.SWAPPED_OUT, ProcessStatus.SWAPPING_IN, ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void aSessionTheProcessNoLongerHasAfterASwapFailsItsNextRequestInsteadOfStartingOverSilently() {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("forgetful"));
+        try (ProcessClient client = praas.connect(p); ProcessClient other = praas.connect(p)) {
+            ProcessSession session = client.openSession();
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+            other.resumeSession(session.id()).close(); // drops it on the process
+
+            praas.swapOut(APP, p.id());
+
+            assertThatThrownBy(() -> session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class)))
+                    .isInstanceOfSatisfying(io.praas.client.PraasException.class, e -> {
+                        assertThat(e.code()).isEqualTo(io.praas.protocol.ErrorCode.SESSION_NOT_FOUND);
+                        assertThat(e.detail()).contains(session.id()).contains("state is gone");
+                    });
+            // Told once; the session goes on, empty.
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+        }
     }
 
     @Test

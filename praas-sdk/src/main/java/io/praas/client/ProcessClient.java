@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,6 +73,11 @@ public final class ProcessClient implements AutoCloseable {
     private final Duration connectTimeout;
     private final String application;
     private final String clientInfo;
+    /**
+     * Sessions the process no longer had when this client reconnected (it opened them again, empty):
+     * the next request in each fails with SESSION_NOT_FOUND, so the caller learns its state is gone.
+     */
+    private final Set<String> lostSessions = ConcurrentHashMap.newKeySet();
     /** Sessions opened or resumed through this client: resumed on the process after a reconnect. */
     private final java.util.Set<String> sessions = ConcurrentHashMap.newKeySet();
     /** Requests waiting for the connection while the client reconnects; sent once it is back. */
@@ -229,6 +235,14 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Sends a request now, or queues it while the client reconnects. */
     private void send(RequestDeadlines.Pending p) {
+        if (p.request() instanceof Message.Invoke inv && !inv.sessionId().isEmpty() && !lostSessions.isEmpty()
+                && lostSessions.remove(inv.sessionId())) {
+            p.answer().completeExceptionally(new PraasException(ErrorCode.SESSION_NOT_FOUND, "process " + processId
+                    + " no longer had session " + inv.sessionId() + " when this client reconnected (closed by "
+                    + "another client, or expired): its state is gone; it was opened again, empty, and this "
+                    + "request was not sent"));
+            return;
+        }
         if (reconnecting) {
             waiting.add(p);
             RequestDeadlines.due(p.deadlineNanos()); // after the add
@@ -466,7 +480,10 @@ public final class ProcessClient implements AutoCloseable {
         onClosed(socket);
     }
 
-    /** OPEN_SESSION with an id on the current connection, outside the waiting queue; null when it worked. */
+    /**
+     * OPEN_SESSION with an id on the current connection, outside the waiting queue; null when it
+     * worked (a session the process no longer had is opened again, and remembered as lost).
+     */
     private PraasException resumeRaw(String session) {
         long id = nextRequestId.incrementAndGet();
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
@@ -474,7 +491,10 @@ public final class ProcessClient implements AutoCloseable {
         track(id, p);
         socket.write(FrameCodec.encode(id, p.request()));
         try {
-            p.answer().get();
+            if (p.answer().get() instanceof Message.SessionOpened opened && !opened.resumed()) {
+                LOG.warn("process {} no longer had session {} after the reconnect; its state is gone", processId, session);
+                lostSessions.add(session);
+            }
             return null;
         } catch (ExecutionException e) {
             return e.getCause() instanceof PraasException pe ? pe
