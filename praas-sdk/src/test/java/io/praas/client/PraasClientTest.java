@@ -539,18 +539,36 @@ class PraasClientTest {
     }
 
     @Test
-    void connectingToAProcessWithoutEndpointSaysItIsUnavailable() {
+    void connectingToAStoppedProcessSaysItIsUnavailable() {
+        server.answer("GET", "/v1/applications/shop/processes/p-1", 200,
+                "{\"application\":\"shop\",\"id\":\"p-1\",\"status\":\"STOPPED\",\"endpoint\":null}");
+        ProcessInfo stopped = new ProcessInfo("shop", "p-1", ProcessStatus.STOPPED, null, null, null, null, null,
+                null, null, null, List.of());
+
+        assertThatThrownBy(() -> praas.connect(stopped))
+                .isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                    assertThat(e.detail()).contains("STOPPED").contains("create another process");
+                });
+        assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1");
+    }
+
+    @Test
+    void connectingToASwappedOutProcessSwapsItInFirstAndReportsWhyThatFailed() {
         server.answer("GET", "/v1/applications/shop/processes/p-1", 200,
                 "{\"application\":\"shop\",\"id\":\"p-1\",\"status\":\"SWAPPED_OUT\",\"endpoint\":null}");
+        server.answer("POST", "/v1/applications/shop/processes/p-1/swapin", 502,
+                "{\"error\":\"SWAP_FAILED\",\"message\":\"part 1 of the snapshot is corrupt\"}");
         ProcessInfo swapped = new ProcessInfo("shop", "p-1", ProcessStatus.SWAPPED_OUT, null, null, null, null, null,
                 null, null, null, List.of());
 
         assertThatThrownBy(() -> praas.connect(swapped))
-                .isInstanceOfSatisfying(PraasException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
-                    assertThat(e.detail()).contains("SWAPPED_OUT").contains("swap it in");
+                .isInstanceOfSatisfying(PraasApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(502);
+                    assertThat(e.getMessage()).contains("corrupt");
                 });
-        assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1");
+        assertThat(server.last().method()).isEqualTo("POST");
+        assertThat(server.last().path()).isEqualTo("/v1/applications/shop/processes/p-1/swapin");
     }
 
     @Test
