@@ -72,7 +72,9 @@ class JournalRecoveryTest {
     void writesBeforeAndAfterASwapSurviveSigkillFromSnapshotPlusJournal() throws Exception {
         ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("swapped-then-killed"));
         List<String> beforeSwap = write(p, "early", 50);
+        assertThat(journalEntries(p.id())).isGreaterThanOrEqualTo(50);
         praas.swapOut(APP, p.id());
+        assertThat(journalEntries(p.id())).as("the journal is emptied once the snapshot is committed").isZero();
         ProcessInfo in = praas.swapIn(APP, p.id());
         List<String> afterSwap = load(in, "late", 100);
 
@@ -125,6 +127,45 @@ class JournalRecoveryTest {
             assertThat(left.toList()).as("only the new process's journal").hasSize(1);
         }
         praas.deleteProcess(APP, second.id());
+    }
+
+    /** The changes in the journal of process {@code id} (its only one on this node). */
+    private static long journalEntries(String id) throws java.io.IOException {
+        Path dir;
+        try (java.util.stream.Stream<Path> journals = java.nio.file.Files.list(dataDir.resolve("journals").resolve(APP)
+                .resolve(id))) {
+            dir = journals.findFirst().orElseThrow();
+        }
+        io.praas.process.journal.Journal journal = io.praas.process.journal.Journal.open(dir);
+        try {
+            return journal.replay(new io.praas.process.journal.Journal.Replay() {
+                @Override
+                public void put(String session, String key, byte[] value) {
+                }
+
+                @Override
+                public void delete(String session, String key) {
+                }
+
+                @Override
+                public void sessionOpened(String session) {
+                }
+
+                @Override
+                public void sessionClosed(String session) {
+                }
+
+                @Override
+                public void mailboxPut(long seq, String from, String key, byte[] data) {
+                }
+
+                @Override
+                public void mailboxTake(long seq) {
+                }
+            });
+        } finally {
+            journal.close();
+        }
     }
 
     private static void copyTree(Path from, Path to) throws java.io.IOException {

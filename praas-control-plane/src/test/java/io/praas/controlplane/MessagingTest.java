@@ -95,6 +95,22 @@ class MessagingTest {
 
     @Test
     @Order(2)
+    void theWorldIsPushedAgainWhenAProcessJoinsAndWhenItLeaves() {
+        Api.Reply r = api.post("/v1/applications/" + APP + "/processes", Map.of("name", "m-extra"));
+        assertThat(r.status()).as("%s", r).isEqualTo(201);
+        try {
+            eventually(Duration.ofSeconds(10), () -> call(id(0), "world", ""), w -> w.contains("m-extra=ACTIVE"),
+                    "m-extra in the world of " + id(0));
+            assertThat(call("m-extra", "world", "")).contains(id(7) + "=ACTIVE");
+        } finally {
+            api.delete("/v1/applications/" + APP + "/processes/m-extra");
+        }
+        eventually(Duration.ofSeconds(10), () -> call(id(0), "world", ""), w -> !w.contains("m-extra"),
+                "m-extra gone from the world of " + id(0));
+    }
+
+    @Test
+    @Order(2)
     void aMessageSentIsReceivedByItsReceiver() {
         assertThat(call(id(1), "send", id(2) + "|greeting|hello from one")).isEqualTo("sent 1");
 

@@ -692,6 +692,41 @@ class SwapTest {
         }
     }
 
+    @Test
+    void concurrentSwapInRequestsOnTwoNodesStartOneProcess() throws Exception {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            call(KEEPER, id, "putState", "twice=once");
+            swappedOut(KEEPER, id);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Api.Reply>> pending = new ArrayList<>();
+            for (Api node : List.of(apiA, apiB)) {
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return swapIn(node, KEEPER, id);
+                }));
+            }
+            go.countDown();
+            List<Api.Reply> replies = new ArrayList<>();
+            for (Future<Api.Reply> f : pending) {
+                replies.add(f.get(120, TimeUnit.SECONDS));
+            }
+
+            // Both answer with the one incarnation: one started it, the other waited for it.
+            assertThat(replies).extracting(Api.Reply::status).as("%s", replies).containsExactly(200, 200);
+            assertThat(replies).extracting(r -> r.json().path("endpoint").toString()).as("%s", replies)
+                    .containsOnly(replies.get(0).json().path("endpoint").toString());
+            JsonNode p = record(apiB, KEEPER, id);
+            assertThat(statuses(p)).containsExactly("ALLOCATING", "ACTIVE", "SWAPPING_OUT", "SWAPPED_OUT",
+                    "SWAPPING_IN", "ACTIVE");
+            assertThat(call(KEEPER, id, "getState", "twice")).isEqualTo("once");
+        } finally {
+            pool.shutdownNow();
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
     // ---- helpers
 
     private static Api.Reply swapOut(Api api, String app, String id) {
