@@ -72,6 +72,9 @@ public interface Group {
     /** Element-wise {@code op} of every member's array; the result on {@code root}, null elsewhere. */
     double[] reduce(String root, double[] values, ReduceOp op);
 
+    /** Element-wise {@code op} of every member's array; the result on {@code root}, null elsewhere. */
+    long[] reduce(String root, long[] values, ReduceOp op);
+
     /** Every member's {@code data} in rank order on {@code root}; an empty list elsewhere. */
     List<byte[]> gather(String root, byte[] data);
 

@@ -150,6 +150,13 @@ public final class GroupImpl implements Group {
     }
 
     @Override
+    public long[] reduce(String root, long[] values, ReduceOp reduceOp) {
+        int r = rankOf(root);
+        byte[] out = run("reduce", op -> reduceBytes(op, r, PrimitiveArrays.encode(values), PrimitiveArrays.longs(reduceOp)));
+        return out == null ? null : PrimitiveArrays.decodeLongs(out);
+    }
+
+    @Override
     public List<byte[]> gather(String root, byte[] data) {
         int r = rankOf(root);
         return run("gather", op -> gatherBytes(op, r, data));

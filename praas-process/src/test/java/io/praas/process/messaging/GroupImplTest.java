@@ -172,6 +172,27 @@ class GroupImplTest {
 
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 5, 8})
+    void primitiveArraysReduceElementWiseToTheirRootOnly(int n) throws Exception {
+        Network net = new Network(n);
+        String root = net.ids.get(n / 2);
+        List<long[]> longs = onEveryMember(net, g -> g.reduce(root, new long[] {g.rank(), 1, -g.rank()}, ReduceOp.SUM));
+        Network again = new Network(n);
+        List<double[]> doubles = onEveryMember(again, g -> g.reduce(root, new double[] {g.rank(), 0.5}, ReduceOp.MIN));
+
+        long sum = (long) n * (n - 1) / 2;
+        for (int r = 0; r < n; r++) {
+            if (r == n / 2) {
+                assertThat(longs.get(r)).containsExactly(sum, n, -sum);
+                assertThat(doubles.get(r)).containsExactly(0, 0.5);
+            } else {
+                assertThat(longs.get(r)).as("rank %d", r).isNull();
+                assertThat(doubles.get(r)).as("rank %d", r).isNull();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
     void reduceDeliversToItsRootOnly(int n) throws Exception {
         Network net = new Network(n);
         String root = net.ids.get(n - 1);
