@@ -104,6 +104,36 @@ class FailingStartTest {
         }
     }
 
+    @Test
+    void aConnectedClientWhoseProcessCannotSwapInFailsItsRequestAfterOneTry() throws Exception {
+        String id = "icarus-" + System.nanoTime();
+        Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
+        try (io.praas.client.Praas praas = io.praas.client.Praas.builder().url(cp.apiUrl())
+                .adminKey(ControlPlanes.ADMIN_KEY).build()) {
+            io.praas.client.ProcessInfo p = praas.createProcess(APP, io.praas.client.ProcessSpec.named(id));
+            try (io.praas.client.ProcessClient client = praas.connect(p)) {
+                assertThat(new String(client.invoke("fragile", new byte[0]))).isEqualTo("fine");
+                praas.swapOut(APP, id);
+                Files.createFile(marker); // its next incarnation cannot load its functions
+
+                Throwable failed = org.assertj.core.api.Assertions.catchThrowable(
+                        () -> client.invoke("fragile", new byte[0]));
+
+                assertThat(failed).isInstanceOfSatisfying(io.praas.client.PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE);
+                    assertThat(e.detail()).contains("could not reconnect").contains("SWAPPED_OUT");
+                });
+            }
+            io.praas.client.ProcessInfo after = praas.getProcess(APP, id);
+            assertThat(after.status()).isEqualTo(io.praas.client.ProcessStatus.SWAPPED_OUT);
+            assertThat(after.transitions()).filteredOn(t -> t.status() == io.praas.client.ProcessStatus.SWAPPING_IN)
+                    .as("one swap-in tried, not one per reconnect attempt").hasSize(1);
+        } finally {
+            Files.deleteIfExists(marker);
+            api.delete("/v1/applications/" + APP + "/processes/" + id);
+        }
+    }
+
     /**
      * The ordering that a process on a standby makes possible, forced: the backend reports the exit
      * before its start has returned the handle (a backend that "starts" processes that end at once).

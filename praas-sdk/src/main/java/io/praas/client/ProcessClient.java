@@ -456,8 +456,12 @@ public final class ProcessClient implements AutoCloseable {
                 return;
             } catch (PraasApiException e) {
                 last = e;
-                if (e.status() == 404 || e.status() == 409 || e.status() == 401 || e.status() == 403) {
-                    break; // deleted, stopped or failed, or not ours: waiting will not bring it back
+                if (e.status() == 404 || e.status() == 409 || e.status() == 401 || e.status() == 403
+                        || e.status() == 502) {
+                    // Deleted, stopped or failed, not ours, or its swap-in failed (a corrupt snapshot,
+                    // a process that cannot start; each try would start another): waiting will not
+                    // bring it back.
+                    break;
                 }
                 LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());
             } catch (PraasException e) {
