@@ -105,6 +105,37 @@ class FailingStartTest {
     }
 
     @Test
+    void concurrentSwapInsOfAProcessThatCannotStartBothFailAndLeaveItSwappedOut() throws Exception {
+        String id = "daedalus-" + System.nanoTime();
+        Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            assertThat(api.post("/v1/applications/" + APP + "/processes", Map.of("name", id)).status()).isEqualTo(201);
+            assertThat(api.invoke(APP, "putState", "?process=" + id, "wings=wax".getBytes()).text()).isEqualTo("ok");
+            assertThat(api.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null).status()).isEqualTo(200);
+            Files.createFile(marker);
+
+            java.util.List<java.util.concurrent.Future<Api.Reply>> both = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                both.add(pool.submit(() -> api.post("/v1/applications/" + APP + "/processes/" + id + "/swapin", null)));
+            }
+            for (java.util.concurrent.Future<Api.Reply> f : both) {
+                Api.assertJsonError(f.get(60, TimeUnit.SECONDS), 502, "SWAP_FAILED");
+            }
+            Api.Reply record = api.get("/v1/applications/" + APP + "/processes/" + id);
+            assertThat(record.json().path("status").asText()).isEqualTo("SWAPPED_OUT");
+
+            Files.delete(marker);
+            assertThat(api.post("/v1/applications/" + APP + "/processes/" + id + "/swapin", null).status()).isEqualTo(200);
+            assertThat(api.invoke(APP, "getState", "?process=" + id, "wings".getBytes()).text()).isEqualTo("wax");
+        } finally {
+            pool.shutdownNow();
+            Files.deleteIfExists(marker);
+            api.delete("/v1/applications/" + APP + "/processes/" + id);
+        }
+    }
+
+    @Test
     void aConnectedClientWhoseProcessCannotSwapInFailsItsRequestAfterOneTry() throws Exception {
         String id = "icarus-" + System.nanoTime();
         Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
@@ -121,13 +152,17 @@ class FailingStartTest {
 
                 assertThat(failed).isInstanceOfSatisfying(io.praas.client.PraasException.class, e -> {
                     assertThat(e.code()).isEqualTo(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE);
-                    assertThat(e.detail()).contains("could not reconnect").contains("SWAPPED_OUT");
+                    assertThat(e.detail()).contains("could not be swapped back in").contains("SWAPPED_OUT");
                 });
+                io.praas.client.ProcessInfo after = praas.getProcess(APP, id);
+                assertThat(after.status()).isEqualTo(io.praas.client.ProcessStatus.SWAPPED_OUT);
+                assertThat(after.transitions()).filteredOn(t -> t.status() == io.praas.client.ProcessStatus.SWAPPING_IN)
+                        .as("one swap-in tried, not one per reconnect attempt").hasSize(1);
+
+                // Once the process can start again, the same client's next request swaps it in.
+                Files.delete(marker);
+                assertThat(new String(client.invoke("fragile", new byte[0]))).isEqualTo("fine");
             }
-            io.praas.client.ProcessInfo after = praas.getProcess(APP, id);
-            assertThat(after.status()).isEqualTo(io.praas.client.ProcessStatus.SWAPPED_OUT);
-            assertThat(after.transitions()).filteredOn(t -> t.status() == io.praas.client.ProcessStatus.SWAPPING_IN)
-                    .as("one swap-in tried, not one per reconnect attempt").hasSize(1);
         } finally {
             Files.deleteIfExists(marker);
             api.delete("/v1/applications/" + APP + "/processes/" + id);

@@ -456,12 +456,14 @@ public final class ProcessClient implements AutoCloseable {
                 return;
             } catch (PraasApiException e) {
                 last = e;
-                if (e.status() == 404 || e.status() == 409 || e.status() == 401 || e.status() == 403
-                        || e.status() == 502) {
-                    // Deleted, stopped or failed, not ours, or its swap-in failed (a corrupt snapshot,
-                    // a process that cannot start; each try would start another): waiting will not
-                    // bring it back.
-                    break;
+                if ("SWAP_FAILED".equals(e.error())) {
+                    // A corrupt snapshot, a process that cannot start: each try would start another.
+                    // What waited fails; the client stays, and its next request tries again.
+                    swapInFailed(e);
+                    return;
+                }
+                if (e.status() == 404 || e.status() == 409 || e.status() == 401 || e.status() == 403) {
+                    break; // deleted, stopped or failed, or not ours: waiting will not bring it back
                 }
                 LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());
             } catch (PraasException e) {
@@ -482,6 +484,20 @@ public final class ProcessClient implements AutoCloseable {
                 + " within " + reconnectTimeout.toMillis() + " ms" + (last != null ? ": " + last.detail() : ""));
         reconnecting = false;
         onClosed(socket);
+    }
+
+    /** The process stays swapped out: fail what waited, and let the next request try the swap-in again. */
+    private void swapInFailed(PraasApiException e) {
+        PraasException why = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId
+                + " could not be swapped back in (" + e.detail() + "); the client's next request tries again");
+        dormant.set(true); // (reconnecting stays set: new requests queue, and the first starts a reconnect)
+        RequestDeadlines.Pending p;
+        while ((p = waiting.poll()) != null) {
+            p.answer().completeExceptionally(why);
+        }
+        if (!waiting.isEmpty() && dormant.compareAndSet(true, false)) {
+            startReconnect(); // a request queued after the poll
+        }
     }
 
     /**

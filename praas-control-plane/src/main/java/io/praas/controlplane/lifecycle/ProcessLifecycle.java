@@ -281,6 +281,7 @@ public final class ProcessLifecycle {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
+        BackendHandle[] started = new BackendHandle[1];
         try {
             Path jar = localCode(app);
             Map<String, String> env = new HashMap<>();
@@ -315,6 +316,7 @@ public final class ProcessLifecycle {
             long startedAt = System.nanoTime();
             BackendHandle handle = backend.start(spec).toCompletableFuture()
                     .get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            started[0] = handle;
             registry.update(app.name(), record.id(), p -> p.withHandle(handle));
             if (handle.equals(endedBeforeRecorded.remove(key))) {
                 exited(app.name(), record.id(), handle); // it ended before its handle was written
@@ -324,50 +326,74 @@ public final class ProcessLifecycle {
             LOG.info("process {} ACTIVE at {}:{}", key, active.endpoint().host(), active.endpoint().port());
             return active;
         } catch (TimeoutException e) {
-            String why = "it did not start and register within " + settings.allocationTimeout();
-            boolean backedOut = fail(record, why).filter(p -> p.status() == ProcessStatus.SWAPPED_OUT).isPresent();
-            throw new ControlPlaneException(backedOut ? Code.SWAP_FAILED : Code.PROCESS_UNAVAILABLE, "process " + key
-                    + " did not start and register within " + settings.allocationTimeout()
-                    + " (praas up --allocation-timeout-seconds)"
-                    + (backedOut ? "; it stays SWAPPED_OUT and its snapshot is kept" : ""));
+            // Without a handle the backend may still be starting it: that start is not known to be gone.
+            Optional<ProcessRecord> after = fail(record, "it did not start and register within "
+                    + settings.allocationTimeout(), started[0], started[0] != null);
+            throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " did not start and register within "
+                    + settings.allocationTimeout() + " (praas up --allocation-timeout-seconds)");
         } catch (ExecutionException e) {
+            // The backend could not start it, or its wait was failed (it exited, or could not restore).
             Throwable cause = e.getCause();
-            fail(record, cause.getMessage());
+            Optional<ProcessRecord> after = fail(record, cause.getMessage(), started[0], true);
+            if (cause instanceof ControlPlaneException cpe) {
+                throw cpe;
+            }
             if (cause instanceof BackendException be) {
-                throw new ControlPlaneException(switch (be.reason()) {
+                throw startFailed(after, switch (be.reason()) {
                     case INVALID_REQUEST -> Code.INVALID_ARGUMENT;
                     case CAPACITY -> Code.OVERLOADED;
                     case PERMISSION -> Code.FORBIDDEN;
                     case FAILED -> Code.PROCESS_UNAVAILABLE;
                 }, be.getMessage());
             }
-            if (cause instanceof ControlPlaneException cpe) {
-                throw cpe;
-            }
-            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key + " failed to start: "
-                    + cause.getMessage());
+            throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " failed to start: " + cause.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(record, "interrupted while starting");
+            fail(record, "interrupted while starting", started[0], false);
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "interrupted while starting " + key);
         } catch (ControlPlaneException e) {
-            fail(record, e.getMessage());
-            throw e;
+            throw startFailed(fail(record, e.getMessage(), started[0], true), e.code(), e.getMessage());
         } catch (RuntimeException e) {
             // Code download, backend start: whatever failed, the process must not hold its slot.
-            fail(record, e.toString());
-            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
+            Optional<ProcessRecord> after = fail(record, e.toString(), started[0], true);
+            throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
-            awaitingRegistration.remove(key);
+            awaitingRegistration.remove(key, registered);
             endedBeforeRecorded.remove(key);
         }
     }
 
-    /** Marks a start that did not come up failed (a swap-in: SWAPPED_OUT again) and stops what it started. */
-    private Optional<ProcessRecord> fail(ProcessRecord record, String why) {
-        Optional<ProcessRecord> failed = markFailed(record.application(), record.id(), why);
-        failed.map(ProcessRecord::handle).ifPresent(h -> backend.stop(h));
-        return failed;
+    /**
+     * Ends a start that did not come up: stops what it started and marks the process FAILED, or, for
+     * a swap-in whose incarnation is known to be gone ({@code gone}, and its stop done), SWAPPED_OUT
+     * again, so it can be swapped in once more. Only if the record is still at this attempt's
+     * transition: a later attempt (a swap-in after this one backed out) is left alone.
+     */
+    private Optional<ProcessRecord> fail(ProcessRecord attempt, String why, BackendHandle started, boolean gone) {
+        boolean stopped = true;
+        if (started != null) {
+            try {
+                backend.stop(started).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                stopped = false;
+                LOG.warn("process {}: stopping a start that failed: {}", attempt.key(), e.toString());
+            }
+        }
+        ProcessRecord.Transition began = lastTransition(attempt);
+        return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(lastTransition(p)),
+                gone && stopped);
+    }
+
+    /** The exception for a failed start: SWAP_FAILED when a swap-in backed out to SWAPPED_OUT. */
+    private static ControlPlaneException startFailed(Optional<ProcessRecord> after, Code code, String message) {
+        boolean backedOut = after.filter(p -> p.status() == ProcessStatus.SWAPPED_OUT).isPresent();
+        return backedOut && code != Code.SWAP_FAILED
+                ? new ControlPlaneException(Code.SWAP_FAILED, message + "; it stays SWAPPED_OUT and its snapshot is kept")
+                : new ControlPlaneException(code, message);
+    }
+
+    private static ProcessRecord.Transition lastTransition(ProcessRecord p) {
+        return p.transitions().get(p.transitions().size() - 1);
     }
 
     /** Downloads the application's jar into this node's cache, unless it is there. */
@@ -591,11 +617,20 @@ public final class ProcessLifecycle {
             keepInlineCopy(application, id, done); // before SWAPPED_OUT: a swap-in that follows finds it
             // Committed: SWAPPED_OUT, also if its exit was seen first and failed it (the exit may
             // reach the backend's thread before SWAPPED reaches the event loop), unless it was stopped
-            // or deleted meanwhile.
-            Optional<ProcessRecord> updated = registry.update(application, id, p -> p.status() == ProcessStatus.STOPPED
-                    || p.status() == ProcessStatus.DELETED ? p
-                    : p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null));
-            if (updated.map(ProcessRecord::status).orElse(null) != ProcessStatus.SWAPPED_OUT) {
+            // or deleted meanwhile, or has moved on: its lost swap-out was found committed already
+            // (SWAPPED_OUT with this generation) and a swap-in may have begun since.
+            Optional<ProcessRecord> updated = registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
+                    || p.status() == ProcessStatus.FAILED
+                    ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap).withFailure(null) : p);
+            ProcessStatus now = updated.map(ProcessRecord::status).orElse(ProcessStatus.DELETED);
+            if (now != ProcessStatus.SWAPPED_OUT && now != ProcessStatus.STOPPED && now != ProcessStatus.DELETED) {
+                // Moved on since (swapped in again after its lost swap-out was found committed): the
+                // snapshot it committed is its record's, and stays.
+                swapCommitted.remove(swapping.key());
+                LOG.info("process {}: its swap-out's late answer found it {}", swapping.key(), now);
+                return updated.get();
+            }
+            if (now != ProcessStatus.SWAPPED_OUT) {
                 // Stopped or deleted while it swapped out: it keeps no state, so neither does the store
                 // (a stop after the update removes the copy itself).
                 swapCommitted.remove(swapping.key());
@@ -812,7 +847,7 @@ public final class ProcessLifecycle {
             // that is starting has no channel yet.
             java.util.function.Predicate<ProcessRecord> thisIncarnation = ended != null ? p -> ended.equals(p.handle())
                     : p -> p.status() == ProcessStatus.ACTIVE || p.status() == ProcessStatus.SWAPPING_OUT;
-            markFailed(application, id, why, thisIncarnation.and(stillLost));
+            markFailed(application, id, why, thisIncarnation.and(stillLost), ended != null);
             return;
         }
         BackendHandle old = lost.handle();
@@ -891,7 +926,7 @@ public final class ProcessLifecycle {
             committed = json == null ? null : SwapManifest.fromJson(json);
         } catch (java.io.IOException | RuntimeException e) {
             return markFailed(application, id, why + "; whether it committed snapshot generation " + generation
-                    + " cannot be told (" + e.getMessage() + "), so its objects and journal are kept", same);
+                    + " cannot be told (" + e.getMessage() + "), so its objects and journal are kept", same, false);
         }
         if (committed != null && committed.generation() == generation) {
             Instant since = lost.transitions().get(lost.transitions().size() - 1).at();
@@ -899,6 +934,14 @@ public final class ProcessLifecycle {
                     committed.stateBytes(), Math.max(0, Duration.between(since, committed.createdAt()).toMillis()),
                     committed.createdAt());
             forgetInlineCopy(application, id); // the last copy is of an older generation
+            // What the process would have done after its commit: the snapshot holds everything its
+            // journal does (a swap-in would replay it again on top, mailbox messages twice).
+            try {
+                io.praas.process.journal.Journal.deleteFiles(journalOf(lost));
+            } catch (RuntimeException e) {
+                return markFailed(application, id, why + "; it committed snapshot generation " + generation
+                        + " but its journal could not be emptied (" + e.getMessage() + ")", same, false);
+            }
             Optional<ProcessRecord> r = registry.update(application, id, p -> same.test(p)
                     ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withSnapshot(snap)
                     .withFailure("its snapshot was committed, but it ended before it answered: " + why) : p);
@@ -910,20 +953,23 @@ public final class ProcessLifecycle {
         if (app != null && app.durability() == ApplicationRecord.Durability.JOURNAL && !shuttingDown) {
             return restartFromJournal(app, lost, why + " while it swapped out", same);
         }
-        return markFailed(application, id, why + " while it swapped out, before it committed its snapshot", same);
+        return markFailed(application, id, why + " while it swapped out, before it committed its snapshot", same,
+                false);
     }
 
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
     public Optional<ProcessRecord> markFailed(String application, String id, String why) {
-        return markFailed(application, id, why, p -> true);
+        return markFailed(application, id, why, p -> true, false);
     }
 
     /**
      * Marks a running process FAILED if {@code stillThis} holds for its record when it is updated (the
-     * incarnation that failed is still the current one); else leaves it, and its start, alone.
+     * incarnation that failed is still the current one); else leaves it, and its start, alone. A
+     * swap-in whose incarnation is {@code gone} (it exited, or was stopped) goes back to SWAPPED_OUT
+     * instead: nothing of it was acknowledged, and none of it can register later.
      */
     private Optional<ProcessRecord> markFailed(String application, String id, String why,
-                                               java.util.function.Predicate<ProcessRecord> stillThis) {
+                                               java.util.function.Predicate<ProcessRecord> stillThis, boolean gone) {
         boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
         boolean[] failedNow = new boolean[1];
         boolean[] startOfThis = new boolean[1];
@@ -943,7 +989,7 @@ public final class ProcessLifecycle {
             // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
             // process is swapped out: a swap-in may begin once this update lets go of the record.
             startOfThis[0] = p.status() != ProcessStatus.SWAPPED_OUT; // (a status that fails never is)
-            swapInBacksOut[0] = fails && p.status() == ProcessStatus.SWAPPING_IN && p.snapshot() != null;
+            swapInBacksOut[0] = gone && fails && p.status() == ProcessStatus.SWAPPING_IN && p.snapshot() != null;
             if (swapInBacksOut[0]) {
                 // Nothing of the new incarnation was acknowledged before it was ACTIVE: the snapshot
                 // still holds the process, for another swap-in.
