@@ -141,13 +141,7 @@ public final class Mailbox {
                 journal.mailboxTake(s.seq());
                 budget.adjust(-s.cost());
             } else {
-                ArrayDeque<Stored> q = byKey.computeIfAbsent(s.key(), k -> new ArrayDeque<>());
-                List<Stored> later = new ArrayList<>();
-                while (!q.isEmpty() && q.peekLast().seq() > s.seq()) {
-                    later.add(0, q.pollLast());
-                }
-                q.addLast(s);
-                q.addAll(later);
+                insertInOrder(s);
                 size++;
             }
         }
@@ -302,13 +296,26 @@ public final class Mailbox {
         return all;
     }
 
-    /** Puts back a message from a snapshot or a journal replay (not journaled again). */
+    /**
+     * Puts back a message from a snapshot or a journal replay (not journaled again), at its place in
+     * arrival order (a replayed message a receive gave back comes after later ones in the journal).
+     */
     public synchronized void restore(long seq, String from, String key, byte[] data) {
         budget.adjust(Stored.cost(from, key, data));
         long s = seq > 0 ? seq : nextSeq;
-        byKey.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Stored(s, from, key, data));
+        insertInOrder(new Stored(s, from, key, data));
         size++;
         nextSeq = Math.max(nextSeq, s + 1);
+    }
+
+    private void insertInOrder(Stored s) {
+        ArrayDeque<Stored> q = byKey.computeIfAbsent(s.key(), k -> new ArrayDeque<>());
+        List<Stored> later = new ArrayList<>();
+        while (!q.isEmpty() && q.peekLast().seq() > s.seq()) {
+            later.add(0, q.pollLast());
+        }
+        q.addLast(s);
+        q.addAll(later);
     }
 
     /** Removes a message a journal replay saw taken. */

@@ -125,6 +125,17 @@ class MailboxTest {
     }
 
     @Test
+    void restoredMessagesTakeTheirPlaceByArrivalOrder() throws Exception {
+        box.restore(3, "a", "k", utf8("3"));
+        box.restore(1, "a", "k", utf8("1")); // a journal's put after a receive gave the message back
+        box.restore(2, "a", "k", utf8("2"));
+
+        assertThat(text(box.receive("a", "k", null, SECOND))).isEqualTo("a:1");
+        assertThat(text(box.receive("a", "k", null, SECOND))).isEqualTo("a:2");
+        assertThat(text(box.receive("a", "k", null, SECOND))).isEqualTo("a:3");
+    }
+
+    @Test
     void pollTakesTheOldestMatchWithoutWaiting() {
         box.deliver("a", "k", utf8("1"));
         box.deliver("b", "k", utf8("2"));
