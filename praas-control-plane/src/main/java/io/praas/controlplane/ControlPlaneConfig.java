@@ -81,7 +81,7 @@ public record ControlPlaneConfig(Path dataDir, String host, int httpPort, int co
                 "heartbeat timeout must be at least twice the interval");
         check(positive(allocationTimeout), "allocation timeout must be positive");
         check(maxCodeBytes > 0 && maxInvokeBytes > 0, "body limits must be positive");
-        check(swapDrainTimeout != null && !swapDrainTimeout.isNegative() && positive(swapTimeout)
+        check(positive(swapDrainTimeout) && positive(swapTimeout)
                 && positive(idleCheckInterval), "swap timeouts and the idle check interval must be positive");
         check(swapTimeout.compareTo(swapDrainTimeout) > 0, "the swap timeout (" + swapTimeout.toSeconds()
                 + " s) must be longer than the swap drain timeout (" + swapDrainTimeout.toSeconds()

@@ -92,7 +92,8 @@ class JournalRecoveryTest {
         CompletableFuture<ProcessInfo> swap;
         try (ProcessClient c = plainClient(p)) {
             c.invokeAsync("slow", "30000:never=written".getBytes(StandardCharsets.UTF_8)); // holds up the drain
-            Thread.sleep(300);
+            eventually(Duration.ofSeconds(10), () -> cp.lifecycle().process(APP, p.id()).metrics().inFlight(),
+                    n -> n > 0, "the invocation running on the process (its heartbeat says so)");
             swap = CompletableFuture.supplyAsync(() -> praas.swapOut(APP, p.id()));
             eventually(Duration.ofSeconds(10), () -> praas.getProcess(APP, p.id()).status(),
                     s -> s == ProcessStatus.SWAPPING_OUT, "SWAPPING_OUT");

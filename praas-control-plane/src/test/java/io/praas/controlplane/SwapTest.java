@@ -644,7 +644,8 @@ class SwapTest {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (ProcessClient client = ControlPlanes.connect(process)) {
             client.invokeAsync("slow", "", utf8("30000:never=written"), Duration.ofSeconds(60));
-            Thread.sleep(300); // the invocation runs on the process
+            eventually(Duration.ofSeconds(10), () -> a.lifecycle().process(KEEPER, id).metrics().inFlight(), n -> n > 0,
+                    "the invocation running on the process (its heartbeat says so)");
             Future<Api.Reply> out = pool.submit(() -> swapOut(apiA, KEEPER, id));
             eventually(Duration.ofSeconds(10), () -> record(apiA, KEEPER, id).path("status").asText(),
                     "SWAPPING_OUT"::equals, "SWAPPING_OUT");
