@@ -356,8 +356,12 @@ class GroupImplTest {
 
                 @Override
                 public CompletableFuture<Void> send(String target, String key, byte[] data, long deadlineNanos) {
+                    // Dies as its part goes out: nothing reaches it any more (before its part is
+                    // taken, so no member can send it the result first), then those waiting on it
+                    // learn it is gone.
+                    net.dead.add(victim);
                     CompletableFuture<Void> sent = t.send(target, key, data, deadlineNanos);
-                    net.kill(victim); // dies right after its part went out
+                    net.kill(victim);
                     return sent;
                 }
 
