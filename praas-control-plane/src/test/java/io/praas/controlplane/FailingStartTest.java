@@ -79,11 +79,7 @@ class FailingStartTest {
         String id = "phoenix-" + System.nanoTime();
         Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
         try {
-            assertThat(api.post("/v1/applications/" + APP + "/processes", Map.of("name", id)).status()).isEqualTo(201);
-            assertThat(api.invoke(APP, "putState", "?process=" + id, "ash=warm".getBytes()).text()).isEqualTo("ok");
-            Api.Reply out = api.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null);
-            assertThat(out.status()).as("%s", out).isEqualTo(200);
-            Files.createFile(marker); // the next incarnation cannot load its functions
+            swappedOutAndDoomed(id, "ash=warm");
 
             Api.Reply failed = api.post("/v1/applications/" + APP + "/processes/" + id + "/swapin", null);
 
@@ -110,10 +106,7 @@ class FailingStartTest {
         Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(id);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {
-            assertThat(api.post("/v1/applications/" + APP + "/processes", Map.of("name", id)).status()).isEqualTo(201);
-            assertThat(api.invoke(APP, "putState", "?process=" + id, "wings=wax".getBytes()).text()).isEqualTo("ok");
-            assertThat(api.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null).status()).isEqualTo(200);
-            Files.createFile(marker);
+            swappedOutAndDoomed(id, "wings=wax");
 
             java.util.List<java.util.concurrent.Future<Api.Reply>> both = new java.util.ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -167,6 +160,18 @@ class FailingStartTest {
             Files.deleteIfExists(marker);
             api.delete("/v1/applications/" + APP + "/processes/" + id);
         }
+    }
+
+    /**
+     * Creates process {@code id} with {@code keyValue} in its state, swaps it out, and dooms its next
+     * incarnation (it cannot load its functions) until the test deletes its marker.
+     */
+    private static void swappedOutAndDoomed(String id, String keyValue) throws java.io.IOException {
+        assertThat(api.post("/v1/applications/" + APP + "/processes", Map.of("name", id)).status()).isEqualTo(201);
+        assertThat(api.invoke(APP, "putState", "?process=" + id, keyValue.getBytes()).text()).isEqualTo("ok");
+        Api.Reply out = api.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null);
+        assertThat(out.status()).as("%s", out).isEqualTo(200);
+        Files.createFile(io.praas.controlplane.swapapp.Fragile.doomedMarker(id));
     }
 
     /**

@@ -139,31 +139,7 @@ class JournalRecoveryTest {
         }
         io.praas.process.journal.Journal journal = io.praas.process.journal.Journal.open(dir);
         try {
-            return journal.replay(new io.praas.process.journal.Journal.Replay() {
-                @Override
-                public void put(String session, String key, byte[] value) {
-                }
-
-                @Override
-                public void delete(String session, String key) {
-                }
-
-                @Override
-                public void sessionOpened(String session) {
-                }
-
-                @Override
-                public void sessionClosed(String session) {
-                }
-
-                @Override
-                public void mailboxPut(long seq, String from, String key, byte[] data) {
-                }
-
-                @Override
-                public void mailboxTake(long seq) {
-                }
-            });
+            return journal.entries();
         } finally {
             journal.close();
         }

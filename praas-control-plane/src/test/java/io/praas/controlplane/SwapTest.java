@@ -659,22 +659,10 @@ class SwapTest {
     @Test
     void concurrentSwapRequestsOnTwoNodesSwapTheProcessOnce() throws Exception {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
-        ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             call(KEEPER, id, "putState", "once=yes");
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Api.Reply>> pending = new ArrayList<>();
-            for (Api node : List.of(apiA, apiB)) {
-                pending.add(pool.submit(() -> {
-                    go.await();
-                    return swapOut(node, KEEPER, id);
-                }));
-            }
-            go.countDown();
-            List<Api.Reply> replies = new ArrayList<>();
-            for (Future<Api.Reply> f : pending) {
-                replies.add(f.get(120, TimeUnit.SECONDS));
-            }
+
+            List<Api.Reply> replies = onBothNodesAtOnce(node -> swapOut(node, KEEPER, id));
 
             assertThat(replies).extracting(Api.Reply::status).as("%s", replies).containsExactlyInAnyOrder(200, 409);
             replies.stream().filter(r -> r.status() == 409).forEach(r -> assertJsonError(r, 409, "CONFLICT"));
@@ -688,7 +676,6 @@ class SwapTest {
                     "swaps/" + KEEPER + "/" + id + "/gen-000000000001/data",
                     "swaps/" + KEEPER + "/" + id + "/gen-000000000001/manifest.json");
         } finally {
-            pool.shutdownNow();
             apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
         }
     }
@@ -696,23 +683,11 @@ class SwapTest {
     @Test
     void concurrentSwapInRequestsOnTwoNodesStartOneProcess() throws Exception {
         String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
-        ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             call(KEEPER, id, "putState", "twice=once");
             swappedOut(KEEPER, id);
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Api.Reply>> pending = new ArrayList<>();
-            for (Api node : List.of(apiA, apiB)) {
-                pending.add(pool.submit(() -> {
-                    go.await();
-                    return swapIn(node, KEEPER, id);
-                }));
-            }
-            go.countDown();
-            List<Api.Reply> replies = new ArrayList<>();
-            for (Future<Api.Reply> f : pending) {
-                replies.add(f.get(120, TimeUnit.SECONDS));
-            }
+
+            List<Api.Reply> replies = onBothNodesAtOnce(node -> swapIn(node, KEEPER, id));
 
             // Both answer with the one incarnation: one started it, the other waited for it.
             assertThat(replies).extracting(Api.Reply::status).as("%s", replies).containsExactly(200, 200);
@@ -723,8 +698,31 @@ class SwapTest {
                     "SWAPPING_IN", "ACTIVE");
             assertThat(call(KEEPER, id, "getState", "twice")).isEqualTo("once");
         } finally {
-            pool.shutdownNow();
             apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    /** Sends {@code request} through node A and node B at the same moment; both answers, A's first. */
+    private static List<Api.Reply> onBothNodesAtOnce(java.util.function.Function<Api, Api.Reply> request)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Api.Reply>> pending = new ArrayList<>();
+            for (Api node : List.of(apiA, apiB)) {
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return request.apply(node);
+                }));
+            }
+            go.countDown();
+            List<Api.Reply> replies = new ArrayList<>();
+            for (Future<Api.Reply> f : pending) {
+                replies.add(f.get(120, TimeUnit.SECONDS));
+            }
+            return replies;
+        } finally {
+            pool.shutdownNow();
         }
     }
 

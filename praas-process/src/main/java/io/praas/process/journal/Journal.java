@@ -120,6 +120,21 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         return n;
     }
 
+    /** How many changes the journal holds (none after {@link #truncate}). */
+    public synchronized long entries() {
+        long n = 0;
+        ExcerptTailer tailer = queue.createTailer().toStart();
+        tailer.singleThreadedCheckDisabled(true);
+        while (true) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return n;
+                }
+                n++;
+            }
+        }
+    }
+
     @Override
     public synchronized void put(String session, String key, byte[] value) {
         try (DocumentContext dc = appender.writingDocument()) {
