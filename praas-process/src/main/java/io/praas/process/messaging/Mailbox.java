@@ -86,7 +86,7 @@ public final class Mailbox {
      * @throws PraasException STATE_LIMIT_EXCEEDED when the process's state limit has no room for it
      */
     public void deliver(String from, String key, byte[] data) {
-        Waiter handed = null;
+        Waiter handed;
         Stored stored;
         synchronized (this) {
             if (sealed) {
@@ -102,52 +102,46 @@ public final class Mailbox {
             }
             stored = new Stored(nextSeq++, from, key, data);
             journal.mailboxPut(stored.seq(), from, key, data);
-            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-                Waiter w = it.next();
-                if (w.matches(from, key) && w.claim()) {
-                    it.remove();
-                    handed = w;
-                    break;
-                }
-            }
-            if (handed != null) {
-                journal.mailboxTake(stored.seq());
-                budget.adjust(-cost);
-            } else {
-                byKey.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(stored);
-                size++;
+            handed = handOrStore(stored);
+        }
+        hand(handed, stored);
+    }
+
+    /**
+     * Gives a stored (journaled, budgeted) message to the first waiting receive that matches, or
+     * keeps it at its place in arrival order; the waiter it was given to, or null. Holds the lock.
+     */
+    private Waiter handOrStore(Stored s) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.matches(s.from(), s.key()) && w.claim()) {
+                it.remove();
+                journal.mailboxTake(s.seq());
+                budget.adjust(-s.cost());
+                return w;
             }
         }
-        if (handed != null && !handed.future.complete(new ReceivedMessage(from, key, data))) {
-            requeue(stored); // its caller completed or cancelled the receive first: the message stays
+        insertInOrder(s);
+        size++;
+        return null;
+    }
+
+    /** Completes {@code w}'s receive with {@code s}; if its caller completed or cancelled it first, the message stays. */
+    private void hand(Waiter w, Stored s) {
+        if (w != null && !w.future.complete(new ReceivedMessage(s.from(), s.key(), s.data()))) {
+            requeue(s);
         }
     }
 
     /** Puts a message taken for a receive that no longer wanted it back, at its place in arrival order. */
     private void requeue(Stored s) {
-        Waiter handed = null;
+        Waiter handed;
         synchronized (this) {
             budget.force(s.cost());
             journal.mailboxPut(s.seq(), s.from(), s.key(), s.data());
-            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-                Waiter w = it.next();
-                if (w.matches(s.from(), s.key()) && w.claim()) {
-                    it.remove();
-                    handed = w;
-                    break;
-                }
-            }
-            if (handed != null) {
-                journal.mailboxTake(s.seq());
-                budget.adjust(-s.cost());
-            } else {
-                insertInOrder(s);
-                size++;
-            }
+            handed = handOrStore(s);
         }
-        if (handed != null && !handed.future.complete(new ReceivedMessage(s.from(), s.key(), s.data()))) {
-            requeue(s);
-        }
+        hand(handed, s);
     }
 
     /**
@@ -162,12 +156,9 @@ public final class Mailbox {
                 return CompletableFuture.failedFuture(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
                         "the process is swapping out; its messages go with it"));
             }
-            Stored found = take(from, key);
-            if (found == null && abortKey != null) {
-                found = take(ANY, abortKey);
-            }
+            ReceivedMessage found = takeMatching(from, key, abortKey);
             if (found != null) {
-                return CompletableFuture.completedFuture(new ReceivedMessage(found.from(), found.key(), found.data()));
+                return CompletableFuture.completedFuture(found);
             }
             w = new Waiter(from, key, abortKey);
             waiters.add(w);
@@ -188,9 +179,11 @@ public final class Mailbox {
      * matches (or the mailbox is sealed).
      */
     public synchronized ReceivedMessage poll(String from, String key, String abortKey) {
-        if (sealed) {
-            return null;
-        }
+        return sealed ? null : takeMatching(from, key, abortKey);
+    }
+
+    /** The oldest message a receive of these arguments matches, taken out; null when there is none. Holds the lock. */
+    private ReceivedMessage takeMatching(String from, String key, String abortKey) {
         Stored found = take(from, key);
         if (found == null && abortKey != null) {
             found = take(ANY, abortKey);
@@ -310,9 +303,13 @@ public final class Mailbox {
 
     private void insertInOrder(Stored s) {
         ArrayDeque<Stored> q = byKey.computeIfAbsent(s.key(), k -> new ArrayDeque<>());
-        List<Stored> later = new ArrayList<>();
+        if (q.isEmpty() || q.peekLast().seq() < s.seq()) {
+            q.addLast(s); // a new message: always here
+            return;
+        }
+        ArrayDeque<Stored> later = new ArrayDeque<>();
         while (!q.isEmpty() && q.peekLast().seq() > s.seq()) {
-            later.add(0, q.pollLast());
+            later.addFirst(q.pollLast());
         }
         q.addLast(s);
         q.addAll(later);
