@@ -370,18 +370,22 @@ public final class ProcessLifecycle {
      * transition: a later attempt (a swap-in after this one backed out) is left alone.
      */
     private Optional<ProcessRecord> fail(ProcessRecord attempt, String why, BackendHandle started, boolean gone) {
-        boolean stopped = true;
-        if (started != null) {
-            try {
-                backend.stop(started).toCompletableFuture().get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                stopped = false;
-                LOG.warn("process {}: stopping a start that failed: {}", attempt.key(), e.toString());
-            }
+        boolean stopped = started == null || stopAndWait(started, attempt.key(), "a start that failed");
+        ProcessRecord.Transition began = attempt.latest();
+        return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(p.latest()), gone && stopped);
+    }
+
+    /** Stops {@code handle} and waits up to 60 s; false (logged) when the stop failed or did not finish. */
+    private boolean stopAndWait(BackendHandle handle, String key, String what) {
+        try {
+            backend.stop(handle).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("process {}: stopping {} failed: {}", key, what, e.toString());
         }
-        ProcessRecord.Transition began = lastTransition(attempt);
-        return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(lastTransition(p)),
-                gone && stopped);
+        return false;
     }
 
     /** The exception for a failed start: SWAP_FAILED when a swap-in backed out to SWAPPED_OUT. */
@@ -390,10 +394,6 @@ public final class ProcessLifecycle {
         return backedOut && code != Code.SWAP_FAILED
                 ? new ControlPlaneException(Code.SWAP_FAILED, message + "; it stays SWAPPED_OUT and its snapshot is kept")
                 : new ControlPlaneException(code, message);
-    }
-
-    private static ProcessRecord.Transition lastTransition(ProcessRecord p) {
-        return p.transitions().get(p.transitions().size() - 1);
     }
 
     /** Downloads the application's jar into this node's cache, unless it is there. */
@@ -415,11 +415,7 @@ public final class ProcessLifecycle {
                 .orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
         BackendHandle handle = before.map(ProcessRecord::handle).orElse(null);
         if (handle != null && before.get().status() != ProcessStatus.STOPPED) {
-            try {
-                backend.stop(handle).toCompletableFuture().get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.warn("process {}/{}: backend stop failed: {}", application, id, e.toString());
-            }
+            stopAndWait(handle, ProcessRecord.key(application, id), "it");
             LOG.info("process {}/{} stopped", application, id);
         }
         // Decided on the record as stopped: a swap-out that began after the read above is in it.
@@ -451,7 +447,7 @@ public final class ProcessLifecycle {
      * node leaves its journal on this one, and a new process of the same name must not replay it.
      */
     private Path journalOf(ProcessRecord p) {
-        Instant created = p.transitions().get(0).at();
+        Instant created = p.created();
         return journalOf(p.application(), p.id()).resolve("created-" + created.getEpochSecond() + "-" + created.getNano());
     }
 
@@ -910,11 +906,7 @@ public final class ProcessLifecycle {
         String id = lost.id();
         BackendHandle old = lost.handle();
         if (old != null && !old.equals(ended)) {
-            try {
-                backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.warn("process {}: stopping it after its lost swap-out failed: {}", lost.key(), e.toString());
-            }
+            stopAndWait(old, lost.key(), "it after its lost swap-out");
         }
         java.util.function.Predicate<ProcessRecord> same = p -> p.status() == ProcessStatus.SWAPPING_OUT
                 && java.util.Objects.equals(old, p.handle()) && stillLost.test(p);
@@ -929,7 +921,7 @@ public final class ProcessLifecycle {
                     + " cannot be told (" + e.getMessage() + "), so its objects and journal are kept", same, false);
         }
         if (committed != null && committed.generation() == generation) {
-            Instant since = lost.transitions().get(lost.transitions().size() - 1).at();
+            Instant since = lost.latest().at();
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(generation, manifestKey, committed.totalBytes(),
                     committed.stateBytes(), Math.max(0, Duration.between(since, committed.createdAt()).toMillis()),
                     committed.createdAt());

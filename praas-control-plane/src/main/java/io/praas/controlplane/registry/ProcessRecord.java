@@ -74,6 +74,16 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
         return transitions.size() >= MAX_TRANSITIONS;
     }
 
+    /** The latest transition: into the status the process is in now. */
+    public Transition latest() {
+        return transitions.get(transitions.size() - 1);
+    }
+
+    /** When the process was created (the first transition, which a record always keeps). */
+    public Instant created() {
+        return transitions.get(0).at();
+    }
+
     public static ProcessRecord allocating(String application, String id, Resources resources, String node, Instant now) {
         return new ProcessRecord(application, id, ProcessStatus.ALLOCATING, resources, null, null, node, null,
                 Metrics.none(now), List.of(new Transition(ProcessStatus.ALLOCATING, now)), null);
