@@ -371,14 +371,14 @@ public final class Messaging implements Transport, AutoCloseable {
         for (Map.Entry<String, CompletableFuture<PeerLink>> e : links.entrySet()) {
             Peer p = w.get(e.getKey());
             PeerLink l = e.getValue().getNow(null);
-            // A peer that swaps out keeps its link until it has answered what it took (it closes
-            // it as it exits; its GOAWAY makes the link unusable for new requests): closing it here
-            // would lose those acknowledgements, and the messages would be sent, and stored, twice.
-            boolean moving = p != null && (p.status() == ProcessStatus.SWAPPING_OUT
-                    || p.status() == ProcessStatus.SWAPPED_OUT || p.status() == ProcessStatus.SWAPPING_IN);
-            boolean elsewhere = p != null && p.status() == ProcessStatus.ACTIVE
+            // Closed when the peer left, ended or restarts (ALLOCATING), or serves elsewhere. One that
+            // swaps keeps its link until it has answered what it took (it closes it as it exits; its
+            // GOAWAY keeps new requests off it): closing it here would lose those acknowledgements,
+            // and the messages would be sent, and stored, twice.
+            boolean ended = p == null || gone(p.status()) || p.status() == ProcessStatus.ALLOCATING;
+            boolean elsewhere = !ended && p.status() == ProcessStatus.ACTIVE
                     && l != null && (!l.host.equals(p.host()) || l.port != p.port());
-            if (p == null || gone(p.status()) || elsewhere || (!moving && p.status() != ProcessStatus.ACTIVE)) {
+            if (ended || elsewhere) {
                 if (links.remove(e.getKey(), e.getValue()) && l != null) {
                     l.close();
                 }
