@@ -401,12 +401,10 @@ public final class ProcessClient implements AutoCloseable {
             if (g != null && g.reason() == GoAwayReason.SWAPPING_OUT) {
                 // Swapped out (the idle policy, say): it is swapped in when this client next sends,
                 // not at once, or a connected client would undo every idle swap-out.
-                dormant.set(true);
-                if (waiting.isEmpty() || !dormant.compareAndSet(true, false)) {
-                    return; // (a request queued meanwhile started the reconnect, or will)
-                }
+                goDormant();
+            } else {
+                startReconnect();
             }
-            startReconnect();
             return;
         }
         if (closedBy == null) {
@@ -419,6 +417,18 @@ public final class ProcessClient implements AutoCloseable {
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
             p.answer().completeExceptionally(closedBy);
+        }
+    }
+
+    /**
+     * Leaves the reconnect to the next request (requests queue meanwhile: {@code reconnecting} stays
+     * set); starts it now if one is waiting already. A request and this agree through the CAS on
+     * {@code dormant}: whichever sees the other starts it, once.
+     */
+    private void goDormant() {
+        dormant.set(true);
+        if (!waiting.isEmpty() && dormant.compareAndSet(true, false)) {
+            startReconnect();
         }
     }
 
@@ -490,14 +500,11 @@ public final class ProcessClient implements AutoCloseable {
     private void swapInFailed(PraasApiException e) {
         PraasException why = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId
                 + " could not be swapped back in (" + e.detail() + "); the client's next request tries again");
-        dormant.set(true); // (reconnecting stays set: new requests queue, and the first starts a reconnect)
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
             p.answer().completeExceptionally(why);
         }
-        if (!waiting.isEmpty() && dormant.compareAndSet(true, false)) {
-            startReconnect(); // a request queued after the poll
-        }
+        goDormant();
     }
 
     /**
