@@ -399,6 +399,52 @@ class SwapTest {
     }
 
     @Test
+    void anInvocationStillRunningAfterTheDrainCannotWriteStateOnceTheSnapshotIsTaken() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
+        String id = created.json().path("id").asText();
+        Path log = io.praas.controlplane.swapapp.Ticker.log(id);
+        Files.deleteIfExists(log);
+        try {
+            Api.Reply out;
+            Throwable failure;
+            try (ProcessClient client = ControlPlanes.connect(created)) {
+                CompletableFuture<byte[]> ticking = client.invokeAsync("ticker", "", utf8("60000"),
+                        Duration.ofSeconds(90));
+                eventually(Duration.ofSeconds(10), () -> Files.exists(log) && readLines(log).contains("wrote 1"),
+                        done -> done, "the ticker's first write");
+
+                out = swapOut(apiA, KEEPER, id);
+
+                failure = catchThrowable(() -> ticking.get(10, TimeUnit.SECONDS));
+            }
+            assertThat(out.status()).as("%s", out).isEqualTo(200);
+            assertThat(failure).as("the caller was told").isInstanceOf(ExecutionException.class);
+            assertThat(((PraasException) failure.getCause()).code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+            List<String> lines = readLines(log);
+            String last = lines.get(lines.size() - 1);
+            assertThat(last).as("the ticker's last line: its write after the drain was refused")
+                    .startsWith("refused ").contains("swapping out");
+            String lastWritten = lines.stream().filter(l -> l.startsWith("wrote ")).reduce((x, y) -> y).orElseThrow()
+                    .substring("wrote ".length());
+
+            swappedIn(KEEPER, id);
+            assertThat(call(KEEPER, id, "getState", "tick")).as("the snapshot holds the last write that succeeded")
+                    .isEqualTo(lastWritten);
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static List<String> readLines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void objectStoreFailureDuringSwapOutAbortsTheSwapAndTheProcessServesAgainWithItsState() throws Exception {
         Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
         String id = created.json().path("id").asText();

@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PraasProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PraasProcess.class);
+    /** How long a swap-out waits, after the drain, for state writes under way to end. */
+    private static final Duration STATE_WRITE_WAIT = Duration.ofSeconds(5);
     public static final String VERSION = "praas-process/0.1";
 
     /** The Vert.x {@link #prestartVertx} started, until a process takes it. */
@@ -258,6 +260,13 @@ public final class PraasProcess implements AutoCloseable {
         drain(drainTimeout.isZero() ? config.drainTimeout() : drainTimeout);
         mailbox.seal();
         try {
+            // Invocations the drain gave up on may still run: from here on their writes throw, so the
+            // snapshot holds exactly what was written before and nothing is written after it.
+            if (!budget.seal("process " + config.processId() + " is swapping out: its state takes no more writes",
+                    STATE_WRITE_WAIT)) {
+                return serveAgain("a state update of an invocation still running after the drain did not end within "
+                        + STATE_WRITE_WAIT.toSeconds() + " s");
+            }
             Swapper.Result r = swapper.snapshot(generation, processState, sessions, mailbox, budget.usedBytes());
             if (journal != null) {
                 journal.truncate(); // everything it held is in the committed snapshot
@@ -266,14 +275,23 @@ public final class PraasProcess implements AutoCloseable {
             return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),
                     r.duration().toMillis(), r.inline());
         } catch (java.io.IOException | RuntimeException e) {
-            LOG.error("process {}: swap-out failed, serving again: {}", config.processId(), e.toString());
-            synchronized (stopLock) {
-                swapping = false;
-            }
-            mailbox.unseal();
-            dataPlane.resume();
-            return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swap-out failed: " + e.getMessage());
+            return serveAgain(e.getMessage() != null ? e.getMessage() : e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return serveAgain("interrupted");
         }
+    }
+
+    /** A swap-out that did not commit: the process takes writes, messages and requests again. */
+    private Message serveAgain(String why) {
+        LOG.error("process {}: swap-out failed, serving again: {}", config.processId(), why);
+        budget.unseal();
+        mailbox.unseal();
+        synchronized (stopLock) {
+            swapping = false;
+        }
+        dataPlane.resume();
+        return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swap-out failed: " + why);
     }
 
     private void drain(Duration timeout) {

@@ -8,7 +8,9 @@ import java.util.function.UnaryOperator;
  * A thread-safe key-value store: the process state (shared by every session of the process) or
  * one session's state. Values are raw bytes or Java values encoded with Kryo. Every write counts
  * towards the process's state limit; a write over it throws {@link StateLimitExceededException} and
- * leaves the store unchanged.
+ * leaves the store unchanged. So does a write by an invocation still running after a swap-out's drain
+ * timeout (its caller was already told PROCESS_UNAVAILABLE): it throws
+ * {@link io.praas.client.PraasException} PROCESS_UNAVAILABLE while the process swaps out.
  *
  * <pre>{@code
  * StateStore state = ctx.processState();

@@ -83,30 +83,40 @@ public final class KeyValueStore implements StateStore {
 
     private void store(String key, byte[] encoded) {
         checkKey(key);
-        entries.compute(key, (k, old) -> {
-            account(k, old, encoded);
-            journal.put(scope, k, encoded);
-            return encoded;
-        });
+        budget.beginWrite();
+        try {
+            entries.compute(key, (k, old) -> {
+                account(k, old, encoded);
+                journal.put(scope, k, encoded);
+                return encoded;
+            });
+        } finally {
+            budget.endWrite();
+        }
     }
 
     @Override
     public <T> T compute(String key, Class<T> type, UnaryOperator<T> update) {
         checkKey(key);
         Object[] result = new Object[1];
-        entries.compute(key, (k, old) -> {
-            T current = old == null ? null : decode(old, type);
-            T next = update.apply(current);
-            byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
-            account(k, old, encoded);
-            if (encoded != null) {
-                journal.put(scope, k, encoded);
-            } else if (old != null) {
-                journal.delete(scope, k);
-            }
-            result[0] = next;
-            return encoded;
-        });
+        budget.beginWrite();
+        try {
+            entries.compute(key, (k, old) -> {
+                T current = old == null ? null : decode(old, type);
+                T next = update.apply(current);
+                byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
+                account(k, old, encoded);
+                if (encoded != null) {
+                    journal.put(scope, k, encoded);
+                } else if (old != null) {
+                    journal.delete(scope, k);
+                }
+                result[0] = next;
+                return encoded;
+            });
+        } finally {
+            budget.endWrite();
+        }
         @SuppressWarnings("unchecked")
         T next = (T) result[0];
         return next;
@@ -116,12 +126,17 @@ public final class KeyValueStore implements StateStore {
     public boolean delete(String key) {
         checkKey(key);
         boolean[] existed = new boolean[1];
-        entries.computeIfPresent(key, (k, old) -> {
-            account(k, old, null);
-            journal.delete(scope, k);
-            existed[0] = true;
-            return null;
-        });
+        budget.beginWrite();
+        try {
+            entries.computeIfPresent(key, (k, old) -> {
+                account(k, old, null);
+                journal.delete(scope, k);
+                existed[0] = true;
+                return null;
+            });
+        } finally {
+            budget.endWrite();
+        }
         return existed[0];
     }
 

@@ -2,7 +2,15 @@ package io.praas.process.state;
 
 import io.praas.codec.KryoCodec;
 import io.praas.function.StateLimitExceededException;
+import io.praas.client.PraasException;
+import io.praas.protocol.ErrorCode;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -106,6 +114,97 @@ class StateBudgetTest {
     @Test
     void aLimitThatIsNotPositiveIsRejected() {
         assertThatThrownBy(() -> new StateBudget(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void sealedStoresRefuseEveryWriteWithProcessUnavailableAndStayAsTheyWere() throws Exception {
+        processState.putBytes("a", new byte[10]);
+        sessionState.put("b", "kept");
+        long used = budget.usedBytes();
+
+        assertThat(budget.seal("swapping out", Duration.ofSeconds(1))).isTrue();
+
+        List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> writes = List.of(
+                () -> processState.putBytes("a", new byte[20]),
+                () -> processState.put("c", "new"),
+                () -> sessionState.compute("b", String.class, v -> v + "!"),
+                () -> sessionState.delete("b"));
+        for (var write : writes) {
+            assertThatThrownBy(write).isInstanceOfSatisfying(PraasException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                assertThat(e.getMessage()).contains("swapping out");
+            });
+        }
+        assertThat(processState.getBytes("a")).hasSize(10);
+        assertThat(processState.keys()).containsExactly("a");
+        assertThat(sessionState.get("b", String.class)).contains("kept");
+        assertThat(budget.usedBytes()).isEqualTo(used);
+    }
+
+    @Test
+    void sealWaitsForAWriteUnderWayAndKeepsIt() throws Exception {
+        CountDownLatch inUpdate = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> compute = CompletableFuture.supplyAsync(() -> processState.compute("a", String.class, v -> {
+            inUpdate.countDown();
+            await(release);
+            return "written";
+        }));
+        assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<Boolean> sealed = CompletableFuture.supplyAsync(() -> seal(Duration.ofSeconds(30)));
+        Thread.sleep(200);
+        assertThat(sealed).as("seal waits while the update runs").isNotDone();
+        release.countDown();
+
+        assertThat(sealed.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(compute.get(10, TimeUnit.SECONDS)).isEqualTo("written");
+        assertThat(processState.get("a", String.class)).contains("written");
+    }
+
+    @Test
+    void sealSaysSoWhenAWriteDoesNotEndInTime() throws Exception {
+        CountDownLatch inUpdate = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> compute = CompletableFuture.supplyAsync(() -> processState.compute("a", String.class, v -> {
+            inUpdate.countDown();
+            await(release);
+            return "written";
+        }));
+        assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
+        try {
+            assertThat(budget.seal("swapping out", Duration.ofMillis(50))).isFalse();
+            assertThatThrownBy(() -> processState.put("b", "new")).isInstanceOf(PraasException.class);
+        } finally {
+            release.countDown();
+        }
+        assertThat(compute.get(10, TimeUnit.SECONDS)).isEqualTo("written");
+    }
+
+    @Test
+    void unsealedStoresTakeWritesAgain() throws Exception {
+        assertThat(budget.seal("swapping out", Duration.ofSeconds(1))).isTrue();
+
+        budget.unseal();
+        processState.put("a", "after");
+
+        assertThat(processState.get("a", String.class)).contains("after");
+    }
+
+    private boolean seal(Duration wait) {
+        try {
+            return budget.seal("swapping out", wait);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long entrySize(String key, int valueBytes) {
