@@ -36,7 +36,7 @@ import java.util.Objects;
  * @param maxCodeBytes      largest application jar
  * @param maxInvokeBytes    largest invocation body through the REST API
  * @param swapDrainTimeout  how long a swapping process lets in-flight invocations finish
- * @param swapTimeout       how long a swap-out (drain plus snapshot upload) may take
+ * @param swapTimeout       how long a swap-out (drain, up to 5 s for state updates under way, snapshot upload) may take
  * @param idleCheckInterval how often the downscaler looks for idle processes
  * @param backend           the process backend: {@code local}, or a {@link io.praas.backend.BackendProvider}'s name
  *                          ({@code fargate}, {@code knative}) found on the class path

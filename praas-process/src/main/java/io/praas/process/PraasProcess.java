@@ -146,7 +146,8 @@ public final class PraasProcess implements AutoCloseable {
         this.messaging = new Messaging(config.application(), config.processId(), mailbox, world,
                 this::peerToken, this::requestSwapIn);
         messaging.sequencer(group -> processState.compute(Messaging.RESERVED_KEY_PREFIX + "collective/" + group,
-                Long.class, n -> n == null ? 1L : n + 1));
+                        Long.class, n -> n == null ? 1L : n + 1),
+                group -> processState.get(Messaging.RESERVED_KEY_PREFIX + "collective/" + group, Long.class).orElse(0L));
         invoker.messaging(messaging, kryo);
         try {
             this.port = listening.get(30, TimeUnit.SECONDS);
@@ -279,6 +280,8 @@ public final class PraasProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return serveAgain("interrupted");
+        } catch (Error e) { // out of memory while it copies or uploads a large state: still serve again
+            return serveAgain(e.toString());
         }
     }
 
@@ -287,10 +290,10 @@ public final class PraasProcess implements AutoCloseable {
         LOG.error("process {}: swap-out failed, serving again: {}", config.processId(), why);
         budget.unseal();
         mailbox.unseal();
-        synchronized (stopLock) {
-            swapping = false;
-        }
         dataPlane.resume();
+        synchronized (stopLock) {
+            swapping = false; // last: a swap-out that begins now must not find this one's GOAWAY undone
+        }
         return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swap-out failed: " + why);
     }
 

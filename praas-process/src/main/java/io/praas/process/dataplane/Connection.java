@@ -265,6 +265,10 @@ final class Connection {
     }
 
     private void onCloseSession(long rid, Message.CloseSession m) {
+        if (plane.draining()) {
+            refuseNotStarted(rid); // after a swap, the swapped-in process closes it
+            return;
+        }
         if (plane.sessions.close(m.sessionId())) {
             send(rid, new Message.Ok());
         } else {

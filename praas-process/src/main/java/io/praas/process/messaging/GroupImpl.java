@@ -303,7 +303,17 @@ public final class GroupImpl implements Group {
     }
 
     private <T> T run(String name, Function<Op, T> body) {
-        long sequence = transport.nextCollective(groupId);
+        long sequence;
+        try {
+            sequence = transport.nextCollective(groupId);
+        } catch (PraasException e) {
+            // This process takes no more writes (it swaps out): the others would wait for its part
+            // of the operation it was about to number until their timeout. They are told now.
+            PraasException error = new PraasException(e.code(), name + " over " + members + " failed on "
+                    + transport.self() + ": " + e.detail());
+            abortOthers(new Op(name, transport.upcomingCollective(groupId)), error.detail());
+            throw error;
+        }
         Op op = new Op(name, sequence);
         // Messages of this group's earlier operations can no longer be taken (aborts that reached a
         // member after it returned, sends that were retried after a failure): drop them.

@@ -237,8 +237,14 @@ public final class Mailbox {
         return null;
     }
 
-    /** Removes every stored message whose key {@code drop} accepts; returns how many. */
+    /**
+     * Removes every stored message whose key {@code drop} accepts; returns how many. Sealed, it
+     * removes none: what it holds is what the swap snapshot saves.
+     */
     public synchronized int dropKeys(java.util.function.Predicate<String> drop) {
+        if (sealed) {
+            return 0;
+        }
         int n = 0;
         for (Iterator<Map.Entry<String, ArrayDeque<Stored>>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, ArrayDeque<Stored>> e = it.next();

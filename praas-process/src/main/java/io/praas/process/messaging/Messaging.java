@@ -64,6 +64,8 @@ public final class Messaging implements Transport, AutoCloseable {
     private final Map<String, AtomicLong> collectiveSequences = new ConcurrentHashMap<>();
     private volatile java.util.function.ToLongFunction<String> sequencer =
             g -> collectiveSequences.computeIfAbsent(g, x -> new AtomicLong()).incrementAndGet();
+    private volatile java.util.function.ToLongFunction<String> lastSequence =
+            g -> collectiveSequences.computeIfAbsent(g, x -> new AtomicLong()).get();
     private final Executor retries = CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS);
     private volatile boolean closed;
 
@@ -103,13 +105,20 @@ public final class Messaging implements Transport, AutoCloseable {
         return sequencer.applyAsLong(groupId);
     }
 
+    @Override
+    public long upcomingCollective(String groupId) {
+        return lastSequence.applyAsLong(groupId) + 1;
+    }
+
     /**
      * Where the collectives' sequence numbers live: the process keeps them in its process state, so
      * they go through swaps and the journal with it (a group whose member swapped out between two
-     * operations stays in step). Without one they are in memory.
+     * operations stays in step). Without one they are in memory. {@code next} takes a group's next
+     * number, {@code last} reads the one taken last (0 for none).
      */
-    public void sequencer(java.util.function.ToLongFunction<String> sequencer) {
-        this.sequencer = sequencer;
+    public void sequencer(java.util.function.ToLongFunction<String> next, java.util.function.ToLongFunction<String> last) {
+        this.sequencer = next;
+        this.lastSequence = last;
     }
 
     /** Checks a user's message key. */

@@ -97,17 +97,30 @@ public final class SessionRegistry {
         return true;
     }
 
-    /** Closes sessions idle for longer than {@code idle} with nothing running; returns how many. */
+    /**
+     * Closes sessions idle for longer than {@code idle} with nothing running; returns how many. While
+     * the state is sealed (a swap-out) it closes none: the snapshot keeps them as they are.
+     */
     public int expireIdle(Duration idle) {
         long now = System.nanoTime();
         int expired = 0;
         for (Session s : sessions.values()) {
-            if (now - s.lastActiveNanos() > idle.toNanos() && !s.busy() && sessions.remove(s.id(), s)) {
-                slots.decrementAndGet();
-                s.close();
-                journal.sessionClosed(s.id());
-                expired++;
-                LOG.info("session {} expired after {} idle", s.id(), idle);
+            if (now - s.lastActiveNanos() <= idle.toNanos() || s.busy()) {
+                continue;
+            }
+            if (!budget.tryBeginWrite()) {
+                break;
+            }
+            try {
+                if (sessions.remove(s.id(), s)) {
+                    slots.decrementAndGet();
+                    s.close();
+                    journal.sessionClosed(s.id());
+                    expired++;
+                    LOG.info("session {} expired after {} idle", s.id(), idle);
+                }
+            } finally {
+                budget.endWrite();
             }
         }
         return expired;

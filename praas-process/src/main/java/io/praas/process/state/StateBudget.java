@@ -65,7 +65,20 @@ public final class StateBudget {
         }
     }
 
-    void endWrite() {
+    /**
+     * Admits one change the runtime makes itself (a session's expiry), as {@link #beginWrite} but
+     * false instead of throwing while sealed; if true, end it with {@link #endWrite}.
+     */
+    public boolean tryBeginWrite() {
+        writing.incrementAndGet();
+        if (sealedBecause != null) {
+            writing.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void endWrite() {
         writing.decrementAndGet();
     }
 

@@ -4,6 +4,7 @@ import io.praas.client.ProcessClient;
 import io.praas.process.launch.LocalProcess;
 import io.praas.protocol.ErrorCode;
 import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
 import io.praas.protocol.GoAwayReason;
 import io.praas.protocol.Message;
 import org.junit.jupiter.api.AfterAll;
@@ -33,6 +34,7 @@ class GracefulStopTest {
     private static CompletableFuture<byte[]> sdkRequestAfterGoAway;
     private static Frame rawGoAway;
     private static Frame rawAnswerAfterGoAway;
+    private static Frame closeSessionAfterGoAway;
     private static Frame helloDuringDrain;
     private static boolean helloDuringDrainClosed;
     private static boolean rawClosedAfterDrain;
@@ -44,6 +46,8 @@ class GracefulStopTest {
         client = TestProcesses.connect(process);
         raw = RawConnection.open(process.port());
         raw.hello();
+        raw.send(3, new Message.OpenSession(""));
+        String session = ((Message.SessionOpened) raw.read().message()).sessionId();
 
         inFlight = client.invokeAsync("sleep", "", utf8("2500"), Duration.ofSeconds(20));
         client.ping(new byte[0]); // answered after the INVOKE before it was admitted
@@ -57,6 +61,8 @@ class GracefulStopTest {
         rawGoAway = raw.read();
         raw.send(7, new Message.Invoke("echo", "", 5000, utf8("too late")));
         rawAnswerAfterGoAway = raw.read();
+        raw.send(8, new Message.CloseSession(session));
+        closeSessionAfterGoAway = raw.read();
 
         try (RawConnection late = RawConnection.open(process.port())) {
             late.send(1, new Message.Hello("", "", "", "e2e-raw"));
@@ -102,6 +108,14 @@ class GracefulStopTest {
         assertThat(rawAnswerAfterGoAway.requestId()).isEqualTo(7);
         assertThat(rawAnswerAfterGoAway.message()).isInstanceOf(Message.Error.class);
         assertThat(((Message.Error) rawAnswerAfterGoAway.message()).code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+    }
+
+    @Test
+    void closeSessionAfterGoAwayIsRefusedAsNotStarted() {
+        assertThat(closeSessionAfterGoAway.requestId()).isEqualTo(8);
+        assertThat(closeSessionAfterGoAway.message()).isInstanceOf(Message.Error.class);
+        assertThat(((Message.Error) closeSessionAfterGoAway.message()).code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+        assertThat(closeSessionAfterGoAway.flags() & FrameCodec.FLAG_NOT_STARTED).isNotZero();
     }
 
     @Test

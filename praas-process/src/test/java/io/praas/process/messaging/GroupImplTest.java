@@ -95,6 +95,11 @@ class GroupImplTest {
                 public long nextCollective(String groupId) {
                     return sequences.computeIfAbsent(groupId, g -> new AtomicLong()).incrementAndGet();
                 }
+
+                @Override
+                public long upcomingCollective(String groupId) {
+                    return sequences.computeIfAbsent(groupId, g -> new AtomicLong()).get() + 1;
+                }
             };
         }
 
@@ -379,6 +384,11 @@ class GroupImplTest {
                 public long nextCollective(String groupId) {
                     return t.nextCollective(groupId);
                 }
+
+                @Override
+                public long upcomingCollective(String groupId) {
+                    return t.upcomingCollective(groupId);
+                }
             };
             Group g = new GroupImpl(net.ids, dying, KRYO, Duration.ofSeconds(30));
             if (!id.equals(victim)) {
@@ -410,6 +420,65 @@ class GroupImplTest {
             }
         });
         assertThat(seen).anySatisfy(o -> assertThat(o).isInstanceOf(PraasException.class));
+    }
+
+    @Test
+    void aMemberThatCanNoLongerNumberAnOperationTellsTheOthersAtOnce() throws Exception {
+        Network net = new Network(3);
+        // Every member has done one operation; then p-2 starts swapping out and its state takes no
+        // more writes, so it cannot take the next operation's number.
+        onEveryMember(net, g -> g.allReduce(new long[] {1}, ReduceOp.SUM));
+        List<Future<Object>> outcomes = new ArrayList<>();
+        for (String id : net.ids) {
+            Transport t = net.transport(id);
+            Transport sealed = !id.equals("p-2") ? t : new Transport() {
+                @Override
+                public String self() {
+                    return t.self();
+                }
+
+                @Override
+                public CompletableFuture<Void> send(String target, String key, byte[] data, long deadlineNanos) {
+                    return t.send(target, key, data, deadlineNanos);
+                }
+
+                @Override
+                public CompletableFuture<ReceivedMessage> receive(String from, String key, String abortKey, long deadlineNanos) {
+                    return t.receive(from, key, abortKey, deadlineNanos);
+                }
+
+                @Override
+                public void discard(java.util.function.Predicate<String> drop) {
+                    t.discard(drop);
+                }
+
+                @Override
+                public long nextCollective(String groupId) {
+                    throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process p-2 is swapping out");
+                }
+
+                @Override
+                public long upcomingCollective(String groupId) {
+                    return t.upcomingCollective(groupId);
+                }
+            };
+            Group g = new GroupImpl(net.ids, sealed, KRYO, Duration.ofSeconds(60));
+            outcomes.add(threads.submit(() -> {
+                try {
+                    return g.allReduce("[" + g.rank() + "]", String.class, String::concat);
+                } catch (PraasException e) {
+                    return e;
+                }
+            }));
+        }
+
+        for (Future<Object> f : outcomes) {
+            Object o = f.get(20, TimeUnit.SECONDS); // long before the group's 60 s timeout
+            assertThat(o).isInstanceOfSatisfying(PraasException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                assertThat(e.detail()).contains("p-2").contains("swapping out");
+            });
+        }
     }
 
     @Test

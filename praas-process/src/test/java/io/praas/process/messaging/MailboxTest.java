@@ -173,6 +173,15 @@ class MailboxTest {
     }
 
     @Test
+    void aSealedMailboxDropsNothing() {
+        box.deliver("p-1", "\u0001c/g/1/up", utf8("left over"));
+        box.seal();
+
+        assertThat(box.dropKeys(k -> true)).isZero();
+        assertThat(box.snapshot()).hasSize(1);
+    }
+
+    @Test
     void aSealedMailboxRefusesDeliveriesUntilUnsealed() {
         box.seal();
         assertThatThrownBy(() -> box.deliver("a", "k", utf8("x"))).isInstanceOfSatisfying(PraasException.class,

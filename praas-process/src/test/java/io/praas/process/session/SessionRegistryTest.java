@@ -203,6 +203,22 @@ class SessionRegistryTest {
     }
 
     @Test
+    void expireIdleClosesNothingWhileTheStateIsSealed() throws Exception {
+        Session idle = registry.open("idle").session();
+        idle.state().putBytes("blob", new byte[100]);
+        Duration timeout = Duration.ofMillis(1);
+        awaitElapsed(System.nanoTime(), timeout);
+        assertThat(budget.seal("swapping out", Duration.ofSeconds(1))).isTrue();
+
+        assertThat(registry.expireIdle(timeout)).isZero();
+        assertThat(registry.get("idle")).isSameAs(idle);
+        assertThat(idle.state().getBytes("blob")).hasSize(100);
+
+        budget.unseal();
+        assertThat(registry.expireIdle(timeout)).isEqualTo(1);
+    }
+
+    @Test
     void expireIdleKeepsSessionsActiveWithinTheTimeout() {
         registry.open("fresh");
 

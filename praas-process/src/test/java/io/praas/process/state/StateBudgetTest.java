@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 class StateBudgetTest {
     private static final int LIMIT = 200;
@@ -153,7 +154,12 @@ class StateBudgetTest {
         assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
 
         CompletableFuture<Boolean> sealed = CompletableFuture.supplyAsync(() -> seal(Duration.ofSeconds(30)));
-        Thread.sleep(200);
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (catchThrowable(() -> processState.put("b", "x")) == null && System.nanoTime() < giveUp) {
+            Thread.sleep(1); // until the seal is in force
+        }
+        assertThatThrownBy(() -> processState.put("b", "x")).isInstanceOf(PraasException.class);
+        Thread.sleep(100);
         assertThat(sealed).as("seal waits while the update runs").isNotDone();
         release.countDown();
 
