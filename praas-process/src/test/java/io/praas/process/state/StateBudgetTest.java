@@ -23,6 +23,13 @@ class StateBudgetTest {
     private final KryoCodec kryo = new KryoCodec(getClass().getClassLoader());
     private final KeyValueStore processState = new KeyValueStore(budget, kryo);
     private final KeyValueStore sessionState = new KeyValueStore(budget, kryo);
+    /** A thread per task (the common pool may have one thread, which a blocked update would hold). */
+    private final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
 
     @Test
     void twoStoresDrawOnOneBudget() {
@@ -150,10 +157,10 @@ class StateBudgetTest {
             inUpdate.countDown();
             await(release);
             return "written";
-        }));
+        }), threads);
         assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
 
-        CompletableFuture<Boolean> sealed = CompletableFuture.supplyAsync(() -> seal(Duration.ofSeconds(30)));
+        CompletableFuture<Boolean> sealed = CompletableFuture.supplyAsync(() -> seal(Duration.ofSeconds(30)), threads);
         long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (catchThrowable(() -> processState.put("b", "x")) == null && System.nanoTime() < giveUp) {
             Thread.sleep(1); // until the seal is in force
@@ -176,7 +183,7 @@ class StateBudgetTest {
             inUpdate.countDown();
             await(release);
             return "written";
-        }));
+        }), threads);
         assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
         try {
             assertThat(budget.seal("swapping out", Duration.ofMillis(50))).isFalse();
