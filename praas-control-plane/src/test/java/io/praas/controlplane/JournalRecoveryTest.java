@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 import static io.praas.controlplane.ControlPlanes.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,6 +67,26 @@ class JournalRecoveryTest {
         ProcessInfo back = awaitRestarted(p.id());
         assertThat(back.id()).isEqualTo(p.id());
         assertAllThere(back, acknowledged);
+    }
+
+    @Test
+    void anSdkClientCarriesOnWithItsProcessRestartedFromTheJournal() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("reconnecting"));
+        try (ProcessClient c = praas.connect(p)) {
+            assertThat(c.invoke("putState", "kept=yes", Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
+            ProcessHandle os = ControlPlanes.osProcess(cp, APP, p.id());
+            os.destroyForcibly();
+            os.onExit().get(30, TimeUnit.SECONDS);
+            Thread.sleep(200); // the client sees its connection close: the next request waits for the reconnect
+
+            assertThat(c.invoke("getState", "kept", Codecs.utf8(), Codecs.utf8()))
+                    .as("served by the restarted process, which the client found while it was ALLOCATING")
+                    .isEqualTo("yes");
+            assertThat(c.isOpen()).isTrue();
+        }
+        ProcessInfo back = praas.getProcess(APP, p.id());
+        assertThat(back.transitions()).extracting(t -> t.status())
+                .containsSubsequence(ProcessStatus.ACTIVE, ProcessStatus.ALLOCATING, ProcessStatus.ACTIVE);
     }
 
     @Test

@@ -681,6 +681,7 @@ public final class ProcessLifecycle {
         switch (was[0]) {
             case ACTIVE:
                 return record;
+            case ALLOCATING: // starting, or restarting from its journal after a crash
             case SWAPPING_IN:
             case SWAPPING_OUT:
                 return awaitActive(application, id);
