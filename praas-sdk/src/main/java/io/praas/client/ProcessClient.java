@@ -84,6 +84,12 @@ public final class ProcessClient implements AutoCloseable {
     private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object reconnectLock = new Object();
     private volatile boolean reconnecting;
+    /** A reconnect thread runs; {@link #reconnectAgain}: one more was asked for while it ran. */
+    private final java.util.concurrent.atomic.AtomicBoolean reconnectRunning = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean reconnectAgain;
+    private volatile Thread reconnectThread;
+    /** Requests of a handshake (HELLO, a reconnect's resumes): a refusal ends the attempt, never sent again. */
+    private final Set<RequestDeadlines.Pending> handshakes = ConcurrentHashMap.newKeySet();
     /** Swapped out with nothing to send: the next request starts the reconnect (which swaps it in). */
     private final java.util.concurrent.atomic.AtomicBoolean dormant = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean userClosed;
@@ -235,23 +241,31 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Sends a request now, or queues it while the client reconnects. */
     private void send(RequestDeadlines.Pending p) {
-        if (p.request() instanceof Message.Invoke inv && !inv.sessionId().isEmpty() && !lostSessions.isEmpty()
-                && lostSessions.remove(inv.sessionId())) {
-            p.answer().completeExceptionally(new PraasException(ErrorCode.SESSION_NOT_FOUND, "process " + processId
-                    + " no longer had session " + inv.sessionId() + " when this client reconnected (closed by "
-                    + "another client, or expired): its state is gone; it was opened again, empty, and this "
-                    + "request was not sent"));
-            return;
-        }
         if (reconnecting) {
             waiting.add(p);
             RequestDeadlines.due(p.deadlineNanos()); // after the add
             if (dormant.compareAndSet(true, false)) {
                 startReconnect();
             }
-            if (!reconnecting && waiting.remove(p)) {
+            PraasException closed = closedBy;
+            if (closed != null && waiting.remove(p)) {
+                p.answer().completeExceptionally(closed); // closed for good in between: nobody would send it
+            } else if (!reconnecting && waiting.remove(p)) {
                 send(p); // the reconnect finished in between
             }
+            return;
+        }
+        sendNow(p);
+    }
+
+    /** Writes a request on the current connection, whether or not the client reconnects. */
+    private void sendNow(RequestDeadlines.Pending p) {
+        if (p.request() instanceof Message.Invoke inv && !inv.sessionId().isEmpty() && !lostSessions.isEmpty()
+                && lostSessions.remove(inv.sessionId())) {
+            p.answer().completeExceptionally(new PraasException(ErrorCode.SESSION_NOT_FOUND, "process " + processId
+                    + " no longer had session " + inv.sessionId() + " when this client reconnected (closed by "
+                    + "another client, or expired): its state is gone; it was opened again, empty, and this "
+                    + "request was not sent"));
             return;
         }
         if (p.shared() == null) {
@@ -276,10 +290,19 @@ public final class ProcessClient implements AutoCloseable {
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
             return null;
         }
+        NetSocket s = socket;
         track(id, p);
-        io.vertx.core.Future<Void> written = socket.write(frame);
+        io.vertx.core.Future<Void> written = s.write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
+        } else if (reconnector != null) {
+            // The connection closed as this request was put among the pending ones, after onClosed
+            // failed those: it never reached the process, so it goes out again once reconnected.
+            written.onFailure(e -> {
+                if (pending.remove(id, p)) {
+                    send(p);
+                }
+            });
         }
         return written;
     }
@@ -341,10 +364,22 @@ public final class ProcessClient implements AutoCloseable {
         CompletableFuture<Message> answer = p.answer();
         if (message instanceof Message.Error e) {
             if (reconnector != null && e.code() == ErrorCode.PROCESS_UNAVAILABLE
-                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) != 0 && !userClosed) {
+                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) != 0 && !userClosed && !handshakes.contains(p)) {
                 // Refused before it started (the process is going away): safe to send again, on this
-                // connection if the process serves again, else once the client has reconnected.
-                vertx.setTimer(NOT_STARTED_RETRY_MS, t -> send(p));
+                // connection if the process serves again, else once the client has reconnected (it
+                // then queues at once, in the order the refusals came).
+                if (reconnecting) {
+                    send(p);
+                } else {
+                    vertx.setTimer(NOT_STARTED_RETRY_MS, t -> {
+                        if (userClosed) {
+                            p.answer().completeExceptionally(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
+                                    "client closed; the request was refused before it started and not sent again"));
+                        } else {
+                            send(p);
+                        }
+                    });
+                }
                 return;
             }
             answer.completeExceptionally(new PraasException(e.code(), e.message()));
@@ -432,9 +467,28 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
+    /** Starts the reconnect thread, or, if it runs, has it go round once more when done. */
     private void startReconnect() {
-        Thread t = new Thread(this::reconnect, "praas-reconnect-" + processId);
+        reconnectAgain = true;
+        if (!reconnectRunning.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                while (reconnectAgain && !userClosed) {
+                    reconnectAgain = false;
+                    reconnect();
+                }
+            } finally {
+                reconnectThread = null;
+                reconnectRunning.set(false);
+            }
+            if (reconnectAgain && !userClosed) {
+                startReconnect(); // asked for after the loop's last look
+            }
+        }, "praas-reconnect-" + processId);
         t.setDaemon(true);
+        reconnectThread = t;
         t.start();
     }
 
@@ -444,25 +498,35 @@ public final class ProcessClient implements AutoCloseable {
         PraasException last = null;
         long backoffMs = 50;
         while (System.nanoTime() < deadline && !userClosed) {
+            Attempt attempt = null;
             try {
                 Reconnector.Endpoint at = reconnector.locate(processId);
+                if (userClosed) {
+                    return;
+                }
                 goAway = null;
-                connectAndHello(at.host(), at.port(), at.token());
+                attempt = connectAndHello(at.host(), at.port(), at.token());
+                int resumed = 0;
                 for (String session : sessions) {
-                    PraasException err = resumeRaw(session);
-                    if (err != null) {
-                        throw err;
+                    PraasException err = resumeRaw(attempt, session);
+                    if (err == null) {
+                        resumed++;
+                    } else if (err.code() == ErrorCode.PROCESS_UNAVAILABLE || err.code() == ErrorCode.UNKNOWN
+                            || err.code() == ErrorCode.TIMEOUT) {
+                        throw err; // the connection's trouble: try again
+                    } else {
+                        // That session's alone (the process is at its session limit, say): it is lost,
+                        // and its next request says so; the others go on.
+                        LOG.warn("process {} did not resume session {}: {}", processId, session, err.getMessage());
+                        sessions.remove(session);
+                        lostSessions.add(session);
                     }
                 }
                 LOG.info("reconnected to process {} at {}:{} and resumed {} sessions", processId, at.host(), at.port(),
-                        sessions.size());
-                synchronized (reconnectLock) {
-                    reconnecting = false;
-                }
-                RequestDeadlines.Pending p;
-                while ((p = waiting.poll()) != null) {
-                    send(p);
-                }
+                        resumed);
+                socket = attempt.socket();
+                attempt = null;
+                flushWaiting();
                 return;
             } catch (PraasApiException e) {
                 last = e;
@@ -481,6 +545,14 @@ public final class ProcessClient implements AutoCloseable {
                 LOG.debug("reconnecting to process {}: {}", processId, e.getMessage());
             } catch (RuntimeException e) {
                 last = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, e.toString(), e);
+            } finally {
+                if (attempt != null) {
+                    attempt.socket().close(); // not taken into use: nothing else closes it
+                }
+            }
+            if (last != null && !(last instanceof PraasApiException)
+                    && (last.code() == ErrorCode.UNAUTHENTICATED || last.code() == ErrorCode.FORBIDDEN)) {
+                break; // the process refused this client: trying again will not change that
             }
             try {
                 Thread.sleep(backoffMs);
@@ -490,10 +562,37 @@ public final class ProcessClient implements AutoCloseable {
             }
             backoffMs = Math.min(1_000, backoffMs * 2);
         }
-        closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "could not reconnect to process " + processId
-                + " within " + reconnectTimeout.toMillis() + " ms" + (last != null ? ": " + last.detail() : ""));
+        if (userClosed) {
+            return; // close() has failed what waited
+        }
+        if (closedBy == null) {
+            closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "could not reconnect to process " + processId
+                    + (System.nanoTime() < deadline ? "" : " within " + reconnectTimeout.toMillis() + " ms")
+                    + (last != null ? ": " + last.detail() : ""));
+        }
         reconnecting = false;
         onClosed(socket);
+    }
+
+    /**
+     * Sends what waited for the reconnect, oldest first, before requests made from now on: those
+     * keep queueing behind it until the queue is empty (a session's requests stay in order).
+     */
+    private void flushWaiting() {
+        NetSocket now = socket;
+        RequestDeadlines.Pending p;
+        while ((p = waiting.poll()) != null) {
+            sendNow(p);
+            if (socket != now || closedBy != null) {
+                return; // closed again: what is left waits for the next reconnect
+            }
+        }
+        synchronized (reconnectLock) {
+            reconnecting = false;
+        }
+        while ((p = waiting.poll()) != null) { // queued between the last poll and the flag
+            sendNow(p);
+        }
     }
 
     /** The process stays swapped out: fail what waited, and let the next request try the swap-in again. */
@@ -511,12 +610,16 @@ public final class ProcessClient implements AutoCloseable {
      * OPEN_SESSION with an id on the current connection, outside the waiting queue; null when it
      * worked (a session the process no longer had is opened again, and remembered as lost).
      */
-    private PraasException resumeRaw(String session) {
+    private PraasException resumeRaw(Attempt attempt, String session) {
         long id = nextRequestId.incrementAndGet();
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
                 System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), new Message.OpenSession(session));
+        handshakes.add(p);
+        p.answer().whenComplete((m, e) -> handshakes.remove(p));
         track(id, p);
-        socket.write(FrameCodec.encode(id, p.request()));
+        attempt.socket().write(FrameCodec.encode(id, p.request()));
+        attempt.closed().thenRun(() -> fail(id, new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
+                "the new connection to process " + processId + " closed while session " + session + " resumed")));
         try {
             if (p.answer().get() instanceof Message.SessionOpened opened && !opened.resumed()) {
                 LOG.warn("process {} no longer had session {} after the reconnect; its state is gone", processId, session);
@@ -532,9 +635,17 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
-    /** Connects and completes HELLO/WELCOME; on failure closes the socket and throws. */
-    private void connectAndHello(String host, int port, String token) {
-        CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** A connection that has shaken hands, not yet the client's: {@code closed} completes when it closes. */
+    private record Attempt(NetSocket socket, CompletableFuture<Void> closed) {
+    }
+
+    /**
+     * Connects and completes HELLO/WELCOME; on failure closes the socket and throws. The connection
+     * becomes the client's ({@link #socket}, whose close {@link #onClosed} acts on) only when the
+     * caller makes it so: until then a close ends the attempt, nothing else.
+     */
+    private Attempt connectAndHello(String host, int port, String token) {
+        CompletableFuture<Attempt> ready = new CompletableFuture<>();
         netClient.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
                 ready.completeExceptionally(new PraasException(ErrorCode.UNKNOWN,
@@ -542,7 +653,7 @@ public final class ProcessClient implements AutoCloseable {
                 return;
             }
             NetSocket s = ar.result();
-            socket = s;
+            CompletableFuture<Void> closed = new CompletableFuture<>();
             if (maxFrameBytes == 0) {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
@@ -559,14 +670,20 @@ public final class ProcessClient implements AutoCloseable {
             ((NetSocketInternal) s).messageHandler(parser::onMessage);
             s.closeHandler(v -> {
                 parser.release(); // a frame cut off by the close gives back what it reserved
+                closed.complete(null);
                 onClosed(s);
             });
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
             Message hello = new Message.Hello(application, token, "", clientInfo);
-            track(id, new RequestDeadlines.Pending(welcome, System.nanoTime() + connectTimeout.toNanos(),
-                    connectTimeout.toMillis(), hello));
+            RequestDeadlines.Pending handshake = new RequestDeadlines.Pending(welcome,
+                    System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), hello);
+            handshakes.add(handshake);
+            welcome.whenComplete((m, e) -> handshakes.remove(handshake));
+            track(id, handshake);
             s.write(FrameCodec.encode(id, hello));
+            closed.thenRun(() -> fail(id, new PraasException(ErrorCode.UNKNOWN,
+                    "process at " + host + ":" + port + " closed the connection before its WELCOME")));
             welcome.whenComplete((m, err) -> {
                 if (err != null) {
                     s.close();
@@ -576,20 +693,17 @@ public final class ProcessClient implements AutoCloseable {
                     processId = w.processId();
                     maxFrameBytes = w.maxFrameBytes();
                     serverInfo = w.serverInfo();
-                    ready.complete(null);
+                    ready.complete(new Attempt(s, closed));
                 }
             });
         });
         try {
-            ready.get(connectTimeout.toMillis() + CLIENT_GRACE_MS, TimeUnit.MILLISECONDS);
+            return ready.get(connectTimeout.toMillis() + CLIENT_GRACE_MS, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             throw c instanceof PraasException p ? p : new PraasException(ErrorCode.UNKNOWN, String.valueOf(c), c);
         } catch (TimeoutException e) {
-            NetSocket s = socket;
-            if (s != null) {
-                s.close();
-            }
+            ready.thenAccept(a -> a.socket().close()); // a WELCOME after the wait: not taken into use
             throw new PraasException(ErrorCode.UNKNOWN, "no WELCOME from " + host + ":" + port + " within "
                     + connectTimeout.toMillis() + " ms");
         } catch (InterruptedException e) {
@@ -714,7 +828,7 @@ public final class ProcessClient implements AutoCloseable {
             ProcessClient client = new ProcessClient(this);
             RequestDeadlines.watch(client);
             try {
-                client.connectAndHello(host, port, token);
+                client.socket = client.connectAndHello(host, port, token).socket();
             } catch (PraasException e) {
                 client.close();
                 throw e;

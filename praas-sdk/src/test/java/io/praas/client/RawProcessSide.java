@@ -17,10 +17,15 @@ final class RawProcessSide {
 
     /** Reads the client's HELLO from {@code s} and answers it with a WELCOME; returns the stream to read on. */
     static DataInputStream welcome(Socket s) throws IOException {
+        return welcome(s, "p-1");
+    }
+
+    /** As {@link #welcome(Socket)}, as process {@code processId}. */
+    static DataInputStream welcome(Socket s, String processId) throws IOException {
         DataInputStream in = new DataInputStream(s.getInputStream());
         Frame hello = FrameCodec.decode(Buffer.buffer(readFrame(in)));
         OutputStream out = s.getOutputStream();
-        out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome("p-1", 64L * 1024 * 1024, "test")).getBytes());
+        out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome(processId, 64L * 1024 * 1024, "test")).getBytes());
         out.flush();
         return in;
     }

@@ -1,0 +1,154 @@
+package io.praas.client;
+
+import io.praas.protocol.ErrorCode;
+import io.praas.protocol.Frame;
+import io.praas.protocol.FrameCodec;
+import io.praas.protocol.GoAwayReason;
+import io.praas.protocol.Message;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * A client with a reconnector against process sides played over plain sockets: the connection
+ * lost, a process that refuses the first HELLOs of the reconnect, a close while a refused request
+ * waits to be sent again.
+ */
+class ReconnectTest {
+    private final ExecutorService sides = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopSides() {
+        sides.shutdownNow();
+    }
+
+    @Test
+    void helloRefusalsDuringAReconnectStartNoSecondReconnect() throws Exception {
+        try (ServerSocket first = listen(); ServerSocket second = listen()) {
+            CountDownLatch welcomed = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = first.accept()) {
+                    RawProcessSide.welcome(s, "p-refusing");
+                    welcomed.countDown();
+                    Thread.sleep(100);
+                } // then the connection closes: the process is gone
+                return null;
+            });
+            // Its next home refuses two HELLOs as not started (it is still starting), then serves.
+            AtomicInteger accepted = new AtomicInteger();
+            sides.submit(() -> {
+                while (!second.isClosed()) {
+                    Socket s = second.accept();
+                    int n = accepted.incrementAndGet();
+                    sides.submit(() -> serve(s, n <= 2));
+                }
+                return null;
+            });
+            AtomicInteger located = new AtomicInteger();
+            Reconnector reconnector = id -> {
+                located.incrementAndGet();
+                return new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), "");
+            };
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
+                    .reconnector(reconnector).timeout(Duration.ofSeconds(10)).connect()) {
+                assertThat(welcomed.await(5, TimeUnit.SECONDS)).isTrue();
+                Thread.sleep(300); // the first connection has closed; the reconnect runs
+
+                assertThat(new String(client.invoke("echo", "back".getBytes(StandardCharsets.UTF_8)),
+                        StandardCharsets.UTF_8)).isEqualTo("back");
+
+                Thread.sleep(1_500); // time for any second reconnect to show itself
+                assertThat(accepted.get()).as("two refused HELLOs, then one connection that serves").isEqualTo(3);
+                assertThat(located.get()).isEqualTo(3);
+                assertThat(Thread.getAllStackTraces().keySet()).as("reconnect threads left")
+                        .noneMatch(t -> t.getName().equals("praas-reconnect-p-refusing") && t.isAlive());
+            }
+        }
+    }
+
+    @Test
+    void closeWhileARefusedRequestWaitsToBeSentAgainFailsIt() throws Exception {
+        try (ServerSocket server = listen()) {
+            CountDownLatch refused = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s);
+                    Frame invoke = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    OutputStream out = s.getOutputStream();
+                    // Swapping out: GOAWAY, and the request, which came after it, refused as not started.
+                    out.write(FrameCodec.encode(0, new Message.GoAway(GoAwayReason.SWAPPING_OUT, "swapping out")).getBytes());
+                    out.write(FrameCodec.encode(invoke.requestId(), FrameCodec.FLAG_NOT_STARTED,
+                            new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "swapping out")).getBytes());
+                    out.flush();
+                    refused.countDown();
+                    while (true) {
+                        RawProcessSide.readFrame(in);
+                    }
+                } catch (IOException e) {
+                    return null; // the client hung up
+                }
+            });
+            ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .reconnector(id -> {
+                        throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "not reached in this test");
+                    }).timeout(Duration.ofSeconds(30)).connect();
+            CompletableFuture<byte[]> call = client.invokeAsync("echo", "x".getBytes(StandardCharsets.UTF_8));
+            assertThat(refused.await(5, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(20); // the refusal has arrived; it waits to be sent after the swap
+
+            client.close();
+
+            Throwable failure = catchThrowable(() -> call.get(5, TimeUnit.SECONDS)); // not a hang
+            assertThat(failure).isInstanceOf(ExecutionException.class);
+            assertThat(failure.getCause()).isInstanceOf(PraasException.class);
+        }
+    }
+
+    private static ServerSocket listen() throws IOException {
+        return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    }
+
+    /** Refuses the HELLO as not started and hangs up, or welcomes and echoes every INVOKE. */
+    private static Void serve(Socket s, boolean refuse) throws IOException {
+        try (s) {
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            if (refuse) {
+                Frame hello = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                out.write(FrameCodec.encode(hello.requestId(), FrameCodec.FLAG_NOT_STARTED,
+                        new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "not started yet")).getBytes());
+                out.flush();
+                return null;
+            }
+            in = RawProcessSide.welcome(s, "p-refusing");
+            while (true) {
+                Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                if (f.message() instanceof Message.Invoke inv) {
+                    out.write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
+                    out.flush();
+                }
+            }
+        } catch (IOException e) {
+            return null; // the client hung up
+        }
+    }
+}
