@@ -116,6 +116,7 @@ public final class PraasProcess implements AutoCloseable {
         CompletableFuture<Integer> listening = vertxStarting.thenCompose(v ->
                 dataPlane.listen(v, config.host(), config.port()).toCompletionStage());
         Journal opened = null;
+        budget.restoring(true);
         try {
             if (swap != null && swap.restoreManifest() != null) {
                 swapper.restore(swap.restoreManifest(), processState, sessions, mailbox); // before it serves
@@ -128,6 +129,11 @@ public final class PraasProcess implements AutoCloseable {
                 mailbox.journal(opened);
                 LOG.info("process {}: journal {} replayed {} changes; every change is journaled before it is "
                         + "acknowledged", config.processId(), journalDirectory, replayed);
+            }
+            budget.restoring(false);
+            if (budget.usedBytes() > budget.limitBytes()) {
+                LOG.warn("process {}: restored {} bytes of state, over its limit of {}: writes that add bytes are "
+                        + "refused until enough is freed", config.processId(), budget.usedBytes(), budget.limitBytes());
             }
         } catch (RuntimeException e) {
             if (swapper != null) {
@@ -325,12 +331,18 @@ public final class PraasProcess implements AutoCloseable {
 
         @Override
         public void put(String session, String key, byte[] value) {
-            store(session).putBytes(key, value);
+            KeyValueStore store = store(session);
+            if (store != null) {
+                store.putBytes(key, value);
+            }
         }
 
         @Override
         public void delete(String session, String key) {
-            store(session).delete(key);
+            KeyValueStore store = store(session);
+            if (store != null) {
+                store.delete(key);
+            }
         }
 
         @Override
@@ -343,8 +355,17 @@ public final class PraasProcess implements AutoCloseable {
             sessions.close(session);
         }
 
+        /**
+         * The store a change was made to; null for a session that is closed at this point of the
+         * replay (a write that was under way as it closed, journaled after its closing): the change
+         * is dropped, as it was on the process, rather than opening the session again.
+         */
         private KeyValueStore store(String session) {
-            return session.isEmpty() ? processState : sessions.open(session).session().state();
+            if (session.isEmpty()) {
+                return processState;
+            }
+            io.praas.process.session.Session s = sessions.get(session);
+            return s == null ? null : s.state();
         }
     }
 

@@ -20,6 +20,8 @@ public final class StateBudget {
     /** Writes between {@link #beginWrite} and {@link #endWrite}. */
     private final AtomicInteger writing = new AtomicInteger();
     private volatile String sealedBecause;
+    /** While state comes back (a snapshot's restore, a journal's replay): counted, not limited. */
+    private volatile boolean restoring;
 
     public StateBudget(long limitBytes) {
         if (limitBytes <= 0) {
@@ -30,7 +32,7 @@ public final class StateBudget {
 
     /** Takes {@code delta} bytes (negative gives back). @throws StateLimitExceededException when over the limit */
     public void adjust(long delta) {
-        if (delta <= 0) {
+        if (delta <= 0 || restoring) {
             usedBytes.addAndGet(delta);
             return;
         }
@@ -44,6 +46,16 @@ public final class StateBudget {
                 return;
             }
         }
+    }
+
+    /**
+     * While {@code on}, every change is counted but none refused: what a snapshot or a journal brings
+     * back was accepted once, and a replay may pass the limit on its way where the writes it repeats
+     * did not (a journal records a session's closing after the bytes it freed were taken again), or
+     * the limit may have been lowered since. Writes after it are refused until enough is freed.
+     */
+    public void restoring(boolean on) {
+        restoring = on;
     }
 
     /** Takes {@code bytes} even past the limit: for what was accepted once and comes back (a message a receive did not keep). */

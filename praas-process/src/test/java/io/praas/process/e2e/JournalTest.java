@@ -42,6 +42,56 @@ class JournalTest {
     }
 
     @Test
+    void stateOverALoweredLimitIsReplayedWholeAndFurtherGrowthRefused() {
+        String big = "x".repeat(100_000);
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString(), "--state-limit", "1m");
+        try (ProcessClient c = TestProcesses.connect(first)) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(c.invoke("putState", "big" + i + "=" + big, Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
+            }
+        } finally {
+            first.kill();
+        }
+
+        // Restarted with room for two of the five values: all five come back; nothing more fits.
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString(), "--state-limit", "200k");
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(c.invoke("getState", "big" + i, Codecs.utf8(), Codecs.utf8())).isEqualTo(big);
+            }
+            io.praas.client.PraasException refused = TestProcesses.failureOf(
+                    () -> c.invoke("putState", "more=" + big, Codecs.utf8(), Codecs.utf8()));
+            assertThat(refused.code()).isEqualTo(io.praas.protocol.ErrorCode.STATE_LIMIT_EXCEEDED);
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+
+    @Test
+    void aSessionWriteJournaledAfterItsSessionClosedDoesNotReopenIt() {
+        // As a write under way when its session closed leaves the journal: the closing, then the write.
+        io.praas.process.journal.Journal j = io.praas.process.journal.Journal.open(journal);
+        try {
+            j.sessionOpened("cart");
+            j.put("cart", "items", "3".getBytes());
+            j.sessionOpened("kept");
+            j.put("kept", "items", "1".getBytes());
+            j.sessionClosed("cart");
+            j.put("cart", "late", "4".getBytes());
+        } finally {
+            j.close();
+        }
+
+        LocalProcess p = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(p)) {
+            assertThat(c.resumeSession("kept").resumed()).isTrue();
+            assertThat(c.resumeSession("cart").resumed()).as("closed, and not reopened by the late write").isFalse();
+        } finally {
+            TestProcesses.stop(p);
+        }
+    }
+
+    @Test
     void acknowledgedPeerMessagesSurviveSigkillAndTakenOnesStayTaken() {
         LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString());
         try (RawConnection peer = RawConnection.open(first.port()); ProcessClient c = TestProcesses.connect(first)) {
