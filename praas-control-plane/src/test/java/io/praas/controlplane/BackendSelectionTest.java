@@ -92,4 +92,39 @@ class BackendSelectionTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("exclude each other");
     }
+
+    @Test
+    void journalDurabilityIsRefusedOnABackendWhoseRestartsLoseTheJournal(@TempDir Path data) {
+        ProcessBackend freshStorage = new ProcessBackend() { // a restart is a new task or pod, as on Fargate
+            @Override
+            public String name() {
+                return "fresh-storage";
+            }
+
+            @Override
+            public io.praas.backend.Resources caps() {
+                return new io.praas.backend.Resources(2, 4096);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("not started here"));
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+        };
+        try (ControlPlane node = ControlPlane.start(ControlPlanes.options(data).config(), freshStorage)) {
+            Api admin = Api.admin(node);
+
+            Api.Reply journaled = admin.post("/v1/applications", Map.of("name", "ledger", "durability", "journal"));
+
+            Api.assertJsonError(journaled, 400, "INVALID_ARGUMENT");
+            assertThat(journaled.json().path("message").asText()).contains("journal").contains("restart");
+            assertThat(admin.post("/v1/applications", Map.of("name", "notes", "durability", "memory")).status())
+                    .isEqualTo(201);
+        }
+    }
 }

@@ -41,6 +41,17 @@ public interface ProcessBackend extends AutoCloseable {
     }
 
     /**
+     * Whether a process this backend starts again after a crash finds what its earlier incarnation
+     * wrote under the journal directory it was given ({@code PRAAS_JOURNAL_DIR}): what durability
+     * {@code journal} needs, and the control plane refuses it otherwise. False by default: a
+     * container platform restarts a process as a new task or pod on fresh storage, where the journal
+     * is gone; the local backend runs every incarnation on this machine's disk and says true.
+     */
+    default boolean keepsJournals() {
+        return false;
+    }
+
+    /**
      * Registers a listener for processes that end (exit, crash, task stopped), called with the
      * application, the process id and the handle of the incarnation that ended (a process that
      * swapped out and in again has a new handle). Backends that cannot observe this may ignore it;

@@ -440,6 +440,11 @@ public final class LocalBackend implements ProcessBackend {
         }
     }
 
+    @Override
+    public boolean keepsJournals() {
+        return true; // every incarnation runs on this machine, with the journal directory on its disk
+    }
+
     /**
      * A local process's environment stays on this machine: readable by the OS user the processes run
      * as, whose environments hold the store's keys and the application's secret already (a standby's

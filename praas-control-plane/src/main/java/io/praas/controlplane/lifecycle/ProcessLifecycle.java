@@ -142,6 +142,12 @@ public final class ProcessLifecycle {
         Names.check("application name", spec.name());
         Resources resources = spec.resources() != null ? spec.resources() : settings.defaultResources();
         checkCaps(resources);
+        if (spec.durability() == ApplicationRecord.Durability.JOURNAL && !backend.keepsJournals()) {
+            // Its processes would restart after a crash without their journal: from the last
+            // snapshot alone, losing what they acknowledged since, which "journal" promises not to.
+            throw ControlPlaneException.invalid("durability 'journal' needs a backend that keeps a process's journal "
+                    + "across its restarts (the local backend); this node's starts each restart on fresh storage");
+        }
         ApplicationRecord app = new ApplicationRecord(spec.name(), resources,
                 spec.limits() != null ? spec.limits() : ApplicationRecord.Limits.DEFAULT,
                 spec.swap() != null ? spec.swap() : ApplicationRecord.SwapPolicy.NEVER,
