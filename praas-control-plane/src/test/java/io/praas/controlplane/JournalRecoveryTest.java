@@ -49,6 +49,14 @@ class JournalRecoveryTest {
         praas.uploadCode(APP, SwapApp.jar());
     }
 
+    /** Each test's processes go (the application has room for four). */
+    @org.junit.jupiter.api.AfterEach
+    void deleteProcesses() {
+        for (ProcessInfo p : praas.listProcesses(APP)) {
+            praas.deleteProcess(APP, p.id());
+        }
+    }
+
     @AfterAll
     static void stop() {
         if (praas != null) {
@@ -87,6 +95,34 @@ class JournalRecoveryTest {
         ProcessInfo back = praas.getProcess(APP, p.id());
         assertThat(back.transitions()).extracting(t -> t.status())
                 .containsSubsequence(ProcessStatus.ACTIVE, ProcessStatus.ALLOCATING, ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void aRestartThatFailsIsTriedAgainAndTheJournalStillComesBack() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("second-wind"));
+        Path marker = io.praas.controlplane.swapapp.Fragile.doomedMarker(p.id());
+        try {
+            try (ProcessClient c = plainClient(p)) {
+                assertThat(c.invoke("putState", "kept=yes", Codecs.utf8(), Codecs.utf8())).isEqualTo("ok");
+            }
+            java.nio.file.Files.createFile(marker); // its next start cannot load its functions
+            ControlPlanes.osProcess(cp, APP, p.id()).destroyForcibly();
+
+            eventually(Duration.ofSeconds(30), () -> praas.getProcess(APP, p.id()),
+                    r -> r.transitions().stream().anyMatch(t -> t.status() == ProcessStatus.FAILED),
+                    "a restart that failed");
+            java.nio.file.Files.delete(marker); // the next try can start
+
+            ProcessInfo back = eventually(Duration.ofSeconds(60), () -> praas.getProcess(APP, p.id()),
+                    r -> r.status() == ProcessStatus.ACTIVE
+                            && r.transitions().stream().filter(t -> t.status() == ProcessStatus.ACTIVE).count() >= 2,
+                    "process " + p.id() + " restarted from its journal after a failed try");
+            assertThat(back.transitions()).extracting(t -> t.status()).containsSubsequence(ProcessStatus.ACTIVE,
+                    ProcessStatus.ALLOCATING, ProcessStatus.FAILED, ProcessStatus.ALLOCATING, ProcessStatus.ACTIVE);
+            assertAllThere(back, List.of("kept=yes"));
+        } finally {
+            java.nio.file.Files.deleteIfExists(marker);
+        }
     }
 
     @Test

@@ -53,6 +53,9 @@ public final class ProcessLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessLifecycle.class);
     /** How long a swap-in waits for its inline snapshot copy before it lets the process read the store. */
     private static final long INLINE_READ_TIMEOUT_MS = 2000;
+    /** Starts a lost journaled process gets (its journal is kept after the last fails), and the wait before the n-th retry (n times this). */
+    static final int JOURNAL_RESTART_ATTEMPTS = 4;
+    static final Duration JOURNAL_RESTART_BACKOFF = Duration.ofSeconds(1);
 
     /** What a create-application request asks for; nulls take the defaults. */
     public record ApplicationSpec(String name, Resources resources, ApplicationRecord.Limits limits,
@@ -379,6 +382,17 @@ public final class ProcessLifecycle {
         boolean stopped = started == null || stopAndWait(started, attempt.key(), "a start that failed");
         ProcessRecord.Transition began = attempt.latest();
         return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(p.latest()), gone && stopped);
+    }
+
+    /** Sleeps; false when interrupted. */
+    private static boolean pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Stops {@code handle} and waits up to 60 s; false (logged) when the stop failed or did not finish. */
@@ -879,20 +893,53 @@ public final class ProcessLifecycle {
             return now;
         }
         LOG.warn("process {} lost ({}); restarting it from its snapshot and journal", lost.key(), why);
-        ProcessRecord r = restarting[0];
         BackendHandle old = lost.handle();
         startThread("praas-restart-" + lost.id(), () -> {
-            try {
-                if (old != null) {
-                    backend.stop(old).toCompletableFuture().get(60, TimeUnit.SECONDS); // no zombie on the same journal
+            if (old != null && !stopAndWait(old, lost.key(), "an incarnation lost before its journal restart")) {
+                // Still running, perhaps, and writing its journal: a second writer must not start.
+                markFailed(app.name(), lost.id(), "lost (" + why + "), and its earlier incarnation could not be "
+                        + "stopped for the restart from its journal; the journal is kept", p -> p.status()
+                        == ProcessStatus.ALLOCATING && p.handle() == null, false);
+                return;
+            }
+            ProcessRecord r = restarting[0];
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    if (r.snapshot() == null) {
+                        launch(app, r, null, null);
+                    } else {
+                        launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()));
+                    }
+                    return;
+                } catch (RuntimeException e) {
+                    if (attempt == JOURNAL_RESTART_ATTEMPTS) {
+                        LOG.error("process {}: restart from its journal failed {} times, the last: {}; the journal "
+                                + "is kept until the process is deleted or stopped", r.key(), attempt, e.getMessage());
+                        return;
+                    }
+                    LOG.warn("process {}: restart from its journal failed ({}); trying again", r.key(), e.getMessage());
                 }
-                if (r.snapshot() == null) {
-                    launch(app, r, null, null);
-                } else {
-                    launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()));
+                if (!pause(JOURNAL_RESTART_BACKOFF.multipliedBy(attempt)) || shuttingDown) {
+                    return;
                 }
-            } catch (Exception e) {
-                LOG.error("process {}: restart from its journal failed: {}", r.key(), e.getMessage());
+                // Again only if this attempt's failure is the record's last change (not deleted,
+                // stopped or swapped in meanwhile).
+                ProcessRecord failed = r;
+                ProcessRecord[] again = new ProcessRecord[1];
+                registry.update(app.name(), lost.id(), p -> {
+                    again[0] = null;
+                    if (p.transitions().size() != failed.transitions().size() + 1
+                            || p.status() != ProcessStatus.FAILED && p.status() != ProcessStatus.SWAPPED_OUT) {
+                        return p;
+                    }
+                    again[0] = p.withStatus(ProcessStatus.ALLOCATING, clock.instant()).withHandle(null)
+                            .withFailure("restarting from its journal: " + why + "; the last try failed: " + p.failure());
+                    return again[0];
+                });
+                if (again[0] == null) {
+                    return;
+                }
+                r = again[0];
             }
         });
         return now;
