@@ -436,6 +436,36 @@ class SwapTest {
         }
     }
 
+    @Test
+    void aStateUpdateThatOutlastsTheDrainAbortsTheSwapOutAndWhatTheAttemptLeftIsRemoved() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
+        String id = created.json().path("id").asText();
+        // As if an earlier attempt's manifest had reached the store though its answer failed.
+        String stale = "swaps/" + KEEPER + "/" + id + "/gen-000000000001/manifest.json";
+        s3.putObject(b -> b.bucket(BUCKET).key(stale), RequestBody.fromString("{}"));
+        try {
+            try (ProcessClient client = ControlPlanes.connect(created)) {
+                assertThat(text(client.invoke("putState", utf8("kept=yes")))).isEqualTo("ok");
+                // A compute whose update outlasts the drain (4 s) and the 5 s the seal waits after it.
+                CompletableFuture<byte[]> updating = client.invokeAsync("slowUpdate", "", utf8("12000"),
+                        Duration.ofSeconds(60));
+                Thread.sleep(300); // the update runs on the process
+
+                Api.Reply out = swapOut(apiA, KEEPER, id);
+
+                assertJsonError(out, 502, "SWAP_FAILED");
+                assertThat(out.json().path("message").asText()).contains("state update");
+                catchThrowable(() -> updating.get(30, TimeUnit.SECONDS));
+            }
+            JsonNode p = record(apiA, KEEPER, id);
+            assertThat(p.path("status").asText()).isEqualTo("ACTIVE");
+            assertThat(call(KEEPER, id, "getState", "kept")).as("it serves again, with its state").isEqualTo("yes");
+            assertThat(snapshotObjects(KEEPER, id)).as("what the failed attempt's generation held").doesNotContain(stale);
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
     private static List<String> readLines(Path file) {
         try {
             return Files.readAllLines(file);

@@ -580,6 +580,23 @@ public final class ProcessLifecycle {
         }
     }
 
+    /** Removes one uncommitted generation's objects (its manifest first) and its unfinished uploads; logged if it cannot. */
+    private void discardGeneration(String application, String id, long generation) {
+        String prefix = SwapManifest.generationPrefix(application, id, generation);
+        try {
+            store.delete(SwapManifest.manifestKey(application, id, generation));
+            int n = store.deletePrefix(prefix) + store.abortUploads(prefix);
+            if (n > 0) {
+                LOG.info("process {}/{}: removed {} objects and uploads of its failed swap-out to generation {}",
+                        application, id, n, generation);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("process {}/{}: could not remove what its failed swap-out left of generation {} (a manifest "
+                    + "there would be taken for the next attempt's commit if that attempt were lost): {}",
+                    application, id, generation, e.toString());
+        }
+    }
+
     // ---- swapping
 
     /**
@@ -662,6 +679,10 @@ public final class ProcessLifecycle {
             return out;
         }
         String why = answer instanceof Message.Error err ? err.message() : "unexpected answer " + answer;
+        // What this attempt left of its generation goes before the process is ACTIVE (and may swap
+        // out again, reusing the number): a manifest the store took though its answer failed would
+        // otherwise pass, were the next attempt lost, for that attempt's commit.
+        discardGeneration(application, id, generation);
         registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
                 ? p.withStatus(ProcessStatus.ACTIVE, clock.instant()) : p);
         LOG.warn("process {}: swap-out failed, ACTIVE again: {}", swapping.key(), why);
