@@ -388,6 +388,7 @@ class SwapTest {
             assertThat(failure).isInstanceOf(ExecutionException.class);
             assertThat(failure.getCause()).isInstanceOf(PraasException.class);
             assertThat(((PraasException) failure.getCause()).code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+            assertThat(((PraasException) failure.getCause()).mayHaveRun()).as("failed in flight").isTrue();
             assertThat(failedAfterMs).as("failed after the drain timeout, not after the invocation's 12 s")
                     .isBetween(DRAIN_TIMEOUT.toMillis() - 500, 10_000L);
             assertThat(out.status()).as("%s", out).isEqualTo(200);

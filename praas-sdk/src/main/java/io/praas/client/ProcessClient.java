@@ -322,11 +322,17 @@ public final class ProcessClient implements AutoCloseable {
         next = io.praas.concurrent.Sweeps.scan(pending.entrySet(), e -> e.getValue().deadlineNanos(),
                 e -> pending.remove(e.getKey(), e.getValue()), e -> timeOut(e.getValue()), nowNanos, next);
         return io.praas.concurrent.Sweeps.scan(waiting, RequestDeadlines.Pending::deadlineNanos, waiting::remove,
-                this::timeOut, nowNanos, next);
+                this::timeOutUnsent, nowNanos, next);
     }
 
     private void timeOut(RequestDeadlines.Pending p) {
         RequestDeadlines.expire(p.answer(), p.timeout(processId));
+    }
+
+    /** A request that waited for the reconnect until its deadline: it was never sent. */
+    private void timeOutUnsent(RequestDeadlines.Pending p) {
+        RequestDeadlines.expire(p.answer(), new PraasException(ErrorCode.TIMEOUT, "the request was not sent: this "
+                + "client was reconnecting to process " + processId + " for all of its " + p.waitMs() + " ms"));
     }
 
     <T> T await(CompletableFuture<T> future) {
@@ -336,7 +342,7 @@ public final class ProcessClient implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof PraasException p) {
-                throw new PraasException(p.code(), p.detail(), p); // rethrown for the caller's stack
+                throw new PraasException(p.code(), p.detail(), p, p.mayHaveRun()); // rethrown for the caller's stack
             }
             throw new PraasException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
         } catch (InterruptedException e) {
@@ -382,7 +388,10 @@ public final class ProcessClient implements AutoCloseable {
                 }
                 return;
             }
-            answer.completeExceptionally(new PraasException(e.code(), e.message()));
+            // ERROR 15 without NOT_STARTED: failed in flight at the end of a drain, it may have run.
+            answer.completeExceptionally(e.code() == ErrorCode.PROCESS_UNAVAILABLE
+                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) == 0
+                    ? PraasException.mayHaveRun(e.code(), e.message()) : new PraasException(e.code(), e.message()));
         } else {
             answer.complete(message);
         }
@@ -427,7 +436,7 @@ public final class ProcessClient implements AutoCloseable {
                 : "connection to process " + processId + " closed";
         if (reconnector != null && !userClosed && closedBy == null) {
             // What was in flight may have run: the caller must decide. What never started is sent again.
-            PraasException inFlight = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why
+            PraasException inFlight = PraasException.mayHaveRun(ErrorCode.PROCESS_UNAVAILABLE, why
                     + "; the request was in flight and may or may not have run");
             reconnecting = true;
             for (Long id : pending.keySet()) {
@@ -446,8 +455,10 @@ public final class ProcessClient implements AutoCloseable {
             closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why);
         }
         RequestDeadlines.unwatch(this);
+        PraasException inFlight = userClosed ? closedBy : PraasException.mayHaveRun(closedBy.code(), closedBy.detail()
+                + "; the request was in flight and may or may not have run");
         for (Long id : pending.keySet()) {
-            fail(id, closedBy);
+            fail(id, inFlight);
         }
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {

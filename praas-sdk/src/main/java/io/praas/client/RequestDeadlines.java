@@ -87,7 +87,8 @@ final class RequestDeadlines {
         }
 
         PraasException timeout(String processId) {
-            return new PraasException(ErrorCode.TIMEOUT, "no answer from process " + processId + " within " + waitMs + " ms");
+            return PraasException.mayHaveRun(ErrorCode.TIMEOUT, "no answer from process " + processId + " within "
+                    + waitMs + " ms");
         }
     }
 

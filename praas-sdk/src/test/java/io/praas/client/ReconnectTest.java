@@ -123,6 +123,37 @@ class ReconnectTest {
         }
     }
 
+    @Test
+    void aRequestInFlightWhenTheConnectionClosesMayHaveRunOneRefusedAsNotStartedDidNot() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s);
+                    Frame first = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    s.getOutputStream().write(FrameCodec.encode(first.requestId(), FrameCodec.FLAG_NOT_STARTED,
+                            new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "going away")).getBytes());
+                    s.getOutputStream().flush();
+                    RawProcessSide.readFrame(in); // the second request: taken, never answered
+                }
+                return null; // then the connection closes
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                Throwable refused = catchThrowable(() -> client.invoke("echo", new byte[] {1}));
+                Throwable lost = catchThrowable(() -> client.invoke("echo", new byte[] {2}));
+
+                assertThat(refused).isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                    assertThat(e.mayHaveRun()).as("refused before it started").isFalse();
+                });
+                assertThat(lost).isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE);
+                    assertThat(e.mayHaveRun()).as("in flight when the connection closed").isTrue();
+                });
+            }
+        }
+    }
+
     private static ServerSocket listen() throws IOException {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
