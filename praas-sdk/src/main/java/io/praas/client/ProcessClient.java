@@ -52,6 +52,8 @@ public final class ProcessClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessClient.class);
     /** Extra time the client waits beyond a request's timeout for the process's TIMEOUT answer. */
     private static final long CLIENT_GRACE_MS = 2_000;
+    /** A request sent later than this after it was made tells the process the time it has left. */
+    private static final long RESEND_SLACK_MS = 100;
     /**
      * What the answers in progress of all clients in this JVM may hold reserved on their claimed
      * lengths (a quarter of the heap); past it, an answer's buffer grows as its bytes come.
@@ -277,10 +279,27 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Encodes and writes a request under a new id ({@code sharing}: referring to its payload); null if not written. */
     private io.vertx.core.Future<Void> write(RequestDeadlines.Pending p, boolean sharing) {
+        Message request = p.request();
+        if (request instanceof Message.Invoke inv) {
+            // Sent again after a wait (a reconnect): the process gets the time left, not the whole timeout.
+            long remainingMs = (p.deadlineNanos() - System.nanoTime()) / 1_000_000L;
+            if (p.waitMs() - remainingMs > RESEND_SLACK_MS) {
+                long leftMs = remainingMs - CLIENT_GRACE_MS;
+                if (leftMs <= 0) {
+                    p.answer().completeExceptionally(new PraasException(ErrorCode.TIMEOUT, "the request was not sent: "
+                            + "its " + inv.timeoutMs() + " ms ran out while this client waited to send it to process "
+                            + processId));
+                    return null;
+                }
+                if (leftMs < inv.timeoutMs()) {
+                    request = new Message.Invoke(inv.function(), inv.sessionId(), leftMs, inv.input());
+                }
+            }
+        }
         long id = nextRequestId.incrementAndGet();
         Buffer frame;
         try {
-            frame = sharing ? FrameCodec.encodeSharingPayload(id, p.request()) : FrameCodec.encode(id, p.request());
+            frame = sharing ? FrameCodec.encodeSharingPayload(id, request) : FrameCodec.encode(id, request);
         } catch (IllegalArgumentException e) {
             p.answer().completeExceptionally(new PraasException(ErrorCode.INVALID_ARGUMENT, e.getMessage()));
             return null;

@@ -154,6 +154,49 @@ class ReconnectTest {
         }
     }
 
+    @Test
+    void aRequestSentAfterWaitingForTheReconnectGivesTheProcessOnlyTheTimeLeft() throws Exception {
+        try (ServerSocket first = listen(); ServerSocket second = listen()) {
+            CountDownLatch goneAway = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = first.accept()) {
+                    RawProcessSide.welcome(s, "p-moving");
+                    s.getOutputStream().write(FrameCodec.encode(0, new Message.GoAway(GoAwayReason.STOPPING, "moving"))
+                            .getBytes());
+                    s.getOutputStream().flush();
+                    goneAway.countDown();
+                    Thread.sleep(1_500); // then it closes: the client reconnects to its next home
+                }
+                return null;
+            });
+            java.util.concurrent.atomic.AtomicLong timeoutSeen = new java.util.concurrent.atomic.AtomicLong(-1);
+            sides.submit(() -> {
+                try (Socket s = second.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
+                    Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    Message.Invoke inv = (Message.Invoke) f.message();
+                    timeoutSeen.set(inv.timeoutMs());
+                    s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
+                    s.getOutputStream().flush();
+                    RawProcessSide.readFrame(in); // until the client hangs up
+                } catch (IOException e) {
+                    // the client hung up
+                }
+                return null;
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
+                    .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
+                    .timeout(Duration.ofSeconds(5)).connect()) {
+                assertThat(goneAway.await(5, TimeUnit.SECONDS)).isTrue();
+                Thread.sleep(100); // the GOAWAY has arrived: the request waits for the next home
+
+                assertThat(client.invoke("echo", new byte[] {7})).containsExactly(7);
+                assertThat(timeoutSeen.get()).as("of the 5000 ms, what was left after waiting ~1.4 s")
+                        .isBetween(1L, 4_000L);
+            }
+        }
+    }
+
     private static ServerSocket listen() throws IOException {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
