@@ -108,9 +108,10 @@ class JournalRecoveryTest {
             java.nio.file.Files.createFile(marker); // its next start cannot load its functions
             ControlPlanes.osProcess(cp, APP, p.id()).destroyForcibly();
 
-            eventually(Duration.ofSeconds(30), () -> praas.getProcess(APP, p.id()),
-                    r -> r.transitions().stream().anyMatch(t -> t.status() == ProcessStatus.FAILED),
-                    "a restart that failed");
+            // The try fails; the process stays ALLOCATING (clients waiting for it keep waiting), the try noted.
+            ProcessInfo between = eventually(Duration.ofSeconds(30), () -> praas.getProcess(APP, p.id()),
+                    r -> r.failure() != null && r.failure().contains("a try failed"), "a restart that failed");
+            assertThat(between.status()).isEqualTo(ProcessStatus.ALLOCATING);
             java.nio.file.Files.delete(marker); // the next try can start
 
             ProcessInfo back = eventually(Duration.ofSeconds(60), () -> praas.getProcess(APP, p.id()),
@@ -118,7 +119,7 @@ class JournalRecoveryTest {
                             && r.transitions().stream().filter(t -> t.status() == ProcessStatus.ACTIVE).count() >= 2,
                     "process " + p.id() + " restarted from its journal after a failed try");
             assertThat(back.transitions()).extracting(t -> t.status()).containsSubsequence(ProcessStatus.ACTIVE,
-                    ProcessStatus.ALLOCATING, ProcessStatus.FAILED, ProcessStatus.ALLOCATING, ProcessStatus.ACTIVE);
+                    ProcessStatus.ALLOCATING, ProcessStatus.ACTIVE).doesNotContain(ProcessStatus.FAILED);
             assertAllThere(back, List.of("kept=yes"));
         } finally {
             java.nio.file.Files.deleteIfExists(marker);
@@ -187,12 +188,15 @@ class JournalRecoveryTest {
         praas.deleteProcess(APP, second.id());
     }
 
-    /** The changes in the journal of process {@code id} (its only one on this node). */
+    /** The changes in the journal of process {@code id} (its only one on this node; 0 when it has none). */
     private static long journalEntries(String id) throws java.io.IOException {
         Path dir;
         try (java.util.stream.Stream<Path> journals = java.nio.file.Files.list(dataDir.resolve("journals").resolve(APP)
                 .resolve(id))) {
-            dir = journals.findFirst().orElseThrow();
+            dir = journals.findFirst().orElse(null);
+        }
+        if (dir == null) {
+            return 0; // removed whole (the control plane does so after a committed swap-out)
         }
         io.praas.process.journal.Journal journal = io.praas.process.journal.Journal.open(dir);
         try {

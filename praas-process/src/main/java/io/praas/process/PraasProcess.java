@@ -276,7 +276,14 @@ public final class PraasProcess implements AutoCloseable {
             }
             Swapper.Result r = swapper.snapshot(generation, processState, sessions, mailbox, budget.usedBytes());
             if (journal != null) {
-                journal.truncate(); // everything it held is in the committed snapshot
+                try {
+                    journal.truncate(); // everything it held is in the committed snapshot
+                } catch (RuntimeException e) {
+                    // Committed all the same: the answer must say so (serving again, the control plane
+                    // would remove the committed generation). It removes the journal itself.
+                    LOG.error("process {}: snapshot generation {} committed, but emptying the journal failed: {}",
+                            config.processId(), generation, e.toString());
+                }
             }
             // The process stops once the control channel has written SWAPPED (see ControlChannel).
             return new Message.Swapped(generation, r.manifestKey(), r.manifest().totalBytes(), budget.usedBytes(),

@@ -109,6 +109,10 @@ public final class ProcessLifecycle {
     private volatile boolean shuttingDown;
     /** Processes whose snapshot is committed and whose exit is therefore expected (this node's). */
     private final java.util.Set<String> swapCommitted = ConcurrentHashMap.newKeySet();
+    /** Processes whose swap-out answered ERROR, while what it left is removed (this node's). */
+    private final java.util.Set<String> swapOutFailed = ConcurrentHashMap.newKeySet();
+    /** Processes whose journal restart is starting a try that is not its last (this node's). */
+    private final java.util.Set<String> restartsWithTriesLeft = ConcurrentHashMap.newKeySet();
 
     public ProcessLifecycle(Settings settings, Registry registry, ProcessBackend backend, ObjectStore store,
                             String controlSecret, Clock clock) {
@@ -287,9 +291,22 @@ public final class ProcessLifecycle {
      */
     private ProcessRecord launch(ApplicationRecord app, ProcessRecord record, String restoreManifest,
                                  CompletionStage<Registry.InlineCopy> inlineAhead) {
+        return launch(app, record, restoreManifest, inlineAhead, false);
+    }
+
+    /**
+     * As above; {@code keepTrying} (a journal restart with tries left): a start that fails with its
+     * incarnation known gone leaves the record ALLOCATING, its failure noted, for the next try,
+     * instead of FAILED (clients waiting for the process keep waiting; its slot stays its own).
+     */
+    private ProcessRecord launch(ApplicationRecord app, ProcessRecord record, String restoreManifest,
+                                 CompletionStage<Registry.InlineCopy> inlineAhead, boolean keepTrying) {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
+        if (keepTrying) {
+            restartsWithTriesLeft.add(key);
+        }
         BackendHandle[] started = new BackendHandle[1];
         try {
             Path jar = localCode(app);
@@ -337,13 +354,13 @@ public final class ProcessLifecycle {
         } catch (TimeoutException e) {
             // Without a handle the backend may still be starting it: that start is not known to be gone.
             Optional<ProcessRecord> after = fail(record, "it did not start and register within "
-                    + settings.allocationTimeout(), started[0], started[0] != null);
+                    + settings.allocationTimeout(), started[0], started[0] != null, keepTrying);
             throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " did not start and register within "
                     + settings.allocationTimeout() + " (praas up --allocation-timeout-seconds)");
         } catch (ExecutionException e) {
             // The backend could not start it, or its wait was failed (it exited, or could not restore).
             Throwable cause = e.getCause();
-            Optional<ProcessRecord> after = fail(record, cause.getMessage(), started[0], true);
+            Optional<ProcessRecord> after = fail(record, cause.getMessage(), started[0], true, keepTrying);
             if (cause instanceof ControlPlaneException cpe) {
                 throw cpe;
             }
@@ -358,17 +375,18 @@ public final class ProcessLifecycle {
             throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " failed to start: " + cause.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(record, "interrupted while starting", started[0], false);
+            fail(record, "interrupted while starting", started[0], false, false);
             throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "interrupted while starting " + key);
         } catch (ControlPlaneException e) {
-            throw startFailed(fail(record, e.getMessage(), started[0], true), e.code(), e.getMessage());
+            throw startFailed(fail(record, e.getMessage(), started[0], true, keepTrying), e.code(), e.getMessage());
         } catch (RuntimeException e) {
             // Code download, backend start: whatever failed, the process must not hold its slot.
-            Optional<ProcessRecord> after = fail(record, e.toString(), started[0], true);
+            Optional<ProcessRecord> after = fail(record, e.toString(), started[0], true, keepTrying);
             throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
             awaitingRegistration.remove(key, registered);
             endedBeforeRecorded.remove(key);
+            restartsWithTriesLeft.remove(key);
         }
     }
 
@@ -378,9 +396,18 @@ public final class ProcessLifecycle {
      * again, so it can be swapped in once more. Only if the record is still at this attempt's
      * transition: a later attempt (a swap-in after this one backed out) is left alone.
      */
-    private Optional<ProcessRecord> fail(ProcessRecord attempt, String why, BackendHandle started, boolean gone) {
+    private Optional<ProcessRecord> fail(ProcessRecord attempt, String why, BackendHandle started, boolean gone,
+                                         boolean keepTrying) {
         boolean stopped = started == null || stopAndWait(started, attempt.key(), "a start that failed");
         ProcessRecord.Transition began = attempt.latest();
+        if (keepTrying && gone && stopped) {
+            Optional<ProcessRecord> kept = registry.update(attempt.application(), attempt.id(), p ->
+                    began.equals(p.latest()) ? p.withHandle(null).withFailure(attempt.failure() + "; a try failed: " + why)
+                            : p);
+            if (kept.isPresent() && began.equals(kept.get().latest())) {
+                return kept; // ALLOCATING still: the next try follows
+            }
+        }
         return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(p.latest()), gone && stopped);
     }
 
@@ -648,6 +675,17 @@ public final class ProcessLifecycle {
             ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(done.generation(), done.manifestKey(),
                     done.snapshotBytes(), done.stateBytes(), done.durationMs(), clock.instant());
             keepInlineCopy(application, id, done); // before SWAPPED_OUT: a swap-in that follows finds it
+            // The process emptied its journal after its commit; should that have failed, what it still
+            // holds is in the snapshot, and replayed on top of it would deliver its messages twice.
+            try {
+                if (registry.application(application).map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL)
+                        .orElse(false)) {
+                    io.praas.process.journal.Journal.deleteFiles(journalOf(swapping));
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("process {}: could not remove its journal after its committed swap-out: {}", swapping.key(),
+                        e.toString());
+            }
             // Committed: SWAPPED_OUT, also if its exit was seen first and failed it (the exit may
             // reach the backend's thread before SWAPPED reaches the event loop), unless it was stopped
             // or deleted meanwhile, or has moved on: its lost swap-out was found committed already
@@ -682,9 +720,14 @@ public final class ProcessLifecycle {
         // What this attempt left of its generation goes before the process is ACTIVE (and may swap
         // out again, reusing the number): a manifest the store took though its answer failed would
         // otherwise pass, were the next attempt lost, for that attempt's commit.
-        discardGeneration(application, id, generation);
-        registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
-                ? p.withStatus(ProcessStatus.ACTIVE, clock.instant()) : p);
+        swapOutFailed.add(swapping.key());
+        try {
+            discardGeneration(application, id, generation);
+            registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
+                    ? p.withStatus(ProcessStatus.ACTIVE, clock.instant()) : p);
+        } finally {
+            swapOutFailed.remove(swapping.key());
+        }
         LOG.warn("process {}: swap-out failed, ACTIVE again: {}", swapping.key(), why);
         throw new ControlPlaneException(Code.SWAP_FAILED, "swap-out of " + swapping.key() + " failed and it serves "
                 + "again: " + why);
@@ -924,43 +967,36 @@ public final class ProcessLifecycle {
                 return;
             }
             ProcessRecord r = restarting[0];
+            ProcessRecord.Transition began = r.latest();
             for (int attempt = 1; ; attempt++) {
+                boolean last = attempt == JOURNAL_RESTART_ATTEMPTS;
                 try {
                     if (r.snapshot() == null) {
-                        launch(app, r, null, null);
+                        launch(app, r, null, null, !last);
                     } else {
-                        launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()));
+                        launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()), !last);
                     }
                     return;
                 } catch (RuntimeException e) {
-                    if (attempt == JOURNAL_RESTART_ATTEMPTS) {
+                    if (last) {
                         LOG.error("process {}: restart from its journal failed {} times, the last: {}; the journal "
                                 + "is kept until the process is deleted or stopped", r.key(), attempt, e.getMessage());
                         return;
                     }
                     LOG.warn("process {}: restart from its journal failed ({}); trying again", r.key(), e.getMessage());
                 }
+                // Again only while the record is still this restart's (not deleted, stopped, or failed
+                // for good because the try's incarnation could not be known gone).
                 if (!pause(JOURNAL_RESTART_BACKOFF.multipliedBy(attempt)) || shuttingDown) {
+                    markFailed(app.name(), lost.id(), "its restart from its journal was given up: this node stops",
+                            p -> p.status() == ProcessStatus.ALLOCATING && began.equals(p.latest()), false);
                     return;
                 }
-                // Again only if this attempt's failure is the record's last change (not deleted,
-                // stopped or swapped in meanwhile).
-                ProcessRecord failed = r;
-                ProcessRecord[] again = new ProcessRecord[1];
-                registry.update(app.name(), lost.id(), p -> {
-                    again[0] = null;
-                    if (p.transitions().size() != failed.transitions().size() + 1
-                            || p.status() != ProcessStatus.FAILED && p.status() != ProcessStatus.SWAPPED_OUT) {
-                        return p;
-                    }
-                    again[0] = p.withStatus(ProcessStatus.ALLOCATING, clock.instant()).withHandle(null)
-                            .withFailure("restarting from its journal: " + why + "; the last try failed: " + p.failure());
-                    return again[0];
-                });
-                if (again[0] == null) {
+                ProcessRecord again = registry.process(app.name(), lost.id()).orElse(null);
+                if (again == null || again.status() != ProcessStatus.ALLOCATING || !began.equals(again.latest())) {
                     return;
                 }
-                r = again[0];
+                r = again;
             }
         });
         return now;
@@ -989,7 +1025,9 @@ public final class ProcessLifecycle {
         String manifestKey = SwapManifest.manifestKey(application, id, generation);
         SwapManifest committed;
         try {
-            byte[] json = store.getIfExists(manifestKey).orElse(null);
+            // A swap-out that answered ERROR did not commit, whatever its generation's objects say
+            // while they are removed.
+            byte[] json = swapOutFailed.contains(lost.key()) ? null : store.getIfExists(manifestKey).orElse(null);
             committed = json == null ? null : SwapManifest.fromJson(json);
         } catch (java.io.IOException | RuntimeException e) {
             return markFailed(application, id, why + "; whether it committed snapshot generation " + generation
@@ -1052,6 +1090,9 @@ public final class ProcessLifecycle {
                 case SWAPPING_OUT -> !swapped;
                 default -> false;
             };
+            if (fails && gone && p.status() == ProcessStatus.ALLOCATING && restartsWithTriesLeft.contains(p.key())) {
+                fails = false; // a journal restart's try that ended: its start notes it and tries again
+            }
             failedNow[0] = fails;
             // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
             // process is swapped out: a swap-in may begin once this update lets go of the record.
