@@ -96,6 +96,8 @@ public final class ProcessClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean dormant = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean userClosed;
     private volatile NetSocket socket;
+    /** The connection {@link #socket} is, with its close's futures. */
+    private volatile Attempt current;
     private volatile String processId;
     private volatile long maxFrameBytes;
     private volatile String serverInfo;
@@ -309,17 +311,19 @@ public final class ProcessClient implements AutoCloseable {
                     "request of " + frame.length() + " bytes over the process's limit of " + maxFrameBytes));
             return null;
         }
-        NetSocket s = socket;
+        Attempt c = current;
         track(id, p);
-        io.vertx.core.Future<Void> written = s.write(frame);
+        io.vertx.core.Future<Void> written = c.socket().write(frame);
         if (closedBy != null) {
             fail(id, closedBy); // closed while we registered: onClosed may have missed this one
         } else if (reconnector != null) {
-            // The connection closed as this request was put among the pending ones, after onClosed
-            // failed those: it never reached the process, so it goes out again once reconnected.
+            // Not written whole (the connection is closing, or closed as the request was put among
+            // the pending ones): it never ran, so it goes out again once the close has been handled
+            // (the client then reconnects and queues it).
             written.onFailure(e -> {
                 if (pending.remove(id, p)) {
-                    send(p);
+                    c.socket().close();
+                    c.handled().thenRun(() -> send(p));
                 }
             });
         }
@@ -424,7 +428,9 @@ public final class ProcessClient implements AutoCloseable {
                 // New requests wait for the process's next home instead of meeting its drain; what is
                 // in flight finishes here. If the connection outlives the drain (a failed swap-out
                 // leaves the process serving), the client moves on anyway.
-                reconnecting = true;
+                synchronized (reconnectLock) {
+                    reconnecting = true;
+                }
                 NetSocket draining = socket;
                 vertx.setTimer(GOAWAY_LINGER_MS, t -> {
                     if (socket == draining) {
@@ -457,7 +463,9 @@ public final class ProcessClient implements AutoCloseable {
             // What was in flight may have run: the caller must decide. What never started is sent again.
             PraasException inFlight = PraasException.mayHaveRun(ErrorCode.PROCESS_UNAVAILABLE, why
                     + "; the request was in flight and may or may not have run");
-            reconnecting = true;
+            synchronized (reconnectLock) {
+                reconnecting = true;
+            }
             for (Long id : pending.keySet()) {
                 fail(id, inFlight);
             }
@@ -507,7 +515,9 @@ public final class ProcessClient implements AutoCloseable {
             try {
                 while (reconnectAgain && !userClosed) {
                     reconnectAgain = false;
-                    reconnect();
+                    if (reconnecting) { // (asked twice for one loss, the second finds it connected)
+                        reconnect();
+                    }
                 }
             } finally {
                 reconnectThread = null;
@@ -554,9 +564,11 @@ public final class ProcessClient implements AutoCloseable {
                 }
                 LOG.info("reconnected to process {} at {}:{} and resumed {} sessions", processId, at.host(), at.port(),
                         resumed);
-                socket = attempt.socket();
+                Attempt connected = attempt;
                 attempt = null;
-                flushWaiting();
+                if (publish(connected)) {
+                    flushWaiting(connected);
+                }
                 return;
             } catch (PraasApiException e) {
                 last = e;
@@ -606,23 +618,40 @@ public final class ProcessClient implements AutoCloseable {
 
     /**
      * Sends what waited for the reconnect, oldest first, before requests made from now on: those
-     * keep queueing behind it until the queue is empty (a session's requests stay in order).
+     * keep queueing behind it until the queue is empty (a session's requests stay in order). Stops
+     * if the connection closes or says GOAWAY meanwhile: what is left waits for the next one.
      */
-    private void flushWaiting() {
-        NetSocket now = socket;
+    private void flushWaiting(Attempt connected) {
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
             sendNow(p);
-            if (socket != now || closedBy != null) {
-                return; // closed again: what is left waits for the next reconnect
+            if (connected.closed().isDone() || goAway != null) {
+                return;
             }
         }
-        synchronized (reconnectLock) {
+        synchronized (reconnectLock) { // where a close and a GOAWAY set it again
+            if (connected.closed().isDone() || goAway != null) {
+                return;
+            }
             reconnecting = false;
         }
         while ((p = waiting.poll()) != null) { // queued between the last poll and the flag
             sendNow(p);
         }
+    }
+
+    /**
+     * Makes {@code a} the client's connection; false if it closed already (then handled as the
+     * close of the client's connection).
+     */
+    private boolean publish(Attempt a) {
+        current = a;
+        socket = a.socket();
+        if (a.closed().isDone()) {
+            onClosed(a.socket()); // its close came while it was not the client's yet
+            return false;
+        }
+        return true;
     }
 
     /** The process stays swapped out: fail what waited, and let the next request try the swap-in again. */
@@ -666,7 +695,7 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     /** A connection that has shaken hands, not yet the client's: {@code closed} completes when it closes. */
-    private record Attempt(NetSocket socket, CompletableFuture<Void> closed) {
+    private record Attempt(NetSocket socket, CompletableFuture<Void> closed, CompletableFuture<Void> handled) {
     }
 
     /**
@@ -684,6 +713,7 @@ public final class ProcessClient implements AutoCloseable {
             }
             NetSocket s = ar.result();
             CompletableFuture<Void> closed = new CompletableFuture<>();
+            CompletableFuture<Void> handled = new CompletableFuture<>();
             if (maxFrameBytes == 0) {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
@@ -702,6 +732,7 @@ public final class ProcessClient implements AutoCloseable {
                 parser.release(); // a frame cut off by the close gives back what it reserved
                 closed.complete(null);
                 onClosed(s);
+                handled.complete(null); // what waited for the close's handling (a request to send again)
             });
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
@@ -723,7 +754,7 @@ public final class ProcessClient implements AutoCloseable {
                     processId = w.processId();
                     maxFrameBytes = w.maxFrameBytes();
                     serverInfo = w.serverInfo();
-                    ready.complete(new Attempt(s, closed));
+                    ready.complete(new Attempt(s, closed, handled));
                 }
             });
         });
@@ -858,7 +889,7 @@ public final class ProcessClient implements AutoCloseable {
             ProcessClient client = new ProcessClient(this);
             RequestDeadlines.watch(client);
             try {
-                client.socket = client.connectAndHello(host, port, token).socket();
+                client.publish(client.connectAndHello(host, port, token));
             } catch (PraasException e) {
                 client.close();
                 throw e;

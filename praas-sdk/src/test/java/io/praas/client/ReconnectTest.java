@@ -86,6 +86,46 @@ class ReconnectTest {
     }
 
     @Test
+    void aNewConnectionThatClosesRightAfterItsWelcomeIsReplacedNotUsed() throws Exception {
+        try (ServerSocket first = listen(); ServerSocket second = listen()) {
+            CountDownLatch welcomed = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = first.accept()) {
+                    RawProcessSide.welcome(s, "p-flaky");
+                    welcomed.countDown();
+                    Thread.sleep(100);
+                } // gone
+                return null;
+            });
+            // Its next home: the first connection is welcomed and dropped at once; the second serves.
+            AtomicInteger accepted = new AtomicInteger();
+            sides.submit(() -> {
+                while (!second.isClosed()) {
+                    Socket s = second.accept();
+                    if (accepted.incrementAndGet() == 1) {
+                        try (s) {
+                            RawProcessSide.welcome(s, "p-flaky");
+                        }
+                    } else {
+                        sides.submit(() -> serve(s, false));
+                    }
+                }
+                return null;
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
+                    .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                assertThat(welcomed.await(5, TimeUnit.SECONDS)).isTrue();
+                Thread.sleep(300); // the first connection has closed; the reconnect runs
+
+                assertThat(client.invoke("echo", new byte[] {5})).containsExactly(5);
+                assertThat(accepted.get()).isEqualTo(2);
+                assertThat(client.isOpen()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void closeWhileARefusedRequestWaitsToBeSentAgainFailsIt() throws Exception {
         try (ServerSocket server = listen()) {
             CountDownLatch refused = new CountDownLatch(1);
