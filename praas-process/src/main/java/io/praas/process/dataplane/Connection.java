@@ -269,7 +269,12 @@ final class Connection {
             refuseNotStarted(rid); // after a swap, the swapped-in process closes it
             return;
         }
-        if (plane.sessions.close(m.sessionId())) {
+        Boolean closed = plane.sessions.closeUnlessSealed(m.sessionId());
+        if (closed == null) {
+            refuseNotStarted(rid); // it got past the drain's check as the snapshot began
+            return;
+        }
+        if (closed) {
             send(rid, new Message.Ok());
         } else {
             send(rid, error(ErrorCode.SESSION_NOT_FOUND, "no session " + m.sessionId()));

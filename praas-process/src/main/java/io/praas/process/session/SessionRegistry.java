@@ -98,6 +98,21 @@ public final class SessionRegistry {
     }
 
     /**
+     * As {@link #close}, unless the state is sealed (a swap-out's snapshot is being taken): then
+     * null, and nothing changes.
+     */
+    public Boolean closeUnlessSealed(String id) {
+        if (!budget.tryBeginWrite()) {
+            return null;
+        }
+        try {
+            return close(id);
+        } finally {
+            budget.endWrite();
+        }
+    }
+
+    /**
      * Closes sessions idle for longer than {@code idle} with nothing running; returns how many. While
      * the state is sealed (a swap-out) it closes none: the snapshot keeps them as they are.
      */

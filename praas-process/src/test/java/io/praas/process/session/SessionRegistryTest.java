@@ -219,6 +219,21 @@ class SessionRegistryTest {
     }
 
     @Test
+    void closeUnlessSealedLeavesASessionAloneWhileTheStateIsSealed() throws Exception {
+        Session cart = registry.open("cart").session();
+        cart.state().putBytes("items", new byte[10]);
+        assertThat(budget.seal("swapping out", Duration.ofSeconds(1))).isTrue();
+
+        assertThat(registry.closeUnlessSealed("cart")).isNull();
+        assertThat(registry.get("cart")).isSameAs(cart);
+        assertThat(cart.state().getBytes("items")).hasSize(10);
+
+        budget.unseal();
+        assertThat(registry.closeUnlessSealed("cart")).isTrue();
+        assertThat(registry.get("cart")).isNull();
+    }
+
+    @Test
     void expireIdleKeepsSessionsActiveWithinTheTimeout() {
         registry.open("fresh");
 
