@@ -151,14 +151,8 @@ class StateBudgetTest {
 
     @Test
     void sealWaitsForAWriteUnderWayAndKeepsIt() throws Exception {
-        CountDownLatch inUpdate = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<String> compute = CompletableFuture.supplyAsync(() -> processState.compute("a", String.class, v -> {
-            inUpdate.countDown();
-            await(release);
-            return "written";
-        }), threads);
-        assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<String> compute = computeUntil(release);
 
         CompletableFuture<Boolean> sealed = CompletableFuture.supplyAsync(() -> seal(Duration.ofSeconds(30)), threads);
         long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -177,14 +171,8 @@ class StateBudgetTest {
 
     @Test
     void sealSaysSoWhenAWriteDoesNotEndInTime() throws Exception {
-        CountDownLatch inUpdate = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<String> compute = CompletableFuture.supplyAsync(() -> processState.compute("a", String.class, v -> {
-            inUpdate.countDown();
-            await(release);
-            return "written";
-        }), threads);
-        assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<String> compute = computeUntil(release);
         try {
             assertThat(budget.seal("swapping out", Duration.ofMillis(50))).isFalse();
             assertThatThrownBy(() -> processState.put("b", "new")).isInstanceOf(PraasException.class);
@@ -202,6 +190,18 @@ class StateBudgetTest {
         processState.put("a", "after");
 
         assertThat(processState.get("a", String.class)).contains("after");
+    }
+
+    /** A compute of "a" to "written" whose update runs until {@code release}; returns once it runs. */
+    private CompletableFuture<String> computeUntil(CountDownLatch release) throws InterruptedException {
+        CountDownLatch inUpdate = new CountDownLatch(1);
+        CompletableFuture<String> compute = CompletableFuture.supplyAsync(() -> processState.compute("a", String.class, v -> {
+            inUpdate.countDown();
+            await(release);
+            return "written";
+        }), threads);
+        assertThat(inUpdate.await(5, TimeUnit.SECONDS)).isTrue();
+        return compute;
     }
 
     private boolean seal(Duration wait) {
