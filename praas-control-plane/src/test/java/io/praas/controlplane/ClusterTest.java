@@ -1,6 +1,8 @@
 package io.praas.controlplane;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.praas.client.ProcessClient;
+import io.praas.client.ProcessSession;
 import io.praas.controlplane.storage.EmbeddedS3;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,6 +104,48 @@ class ClusterTest {
                 assertThat(Api.admin(c).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(2);
                 assertThat(Api.admin(d).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(2);
             }
+        }
+    }
+
+    @Test
+    void aStoppingNodeSwapsItsJournaledProcessesOutAndAnotherNodeSwapsThemIn() {
+        ControlPlanes.Options staying = sharedStore(ControlPlanes.options(dataDir.resolve("e")));
+        staying.hazelcastPort = hazelcastBase + 7;
+        staying.join = List.of("127.0.0.1:" + staying.hazelcastPort);
+        try (ControlPlane e = ControlPlane.start(staying.config())) {
+            ControlPlanes.Options leaving = sharedStore(ControlPlanes.options(dataDir.resolve("f")));
+            leaving.clusterName = staying.clusterName;
+            leaving.hazelcastPort = staying.hazelcastPort + 1;
+            leaving.join = List.of(e.clusterAddress());
+            Api apiE = Api.admin(e);
+            Api.Reply app = apiE.post("/v1/applications", Map.of("name", "ledger", "resources", ControlPlanes.SMALL,
+                    "durability", "journal"));
+            assertThat(app.status()).as("%s", app).isEqualTo(201);
+            assertThat(apiE.put("/v1/applications/ledger/code", ControlPlanes.samplesJarBytes(),
+                    "application/java-archive").status()).isEqualTo(200);
+            String id;
+            String session;
+            try (ControlPlane f = ControlPlane.start(leaving.config())) {
+                Api.Reply created = ControlPlanes.createProcess(Api.admin(f), "ledger"); // runs on node f
+                id = created.json().path("id").asText();
+                try (ProcessClient c = ControlPlanes.connect(created)) {
+                    ProcessSession s = c.openSession();
+                    for (int i = 0; i < 3; i++) {
+                        s.invoke("counter", new byte[0]);
+                    }
+                    session = s.id();
+                }
+            } // node f stops
+
+            JsonNode left = apiE.get("/v1/applications/ledger/processes/" + id).json();
+            assertThat(left.path("status").asText()).as("%s", left).isEqualTo("SWAPPED_OUT");
+            Api.Reply in = apiE.post("/v1/applications/ledger/processes/" + id + "/swapin", null);
+            assertThat(in.status()).as("%s", in).isEqualTo(200);
+            try (ProcessClient c = ControlPlanes.connect(in)) {
+                assertThat(new String(c.resumeSession(session).invoke("counter", new byte[0]),
+                        java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("4");
+            }
+            apiE.delete("/v1/applications/ledger/processes/" + id);
         }
     }
 

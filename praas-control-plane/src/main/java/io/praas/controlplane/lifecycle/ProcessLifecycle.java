@@ -129,8 +129,27 @@ public final class ProcessLifecycle {
         return settings;
     }
 
-    /** This node is stopping: processes it loses from now on are not restarted. */
+    /**
+     * This node is stopping. Its ACTIVE journaled processes are swapped out first: their state is to
+     * survive anything short of the machine, and no other node could restart them from this node's
+     * disk; SWAPPED_OUT, any node swaps them in on demand. Processes it loses from now on are not
+     * restarted (the rest stop with the node and are FAILED).
+     */
     public void shutdown() {
+        for (ProcessRecord p : registry.processesOfNode(settings.node())) {
+            boolean journaled = p.status() == ProcessStatus.ACTIVE && registry.application(p.application())
+                    .map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL).orElse(false);
+            if (!journaled) {
+                continue;
+            }
+            try {
+                swapOut(p.application(), p.id());
+                LOG.info("process {} swapped out as its node stops", p.key());
+            } catch (RuntimeException e) {
+                LOG.warn("process {}: not swapped out as its node stops ({}); it stops with the node", p.key(),
+                        e.getMessage());
+            }
+        }
         shuttingDown = true;
     }
 
