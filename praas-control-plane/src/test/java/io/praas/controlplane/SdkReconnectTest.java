@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,6 +41,14 @@ class SdkReconnectTest {
         praas = Praas.builder().url(cp.apiUrl()).adminKey(ControlPlanes.ADMIN_KEY).build();
         praas.createApplication(ApplicationSpec.named(APP).withResources(new Resources(1, 256)));
         praas.uploadCode(APP, ControlPlanes.samplesJar());
+    }
+
+    /** Each test's processes go (the application has room for four). */
+    @org.junit.jupiter.api.AfterEach
+    void deleteProcesses() {
+        for (ProcessInfo p : praas.listProcesses(APP)) {
+            praas.deleteProcess(APP, p.id());
+        }
     }
 
     @AfterAll
@@ -102,6 +111,30 @@ class SdkReconnectTest {
         }
         assertThat(praas.getProcess(app, p.id()).transitions()).extracting(ProcessInfo.Transition::status)
                 .containsSubsequence(ProcessStatus.SWAPPED_OUT, ProcessStatus.SWAPPING_IN, ProcessStatus.ACTIVE);
+    }
+
+    @Test
+    void everyRequestOfALostSessionMadeBeforeTheLossWasFoundFails() throws Exception {
+        ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("forgetful-twice"));
+        try (ProcessClient client = praas.connect(p); ProcessClient other = praas.connect(p)) {
+            ProcessSession session = client.openSession();
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+            other.resumeSession(session.id()).close(); // drops it on the process
+
+            praas.swapOut(APP, p.id());
+            // Both wait for the swap-in, made before the client finds the session gone.
+            java.util.concurrent.CompletableFuture<byte[]> first = session.invokeAsync("counter", new byte[0]);
+            java.util.concurrent.CompletableFuture<byte[]> second = session.invokeAsync("counter", new byte[0]);
+
+            for (java.util.concurrent.CompletableFuture<byte[]> f : List.of(first, second)) {
+                Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> f.get(30, TimeUnit.SECONDS));
+                assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class);
+                assertThat(failure.getCause()).isInstanceOfSatisfying(io.praas.client.PraasException.class,
+                        e -> assertThat(e.code()).isEqualTo(io.praas.protocol.ErrorCode.SESSION_NOT_FOUND));
+            }
+            // Asked after it was told: the session goes on, empty.
+            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+        }
     }
 
     @Test

@@ -76,10 +76,17 @@ public final class ProcessClient implements AutoCloseable {
     private final String application;
     private final String clientInfo;
     /**
-     * Sessions the process no longer had when this client reconnected (it opened them again, empty):
-     * the next request in each fails with SESSION_NOT_FOUND, so the caller learns its state is gone.
+     * Sessions the process no longer had when this client reconnected (it opened them again, empty),
+     * with when that was found: every request made before then fails with SESSION_NOT_FOUND, and if
+     * none was, the next one, so the caller learns its state is gone.
      */
-    private final Set<String> lostSessions = ConcurrentHashMap.newKeySet();
+    private final Map<String, LostSession> lostSessions = new ConcurrentHashMap<>();
+
+    private record LostSession(long foundAtNanos, java.util.concurrent.atomic.AtomicBoolean told) {
+        LostSession() {
+            this(System.nanoTime(), new java.util.concurrent.atomic.AtomicBoolean());
+        }
+    }
     /** Sessions opened or resumed through this client: resumed on the process after a reconnect. */
     private final java.util.Set<String> sessions = ConcurrentHashMap.newKeySet();
     /** Requests waiting for the connection while the client reconnects; sent once it is back. */
@@ -262,10 +269,28 @@ public final class ProcessClient implements AutoCloseable {
         sendNow(p);
     }
 
+    /** Whether {@code p}, of a session found lost, fails: made before the loss was found, or the first after it. */
+    private boolean lostBefore(String session, RequestDeadlines.Pending p) {
+        LostSession lost = lostSessions.get(session);
+        if (lost == null) {
+            return false;
+        }
+        long madeAt = p.deadlineNanos() - p.waitMs() * 1_000_000L;
+        if (madeAt - lost.foundAtNanos() < 0) {
+            lost.told().set(true);
+            return true;
+        }
+        if (lost.told().compareAndSet(false, true)) {
+            return true;
+        }
+        lostSessions.remove(session, lost); // told, and asked again since: the session goes on, empty
+        return false;
+    }
+
     /** Writes a request on the current connection, whether or not the client reconnects. */
     private void sendNow(RequestDeadlines.Pending p) {
         if (p.request() instanceof Message.Invoke inv && !inv.sessionId().isEmpty() && !lostSessions.isEmpty()
-                && lostSessions.remove(inv.sessionId())) {
+                && lostBefore(inv.sessionId(), p)) {
             p.answer().completeExceptionally(new PraasException(ErrorCode.SESSION_NOT_FOUND, "process " + processId
                     + " no longer had session " + inv.sessionId() + " when this client reconnected (closed by "
                     + "another client, or expired): its state is gone; it was opened again, empty, and this "
@@ -559,7 +584,7 @@ public final class ProcessClient implements AutoCloseable {
                         // and its next request says so; the others go on.
                         LOG.warn("process {} did not resume session {}: {}", processId, session, err.getMessage());
                         sessions.remove(session);
-                        lostSessions.add(session);
+                        lostSessions.put(session, new LostSession());
                     }
                 }
                 LOG.info("reconnected to process {} at {}:{} and resumed {} sessions", processId, at.host(), at.port(),
@@ -682,7 +707,7 @@ public final class ProcessClient implements AutoCloseable {
         try {
             if (p.answer().get() instanceof Message.SessionOpened opened && !opened.resumed()) {
                 LOG.warn("process {} no longer had session {} after the reconnect; its state is gone", processId, session);
-                lostSessions.add(session);
+                lostSessions.put(session, new LostSession());
             }
             return null;
         } catch (ExecutionException e) {
