@@ -802,6 +802,10 @@ public final class ProcessClient implements AutoCloseable {
     @Override
     public void close() {
         userClosed = true;
+        Thread reconnecting = reconnectThread;
+        if (reconnecting != null) {
+            reconnecting.interrupt(); // out of its wait for the process (locate, a back-off)
+        }
         NetSocket s = socket;
         try {
             if (s != null) {
