@@ -113,15 +113,25 @@ class SdkReconnectTest {
                 .containsSubsequence(ProcessStatus.SWAPPED_OUT, ProcessStatus.SWAPPING_IN, ProcessStatus.ACTIVE);
     }
 
+    /**
+     * A session of {@code client} that counted once, then was closed on the process by another
+     * client, which was then swapped out: the client finds it gone when it swaps the process in.
+     */
+    private static ProcessSession countedThenDroppedAndSwappedOut(ProcessInfo p, ProcessClient client) {
+        ProcessSession session = client.openSession();
+        assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
+        try (ProcessClient other = praas.connect(p)) {
+            other.resumeSession(session.id()).close(); // drops it on the process
+        }
+        praas.swapOut(APP, p.id());
+        return session;
+    }
+
     @Test
     void everyRequestOfALostSessionMadeBeforeTheLossWasFoundFails() throws Exception {
         ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("forgetful-twice"));
-        try (ProcessClient client = praas.connect(p); ProcessClient other = praas.connect(p)) {
-            ProcessSession session = client.openSession();
-            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
-            other.resumeSession(session.id()).close(); // drops it on the process
-
-            praas.swapOut(APP, p.id());
+        try (ProcessClient client = praas.connect(p)) {
+            ProcessSession session = countedThenDroppedAndSwappedOut(p, client);
             // Both wait for the swap-in, made before the client finds the session gone.
             java.util.concurrent.CompletableFuture<byte[]> first = session.invokeAsync("counter", new byte[0]);
             java.util.concurrent.CompletableFuture<byte[]> second = session.invokeAsync("counter", new byte[0]);
@@ -140,12 +150,8 @@ class SdkReconnectTest {
     @Test
     void aSessionTheProcessNoLongerHasAfterASwapFailsItsNextRequestInsteadOfStartingOverSilently() {
         ProcessInfo p = praas.createProcess(APP, ProcessSpec.named("forgetful"));
-        try (ProcessClient client = praas.connect(p); ProcessClient other = praas.connect(p)) {
-            ProcessSession session = client.openSession();
-            assertThat(session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class))).isEqualTo(1L);
-            other.resumeSession(session.id()).close(); // drops it on the process
-
-            praas.swapOut(APP, p.id());
+        try (ProcessClient client = praas.connect(p)) {
+            ProcessSession session = countedThenDroppedAndSwappedOut(p, client);
 
             assertThatThrownBy(() -> session.invoke("counter", "", Codecs.utf8(), Codecs.json(Long.class)))
                     .isInstanceOfSatisfying(io.praas.client.PraasException.class, e -> {
