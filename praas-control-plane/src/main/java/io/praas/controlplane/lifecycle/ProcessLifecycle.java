@@ -56,6 +56,8 @@ public final class ProcessLifecycle {
     /** Starts a lost journaled process gets (its journal is kept after the last fails), and the wait before the n-th retry (n times this). */
     static final int JOURNAL_RESTART_ATTEMPTS = 4;
     static final Duration JOURNAL_RESTART_BACKOFF = Duration.ofSeconds(1);
+    /** How long a stopping node waits, beyond the drain timeout, for its journaled processes' swap-outs. */
+    static final Duration STOP_SWAP_GRACE = Duration.ofSeconds(30);
 
     /** What a create-application request asks for; nulls take the defaults. */
     public record ApplicationSpec(String name, Resources resources, ApplicationRecord.Limits limits,
@@ -112,7 +114,7 @@ public final class ProcessLifecycle {
     /** Processes whose swap-out answered ERROR, while what it left is removed (this node's). */
     private final java.util.Set<String> swapOutFailed = ConcurrentHashMap.newKeySet();
     /** Processes whose journal restart is starting a try that is not its last (this node's). */
-    private final java.util.Set<String> restartsWithTriesLeft = ConcurrentHashMap.newKeySet();
+    private final Map<String, Object> restartsWithTriesLeft = new ConcurrentHashMap<>();
 
     public ProcessLifecycle(Settings settings, Registry registry, ProcessBackend backend, ObjectStore store,
                             String controlSecret, Clock clock) {
@@ -136,21 +138,48 @@ public final class ProcessLifecycle {
      * restarted (the rest stop with the node and are FAILED).
      */
     public void shutdown() {
-        for (ProcessRecord p : registry.processesOfNode(settings.node())) {
-            boolean journaled = p.status() == ProcessStatus.ACTIVE && registry.application(p.application())
-                    .map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL).orElse(false);
-            if (!journaled) {
-                continue;
-            }
-            try {
-                swapOut(p.application(), p.id());
-                LOG.info("process {} swapped out as its node stops", p.key());
-            } catch (RuntimeException e) {
-                LOG.warn("process {}: not swapped out as its node stops ({}); it stops with the node", p.key(),
-                        e.getMessage());
-            }
+        shuttingDown = true; // from here on nothing restarts on this node: a lost process is FAILED
+        List<ProcessRecord> journaled = registry.processesOfNode(settings.node()).stream()
+                .filter(p -> p.status() == ProcessStatus.ACTIVE && registry.application(p.application())
+                        .map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL).orElse(false))
+                .toList();
+        if (journaled.isEmpty()) {
+            return;
         }
-        shuttingDown = true;
+        java.util.concurrent.ExecutorService swaps = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(8, journaled.size()), r -> new Thread(r, "praas-stop-swap-out"));
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (ProcessRecord p : journaled) {
+                done.add(swaps.submit(() -> {
+                    try {
+                        swapOut(p.application(), p.id());
+                        LOG.info("process {} swapped out as its node stops", p.key());
+                    } catch (RuntimeException e) {
+                        LOG.warn("process {}: not swapped out as its node stops ({}); it stops with the node",
+                                p.key(), e.getMessage());
+                    }
+                }));
+            }
+            // Bounded: a node's stop has a grace period; what is not done by then stops with the node.
+            long deadline = System.nanoTime() + settings.swapDrainTimeout().plus(STOP_SWAP_GRACE).toNanos();
+            for (java.util.concurrent.Future<?> f : done) {
+                try {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    LOG.warn("swap-outs of this node's journaled processes did not all end within {}; the rest stop "
+                            + "with the node", settings.swapDrainTimeout().plus(STOP_SWAP_GRACE));
+                    break;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (ExecutionException e) {
+                    LOG.warn("a swap-out as the node stops failed: {}", e.getCause().toString());
+                }
+            }
+        } finally {
+            swaps.shutdownNow();
+        }
     }
 
     /** Wires the control channels (they start after the lifecycle). */
@@ -323,8 +352,9 @@ public final class ProcessLifecycle {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
+        Object tryToken = new Object();
         if (keepTrying) {
-            restartsWithTriesLeft.add(key);
+            restartsWithTriesLeft.put(key, tryToken);
         }
         BackendHandle[] started = new BackendHandle[1];
         try {
@@ -405,7 +435,7 @@ public final class ProcessLifecycle {
         } finally {
             awaitingRegistration.remove(key, registered);
             endedBeforeRecorded.remove(key);
-            restartsWithTriesLeft.remove(key);
+            restartsWithTriesLeft.remove(key, tryToken);
         }
     }
 
@@ -699,7 +729,17 @@ public final class ProcessLifecycle {
             try {
                 if (registry.application(application).map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL)
                         .orElse(false)) {
-                    io.praas.process.journal.Journal.deleteFiles(journalOf(swapping));
+                    // Under the lock a swap-in takes to begin, and only while the record is still this
+                    // swap-out's: a swap-in begun meanwhile (its loss found committed first) uses it.
+                    registry.withApplicationLock(application, () -> {
+                        ProcessRecord now = registry.process(application, id).orElse(null);
+                        if (now != null && (now.status() == ProcessStatus.SWAPPING_OUT
+                                || now.status() == ProcessStatus.FAILED)
+                                && java.util.Objects.equals(now.handle(), swapping.handle())) {
+                            io.praas.process.journal.Journal.deleteFiles(journalOf(swapping));
+                        }
+                        return null;
+                    });
                 }
             } catch (RuntimeException e) {
                 LOG.warn("process {}: could not remove its journal after its committed swap-out: {}", swapping.key(),
@@ -917,7 +957,9 @@ public final class ProcessLifecycle {
     private void processLost(String application, String id, String why, BackendHandle ended,
                              java.util.function.Predicate<ProcessRecord> stillLost) {
         if (shuttingDown) {
-            markFailed(application, id, "its control-plane node " + settings.node() + " stopped");
+            // Only this node's incarnation: one it swapped out as it stops may run on another node by now.
+            markFailed(application, id, "its control-plane node " + settings.node() + " stopped",
+                    p -> settings.node().equals(p.node()) && (ended == null || ended.equals(p.handle())), false);
             return; // no restarts while this node stops its own processes
         }
         Optional<ProcessRecord> current = registry.process(application, id);
@@ -987,38 +1029,58 @@ public final class ProcessLifecycle {
             }
             ProcessRecord r = restarting[0];
             ProcessRecord.Transition began = r.latest();
-            for (int attempt = 1; ; attempt++) {
-                boolean last = attempt == JOURNAL_RESTART_ATTEMPTS;
-                try {
-                    if (r.snapshot() == null) {
-                        launch(app, r, null, null, !last);
-                    } else {
-                        launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()), !last);
+            boolean ended = false;
+            try {
+                ended = restartTries(app, lost, r, began);
+            } finally {
+                if (!ended) { // a throw out of the tries: the record must not wait ALLOCATING for nobody
+                    try {
+                        markFailed(app.name(), lost.id(), "its restart from its journal broke off",
+                                p -> p.status() == ProcessStatus.ALLOCATING && began.equals(p.latest()), false);
+                    } catch (RuntimeException e) {
+                        LOG.warn("process {}: its restart from its journal broke off: {}", lost.key(), e.toString());
                     }
-                    return;
-                } catch (RuntimeException e) {
-                    if (last) {
-                        LOG.error("process {}: restart from its journal failed {} times, the last: {}; the journal "
-                                + "is kept until the process is deleted or stopped", r.key(), attempt, e.getMessage());
-                        return;
-                    }
-                    LOG.warn("process {}: restart from its journal failed ({}); trying again", r.key(), e.getMessage());
                 }
-                // Again only while the record is still this restart's (not deleted, stopped, or failed
-                // for good because the try's incarnation could not be known gone).
-                if (!pause(JOURNAL_RESTART_BACKOFF.multipliedBy(attempt)) || shuttingDown) {
-                    markFailed(app.name(), lost.id(), "its restart from its journal was given up: this node stops",
-                            p -> p.status() == ProcessStatus.ALLOCATING && began.equals(p.latest()), false);
-                    return;
-                }
-                ProcessRecord again = registry.process(app.name(), lost.id()).orElse(null);
-                if (again == null || again.status() != ProcessStatus.ALLOCATING || !began.equals(again.latest())) {
-                    return;
-                }
-                r = again;
             }
         });
         return now;
+    }
+
+    /**
+     * The tries of a journal restart ({@link #JOURNAL_RESTART_ATTEMPTS}); true when they ended as
+     * they should (started, failed for good, or left to a stop, delete or swap-in that came between).
+     */
+    private boolean restartTries(ApplicationRecord app, ProcessRecord lost, ProcessRecord first,
+                                 ProcessRecord.Transition began) {
+        ProcessRecord r = first;
+        for (int attempt = 1; ; attempt++) {
+            boolean last = attempt == JOURNAL_RESTART_ATTEMPTS;
+            try {
+                if (r.snapshot() == null) {
+                    launch(app, r, null, null, !last);
+                } else {
+                    launch(app, r, r.snapshot().manifestKey(), readInlineCopy(app.name(), lost.id()), !last);
+                }
+                return true;
+            } catch (RuntimeException e) {
+                if (last) {
+                    LOG.error("process {}: restart from its journal failed {} times, the last: {}; the journal "
+                            + "is kept until the process is deleted or stopped", r.key(), attempt, e.getMessage());
+                    return true;
+                }
+                LOG.warn("process {}: restart from its journal failed ({}); trying again", r.key(), e.getMessage());
+            }
+            // Again only while the record is still this restart's (not deleted, stopped, or failed
+            // for good because the try's incarnation could not be known gone).
+            if (!pause(JOURNAL_RESTART_BACKOFF.multipliedBy(attempt)) || shuttingDown) {
+                return false; // failed by the caller (this node stops)
+            }
+            ProcessRecord again = registry.process(app.name(), lost.id()).orElse(null);
+            if (again == null || again.status() != ProcessStatus.ALLOCATING || !began.equals(again.latest())) {
+                return true;
+            }
+            r = again;
+        }
     }
 
     /**
@@ -1109,7 +1171,7 @@ public final class ProcessLifecycle {
                 case SWAPPING_OUT -> !swapped;
                 default -> false;
             };
-            if (fails && gone && p.status() == ProcessStatus.ALLOCATING && restartsWithTriesLeft.contains(p.key())) {
+            if (fails && gone && p.status() == ProcessStatus.ALLOCATING && restartsWithTriesLeft.containsKey(p.key())) {
                 fails = false; // a journal restart's try that ended: its start notes it and tries again
             }
             failedNow[0] = fails;
