@@ -83,13 +83,18 @@ public final class KeyValueStore implements StateStore {
 
     private void store(String key, byte[] encoded) {
         checkKey(key);
+        gated(() -> entries.compute(key, (k, old) -> {
+            account(k, old, encoded);
+            journal.put(scope, k, encoded);
+            return encoded;
+        }));
+    }
+
+    /** Runs a change of the entries through the budget's gate (refused while a swap-out has it sealed). */
+    private <T> T gated(java.util.function.Supplier<T> change) {
         budget.beginWrite();
         try {
-            entries.compute(key, (k, old) -> {
-                account(k, old, encoded);
-                journal.put(scope, k, encoded);
-                return encoded;
-            });
+            return change.get();
         } finally {
             budget.endWrite();
         }
@@ -99,24 +104,19 @@ public final class KeyValueStore implements StateStore {
     public <T> T compute(String key, Class<T> type, UnaryOperator<T> update) {
         checkKey(key);
         Object[] result = new Object[1];
-        budget.beginWrite();
-        try {
-            entries.compute(key, (k, old) -> {
-                T current = old == null ? null : decode(old, type);
-                T next = update.apply(current);
-                byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
-                account(k, old, encoded);
-                if (encoded != null) {
-                    journal.put(scope, k, encoded);
-                } else if (old != null) {
-                    journal.delete(scope, k);
-                }
-                result[0] = next;
-                return encoded;
-            });
-        } finally {
-            budget.endWrite();
-        }
+        gated(() -> entries.compute(key, (k, old) -> {
+            T current = old == null ? null : decode(old, type);
+            T next = update.apply(current);
+            byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
+            account(k, old, encoded);
+            if (encoded != null) {
+                journal.put(scope, k, encoded);
+            } else if (old != null) {
+                journal.delete(scope, k);
+            }
+            result[0] = next;
+            return encoded;
+        }));
         @SuppressWarnings("unchecked")
         T next = (T) result[0];
         return next;
@@ -126,17 +126,12 @@ public final class KeyValueStore implements StateStore {
     public boolean delete(String key) {
         checkKey(key);
         boolean[] existed = new boolean[1];
-        budget.beginWrite();
-        try {
-            entries.computeIfPresent(key, (k, old) -> {
-                account(k, old, null);
-                journal.delete(scope, k);
-                existed[0] = true;
-                return null;
-            });
-        } finally {
-            budget.endWrite();
-        }
+        gated(() -> entries.computeIfPresent(key, (k, old) -> {
+            account(k, old, null);
+            journal.delete(scope, k);
+            existed[0] = true;
+            return null;
+        }));
         return existed[0];
     }
 
