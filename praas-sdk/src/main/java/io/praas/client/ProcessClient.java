@@ -97,13 +97,10 @@ public final class ProcessClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean reconnectRunning = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean reconnectAgain;
     private volatile Thread reconnectThread;
-    /** Requests of a handshake (HELLO, a reconnect's resumes): a refusal ends the attempt, never sent again. */
-    private final Set<RequestDeadlines.Pending> handshakes = ConcurrentHashMap.newKeySet();
     /** Swapped out with nothing to send: the next request starts the reconnect (which swaps it in). */
     private final java.util.concurrent.atomic.AtomicBoolean dormant = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean userClosed;
-    private volatile NetSocket socket;
-    /** The connection {@link #socket} is, with its close's futures. */
+    /** The client's connection, with its close's futures (null before the first is taken into use). */
     private volatile Attempt current;
     private volatile String processId;
     private volatile long maxFrameBytes;
@@ -418,7 +415,7 @@ public final class ProcessClient implements AutoCloseable {
         CompletableFuture<Message> answer = p.answer();
         if (message instanceof Message.Error e) {
             if (reconnector != null && e.code() == ErrorCode.PROCESS_UNAVAILABLE
-                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) != 0 && !userClosed && !handshakes.contains(p)) {
+                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) != 0 && !userClosed && !p.handshake()) {
                 // Refused before it started (the process is going away): safe to send again, on this
                 // connection if the process serves again, else once the client has reconnected (it
                 // then queues at once, in the order the refusals came).
@@ -456,9 +453,9 @@ public final class ProcessClient implements AutoCloseable {
                 synchronized (reconnectLock) {
                     reconnecting = true;
                 }
-                NetSocket draining = socket;
+                NetSocket draining = socket();
                 vertx.setTimer(GOAWAY_LINGER_MS, t -> {
-                    if (socket == draining) {
+                    if (socket() == draining) {
                         draining.close();
                     }
                 });
@@ -477,7 +474,7 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     private void onClosed(NetSocket closedSocket) {
-        if (closedSocket != socket) {
+        if (closedSocket != socket()) {
             return; // an earlier connection
         }
         Message.GoAway g = goAway;
@@ -638,7 +635,7 @@ public final class ProcessClient implements AutoCloseable {
                     + (last != null ? ": " + last.detail() : ""));
         }
         reconnecting = false;
-        onClosed(socket);
+        onClosed(socket());
     }
 
     /**
@@ -671,7 +668,6 @@ public final class ProcessClient implements AutoCloseable {
      */
     private boolean publish(Attempt a) {
         current = a;
-        socket = a.socket();
         if (a.closed().isDone()) {
             onClosed(a.socket()); // its close came while it was not the client's yet
             return false;
@@ -696,10 +692,8 @@ public final class ProcessClient implements AutoCloseable {
      */
     private PraasException resumeRaw(Attempt attempt, String session) {
         long id = nextRequestId.incrementAndGet();
-        RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
-                System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), new Message.OpenSession(session));
-        handshakes.add(p);
-        p.answer().whenComplete((m, e) -> handshakes.remove(p));
+        RequestDeadlines.Pending p = RequestDeadlines.Pending.handshake(new CompletableFuture<>(),
+                connectTimeout.toMillis(), new Message.OpenSession(session));
         track(id, p);
         attempt.socket().write(FrameCodec.encode(id, p.request()));
         attempt.closed().thenRun(() -> fail(id, new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
@@ -720,12 +714,18 @@ public final class ProcessClient implements AutoCloseable {
     }
 
     /** A connection that has shaken hands, not yet the client's: {@code closed} completes when it closes. */
+    /** The client's connection's socket; null before the first is taken into use. */
+    private NetSocket socket() {
+        Attempt c = current;
+        return c == null ? null : c.socket();
+    }
+
     private record Attempt(NetSocket socket, CompletableFuture<Void> closed, CompletableFuture<Void> handled) {
     }
 
     /**
      * Connects and completes HELLO/WELCOME; on failure closes the socket and throws. The connection
-     * becomes the client's ({@link #socket}, whose close {@link #onClosed} acts on) only when the
+     * becomes the client's ({@link #current}, whose close {@link #onClosed} acts on) only when the
      * caller makes it so: until then a close ends the attempt, nothing else.
      */
     private Attempt connectAndHello(String host, int port, String token) {
@@ -762,11 +762,7 @@ public final class ProcessClient implements AutoCloseable {
             long id = nextRequestId.incrementAndGet();
             CompletableFuture<Message> welcome = new CompletableFuture<>();
             Message hello = new Message.Hello(application, token, "", clientInfo);
-            RequestDeadlines.Pending handshake = new RequestDeadlines.Pending(welcome,
-                    System.nanoTime() + connectTimeout.toNanos(), connectTimeout.toMillis(), hello);
-            handshakes.add(handshake);
-            welcome.whenComplete((m, e) -> handshakes.remove(handshake));
-            track(id, handshake);
+            track(id, RequestDeadlines.Pending.handshake(welcome, connectTimeout.toMillis(), hello));
             s.write(FrameCodec.encode(id, hello));
             closed.thenRun(() -> fail(id, new PraasException(ErrorCode.UNKNOWN,
                     "process at " + host + ":" + port + " closed the connection before its WELCOME")));
@@ -806,7 +802,7 @@ public final class ProcessClient implements AutoCloseable {
         if (reconnecting != null) {
             reconnecting.interrupt(); // out of its wait for the process (locate, a back-off)
         }
-        NetSocket s = socket;
+        NetSocket s = socket();
         try {
             if (s != null) {
                 s.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -817,7 +813,7 @@ public final class ProcessClient implements AutoCloseable {
         if (closedBy == null) {
             closedBy = new PraasException(ErrorCode.UNKNOWN, "client closed");
         }
-        onClosed(socket);
+        onClosed(socket());
         netClient.close();
         if (ownsVertx) {
             vertx.close();

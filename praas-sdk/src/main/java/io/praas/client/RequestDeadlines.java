@@ -78,12 +78,20 @@ final class RequestDeadlines {
     /**
      * A request waiting for its answer until {@code deadlineNanos}. {@code shared}: a blocking
      * caller's payload, which frames may refer to uncopied while it waits; null: frames copy it.
+     * {@code handshake}: part of taking a connection into use (HELLO, a reconnect's resumes), never
+     * sent again when refused.
      */
     record Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
-                   long waitMs, io.praas.protocol.Message request, SharedPayload shared) {
+                   long waitMs, io.praas.protocol.Message request, SharedPayload shared, boolean handshake) {
         Pending(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long deadlineNanos,
-                long waitMs, io.praas.protocol.Message request) {
-            this(answer, deadlineNanos, waitMs, request, null);
+                long waitMs, io.praas.protocol.Message request, SharedPayload shared) {
+            this(answer, deadlineNanos, waitMs, request, shared, false);
+        }
+
+        /** A handshake's request, answered on the connection being taken into use within {@code waitMs}. */
+        static Pending handshake(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long waitMs,
+                                 io.praas.protocol.Message request) {
+            return new Pending(answer, System.nanoTime() + waitMs * 1_000_000L, waitMs, request, null, true);
         }
 
         PraasException timeout(String processId) {
