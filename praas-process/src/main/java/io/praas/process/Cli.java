@@ -221,6 +221,10 @@ public final class Cli {
                 + "change is appended to a Chronicle Queue in this directory before it is acknowledged, and "
                 + "replayed at start.",
                 (c, v) -> c.journalDir = Path.of(v)),
+        JOURNAL_COMPACT_BYTES("--journal-compact-bytes", "PRAAS_JOURNAL_COMPACT_BYTES", "64m", "Durability "
+                + "'journal': compact the journal in the background once it holds this many bytes, and after that "
+                + "once it holds twice what the last compaction kept (0: never).",
+                (c, v) -> c.journalCompactBytes = size(v)),
         PARENT_PID("--parent-pid", "PRAAS_PARENT_PID", "0",
                 "Stop when this process ends (for launchers such as tests and benchmarks; 0 = never).",
                 (c, v) -> c.parentPid = Long.parseLong(v.strip()));
@@ -269,6 +273,7 @@ public final class Cli {
         long swapPartSize;
         int swapParallelism;
         Path journalDir;
+        long journalCompactBytes;
         long parentPid;
 
         ProcessCommand(Map<String, String> env) {
@@ -320,7 +325,7 @@ public final class Cli {
                 if (swap == null && restore != null && !restore.isBlank()) {
                     throw new IllegalArgumentException("--restore needs an object store: set PRAAS_S3_BUCKET and friends");
                 }
-                process = PraasProcess.start(config, control, swap, journalDir);
+                process = PraasProcess.start(config, control, swap, journalDir, journalCompactBytes);
             } catch (CorruptSnapshotException | software.amazon.awssdk.core.exception.SdkException e) {
                 err.println("praas process: cannot restore snapshot " + restore + ": " + e.getMessage());
                 if (control != null) {

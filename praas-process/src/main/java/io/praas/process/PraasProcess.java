@@ -76,7 +76,7 @@ public final class PraasProcess implements AutoCloseable {
     private final CompletableFuture<ControlChannel.Dial> dial;
 
     private PraasProcess(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
-                         Path journalDirectory) {
+                         Path journalDirectory, long journalCompactBytes) {
         this.config = config;
         // First: Vert.x (with Netty; ready already in a JVM that started it ahead, prestartVertx)
         // and, for a swap-in, the snapshot's manifest come in the background while the functions load.
@@ -122,7 +122,7 @@ public final class PraasProcess implements AutoCloseable {
                 swapper.restore(swap.restoreManifest(), processState, sessions, mailbox); // before it serves
             }
             if (journalDirectory != null) {
-                opened = Journal.open(journalDirectory);
+                opened = Journal.open(journalDirectory, journalCompactBytes);
                 long replayed = opened.replay(new JournalReplay(processState, sessions, mailbox));
                 processState.journal(opened);
                 sessions.journal(opened);
@@ -218,7 +218,16 @@ public final class PraasProcess implements AutoCloseable {
      */
     public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
                                      Path journalDirectory) {
-        PraasProcess p = new PraasProcess(config, control, swap, journalDirectory);
+        return start(config, control, swap, journalDirectory, Journal.DEFAULT_COMPACT_BYTES);
+    }
+
+    /**
+     * As {@link #start(ProcessConfig, ControlChannel.Settings, SwapSettings, Path)}, with the journal
+     * compacted once it holds {@code journalCompactBytes} (0: never; see {@link Journal}).
+     */
+    public static PraasProcess start(ProcessConfig config, ControlChannel.Settings control, SwapSettings swap,
+                                     Path journalDirectory, long journalCompactBytes) {
+        PraasProcess p = new PraasProcess(config, control, swap, journalDirectory, journalCompactBytes);
         if (control != null) {
             try {
                 p.control = ControlChannel.register(p.dial.join(), config.application(), config.processId(),

@@ -14,7 +14,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
@@ -24,6 +28,18 @@ import java.util.stream.Stream;
  * and loses nothing it acknowledged. (It survives the process, not the machine: the pages are the
  * operating system's until it writes them out.) The journal is emptied after each committed swap
  * snapshot, which holds everything it did.
+ *
+ * <p>Between swaps it is <em>compacted</em> in the background once it has grown past a threshold
+ * ({@link #compactAt}): a copy keeps only the changes a replay still needs (the last write of each
+ * key, a session's last closing and what followed it, each message's last put and take), then the
+ * changes appended meanwhile, and takes the place of the queue. So a process that never swaps
+ * replays a journal about as large as what it changed since its snapshot, not every write it ever
+ * took. Appends go on while the copy is made; they wait only while the tail is copied and the
+ * directories are switched.
+ *
+ * <p>Layout: the queue is {@code <directory>/queue}. A compaction writes {@code <directory>/compacting},
+ * then renames {@code queue} to {@code old} and {@code compacting} to {@code queue}, then removes
+ * {@code old}; {@link #open} finishes or discards one that a crash interrupted.
  */
 public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
@@ -33,30 +49,86 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
     private static final byte SESSION_CLOSED = 4;
     private static final byte MAILBOX_PUT = 5;
     private static final byte MAILBOX_TAKE = 6;
+    /** Default {@link #open(Path, long)} threshold: compaction starts once the journal holds this many bytes. */
+    public static final long DEFAULT_COMPACT_BYTES = 64L << 20;
 
     private final Path directory;
+    private final Path queueDir;
+    private final Path compactingDir;
+    private final Path oldDir;
+    /** Compaction starts once the journal holds at least this many bytes (0: never). */
+    private final long compactFloor;
     private ChronicleQueue queue;
     private ExcerptAppender appender;
+    /** Bytes of records in the queue (their payloads). */
+    private long bytes;
+    /** {@link #bytes} at which the next compaction starts: the floor, or twice what the last one kept. */
+    private long compactAt;
+    private boolean compacting;
+    /** Bumped when the queue is emptied or closed: a compaction that began before gives up. */
+    private volatile int epoch;
+    private volatile boolean closed;
+    /** Held by a compaction while it reads the queue without this journal's lock; closing waits for it. */
+    private final ReentrantLock reading = new ReentrantLock();
 
-    private Journal(Path directory) {
+    private Journal(Path directory, long compactFloor) {
         this.directory = directory;
+        this.queueDir = directory.resolve("queue");
+        this.compactingDir = directory.resolve("compacting");
+        this.oldDir = directory.resolve("old");
+        this.compactFloor = compactFloor;
+        recoverInterruptedCompaction();
         open();
     }
 
-    /** Opens (or creates) the journal in {@code directory}. */
+    /** Opens (or creates) the journal in {@code directory}, compacting it past {@link #DEFAULT_COMPACT_BYTES}. */
     public static Journal open(Path directory) {
+        return open(directory, DEFAULT_COMPACT_BYTES);
+    }
+
+    /**
+     * Opens (or creates) the journal in {@code directory}; it is compacted in the background once it
+     * holds {@code compactBytes} (0: never), and after that once it holds twice what the last
+     * compaction kept.
+     */
+    public static Journal open(Path directory, long compactBytes) {
+        if (compactBytes < 0) {
+            throw new IllegalArgumentException("journal compaction threshold must not be negative");
+        }
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the journal directory " + directory, e);
         }
-        return new Journal(directory);
+        return new Journal(directory, compactBytes);
     }
 
     private void open() {
-        queue = ChronicleQueue.singleBuilder(directory).build();
+        queue = ChronicleQueue.singleBuilder(queueDir).build();
         appender = queue.createAppender();
         appender.singleThreadedCheckDisabled(true); // every use is under this journal's lock
+        compactAt = compactFloor;
+    }
+
+    /**
+     * A compaction interrupted by a crash: before {@code queue} was renamed away its copy may be
+     * incomplete (discarded); after, it is complete (taken).
+     */
+    private void recoverInterruptedCompaction() {
+        try {
+            if (!Files.exists(queueDir)) {
+                if (Files.exists(compactingDir)) {
+                    Files.move(compactingDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                    LOG.info("journal {}: finished a compaction a crash interrupted", directory);
+                } else if (Files.exists(oldDir)) {
+                    Files.move(oldDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot recover the journal " + directory, e);
+        }
+        deleteFiles(compactingDir);
+        deleteFiles(oldDir);
     }
 
     /** What a replay hands back, in the order the changes happened. */
@@ -77,6 +149,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
     /** Replays every recorded change; returns how many. */
     public synchronized long replay(Replay into) {
         long n = 0;
+        long read = 0;
         ExcerptTailer tailer = queue.createTailer().toStart();
         tailer.singleThreadedCheckDisabled(true);
         while (true) {
@@ -85,6 +158,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                     break;
                 }
                 Bytes<?> in = dc.wire().bytes();
+                read += in.readRemaining();
                 byte kind = in.readByte();
                 if (kind == MAILBOX_TAKE) {
                     into.mailboxTake(in.readLong());
@@ -117,6 +191,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                 n++;
             }
         }
+        bytes = read;
         return n;
     }
 
@@ -135,62 +210,326 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         }
     }
 
+    /** Bytes of the changes the journal holds (their payloads, not the files' size). */
+    public synchronized long bytes() {
+        return bytes;
+    }
+
     @Override
     public synchronized void put(String session, String key, byte[] value) {
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
             out.writeByte(PUT).writeUtf8(session).writeUtf8(key).writeInt(value.length).write(value);
+            appended(out.writePosition() - at);
         }
     }
 
     @Override
     public synchronized void delete(String session, String key) {
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeByte(DELETE).writeUtf8(session).writeUtf8(key);
+            Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
+            out.writeByte(DELETE).writeUtf8(session).writeUtf8(key);
+            appended(out.writePosition() - at);
         }
     }
 
     @Override
     public synchronized void sessionOpened(String session) {
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeByte(SESSION_OPENED).writeUtf8(session);
+            Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
+            out.writeByte(SESSION_OPENED).writeUtf8(session);
+            appended(out.writePosition() - at);
         }
     }
 
     @Override
     public synchronized void sessionClosed(String session) {
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeByte(SESSION_CLOSED).writeUtf8(session);
+            Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
+            out.writeByte(SESSION_CLOSED).writeUtf8(session);
+            appended(out.writePosition() - at);
         }
     }
 
     @Override
     public synchronized void mailboxPut(long seq, String from, String key, byte[] data) {
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeByte(MAILBOX_PUT).writeLong(seq).writeUtf8(from).writeUtf8(key)
-                    .writeInt(data.length).write(data);
+            Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
+            out.writeByte(MAILBOX_PUT).writeLong(seq).writeUtf8(from).writeUtf8(key).writeInt(data.length).write(data);
+            appended(out.writePosition() - at);
         }
     }
 
     @Override
     public synchronized void mailboxTake(long seq) {
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeByte(MAILBOX_TAKE).writeLong(seq);
+            Bytes<?> out = dc.wire().bytes();
+            long at = out.writePosition();
+            out.writeByte(MAILBOX_TAKE).writeLong(seq);
+            appended(out.writePosition() - at);
+        }
+    }
+
+    /** Counts an appended record; past the threshold, starts a compaction in the background. Holds the lock. */
+    private void appended(long recordBytes) {
+        bytes += recordBytes;
+        if (compactFloor > 0 && bytes >= compactAt && !compacting && !closed) {
+            compacting = true;
+            int from = epoch;
+            Thread t = new Thread(() -> compactInBackground(from), "praas-journal-compact");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private void compactInBackground(int from) {
+        try {
+            compact(from);
+        } catch (RuntimeException | Error e) {
+            LOG.error("journal {}: compaction failed, the journal stays as it was: {}", directory, e.toString());
+            synchronized (this) {
+                compactAt = Math.max(compactAt, 2 * bytes); // not again on the next append
+            }
+        } finally {
+            synchronized (this) {
+                compacting = false;
+            }
+        }
+    }
+
+    /**
+     * Compacts the journal now (see the class comment); false when it was emptied or closed meanwhile,
+     * or another compaction runs. Appends may go on meanwhile.
+     */
+    public boolean compact() {
+        int from;
+        synchronized (this) {
+            if (compacting || closed) {
+                return false;
+            }
+            compacting = true;
+            from = epoch;
+        }
+        try {
+            return compact(from);
+        } finally {
+            synchronized (this) {
+                compacting = false;
+            }
+        }
+    }
+
+    private boolean compact(int from) {
+        long started = System.nanoTime();
+        ChronicleQueue source;
+        synchronized (this) {
+            if (epoch != from || closed) {
+                return false;
+            }
+            source = queue;
+        }
+        deleteFiles(compactingDir);
+        ChronicleQueue copy = ChronicleQueue.singleBuilder(compactingDir).build();
+        boolean switched = false;
+        try (ExcerptAppender out = copy.createAppender()) {
+            long before;
+            long kept = 0;
+            long keptBytes = 0;
+            ExcerptTailer tailer;
+            reading.lock();
+            try {
+                // Pass 1: which records a replay still needs. Pass 2: copy those, in order.
+                Liveness live = new Liveness();
+                ExcerptTailer scan = source.createTailer().toStart();
+                while (true) {
+                    if (epoch != from || closed) {
+                        return false;
+                    }
+                    try (DocumentContext dc = scan.readingDocument()) {
+                        if (!dc.isPresent()) {
+                            break;
+                        }
+                        live.see(dc.wire().bytes());
+                    }
+                }
+                scan.close();
+                before = live.records;
+                tailer = source.createTailer().toStart();
+                for (long i = 0; i < before; i++) {
+                    if (epoch != from || closed) {
+                        tailer.close();
+                        return false;
+                    }
+                    try (DocumentContext dc = tailer.readingDocument()) {
+                        if (!dc.isPresent()) {
+                            throw new IllegalStateException("record " + i + " of " + before + " is gone");
+                        }
+                        Bytes<?> in = dc.wire().bytes();
+                        if (live.needed(i, in)) {
+                            keptBytes += copy(in, out);
+                            kept++;
+                        }
+                    }
+                }
+            } finally {
+                reading.unlock();
+            }
+            synchronized (this) {
+                try {
+                    if (epoch != from || closed) {
+                        return false;
+                    }
+                    // The tail appended meanwhile, as it is; then the copy takes the queue's place.
+                    long tail = 0;
+                    while (true) {
+                        try (DocumentContext dc = tailer.readingDocument()) {
+                            if (!dc.isPresent()) {
+                                break;
+                            }
+                            keptBytes += copy(dc.wire().bytes(), out);
+                            tail++;
+                        }
+                    }
+                    long beforeBytes = bytes;
+                    out.close();
+                    copy.close();
+                    appender.close();
+                    queue.close();
+                    Files.move(queueDir, oldDir, StandardCopyOption.ATOMIC_MOVE);
+                    try {
+                        Files.move(compactingDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        Files.move(oldDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                        throw e;
+                    }
+                    switched = true;
+                    deleteFiles(oldDir);
+                    open();
+                    bytes = keptBytes;
+                    compactAt = Math.max(compactFloor, 2 * keptBytes);
+                    LOG.info("journal {} compacted: {} changes ({} bytes) to {} ({} bytes) in {} ms", directory,
+                            before + tail, beforeBytes, kept + tail, keptBytes,
+                            (System.nanoTime() - started) / 1_000_000);
+                    return true;
+                } catch (IOException e) {
+                    if (!switched && queue.isClosed()) {
+                        if (Files.exists(queueDir)) {
+                            open(); // the queue, as it was (moved back if it had been moved)
+                        } else {
+                            // Neither move back nor forward: appends fail (they are not acknowledged)
+                            // and the next start takes the complete copy (recoverInterruptedCompaction).
+                            closed = true;
+                            switched = true; // keep the copy
+                        }
+                    }
+                    throw new UncheckedIOException("cannot switch the journal " + directory + " to its compacted copy", e);
+                } finally {
+                    tailer.close();
+                }
+            }
+        } finally {
+            if (!switched) {
+                copy.close();
+                deleteFiles(compactingDir);
+            }
+        }
+    }
+
+    /** Appends the record {@code in} holds to {@code out}; returns its bytes. */
+    private static long copy(Bytes<?> in, ExcerptAppender out) {
+        byte[] record = new byte[(int) in.readRemaining()];
+        in.read(record);
+        try (DocumentContext dc = out.writingDocument()) {
+            dc.wire().bytes().write(record);
+        }
+        return record.length;
+    }
+
+    /**
+     * Which records of a journal a replay still needs, by their place in it: the last write of each
+     * key, unless its session was closed after it; a session's last closing and what followed it;
+     * each message's last take, and its last put unless a take followed.
+     */
+    private static final class Liveness {
+        private final Map<String, Long> lastWrite = new HashMap<>();
+        private final Map<String, Long> lastClose = new HashMap<>();
+        private final Map<Long, Long> lastPut = new HashMap<>();
+        private final Map<Long, Long> lastTake = new HashMap<>();
+        long records;
+
+        void see(Bytes<?> in) {
+            long i = records++;
+            byte kind = in.readByte();
+            switch (kind) {
+                case MAILBOX_PUT -> lastPut.put(in.readLong(), i);
+                case MAILBOX_TAKE -> lastTake.put(in.readLong(), i);
+                case PUT, DELETE -> lastWrite.put(keyOf(in.readUtf8(), in.readUtf8()), i);
+                case SESSION_CLOSED -> lastClose.put(in.readUtf8(), i);
+                case SESSION_OPENED -> in.readUtf8();
+                default -> throw new IllegalStateException("unknown journal record " + kind);
+            }
+        }
+
+        boolean needed(long i, Bytes<?> in) {
+            long at = in.readPosition();
+            try {
+                byte kind = in.readByte();
+                return switch (kind) {
+                    case MAILBOX_PUT -> {
+                        long seq = in.readLong();
+                        yield lastPut.get(seq) == i && lastTake.getOrDefault(seq, -1L) < i;
+                    }
+                    case MAILBOX_TAKE -> lastTake.get(in.readLong()) == i;
+                    case PUT, DELETE -> {
+                        String session = in.readUtf8();
+                        yield lastWrite.get(keyOf(session, in.readUtf8())) == i
+                                && (session.isEmpty() || lastClose.getOrDefault(session, -1L) < i);
+                    }
+                    case SESSION_CLOSED -> lastClose.get(in.readUtf8()) == i;
+                    case SESSION_OPENED -> lastClose.getOrDefault(in.readUtf8(), -1L) < i;
+                    default -> throw new IllegalStateException("unknown journal record " + kind);
+                };
+            } finally {
+                in.readPosition(at);
+            }
+        }
+
+        private static String keyOf(String session, String key) {
+            return session + '\u0000' + key;
         }
     }
 
     /** Empties the journal: its changes are all in a committed snapshot now. */
     public synchronized void truncate() {
-        close();
-        deleteFiles(directory);
+        epoch++;
+        closeQueue();
+        deleteFiles(queueDir);
         open();
+        bytes = 0;
         LOG.info("journal {} truncated after a committed snapshot", directory);
     }
 
     @Override
     public synchronized void close() {
-        appender.close();
-        queue.close();
+        closed = true;
+        epoch++;
+        closeQueue();
+    }
+
+    /** Closes the queue once a compaction reading it has seen that it must stop. Holds the lock. */
+    private void closeQueue() {
+        reading.lock();
+        try {
+            appender.close();
+            queue.close();
+        } finally {
+            reading.unlock();
+        }
     }
 
     /** Removes a journal directory and its files. */

@@ -42,6 +42,48 @@ class JournalTest {
     }
 
     @Test
+    void aCompactedJournalStillBringsBackEveryAcknowledgedWriteAfterSigkill() {
+        String filler = "x".repeat(500);
+        LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString(),
+                "--journal-compact-bytes", "32k");
+        try (ProcessClient c = TestProcesses.connect(first)) {
+            ProcessSession cart = c.openSession();
+            for (int i = 0; i < 1_000; i++) {
+                assertThat(c.invoke("putState", "k" + (i % 20) + "=" + filler + i, Codecs.utf8(), Codecs.utf8()))
+                        .isEqualTo("ok");
+                if (i % 100 == 0) {
+                    cart.invoke("append", "i" + i, Codecs.utf8(), Codecs.json(Integer.class));
+                }
+            }
+            journaledSession = cart.id();
+        } finally {
+            first.kill();
+        }
+
+        // ~520 KB of writes to 20 keys: compacted along the way to about what the keys hold.
+        io.praas.process.journal.Journal j = io.praas.process.journal.Journal.open(journal, 0);
+        try {
+            assertThat(j.entries()).isLessThan(500);
+        } finally {
+            j.close();
+        }
+
+        LocalProcess second = TestProcesses.startDev("--journal-dir", journal.toString());
+        try (ProcessClient c = TestProcesses.connect(second)) {
+            for (int i = 980; i < 1_000; i++) {
+                assertThat(c.invoke("getState", "k" + (i % 20), Codecs.utf8(), Codecs.utf8())).isEqualTo(filler + i);
+            }
+            ProcessSession cart = c.resumeSession(journaledSession);
+            assertThat(cart.resumed()).isTrue();
+            assertThat(cart.invoke("append", "after", Codecs.utf8(), Codecs.json(Integer.class))).isEqualTo(11);
+        } finally {
+            TestProcesses.stop(second);
+        }
+    }
+
+    private String journaledSession;
+
+    @Test
     void stateOverALoweredLimitIsReplayedWholeAndFurtherGrowthRefused() {
         String big = "x".repeat(100_000);
         LocalProcess first = TestProcesses.startDev("--journal-dir", journal.toString(), "--state-limit", "1m");
