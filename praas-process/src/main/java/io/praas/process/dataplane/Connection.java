@@ -58,6 +58,33 @@ final class Connection {
         ((NetSocketInternal) socket).messageHandler(parser::onMessage);
         this.channel = ((NetSocketInternal) socket).channelHandlerContext();
         socket.exceptionHandler(e -> LOG.debug("connection from {}: {}", socket.remoteAddress(), e.toString()));
+        // Backpressure: while answers wait for a peer that does not read them, its requests are not
+        // read either (see readLess); they are read again once the answers have drained.
+        channel.pipeline().addFirst("praas-read-again", new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                if (ctx.channel().isWritable()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
+                ctx.fireChannelWritabilityChanged();
+            }
+        });
+        // A dialler that has not said HELLO within HELLO_TIMEOUT holds no connection.
+        channel.executor().schedule(() -> {
+            if (!welcomed && !closing) {
+                closeWith(0, error(ErrorCode.HANDSHAKE_REQUIRED, "no HELLO within " + HELLO_TIMEOUT.toSeconds() + " s"));
+            }
+        }, HELLO_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** How long a new connection may take to send its HELLO. */
+    static final java.time.Duration HELLO_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+    /** On the event loop, after a write: stops reading the peer's requests while its answers pile up unread. */
+    private void readLess() {
+        if (!channel.channel().isWritable()) {
+            channel.channel().config().setAutoRead(false);
+        }
     }
 
     private void onFatal(ProtocolException e) {
@@ -77,6 +104,23 @@ final class Connection {
     }
 
     private void onFrame(Frame frame) {
+        if (closing) {
+            return; // after a refusal that closes the connection: nothing more is served
+        }
+        try {
+            serve(frame);
+        } catch (RuntimeException e) {
+            // A failure serving one frame (a journal that cannot be written, say) answers that
+            // frame; the parser and the connection go on at the next frame.
+            LOG.error("serving a frame of type 0x{} from {} failed", Integer.toHexString(frame.message().type()),
+                    socket.remoteAddress(), e);
+            if (frame.requestId() != 0) {
+                send(frame.requestId(), error(ErrorCode.PROCESS_UNAVAILABLE, "the request failed in the process: " + e));
+            }
+        }
+    }
+
+    private void serve(Frame frame) {
         long rid = frame.requestId();
         Message m = frame.message();
         if (!welcomed) {
@@ -208,6 +252,7 @@ final class Connection {
         }
         if (wrote) {
             channel.flush();
+            readLess();
         }
     }
 
@@ -293,6 +338,9 @@ final class Connection {
     void send(long requestId, Message message) {
         if (!closing) {
             socket.write(FrameCodec.encode(requestId, message));
+            if (channel.executor().inEventLoop()) {
+                readLess();
+            }
         }
     }
 

@@ -102,10 +102,15 @@ public final class Invoker implements AutoCloseable {
             lastActivityEpochMs = System.currentTimeMillis();
         };
         schedule(inv);
-        if (session != null) {
-            session.enqueue(inv, workers);
-        } else {
-            workers.execute(inv);
+        try {
+            if (session != null) {
+                session.enqueue(inv, workers);
+            } else {
+                workers.execute(inv);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) { // the workers are shut down: stopping
+            admitted.decrementAndGet();
+            throw new InvocationException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
         }
         return inv.result;
     }
@@ -241,6 +246,12 @@ public final class Invoker implements AutoCloseable {
             } catch (CodecException | IllegalArgumentException e) {
                 result.completeExceptionally(new InvocationException(ErrorCode.INVALID_ARGUMENT,
                         "input of '" + fn.name() + "' does not decode: " + e.getMessage()));
+                return;
+            } catch (Throwable e) {
+                // Any other failure of the application's codec (a length that asks for more memory
+                // than there is, a codec's own bug): answered, never left for the caller's timeout.
+                result.completeExceptionally(new InvocationException(ErrorCode.INVALID_ARGUMENT,
+                        "input of '" + fn.name() + "' does not decode: " + e));
                 return;
             }
             InvocationContext ctx = new InvocationContext(Invoker.this, processId, application, processState,

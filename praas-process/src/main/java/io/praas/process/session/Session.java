@@ -64,8 +64,8 @@ public final class Session {
         for (int ran = 1; ; ran++) {
             try {
                 task.run();
-            } catch (RuntimeException e) {
-                // One failed task must not stall the session's queue.
+            } catch (RuntimeException | Error e) {
+                // One failed task must not stall the session's queue (nor leave it marked running).
                 org.slf4j.LoggerFactory.getLogger(Session.class).warn("session {}: a queued task failed: {}", id, e.toString());
             } finally {
                 touch();

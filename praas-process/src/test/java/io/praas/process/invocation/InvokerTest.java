@@ -381,6 +381,51 @@ class InvokerTest {
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
 
+    /** Its input codec fails with an Error for input "boom" (as a length that asks for too much memory would). */
+    @FunctionName("fragile")
+    static final class Fragile implements Function<String, String> {
+        @Override
+        public io.praas.codec.Codec<String> inputCodec() {
+            return new io.praas.codec.Codec<>() {
+                @Override
+                public byte[] encode(String value) {
+                    return value.getBytes(StandardCharsets.UTF_8);
+                }
+
+                @Override
+                public String decode(byte[] bytes) {
+                    String s = new String(bytes, StandardCharsets.UTF_8);
+                    if (s.equals("boom")) {
+                        throw new OutOfMemoryError("Requested array size exceeds VM limit");
+                    }
+                    return s;
+                }
+            };
+        }
+
+        @Override
+        public String handle(String input, Context context) {
+            return "decoded " + input;
+        }
+    }
+
+    @Test
+    void anInputCodecThatFailsWithAnErrorIsAnsweredAndItsSessionServesOn() throws Exception {
+        FunctionRegistry registry = FunctionRegistry.of(getClass().getClassLoader(), "test", List.of(new Fragile()));
+        Invoker invoker = new Invoker(registry, "p-1", "shop", processState, 1, 4, 8);
+        invokers.add(invoker);
+        Session session = sessions.open("fragile-session").session();
+
+        Throwable failed = catchThrowable(() -> invoker.submit("fragile", session, utf8("boom"), LONG_TIMEOUT_MS)
+                .get(10, TimeUnit.SECONDS));
+        assertThat(failed).isInstanceOf(ExecutionException.class).cause().isInstanceOfSatisfying(
+                InvocationException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+
+        CompletableFuture<byte[]> next = invoker.submit("fragile", session, utf8("fine"), LONG_TIMEOUT_MS);
+        assertThat(new String(next.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("decoded fine");
+        awaitTrue(() -> invoker.inFlight() == 0); // both slots given back (after their answers)
+    }
+
     @Test
     void aNestedInvocationOfAnUnknownFunctionFailsWithUnknownFunction() throws Exception {
         Function<String, String> callsNothing = new CallsMissing();
