@@ -120,6 +120,33 @@ class AuthAndBadInputTest {
     }
 
     @Test
+    void aTokenThatIsNotAdminsIsRefusedBeforeItsBodyIsRead() throws Exception {
+        String forged = DataPlaneToken.issue("not-the-secret".getBytes(StandardCharsets.UTF_8), ALPHA, "",
+                Instant.now().plusSeconds(600));
+        // Headers that announce the largest bodies, and no body: the answer must not wait for one.
+        assertThat(statusWithoutBody("PUT", "/v1/applications/" + ALPHA + "/code", forged, MAX_CODE_BYTES))
+                .isEqualTo(403);
+        assertThat(statusWithoutBody("POST", "/v1/applications/" + ALPHA + "/functions/echo/invoke", forged,
+                MAX_INVOKE_BYTES)).isEqualTo(401);
+        assertThat(statusWithoutBody("POST", "/v1/applications/" + BETA + "/functions/echo/invoke",
+                applicationToken(ALPHA, Map.of()), MAX_INVOKE_BYTES)).isEqualTo(403);
+    }
+
+    /** Sends a request's head announcing {@code length} bytes, none of them; the status line's code. */
+    private static int statusWithoutBody(String method, String path, String token, long length) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", cp.httpPort())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + token + "\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+    }
+
+    @Test
     void applicationTokenIsForbiddenOnAnotherApplicationsInvoke() {
         Api app = admin.bearer(applicationToken(ALPHA, Map.of()));
 
@@ -311,6 +338,7 @@ class AuthAndBadInputTest {
             "{\"name\": \"typed\", \"limits\": {\"maxProcesses\": 0}}",
             "{\"name\": \"typed\", \"limits\": 5}",
             "{\"name\": \"typed\", \"swap\": {\"idleSeconds\": -1}}",
+            "{\"name\": \"typed\", \"swap\": {\"idleSeconds\": 9223372036854775807}}",
             "{\"name\": \"typed\", \"swap\": \"never\"}"})
     void malformedOrWronglyTypedJsonIs400(String body) {
         String name = "typed-" + Integer.toHexString(body.hashCode());

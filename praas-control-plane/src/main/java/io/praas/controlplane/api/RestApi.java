@@ -194,10 +194,38 @@ public final class RestApi {
                     + "an application token"));
             return;
         }
-        // An application token: only for invoking that application's functions, checked in invoke().
+        // An application token: only for invoking that application's functions, checked here, before
+        // its body is read (a stranger's Content-Length reserves nothing).
+        java.util.regex.Matcher invoke = INVOKE_PATTERN.matcher(ctx.request().path());
+        if (ctx.request().method() != io.vertx.core.http.HttpMethod.POST || !invoke.matches()) {
+            refuseUnread(ctx, new ControlPlaneException(Code.FORBIDDEN,
+                    "an application token may only invoke functions; this route needs the admin key"));
+            return;
+        }
         ctx.put("appToken", token);
-        ctx.next();
+        String app = java.net.URLDecoder.decode(invoke.group(1), StandardCharsets.UTF_8);
+        String claimed = DataPlaneToken.claimedApplication(token).orElse("");
+        if (!claimed.equals(app)) {
+            refuseUnread(ctx, new ControlPlaneException(Code.FORBIDDEN, "the token is for application '" + claimed
+                    + "', not '" + app + "'"));
+            return;
+        }
+        ctx.request().pause(); // its body waits for the check (rawBody resumes it)
+        vertx.executeBlocking(() -> {
+            checkAppToken(ctx, lifecycle.application(app));
+            return null;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                refuseUnread(ctx, ar.cause());
+            } else {
+                ctx.next();
+            }
+        });
     }
+
+    /** The invoke route's path, with the application as group 1. */
+    private static final java.util.regex.Pattern INVOKE_PATTERN =
+            java.util.regex.Pattern.compile("/v1/applications/([^/]+)/functions/[^/]+/invoke/?");
 
     private void checkAppToken(RoutingContext ctx, ApplicationRecord app) {
         String token = ctx.get("appToken");
@@ -238,10 +266,9 @@ public final class RestApi {
             return;
         }
         long timeout = timeoutMs;
-        vertx.executeBlocking(() -> {
-            checkAppToken(ctx, lifecycle.application(app));
-            return router.invoke(app, function, process, session, input, Duration.ofMillis(timeout));
-        }, false).compose(Future::fromCompletionStage).onComplete(ar -> {
+        // An application token was checked before the body was read (authenticate).
+        vertx.executeBlocking(() -> router.invoke(app, function, process, session, input, Duration.ofMillis(timeout)),
+                false).compose(Future::fromCompletionStage).onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, ar.cause());
                 return;
@@ -262,6 +289,9 @@ public final class RestApi {
             io.vertx.core.http.HttpServerRequest req = ctx.request();
             String declared = req.getHeader("Content-Length");
             try {
+                if (declared != null && Long.parseLong(declared) < 0) {
+                    throw new NumberFormatException();
+                }
                 if (declared != null && Long.parseLong(declared) > limit) {
                     tooLarge(ctx, limit);
                     return;
@@ -270,7 +300,9 @@ public final class RestApi {
                 error(ctx, ControlPlaneException.invalid("bad Content-Length"));
                 return;
             }
-            Buffer body = Buffer.buffer((int) Math.min(limit, declared == null ? 4096 : Long.parseLong(declared)));
+            // Grown as bytes come, not sized from what the request declares.
+            Buffer body = Buffer.buffer((int) Math.min(Math.min(limit, 64 * 1024),
+                    declared == null ? 4096 : Long.parseLong(declared)));
             boolean[] over = new boolean[1];
             req.handler(chunk -> {
                 if (over[0]) {
@@ -295,6 +327,12 @@ public final class RestApi {
     }
 
     private static void tooLarge(RoutingContext ctx, long limit) {
+        refuseUnread(ctx, new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the request body is over this route's "
+                + "limit of " + limit + " bytes"));
+    }
+
+    /** Answers {@code e} to a request whose body is not wanted (refused before, or while, it is read). */
+    private static void refuseUnread(RoutingContext ctx, Throwable e) {
         // The rest of the body is read and dropped, and the connection closes after this answer, and
         // says so. It closes once the body has arrived (at most TOO_LARGE_LINGER_MS later): closing
         // with bytes unread resets the connection, and the client may lose the answer unread.
@@ -313,8 +351,7 @@ public final class RestApi {
         });
         req.handler(dropped -> { });
         req.resume();
-        error(ctx, new ControlPlaneException(Code.PAYLOAD_TOO_LARGE, "the request body is over this route's limit of "
-                + limit + " bytes"));
+        error(ctx, e);
     }
 
     private static byte[] raw(RoutingContext ctx) {

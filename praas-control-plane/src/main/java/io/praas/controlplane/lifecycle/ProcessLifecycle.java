@@ -892,6 +892,8 @@ public final class ProcessLifecycle {
                 swapOut(p.application(), p.id());
             } catch (ControlPlaneException e) {
                 LOG.warn("idle swap-out of {} did not happen: {}", p.key(), e.getMessage());
+            } catch (RuntimeException e) { // one process's failure must not stop the sweep for the rest
+                LOG.error("idle swap-out of {} failed", p.key(), e);
             }
         }
     }

@@ -44,10 +44,12 @@ public record ApplicationRecord(String name, Resources resources, Limits limits,
     /** When an idle process is swapped out: after {@code idleSeconds} without invocations (0 = never). */
     public record SwapPolicy(long idleSeconds) implements Serializable {
         public static final SwapPolicy NEVER = new SwapPolicy(0);
+        /** Longest idle time a policy takes: ten years, far below what the clocks' arithmetic holds. */
+        public static final long MAX_IDLE_SECONDS = 10L * 366 * 24 * 3600;
 
         public SwapPolicy {
-            if (idleSeconds < 0) {
-                throw new IllegalArgumentException("swap idleSeconds must not be negative");
+            if (idleSeconds < 0 || idleSeconds > MAX_IDLE_SECONDS) {
+                throw new IllegalArgumentException("swap idleSeconds must be between 0 and " + MAX_IDLE_SECONDS);
             }
         }
     }
