@@ -91,6 +91,9 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** Workers that handle what processes report (registrations, heartbeats, losses), apart from the API's. */
+    static final int CONTROL_REPORT_WORKERS = 4;
+
     private void startAll(ProcessBackend chosen) throws Exception {
         Files.createDirectories(config.dataDir());
         // First: a backend that cannot be made (unknown name, bad settings) stops the start early.
@@ -112,15 +115,20 @@ public final class ControlPlane implements AutoCloseable {
         store.ensureBucket();
 
         ProcessLifecycle[] holder = new ProcessLifecycle[1];
+        // What processes report runs on workers of its own: API requests that wait for a process to
+        // register hold the shared pool's workers, and must not keep that registration waiting.
+        io.vertx.core.WorkerExecutor reports = vertx.createSharedWorkerExecutor("praas-process-reports",
+                CONTROL_REPORT_WORKERS);
         controlServer = new ControlServer(controlSecret, new ControlServer.Listener() {
             @Override
             public Future<String> registered(String application, String processId, String dataHost, int dataPort) {
-                return vertx.executeBlocking(() -> holder[0].registered(application, processId, dataHost, dataPort), false);
+                return reports.executeBlocking(() -> holder[0].registered(application, processId, dataHost, dataPort),
+                        false);
             }
 
             @Override
             public void heartbeat(String application, String processId, Message.Heartbeat metrics) {
-                vertx.executeBlocking(() -> {
+                reports.executeBlocking(() -> {
                     holder[0].heartbeat(application, processId, metrics);
                     return null;
                 }, false);
@@ -128,7 +136,7 @@ public final class ControlPlane implements AutoCloseable {
 
             @Override
             public void lost(String application, String processId) {
-                vertx.executeBlocking(() -> {
+                reports.executeBlocking(() -> {
                     holder[0].processLost(application, processId, "its control channel closed", null);
                     return null;
                 }, false);
@@ -136,7 +144,7 @@ public final class ControlPlane implements AutoCloseable {
 
             @Override
             public Future<Void> restoreFailed(String application, String processId, String reason) {
-                return vertx.executeBlocking(() -> {
+                return reports.executeBlocking(() -> {
                     holder[0].restoreFailed(application, processId, reason);
                     return null;
                 }, false);

@@ -315,6 +315,32 @@ class SwapTest {
     }
 
     @Test
+    void moreWaitingInvocationsThanTheApisWorkersStillSeeTheirProcessSwappedIn() throws Exception {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(40);
+        try {
+            call(KEEPER, id, "putState", "burst=kept");
+            swappedOut(KEEPER, id);
+
+            // Each waits on an API worker while the swap-in runs: more of them than there are workers
+            // (32) must not keep the process's registration, on the same node, from being handled.
+            List<java.util.concurrent.Future<Api.Reply>> replies = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                replies.add(callers.submit(() -> apiA.invoke(KEEPER, "getState",
+                        "?process=" + id + "&timeoutMs=60000", utf8("burst"))));
+            }
+            for (java.util.concurrent.Future<Api.Reply> f : replies) {
+                Api.Reply r = f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.status()).as("%s", r).isEqualTo(200);
+                assertThat(r.text()).isEqualTo("kept");
+            }
+        } finally {
+            callers.shutdownNow();
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
     void idleProcessIsSwappedOutByTheDownscalerAndSwappedInOnDemandByAnInvocation() {
         String id = ControlPlanes.createProcess(apiA, SLEEPY).json().path("id").asText();
         try {
