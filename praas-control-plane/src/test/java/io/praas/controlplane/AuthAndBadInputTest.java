@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static io.praas.controlplane.Api.assertJsonError;
@@ -263,6 +264,45 @@ class AuthAndBadInputTest {
         assertThat(first.status()).as("%s", first).isEqualTo(200);
         assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("1");
         assertThat(new String(second.body(), StandardCharsets.UTF_8)).isEqualTo("2");
+    }
+
+    @Test
+    void aSessionTheProcessNoLongerHasIsOpenedAgainWithItsId() {
+        String id = alphaProcess.json().path("id").asText();
+        String query = "?process=" + id + "&session=closed-behind-rest";
+        assertThat(new String(admin.invoke(ALPHA, "counter", query, new byte[0]).body(), StandardCharsets.UTF_8))
+                .isEqualTo("1");
+        // Closed on the process by someone else (as its idle expiry would): the node still has it as open.
+        try (ProcessClient c = connect(alphaProcess, ALPHA, applicationToken(ALPHA, Map.of()))) {
+            c.resumeSession("closed-behind-rest").close();
+        }
+
+        Api.Reply again = admin.invoke(ALPHA, "counter", query, new byte[0]);
+
+        assertThat(again.status()).as("%s", again).isEqualTo(200);
+        assertThat(new String(again.body(), StandardCharsets.UTF_8)).as("a new session, its state new").isEqualTo("1");
+    }
+
+    @Test
+    void concurrentFirstCallsOfANewSessionAllRunInIt() throws Exception {
+        String id = alphaProcess.json().path("id").asText();
+        String query = "?process=" + id + "&session=opened-by-many";
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Api.Reply>> replies = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                replies.add(callers.submit(() -> admin.invoke(ALPHA, "counter", query, new byte[0])));
+            }
+            java.util.Set<String> counts = new java.util.TreeSet<>();
+            for (java.util.concurrent.Future<Api.Reply> f : replies) {
+                Api.Reply r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.status()).as("%s", r).isEqualTo(200);
+                counts.add(new String(r.body(), StandardCharsets.UTF_8));
+            }
+            assertThat(counts).containsExactlyInAnyOrder("1", "2", "3", "4", "5", "6", "7", "8");
+        } finally {
+            callers.shutdownNow();
+        }
     }
 
     @Test

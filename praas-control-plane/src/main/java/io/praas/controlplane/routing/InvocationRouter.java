@@ -38,8 +38,11 @@ public final class InvocationRouter implements AutoCloseable {
     private final ProcessLifecycle lifecycle;
     private final Map<String, ProcessClient> clients = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
-    /** Sessions this node has opened on each connection (a REST caller cannot send OPEN_SESSION). */
-    private final Map<ProcessClient, java.util.Set<String>> opened = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Sessions this node has opened (or is opening) on each connection, by id (a REST caller cannot
+     * send OPEN_SESSION).
+     */
+    private final Map<ProcessClient, Map<String, CompletableFuture<?>>> opened = new ConcurrentHashMap<>();
 
     public InvocationRouter(Vertx vertx, ProcessLifecycle lifecycle) {
         this.vertx = vertx;
@@ -61,18 +64,25 @@ public final class InvocationRouter implements AutoCloseable {
         }
         ProcessRecord target = process != null ? sticky(application, process) : pick(app);
         ProcessClient client = clientFor(target);
-        if (session != null && opened.computeIfAbsent(client, c -> ConcurrentHashMap.newKeySet()).add(session)) {
-            try {
-                client.resumeSession(session); // the session is resumed, or created with that id
-            } catch (PraasException e) {
-                opened.get(client).remove(session);
-                throw translate(target, e);
-            }
-        }
         AtomicInteger counter = inFlight.computeIfAbsent(target.key(), k -> new AtomicInteger());
         counter.incrementAndGet();
         CompletableFuture<Routed> result = new CompletableFuture<>();
-        client.invokeAsync(function, session == null ? "" : session, input, timeout).whenComplete((out, err) -> {
+        CompletableFuture<byte[]> call;
+        if (session == null) {
+            call = client.invokeAsync(function, "", input, timeout);
+        } else {
+            // A session the process no longer has (expired, closed) is opened again with its id, once:
+            // SESSION_NOT_FOUND means the invocation did not run.
+            call = inSession(client, session, () -> client.invokeAsync(function, session, input, timeout))
+                    .exceptionallyCompose(err -> {
+                        if (!sessionNotFound(err)) {
+                            return CompletableFuture.failedFuture(err);
+                        }
+                        forgetSession(client, session);
+                        return inSession(client, session, () -> client.invokeAsync(function, session, input, timeout));
+                    });
+        }
+        call.whenComplete((out, err) -> {
             counter.decrementAndGet();
             if (err == null) {
                 result.complete(new Routed(target.id(), out));
@@ -86,6 +96,38 @@ public final class InvocationRouter implements AutoCloseable {
             result.completeExceptionally(translate(target, cause));
         });
         return result;
+    }
+
+    /**
+     * Runs {@code call} once {@code session} is open on {@code client}: the first caller resumes it (or
+     * creates it with that id); callers meanwhile wait for that, so none invokes before it is open.
+     */
+    private <T> CompletableFuture<T> inSession(ProcessClient client, String session,
+                                               java.util.function.Supplier<CompletableFuture<T>> call) {
+        Map<String, CompletableFuture<?>> sessions = opened.computeIfAbsent(client, c -> new ConcurrentHashMap<>());
+        CompletableFuture<?> open = sessions.computeIfAbsent(session, id -> {
+            CompletableFuture<?> f = client.openSessionAsync(id);
+            f.whenComplete((s, err) -> {
+                if (err != null) {
+                    sessions.remove(id, f); // the next call tries again
+                }
+            });
+            return f;
+        });
+        return open.thenCompose(s -> call.get());
+    }
+
+    private void forgetSession(ProcessClient client, String session) {
+        Map<String, CompletableFuture<?>> sessions = opened.get(client);
+        if (sessions != null) {
+            sessions.remove(session);
+        }
+    }
+
+    private static boolean sessionNotFound(Throwable err) {
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                ? err.getCause() : err;
+        return cause instanceof PraasException e && e.code() == io.praas.protocol.ErrorCode.SESSION_NOT_FOUND;
     }
 
     private ProcessRecord sticky(String application, String id) {
@@ -182,6 +224,7 @@ public final class InvocationRouter implements AutoCloseable {
     public void forget(String application, String processId) {
         ProcessClient c = clients.remove(ProcessRecord.key(application, processId));
         if (c != null) {
+            opened.remove(c);
             c.close();
         }
     }
