@@ -502,6 +502,35 @@ class SwapTest {
     }
 
     @Test
+    void anApplicationWhoseDeletionFailedPartWayTakesNoNewProcessUntilItIsDeletedAgain() throws Exception {
+        String doomed = "doomed";
+        SwapApp.deploy(apiA, doomed, Map.of("resources", ControlPlanes.SMALL));
+        String id = ControlPlanes.createProcess(apiA, doomed).json().path("id").asText();
+        call(doomed, id, "putState", "k=v");
+        swappedOut(doomed, id);
+        try {
+            stopStore(); // its snapshot cannot be removed: the deletion stops part-way
+            assertJsonError(apiA.delete("/v1/applications/" + doomed), 502, "BAD_GATEWAY");
+            store = startStore(storePort);
+            assertThat(snapshotObjects(doomed, id)).as("kept, with the record that names them").isNotEmpty();
+            assertThat(record(apiA, doomed, id).path("status").asText()).isEqualTo("STOPPED");
+
+            assertThat(apiA.get("/v1/applications/" + doomed).status()).as("still there, to be deleted again")
+                    .isEqualTo(200);
+            assertJsonError(apiA.post("/v1/applications/" + doomed + "/processes", Map.of("name", "late")), 409,
+                    "CONFLICT");
+            assertThat(apiA.delete("/v1/applications/" + doomed).status()).isEqualTo(204);
+            assertJsonError(apiA.get("/v1/applications/" + doomed), 404, "NOT_FOUND");
+            assertThat(snapshotObjects(doomed, id)).isEmpty();
+        } finally {
+            if (store == null) {
+                store = startStore(storePort);
+            }
+            apiA.delete("/v1/applications/" + doomed);
+        }
+    }
+
+    @Test
     void objectStoreFailureDuringSwapOutAbortsTheSwapAndTheProcessServesAgainWithItsState() throws Exception {
         Api.Reply created = ControlPlanes.createProcess(apiA, KEEPER);
         String id = created.json().path("id").asText();

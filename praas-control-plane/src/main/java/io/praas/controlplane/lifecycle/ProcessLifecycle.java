@@ -238,15 +238,38 @@ public final class ProcessLifecycle {
         String sha = sha256(jar);
         String key = "apps/" + name + "/code/" + sha + ".jar";
         store.put(key, jar, "application/java-archive");
-        ApplicationRecord updated = app.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length, clock.instant()));
-        registry.putApplication(updated);
+        // Written onto the record as it is now, and only if it still exists: an upload that ends after
+        // the application's deletion must not bring it back.
+        ApplicationRecord updated = registry.withApplicationLock(name, () -> {
+            ApplicationRecord current = registry.application(name).orElse(null);
+            if (current == null || registry.isDeleting(name)) {
+                if (current == null) {
+                    deleteQuietly(key);
+                }
+                throw ControlPlaneException.notFound("application '" + name + "' was deleted while its code was uploaded");
+            }
+            ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
+                    clock.instant()));
+            registry.putApplication(withCode);
+            return withCode;
+        });
         LOG.info("application {}: code {} ({} bytes) stored at {}", name, sha.substring(0, 12), jar.length, key);
         return updated;
     }
 
-    /** Stops and removes every process of the application, then the application and its code. */
+    /**
+     * Stops and removes every process of the application, then the application and its code. From
+     * its start on, the application takes no new process (a create or swap-in answers 409); one that
+     * fails part-way leaves the application there, to be deleted again.
+     */
     public void deleteApplication(String name) {
         ApplicationRecord app = application(name);
+        // Under the lock creates and swap-ins take: each either inserted its record before (and is
+        // deleted below) or sees the mark and refuses.
+        registry.withApplicationLock(name, () -> {
+            registry.markDeleting(name);
+            return null;
+        });
         for (ProcessRecord p : registry.processes(name)) {
             deleteProcess(name, p.id());
         }
@@ -259,6 +282,21 @@ public final class ProcessLifecycle {
         }
         registry.removeApplication(name);
         LOG.info("application {} deleted", name);
+    }
+
+    private void deleteQuietly(String key) {
+        try {
+            store.delete(key);
+        } catch (RuntimeException e) {
+            LOG.warn("could not delete {}: {}", key, e.toString());
+        }
+    }
+
+    /** Under the application's lock: refuses a new process of an application being deleted. */
+    private void refuseIfDeleting(String application) {
+        if (registry.isDeleting(application)) {
+            throw ControlPlaneException.conflict("application '" + application + "' is being deleted");
+        }
     }
 
     /** A data-plane token and when it expires. */
@@ -316,6 +354,7 @@ public final class ProcessLifecycle {
         ProcessRecord allocating = ProcessRecord.allocating(application, id, res, settings.node(), clock.instant());
         // The application's lock makes count-then-insert atomic across the cluster.
         registry.withApplicationLock(application, () -> {
+            refuseIfDeleting(application);
             long used = registry.processes(application).stream().filter(p -> p.status().occupiesSlot()).count();
             if (used >= app.limits().maxProcesses()) {
                 throw new ControlPlaneException(Code.OVERLOADED, "application '" + application + "' has "
@@ -503,6 +542,14 @@ public final class ProcessLifecycle {
 
     /** Stops a process gracefully; its state is dropped. Stopping a stopped process is a no-op. */
     public ProcessRecord stopProcess(String application, String id) {
+        return stop(application, id, false);
+    }
+
+    /**
+     * Stops the process and removes its snapshot objects and journal; with {@code strict}, a removal
+     * of snapshot objects that fails throws (502) instead of being logged.
+     */
+    private ProcessRecord stop(String application, String id, boolean strict) {
         process(application, id);
         // STOPPED first, so the exit and the closed channel that follow are not taken for a failure.
         Optional<ProcessRecord> before = registry.process(application, id);
@@ -515,8 +562,10 @@ public final class ProcessLifecycle {
             LOG.info("process {}/{} stopped", application, id);
         }
         // Decided on the record as stopped: a swap-out that began after the read above is in it.
-        if (mayHaveSnapshotObjects(stopped)) {
-            deleteSnapshots(application, id); // a stopped process keeps no state
+        if (mayHaveSnapshotObjects(stopped) && !deleteSnapshots(application, id) && strict) {
+            throw new ControlPlaneException(Code.BAD_GATEWAY, "process " + ProcessRecord.key(application, id)
+                    + " is stopped, but its snapshot objects could not be removed from the object store; "
+                    + "delete it again once the store is reachable");
         }
         forgetInlineCopy(application, id);
         try {
@@ -639,12 +688,15 @@ public final class ProcessLifecycle {
                 || p.transitions().stream().anyMatch(t -> t.status() == ProcessStatus.SWAPPING_OUT);
     }
 
-    private void deleteSnapshots(String application, String id) {
+    /** Removes the process's snapshot objects and unfinished uploads; false when the objects could not be. */
+    private boolean deleteSnapshots(String application, String id) {
+        boolean removed = true;
         try {
             int n = store.deletePrefix(SwapManifest.prefix(application, id));
             LOG.info("process {}/{}: removed {} snapshot objects", application, id, n);
         } catch (RuntimeException e) {
             LOG.warn("process {}/{}: could not remove its snapshot objects: {}", application, id, e.toString());
+            removed = false;
         }
         try {
             int n = store.abortUploads(SwapManifest.prefix(application, id)); // of a swap-out stopped midway
@@ -654,6 +706,7 @@ public final class ProcessLifecycle {
         } catch (RuntimeException e) {
             LOG.warn("process {}/{}: could not abort its unfinished snapshot uploads: {}", application, id, e.toString());
         }
+        return removed;
     }
 
     /** Removes one uncommitted generation's objects (its manifest first) and its unfinished uploads; logged if it cannot. */
@@ -900,7 +953,7 @@ public final class ProcessLifecycle {
 
     /** Stops the process if it runs and removes it from the registry. */
     public void deleteProcess(String application, String id) {
-        stopProcess(application, id); // also removes its snapshot objects
+        stop(application, id, true); // also removes its snapshot objects, or throws (the record stays)
         registry.update(application, id, p -> null);
         LOG.info("process {}/{} deleted", application, id);
     }

@@ -96,6 +96,19 @@ public final class Registry {
 
     public void removeApplication(String name) {
         applications.delete(name);
+        settings.delete(DELETING + name);
+    }
+
+    private static final String DELETING = "deleting/";
+
+    /** Marks the application as being deleted (call under its lock): it takes no new processes. */
+    public void markDeleting(String name) {
+        settings.set(DELETING + name, "1");
+    }
+
+    /** Whether a deletion of the application has begun (and not ended with its removal). */
+    public boolean isDeleting(String name) {
+        return settings.containsKey(DELETING + name);
     }
 
     /** Runs {@code action} holding the application's cluster-wide lock (allocation decisions). */
