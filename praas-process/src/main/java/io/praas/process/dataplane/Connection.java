@@ -267,8 +267,9 @@ final class Connection {
                     + peerId + "'"));
             return;
         }
-        if (m.key().isEmpty()) {
-            send(rid, error(ErrorCode.INVALID_ARGUMENT, "a message key must not be empty"));
+        if (m.key().isEmpty() || m.key().length() > io.praas.process.messaging.Messaging.MAX_KEY_CHARS) {
+            send(rid, error(ErrorCode.INVALID_ARGUMENT, "a message key must have 1 to "
+                    + io.praas.process.messaging.Messaging.MAX_KEY_CHARS + " characters"));
             return;
         }
         if (plane.draining()) {

@@ -83,7 +83,7 @@ final class InvocationContext implements Context {
     public CompletableFuture<byte[]> invoke(String process, String function, byte[] input) {
         if (!SELF.equals(process) && !processId.equals(process)) {
             try {
-                return messaging().invoke(process, function, input, deadlineNanos);
+                return FunctionFuture.of(messaging().invoke(process, function, input, deadlineNanos));
             } catch (PraasException e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -109,7 +109,7 @@ final class InvocationContext implements Context {
             if (process == null || process.isEmpty()) {
                 throw new PraasException(ErrorCode.INVALID_ARGUMENT, "send needs a process id");
             }
-            return messaging().send(process, key, data, deadlineNanos);
+            return FunctionFuture.of(messaging().send(process, key, data, deadlineNanos));
         } catch (PraasException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -123,7 +123,7 @@ final class InvocationContext implements Context {
                 throw new PraasException(ErrorCode.INVALID_ARGUMENT, "receive needs a process id or Context.ANY");
             }
             long deadline = Math.min(deadlineNanos, System.nanoTime() + Math.max(0, timeout.toNanos()));
-            return messaging().receive(ANY.equals(from) ? Mailbox.ANY : from, key, null, deadline);
+            return FunctionFuture.of(messaging().receive(ANY.equals(from) ? Mailbox.ANY : from, key, null, deadline));
         } catch (PraasException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -101,7 +101,12 @@ public final class Mailbox {
                         + e.getMessage());
             }
             stored = new Stored(nextSeq++, from, key, data);
-            journal.mailboxPut(stored.seq(), from, key, data);
+            try {
+                journal.mailboxPut(stored.seq(), from, key, data);
+            } catch (RuntimeException e) {
+                budget.adjust(-cost); // not stored: its bytes are not taken
+                throw e;
+            }
             handed = handOrStore(stored);
         }
         hand(handed, stored);

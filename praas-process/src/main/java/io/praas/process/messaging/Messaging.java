@@ -59,7 +59,7 @@ public final class Messaging implements Transport, AutoCloseable {
     private final Function<String, CompletableFuture<Message>> swapIn;
     private final Map<String, CompletableFuture<PeerLink>> links = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Message>> swapInsInFlight = new ConcurrentHashMap<>();
-    /** Per receiver, the message sent to it last, completed once written (see {@link #request}). */
+    /** Per receiver, the message sent to it last, completed once it and all before it have ended (see {@link #request}). */
     private final Map<String, CompletableFuture<Void>> lastSent = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> collectiveSequences = new ConcurrentHashMap<>();
     private volatile java.util.function.ToLongFunction<String> sequencer =
@@ -197,34 +197,34 @@ public final class Messaging implements Transport, AutoCloseable {
 
     private CompletableFuture<Frame> request(String target, Message m, long deadlineNanos, boolean resendable) {
         if (!(m instanceof Message.PeerMessage)) {
-            return attempt(target, m, deadlineNanos, resendable, false, null);
+            return attempt(target, m, deadlineNanos, resendable, false);
         }
-        // Messages to one receiver are written in the order they were sent, also while its link
-        // connects or it swaps in (each of those waits would otherwise resume in any order): each
-        // message waits until the one sent before it was written, or ended, or its own time is up.
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        CompletableFuture<Void> before = lastSent.put(target, written);
+        // Messages to one receiver go in the order they were sent, also while its link connects, it
+        // swaps in, or a message is sent again after its link failed (each of those waits would
+        // otherwise resume in any order): each message waits until the one sent before it, and every
+        // one before that, has ended (stored, or failed for good), or its own time is up.
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        CompletableFuture<Void> before = lastSent.put(target, released);
         CompletableFuture<Frame> answer;
         if (before == null || before.isDone()) {
-            answer = attempt(target, m, deadlineNanos, resendable, false, written);
+            answer = attempt(target, m, deadlineNanos, resendable, false);
         } else {
             long left = Math.max(0, deadlineNanos - System.nanoTime());
             answer = before.copy().completeOnTimeout(null, left, TimeUnit.NANOSECONDS)
-                    .thenComposeAsync(x -> attempt(target, m, deadlineNanos, resendable, false, written), connector);
+                    .thenComposeAsync(x -> attempt(target, m, deadlineNanos, resendable, false), connector);
         }
-        answer.whenComplete((f, e) -> {
-            written.complete(null);
-            lastSent.remove(target, written);
+        // One that gave up waiting (its deadline) still releases the next only after those before it.
+        CompletableFuture<?> ended = answer.handle((f, e) -> null);
+        (before == null ? ended : CompletableFuture.allOf(ended, before)).whenComplete((x, e) -> {
+            released.complete(null);
+            lastSent.remove(target, released);
         });
         return answer;
     }
 
-    /**
-     * One try at a request; {@code written}, when not null, is completed once the request has been
-     * written to the receiver's link (the next message to it may follow).
-     */
+    /** One try at a request. */
     private CompletableFuture<Frame> attempt(String target, Message m, long deadline, boolean resendable,
-                                             boolean swapInAsked, CompletableFuture<Void> written) {
+                                             boolean swapInAsked) {
         if (closed) {
             return failed(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
         }
@@ -242,15 +242,9 @@ public final class Messaging implements Transport, AutoCloseable {
         switch (p.status()) {
             case ACTIVE -> {
                 if (p.host().isEmpty() || p.port() == 0) {
-                    return waitAndRetry(target, m, deadline, resendable, false, written);
+                    return waitAndRetry(target, m, deadline, resendable, false);
                 }
-                return link(p).thenCompose(link -> {
-                    CompletableFuture<Frame> sent = send(link, m, deadline); // written when it returns
-                    if (written != null) {
-                        written.complete(null);
-                    }
-                    return sent;
-                }).handle((f, err) -> {
+                return link(p).thenCompose(link -> send(link, m, deadline)).handle((f, err) -> {
                     if (err == null && !PeerLink.notStarted(f)) {
                         return CompletableFuture.completedFuture(f);
                     }
@@ -270,7 +264,7 @@ public final class Messaging implements Transport, AutoCloseable {
                     }
                     // Refused before it started, or the connection failed: the receiver is moving
                     // (and may swap out again, so a later SWAPPED_OUT asks for a swap-in again).
-                    return waitAndRetry(target, m, deadline, resendable, false, written);
+                    return waitAndRetry(target, m, deadline, resendable, false);
                 }).thenCompose(f -> f);
             }
             case SWAPPED_OUT -> {
@@ -310,13 +304,13 @@ public final class Messaging implements Transport, AutoCloseable {
                             return CompletableFuture.<Frame>failedFuture(new PraasException(e.code(),
                                     "process " + target + " is swapped out and could not be swapped in: " + e.message()));
                         }
-                        return attempt(target, m, deadline, resendable, true, written);
+                        return attempt(target, m, deadline, resendable, true);
                     }, connector).thenCompose(f -> f);
                 }
-                return waitAndRetry(target, m, deadline, resendable, swapInAsked, written);
+                return waitAndRetry(target, m, deadline, resendable, swapInAsked);
             }
             case ALLOCATING, SWAPPING_OUT, SWAPPING_IN -> {
-                return waitAndRetry(target, m, deadline, resendable, false, written);
+                return waitAndRetry(target, m, deadline, resendable, false);
             }
             default -> {
                 return failed(ErrorCode.PROCESS_UNAVAILABLE, "process " + target + " is " + p.status());
@@ -344,7 +338,7 @@ public final class Messaging implements Transport, AutoCloseable {
     }
 
     private CompletableFuture<Frame> waitAndRetry(String target, Message m, long deadline, boolean resendable,
-                                                  boolean swapInAsked, CompletableFuture<Void> written) {
+                                                  boolean swapInAsked) {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (leftMs <= 0) {
             return failed(ErrorCode.TIMEOUT, "process " + target + " did not become reachable within the time left"
@@ -353,7 +347,7 @@ public final class Messaging implements Transport, AutoCloseable {
         CompletableFuture<Object> change = CompletableFuture.anyOf(world.nextChange(),
                 CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(Math.min(leftMs, WAIT_SLICE_MS),
                         TimeUnit.MILLISECONDS)));
-        return change.thenComposeAsync(x -> attempt(target, m, deadline, resendable, swapInAsked, written), retries);
+        return change.thenComposeAsync(x -> attempt(target, m, deadline, resendable, swapInAsked), retries);
     }
 
     private String describe(String target) {

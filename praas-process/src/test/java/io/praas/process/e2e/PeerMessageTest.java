@@ -85,6 +85,16 @@ class PeerMessageTest {
     }
 
     @Test
+    void messageWithAKeyOverTheLimitIsInvalidAndNotStored() {
+        try (RawConnection peer = welcomedPeer()) {
+            peer.send(4, new Message.PeerMessage("p-peer", "k".repeat(1025), utf8("hi")));
+
+            peer.readError(4, ErrorCode.INVALID_ARGUMENT);
+            peer.assertServes(5);
+        }
+    }
+
+    @Test
     void receiveWithNothingToTakeTimesOut() {
         try (ProcessClient client = TestProcesses.connect(process)) {
             PraasException e = TestProcesses.failureOf(() -> client.invoke("take", utf8("*|nothing-here|200")));

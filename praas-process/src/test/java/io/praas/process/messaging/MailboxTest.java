@@ -31,6 +31,25 @@ class MailboxTest {
     }
 
     @Test
+    void aDeliveryTheJournalRefusesTakesNoBytesAndStoresNothing() {
+        box.journal(new Mailbox.Journal() {
+            @Override
+            public void mailboxPut(long seq, String from, String key, byte[] data) {
+                throw new IllegalStateException("journal closed");
+            }
+
+            @Override
+            public void mailboxTake(long seq) {
+            }
+        });
+
+        assertThatThrownBy(() -> box.deliver("a", "k", utf8("lost?"))).isInstanceOf(IllegalStateException.class);
+
+        assertThat(budget.usedBytes()).isZero();
+        assertThat(box.size()).isZero();
+    }
+
+    @Test
     void messagesOfOneKeyAreTakenOldestFirst() throws Exception {
         box.deliver("a", "k", utf8("1"));
         box.deliver("b", "k", utf8("2"));
