@@ -151,7 +151,7 @@ public final class PraasProcess implements AutoCloseable {
         this.vertx = vertxStarting.join();
         this.messaging = new Messaging(config.application(), config.processId(), mailbox, world,
                 this::peerToken, this::requestSwapIn);
-        messaging.sequencer(group -> processState.compute(Messaging.RESERVED_KEY_PREFIX + "collective/" + group,
+        messaging.sequencer(group -> processState.computeUnlimited(Messaging.RESERVED_KEY_PREFIX + "collective/" + group,
                         Long.class, n -> n == null ? 1L : n + 1),
                 group -> processState.get(Messaging.RESERVED_KEY_PREFIX + "collective/" + group, Long.class).orElse(0L));
         invoker.messaging(messaging, kryo);

@@ -102,13 +102,26 @@ public final class KeyValueStore implements StateStore {
 
     @Override
     public <T> T compute(String key, Class<T> type, UnaryOperator<T> update) {
+        return compute(key, type, update, false);
+    }
+
+    /**
+     * As {@link #compute}, for the runtime's own small records (a group's collective counter): its
+     * bytes are counted but never refused, since a member that cannot take its next number would
+     * leave the group's members numbering their operations out of step.
+     */
+    public <T> T computeUnlimited(String key, Class<T> type, UnaryOperator<T> update) {
+        return compute(key, type, update, true);
+    }
+
+    private <T> T compute(String key, Class<T> type, UnaryOperator<T> update, boolean unlimited) {
         checkKey(key);
         Object[] result = new Object[1];
         gated(() -> entries.compute(key, (k, old) -> {
             T current = old == null ? null : decode(old, type);
             T next = update.apply(current);
             byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
-            account(k, old, encoded);
+            account(k, old, encoded, unlimited);
             if (encoded != null) {
                 journal.put(scope, k, encoded);
             } else if (old != null) {
@@ -173,11 +186,19 @@ public final class KeyValueStore implements StateStore {
     }
 
     private void account(String key, byte[] old, byte[] next) {
+        account(key, old, next, false);
+    }
+
+    private void account(String key, byte[] old, byte[] next, boolean unlimited) {
         long delta = entrySize(key, next) - entrySize(key, old);
         if (closed && delta > 0) {
             throw new IllegalStateException("this session was closed; its state takes no more writes");
         }
-        budget.adjust(delta); // throws before the map changes when over the limit
+        if (unlimited) {
+            budget.force(delta);
+        } else {
+            budget.adjust(delta); // throws before the map changes when over the limit
+        }
         sizeBytes.addAndGet(delta);
     }
 

@@ -25,6 +25,19 @@ class KeyValueStoreTest {
     private final KeyValueStore store = new KeyValueStore(budget, new KryoCodec(getClass().getClassLoader()));
 
     @Test
+    void theRuntimesCounterIsTakenEvenWhenTheStateIsFull() {
+        StateBudget full = new StateBudget(200);
+        KeyValueStore state = new KeyValueStore(full, new KryoCodec(getClass().getClassLoader()));
+        state.putBytes("fill", new byte[150]);
+        assertThatThrownBy(() -> state.compute("counter", Long.class, n -> n == null ? 1L : n + 1))
+                .isInstanceOf(io.praas.function.StateLimitExceededException.class);
+
+        assertThat(state.computeUnlimited("\u0001collective/g", Long.class, n -> n == null ? 1L : n + 1)).isEqualTo(1L);
+        assertThat(state.computeUnlimited("\u0001collective/g", Long.class, n -> n == null ? 1L : n + 1)).isEqualTo(2L);
+        assertThat(full.usedBytes()).as("counted, past the limit").isGreaterThan(200);
+    }
+
+    @Test
     void aRecordPutIsReadBackAsAnEqualRecord() {
         store.put("origin", new Point(3, 4));
 
