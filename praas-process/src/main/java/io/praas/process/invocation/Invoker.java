@@ -48,6 +48,9 @@ public final class Invoker implements AutoCloseable {
     private final int capacity;
     private final int maxNestingDepth;
     private final AtomicInteger admitted = new AtomicInteger();
+    /** Input bytes of the invocations admitted and not yet ended, and how many they may be at most. */
+    private final java.util.concurrent.atomic.AtomicLong admittedInputBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final long maxInputBytes;
     private final java.util.concurrent.atomic.LongAdder completed = new java.util.concurrent.atomic.LongAdder();
     private volatile long lastActivityEpochMs = System.currentTimeMillis();
     private final ThreadPoolExecutor workers;
@@ -57,6 +60,17 @@ public final class Invoker implements AutoCloseable {
 
     public Invoker(FunctionRegistry functions, String processId, String application, KeyValueStore processState,
                    int workerThreads, int queueCapacity, int maxNestingDepth) {
+        this(functions, processId, application, processState, workerThreads, queueCapacity, maxNestingDepth,
+                Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+    }
+
+    /**
+     * @param maxInputBytes input bytes the invocations admitted and not yet ended may hold in all
+     *                      (default a quarter of the heap, at least 64 MiB); past it, OVERLOADED
+     */
+    Invoker(FunctionRegistry functions, String processId, String application, KeyValueStore processState,
+            int workerThreads, int queueCapacity, int maxNestingDepth, long maxInputBytes) {
+        this.maxInputBytes = maxInputBytes;
         this.functions = functions;
         this.processId = processId;
         this.application = application;
@@ -95,9 +109,18 @@ public final class Invoker implements AutoCloseable {
             throw new InvocationException(ErrorCode.OVERLOADED,
                     "the process's " + capacity + " invocation slots are taken; retry later");
         }
+        // Slots count invocations, not bytes: large inputs waiting for a worker are bounded apart.
+        long inputs = admittedInputBytes.addAndGet(input.length);
+        if (inputs > maxInputBytes && inputs > input.length) { // one alone is always taken
+            admittedInputBytes.addAndGet(-input.length);
+            admitted.decrementAndGet();
+            throw new InvocationException(ErrorCode.OVERLOADED, "the inputs of the invocations this process holds "
+                    + "take its " + (maxInputBytes >> 20) + " MiB for inputs; retry later");
+        }
         Invocation inv = new Invocation(fn, session, input, timeoutMs, 0);
         inv.release = () -> {
             admitted.decrementAndGet();
+            admittedInputBytes.addAndGet(-input.length);
             completed.increment();
             lastActivityEpochMs = System.currentTimeMillis();
         };
@@ -110,6 +133,7 @@ public final class Invoker implements AutoCloseable {
             }
         } catch (java.util.concurrent.RejectedExecutionException e) { // the workers are shut down: stopping
             admitted.decrementAndGet();
+            admittedInputBytes.addAndGet(-input.length);
             throw new InvocationException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
         }
         return inv.result;

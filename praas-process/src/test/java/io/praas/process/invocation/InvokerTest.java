@@ -427,6 +427,25 @@ class InvokerTest {
     }
 
     @Test
+    void inputsPastTheirByteLimitAreOverloadedUntilTheOnesHeldEnd() throws Exception {
+        Invoker invoker = new Invoker(functions, "p-1", "shop", processState, 1, 16, 8, 1000);
+        invokers.add(invoker);
+        CompletableFuture<byte[]> held = invoker.submit("block", null, new byte[600], LONG_TIMEOUT_MS);
+        assertThat(block.started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        Throwable refused = catchThrowable(() -> invoker.submit("upper", null, new byte[600], LONG_TIMEOUT_MS));
+        assertThat(refused).isInstanceOfSatisfying(InvocationException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.OVERLOADED));
+        CompletableFuture<byte[]> small = invoker.submit("upper", null, utf8("fits"), LONG_TIMEOUT_MS);
+
+        block.release.countDown();
+        held.get(10, TimeUnit.SECONDS);
+        assertThat(text(small)).isEqualTo("FITS");
+        awaitTrue(() -> invoker.inFlight() == 0);
+        assertThat(text(invoker.submit("upper", null, new byte[900], LONG_TIMEOUT_MS))).hasSize(900);
+    }
+
+    @Test
     void aNestedInvocationOfAnUnknownFunctionFailsWithUnknownFunction() throws Exception {
         Function<String, String> callsNothing = new CallsMissing();
         FunctionRegistry registry = FunctionRegistry.of(getClass().getClassLoader(), "test", List.of(callsNothing));
