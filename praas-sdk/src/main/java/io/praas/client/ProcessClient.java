@@ -402,10 +402,15 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
-    private void onFrame(Frame frame) {
+    private void onFrame(NetSocket from, Frame frame) {
         Message message = frame.message();
         if (frame.requestId() == 0) {
-            onConnectionMessage(message);
+            onConnectionMessage(from, message);
+            return;
+        }
+        if (message instanceof Message.Ping ping) {
+            // A request of the process's (PROTOCOL.md: PING goes either way), not an answer to one of ours.
+            from.write(FrameCodec.encode(frame.requestId(), new Message.Pong(ping.data())));
             return;
         }
         RequestDeadlines.Pending p = pending.remove(frame.requestId());
@@ -442,7 +447,7 @@ public final class ProcessClient implements AutoCloseable {
         }
     }
 
-    private void onConnectionMessage(Message message) {
+    private void onConnectionMessage(NetSocket from, Message message) {
         if (message instanceof Message.GoAway g) {
             goAway = g;
             LOG.info("process {} sent GOAWAY ({}): {}", processId, g.reason(), g.detail());
@@ -462,9 +467,17 @@ public final class ProcessClient implements AutoCloseable {
             }
         } else if (message instanceof Message.Error e) {
             LOG.warn("process {} reported a connection error {}: {}", processId, e.code(), e.message());
-            closedBy = new PraasException(e.code(), e.message());
+            PraasException error = new PraasException(e.code(), e.message());
+            if (from != socket()) {
+                connectionErrors.put(from, error); // a connection not yet in use: its handshake fails with it
+            } else if (reconnector == null) {
+                closedBy = error; // the client's only connection; a reconnecting client moves on at its close
+            }
         }
     }
+
+    /** Connection-level errors of connections still shaking hands, reported when they close. */
+    private final Map<NetSocket, PraasException> connectionErrors = new java.util.concurrent.ConcurrentHashMap<>();
 
     private void fail(long requestId, PraasException e) {
         RequestDeadlines.Pending p = pending.remove(requestId);
@@ -743,7 +756,7 @@ public final class ProcessClient implements AutoCloseable {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
             // The process's answers are never larger than what it announces; accept up to the protocol's u32.
-            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, this::onFrame,
+            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, f -> onFrame(s, f),
                     e -> {
                         LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
                         fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
@@ -764,14 +777,20 @@ public final class ProcessClient implements AutoCloseable {
             Message hello = new Message.Hello(application, token, "", clientInfo);
             track(id, RequestDeadlines.Pending.handshake(welcome, connectTimeout.toMillis(), hello));
             s.write(FrameCodec.encode(id, hello));
-            closed.thenRun(() -> fail(id, new PraasException(ErrorCode.UNKNOWN,
-                    "process at " + host + ":" + port + " closed the connection before its WELCOME")));
+            closed.thenRun(() -> {
+                PraasException reported = connectionErrors.remove(s);
+                fail(id, reported != null ? reported : new PraasException(ErrorCode.UNKNOWN,
+                        "process at " + host + ":" + port + " closed the connection before its WELCOME"));
+            });
             welcome.whenComplete((m, err) -> {
                 if (err != null) {
                     s.close();
                     ready.completeExceptionally(err);
+                } else if (!(m instanceof Message.Welcome w)) {
+                    s.close();
+                    ready.completeExceptionally(new PraasException(ErrorCode.MALFORMED_FRAME, "process at " + host
+                            + ":" + port + " answered HELLO with " + m.getClass().getSimpleName() + ", not WELCOME"));
                 } else {
-                    Message.Welcome w = (Message.Welcome) m;
                     processId = w.processId();
                     maxFrameBytes = w.maxFrameBytes();
                     serverInfo = w.serverInfo();

@@ -237,6 +237,79 @@ class ReconnectTest {
         }
     }
 
+    @Test
+    void aHelloAnsweredWithSomethingElseFailsTheConnectAtOnce() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    Frame hello = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    s.getOutputStream().write(FrameCodec.encode(hello.requestId(), new Message.Ok()).getBytes());
+                    s.getOutputStream().flush();
+                    in.read(); // until the client hangs up
+                }
+                return null;
+            });
+            Throwable failed = catchThrowable(() -> ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .connectTimeout(Duration.ofSeconds(30)).connect());
+
+            assertThat(failed).isInstanceOfSatisfying(PraasException.class, e ->
+                    assertThat(e.code()).as("%s", e.getMessage()).isEqualTo(ErrorCode.MALFORMED_FRAME));
+        }
+    }
+
+    @Test
+    void aConnectionErrorBeforeTheWelcomeIsWhatTheConnectReports() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    RawProcessSide.readFrame(new DataInputStream(s.getInputStream()));
+                    s.getOutputStream().write(FrameCodec.encode(0, new Message.Error(ErrorCode.FRAME_TOO_LARGE,
+                            "frame of 70000 bytes before WELCOME")).getBytes());
+                    s.getOutputStream().flush();
+                }
+                return null; // then it closes
+            });
+            Throwable failed = catchThrowable(() -> ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .connect());
+
+            assertThat(failed).isInstanceOfSatisfying(PraasException.class, e ->
+                    assertThat(e.code()).as("%s", e.getMessage()).isEqualTo(ErrorCode.FRAME_TOO_LARGE));
+        }
+    }
+
+    @Test
+    void aPingFromTheProcessIsAnsweredAndTakenForNoAnswer() throws Exception {
+        try (ServerSocket server = listen()) {
+            CompletableFuture<Frame> pong = new CompletableFuture<>();
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s);
+                    Frame invoke = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    // A PING that happens to carry the id of the client's request in flight.
+                    s.getOutputStream().write(FrameCodec.encode(invoke.requestId(),
+                            new Message.Ping("are you there".getBytes(StandardCharsets.UTF_8))).getBytes());
+                    s.getOutputStream().flush();
+                    pong.complete(FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in))));
+                    s.getOutputStream().write(FrameCodec.encode(invoke.requestId(),
+                            new Message.Result("the answer".getBytes(StandardCharsets.UTF_8))).getBytes());
+                    s.getOutputStream().flush();
+                    in.read();
+                }
+                return null;
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                byte[] out = client.invoke("echo", new byte[] {1});
+
+                assertThat(new String(out, StandardCharsets.UTF_8)).isEqualTo("the answer");
+                Frame f = pong.get(5, TimeUnit.SECONDS);
+                assertThat(f.message()).isInstanceOfSatisfying(Message.Pong.class, p ->
+                        assertThat(new String(p.data(), StandardCharsets.UTF_8)).isEqualTo("are you there"));
+            }
+        }
+    }
+
     private static ServerSocket listen() throws IOException {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
