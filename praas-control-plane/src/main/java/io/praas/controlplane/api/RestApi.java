@@ -408,8 +408,11 @@ public final class RestApi {
         } else if (t instanceof IllegalArgumentException iae) {
             e = ControlPlaneException.invalid(iae.getMessage());
         } else {
-            LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), t);
-            e = new ControlPlaneException(Code.INTERNAL, String.valueOf(t));
+            // The exception (a store's or Hazelcast's, with their hosts and keys) goes to the log only.
+            String incident = java.util.UUID.randomUUID().toString().substring(0, 8);
+            LOG.error("request {} {} failed (incident {})", ctx.request().method(), ctx.request().path(), incident, t);
+            e = new ControlPlaneException(Code.INTERNAL, "internal error; the control plane's log has it as incident "
+                    + incident);
         }
         if (ctx.response().ended()) {
             return;

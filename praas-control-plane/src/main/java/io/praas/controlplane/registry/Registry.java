@@ -282,7 +282,9 @@ public final class Registry {
     private static void lock(IMap<String, ?> map, String key) {
         try {
             if (!map.tryLock(key, LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("could not lock " + key + " within " + LOCK_WAIT_SECONDS + " s");
+                // Others hold it that long (a burst of creates and swap-ins): the caller may retry (429).
+                throw new io.praas.controlplane.ControlPlaneException(io.praas.controlplane.ControlPlaneException.Code.OVERLOADED,
+                        "'" + key + "' is busy: its lock was not free within " + LOCK_WAIT_SECONDS + " s; retry later");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
