@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
@@ -117,19 +118,42 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
     private void recoverInterruptedCompaction() {
         try {
             if (!Files.exists(queueDir)) {
-                if (Files.exists(compactingDir)) {
+                if (Files.exists(compactingDir.resolve(COMPLETE))) {
                     Files.move(compactingDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
                     LOG.info("journal {}: finished a compaction a crash interrupted", directory);
                 } else if (Files.exists(oldDir)) {
                     Files.move(oldDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                } else {
+                    migrateFlatLayout();
                 }
             }
+            Files.deleteIfExists(queueDir.resolve(COMPLETE));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot recover the journal " + directory, e);
         }
         deleteFiles(compactingDir);
         deleteFiles(oldDir);
     }
+
+    /** A journal written before the queue moved into {@code queue/} (its files right in the directory). */
+    private void migrateFlatLayout() throws IOException {
+        List<Path> files;
+        try (Stream<Path> listed = Files.list(directory)) {
+            files = listed.filter(p -> p.getFileName().toString().endsWith(".cq4")
+                    || p.getFileName().toString().endsWith(".cq4t")).toList();
+        }
+        if (files.isEmpty()) {
+            return;
+        }
+        Files.createDirectories(queueDir);
+        for (Path f : files) {
+            Files.move(f, queueDir.resolve(f.getFileName()));
+        }
+        LOG.info("journal {}: moved {} files of the earlier layout into {}", directory, files.size(), queueDir);
+    }
+
+    /** Marks a compacted copy as whole: only such a copy takes the queue's place after a crash. */
+    private static final String COMPLETE = "praas-compaction-complete";
 
     /** What a replay hands back, in the order the changes happened. */
     public interface Replay {
@@ -281,9 +305,15 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         if (compactFloor > 0 && bytes >= compactAt && !compacting && !closed) {
             compacting = true;
             int from = epoch;
-            Thread t = new Thread(() -> compactInBackground(from), "praas-journal-compact");
-            t.setDaemon(true);
-            t.start();
+            try {
+                Thread t = new Thread(() -> compactInBackground(from), "praas-journal-compact");
+                t.setDaemon(true);
+                t.start();
+            } catch (RuntimeException | OutOfMemoryError e) { // no thread: the write stands, the compaction waits
+                compacting = false;
+                compactAt = 2 * bytes;
+                LOG.warn("journal {}: could not start a compaction: {}", directory, e.toString());
+            }
         }
     }
 
@@ -398,6 +428,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                     long beforeBytes = bytes;
                     out.close();
                     copy.close();
+                    Files.createFile(compactingDir.resolve(COMPLETE));
                     appender.close();
                     queue.close();
                     Files.move(queueDir, oldDir, StandardCopyOption.ATOMIC_MOVE);
@@ -408,8 +439,17 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                         throw e;
                     }
                     switched = true;
-                    deleteFiles(oldDir);
-                    open();
+                    try {
+                        open();
+                    } catch (RuntimeException e) {
+                        // The copy is in place and whole, and the next start takes it; until then
+                        // writes fail (not acknowledged), as the log says.
+                        closed = true;
+                        LOG.error("journal {}: the compacted queue did not open; writes fail until the process "
+                                + "restarts", directory, e);
+                        throw e;
+                    }
+                    Files.deleteIfExists(queueDir.resolve(COMPLETE));
                     bytes = keptBytes;
                     compactAt = Math.max(compactFloor, 2 * keptBytes);
                     LOG.info("journal {} compacted: {} changes ({} bytes) to {} ({} bytes) in {} ms", directory,
@@ -437,6 +477,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                 copy.close();
                 deleteFiles(compactingDir);
             }
+            deleteFiles(oldDir); // outside the lock: appends do not wait for it
         }
     }
 
@@ -453,24 +494,51 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
     /**
      * Which records of a journal a replay still needs, by their place in it: the last write of each
      * key, unless its session was closed after it; a session's last closing and what followed it;
-     * each message's last take, and its last put unless a take followed.
+     * each message's last take, and its last put unless a take followed. A session or message the
+     * journal itself begins (its first record opens it, or puts it: the snapshot before has none)
+     * keeps nothing of itself once it is closed or taken, not even that.
      */
     private static final class Liveness {
         private final Map<String, Long> lastWrite = new HashMap<>();
         private final Map<String, Long> lastClose = new HashMap<>();
+        private final Map<String, Long> lastOpen = new HashMap<>();
         private final Map<Long, Long> lastPut = new HashMap<>();
         private final Map<Long, Long> lastTake = new HashMap<>();
+        /** Sessions whose first record opens them, messages whose first record puts them. */
+        private final java.util.Set<String> bornSessions = new java.util.HashSet<>();
+        private final java.util.Set<String> seenSessions = new java.util.HashSet<>();
+        private final java.util.Set<Long> bornMessages = new java.util.HashSet<>();
         long records;
 
         void see(Bytes<?> in) {
             long i = records++;
             byte kind = in.readByte();
             switch (kind) {
-                case MAILBOX_PUT -> lastPut.put(in.readLong(), i);
+                case MAILBOX_PUT -> {
+                    long seq = in.readLong();
+                    if (!lastPut.containsKey(seq) && !lastTake.containsKey(seq)) {
+                        bornMessages.add(seq);
+                    }
+                    lastPut.put(seq, i);
+                }
                 case MAILBOX_TAKE -> lastTake.put(in.readLong(), i);
-                case PUT, DELETE -> lastWrite.put(keyOf(in.readUtf8(), in.readUtf8()), i);
-                case SESSION_CLOSED -> lastClose.put(in.readUtf8(), i);
-                case SESSION_OPENED -> in.readUtf8();
+                case PUT, DELETE -> {
+                    String session = in.readUtf8();
+                    seenSessions.add(session);
+                    lastWrite.put(keyOf(session, in.readUtf8()), i);
+                }
+                case SESSION_CLOSED -> {
+                    String session = in.readUtf8();
+                    seenSessions.add(session);
+                    lastClose.put(session, i);
+                }
+                case SESSION_OPENED -> {
+                    String session = in.readUtf8();
+                    if (seenSessions.add(session)) {
+                        bornSessions.add(session);
+                    }
+                    lastOpen.put(session, i);
+                }
                 default -> throw new IllegalStateException("unknown journal record " + kind);
             }
         }
@@ -484,14 +552,25 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                         long seq = in.readLong();
                         yield lastPut.get(seq) == i && lastTake.getOrDefault(seq, -1L) < i;
                     }
-                    case MAILBOX_TAKE -> lastTake.get(in.readLong()) == i;
+                    case MAILBOX_TAKE -> {
+                        long seq = in.readLong();
+                        yield !bornMessages.contains(seq) && lastTake.get(seq) == i;
+                    }
                     case PUT, DELETE -> {
                         String session = in.readUtf8();
                         yield lastWrite.get(keyOf(session, in.readUtf8())) == i
-                                && (session.isEmpty() || lastClose.getOrDefault(session, -1L) < i);
+                                && (session.isEmpty() || lastClose.getOrDefault(session, -1L) < i)
+                                && (!bornSessions.contains(session) || (lastOpen.get(session) < i
+                                        && lastOpen.get(session) > lastClose.getOrDefault(session, -1L)));
                     }
-                    case SESSION_CLOSED -> lastClose.get(in.readUtf8()) == i;
-                    case SESSION_OPENED -> lastClose.getOrDefault(in.readUtf8(), -1L) < i;
+                    case SESSION_CLOSED -> {
+                        String session = in.readUtf8();
+                        yield !bornSessions.contains(session) && lastClose.get(session) == i;
+                    }
+                    case SESSION_OPENED -> {
+                        String session = in.readUtf8();
+                        yield lastClose.getOrDefault(session, -1L) < i; // the one open after the last closing
+                    }
                     default -> throw new IllegalStateException("unknown journal record " + kind);
                 };
             } finally {
