@@ -119,6 +119,9 @@ public final class ControlPlane implements AutoCloseable {
         // register hold the shared pool's workers, and must not keep that registration waiting.
         io.vertx.core.WorkerExecutor reports = vertx.createSharedWorkerExecutor("praas-process-reports",
                 CONTROL_REPORT_WORKERS);
+        // Heartbeats (one a second from every process) apart again: a backlog of them must not keep
+        // a registration waiting either.
+        io.vertx.core.WorkerExecutor heartbeats = vertx.createSharedWorkerExecutor("praas-heartbeats", 2);
         controlServer = new ControlServer(controlSecret, new ControlServer.Listener() {
             @Override
             public Future<String> registered(String application, String processId, String dataHost, int dataPort) {
@@ -128,7 +131,7 @@ public final class ControlPlane implements AutoCloseable {
 
             @Override
             public void heartbeat(String application, String processId, Message.Heartbeat metrics) {
-                reports.executeBlocking(() -> {
+                heartbeats.executeBlocking(() -> {
                     holder[0].heartbeat(application, processId, metrics);
                     return null;
                 }, false);

@@ -505,15 +505,25 @@ class SwapTest {
     void anApplicationWhoseDeletionFailedPartWayTakesNoNewProcessUntilItIsDeletedAgain() throws Exception {
         String doomed = "doomed";
         SwapApp.deploy(apiA, doomed, Map.of("resources", ControlPlanes.SMALL));
-        String id = ControlPlanes.createProcess(apiA, doomed).json().path("id").asText();
-        call(doomed, id, "putState", "k=v");
-        swappedOut(doomed, id);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            String p = ControlPlanes.createProcess(apiA, doomed).json().path("id").asText();
+            ids.add(p);
+            call(doomed, p, "putState", "k=v");
+            swappedOut(doomed, p);
+        }
         try {
-            stopStore(); // its snapshot cannot be removed: the deletion stops part-way
+            stopStore(); // its snapshots cannot be removed: the deletion stops at the first process
             assertJsonError(apiA.delete("/v1/applications/" + doomed), 502, "BAD_GATEWAY");
             store = startStore(storePort);
+            List<String> stopped = ids.stream()
+                    .filter(p -> record(apiA, doomed, p).path("status").asText().equals("STOPPED")).toList();
+            assertThat(stopped).hasSize(1);
+            String id = stopped.get(0);
+            String other = ids.get(ids.get(0).equals(id) ? 1 : 0);
             assertThat(snapshotObjects(doomed, id)).as("kept, with the record that names them").isNotEmpty();
-            assertThat(record(apiA, doomed, id).path("status").asText()).isEqualTo("STOPPED");
+            assertThat(record(apiA, doomed, other).path("status").asText()).isEqualTo("SWAPPED_OUT");
+            assertJsonError(swapIn(apiA, doomed, other), 409, "CONFLICT");
 
             assertThat(apiA.get("/v1/applications/" + doomed).status()).as("still there, to be deleted again")
                     .isEqualTo(200);
@@ -522,6 +532,7 @@ class SwapTest {
             assertThat(apiA.delete("/v1/applications/" + doomed).status()).isEqualTo(204);
             assertJsonError(apiA.get("/v1/applications/" + doomed), 404, "NOT_FOUND");
             assertThat(snapshotObjects(doomed, id)).isEmpty();
+            assertThat(snapshotObjects(doomed, other)).isEmpty();
         } finally {
             if (store == null) {
                 store = startStore(storePort);

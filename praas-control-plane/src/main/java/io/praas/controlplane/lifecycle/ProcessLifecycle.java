@@ -243,9 +243,7 @@ public final class ProcessLifecycle {
         ApplicationRecord updated = registry.withApplicationLock(name, () -> {
             ApplicationRecord current = registry.application(name).orElse(null);
             if (current == null || registry.isDeleting(name)) {
-                if (current == null) {
-                    deleteQuietly(key);
-                }
+                deleteQuietly(key); // nothing will name it
                 throw ControlPlaneException.notFound("application '" + name + "' was deleted while its code was uploaded");
             }
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
@@ -263,12 +261,12 @@ public final class ProcessLifecycle {
      * fails part-way leaves the application there, to be deleted again.
      */
     public void deleteApplication(String name) {
-        ApplicationRecord app = application(name);
+        ApplicationRecord read = application(name);
         // Under the lock creates and swap-ins take: each either inserted its record before (and is
         // deleted below) or sees the mark and refuses.
-        registry.withApplicationLock(name, () -> {
+        ApplicationRecord app = registry.withApplicationLock(name, () -> {
             registry.markDeleting(name);
-            return null;
+            return registry.application(name).orElse(read); // with the code of an upload that ended just before
         });
         for (ProcessRecord p : registry.processes(name)) {
             deleteProcess(name, p.id());
@@ -856,6 +854,7 @@ public final class ProcessLifecycle {
         CompletionStage<Registry.InlineCopy> inlineAhead = readInlineCopy(application, id);
         ProcessStatus[] was = new ProcessStatus[1];
         ProcessRecord record = registry.withApplicationLock(application, () -> {
+            refuseIfDeleting(application);
             List<ProcessRecord> all = registry.processes(application);
             long used = all.stream().filter(p -> p.status().occupiesSlot()).count();
             // The scan has just read this process's record: the update starts from it.

@@ -83,7 +83,11 @@ public final class Registry {
 
     /** False when an application of that name exists. */
     public boolean createApplication(ApplicationRecord app) {
-        return applications.putIfAbsent(app.name(), app) == null;
+        boolean created = applications.putIfAbsent(app.name(), app) == null;
+        if (created) {
+            settings.delete(DELETING + app.name()); // a mark a deletion left when its node died before the end
+        }
+        return created;
     }
 
     public List<ApplicationRecord> applications() {

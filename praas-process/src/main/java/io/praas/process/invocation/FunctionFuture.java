@@ -16,7 +16,13 @@ import java.util.function.Function;
  * reader. A thread that waits on it ({@code join}, {@code get}) is woken directly, but callbacks
  * chained on it run on a thread of their own, never on the completing one: a callback that blocks
  * (a {@code send(...).join()} inside {@code thenAccept}) would otherwise stall the data plane, or the
- * very reader its own answer must come through.
+ * very reader its own answer must come through. (The JDK's static combinators, {@code allOf} and
+ * {@code anyOf}, chain on it internally: what follows them runs where it completes. Join those
+ * from the function's thread.)
+ *
+ * <p>Ended by its caller first ({@code cancel}, {@code orTimeout}, {@code completeOnTimeout}), it
+ * cancels the operation's own future: a receive then takes no message (the mailbox keeps one that
+ * arrives), as with the mailbox's future itself.
  */
 final class FunctionFuture<T> extends CompletableFuture<T> {
     private static final ExecutorService CALLBACKS = Executors.newCachedThreadPool(r -> {
@@ -35,6 +41,12 @@ final class FunctionFuture<T> extends CompletableFuture<T> {
                 f.completeExceptionally(error);
             }
         });
+        // Inline (not on CALLBACKS): if the caller ended it first, the source learns before it completes.
+        f.whenCompleteAsync((value, error) -> {
+            if (!source.isDone()) {
+                source.cancel(false);
+            }
+        }, Runnable::run);
         return f;
     }
 

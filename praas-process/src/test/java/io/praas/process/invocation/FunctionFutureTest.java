@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** Callbacks a function chains on a messaging future never run on (or block) the thread that completed it. */
 class FunctionFutureTest {
@@ -44,6 +45,24 @@ class FunctionFutureTest {
         release.countDown();
         blocking.get(5, TimeUnit.SECONDS);
         assertThat(ranOn).hasSize(3).doesNotContain(io);
+    }
+
+    @Test
+    void aReceiveItsCallerEndsFirstTakesNoMessage() throws Exception {
+        io.praas.process.state.StateBudget budget = new io.praas.process.state.StateBudget(1 << 20);
+        io.praas.process.messaging.Mailbox box = new io.praas.process.messaging.Mailbox(budget);
+        CompletableFuture<io.praas.function.ReceivedMessage> handed = FunctionFuture.of(
+                box.receive(io.praas.process.messaging.Mailbox.ANY, "k", null, TimeUnit.SECONDS.toNanos(30)));
+        // The caller's own, shorter timeout ends it
+        assertThat(catchThrowable(() -> handed.orTimeout(50, TimeUnit.MILLISECONDS).join()))
+                .hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+
+        box.deliver("p-1", "k", "kept".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(box.size()).as("the message stays for the next receive").isEqualTo(1);
+        io.praas.function.ReceivedMessage next = box.receive(io.praas.process.messaging.Mailbox.ANY, "k", null,
+                TimeUnit.SECONDS.toNanos(5)).get(5, TimeUnit.SECONDS);
+        assertThat(new String(next.data(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("kept");
     }
 
     @Test
