@@ -224,6 +224,76 @@ class FailingStartTest {
         }
     }
 
+    /**
+     * A process deleted while its backend is still starting it, then created again under its name:
+     * the first start, once its backend answers, stops what it started and answers 409 at once,
+     * instead of waiting for a registration until its allocation timeout.
+     */
+    @Test
+    void aStartWhoseProcessWasDeletedMeanwhileStopsWhatItBeganAndAnswersConflict(@TempDir Path dir) throws Exception {
+        java.util.List<java.util.concurrent.CompletableFuture<io.praas.backend.BackendHandle>> starts =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<io.praas.backend.BackendHandle> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.praas.backend.ProcessBackend slow = new io.praas.backend.ProcessBackend() {
+            @Override
+            public String name() {
+                return "starts-when-told";
+            }
+
+            @Override
+            public io.praas.backend.Resources caps() {
+                return new io.praas.backend.Resources(2, 4096);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
+                java.util.concurrent.CompletableFuture<io.praas.backend.BackendHandle> f =
+                        new java.util.concurrent.CompletableFuture<>();
+                starts.add(f);
+                return f;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
+                stopped.add(handle);
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void onExit(ExitListener listener) {
+            }
+        };
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (ControlPlane node = ControlPlane.start(ControlPlanes.options(dir).config(), slow)) {
+            Api admin = Api.admin(node);
+            SwapApp.deploy(admin, APP, Map.of("resources", ControlPlanes.SMALL));
+            String processes = "/v1/applications/" + APP + "/processes";
+            java.util.concurrent.Future<Api.Reply> first = callers.submit(() -> admin.post(processes, Map.of("name", "p-1")));
+            ControlPlanes.eventually(java.time.Duration.ofSeconds(30), starts::size, n -> n == 1, "the first start");
+            assertThat(admin.delete(processes + "/p-1").status()).isEqualTo(204);
+            java.util.concurrent.Future<Api.Reply> second = callers.submit(() -> admin.post(processes, Map.of("name", "p-1")));
+            ControlPlanes.eventually(java.time.Duration.ofSeconds(30), starts::size, n -> n == 2, "the second start");
+
+            io.praas.backend.BackendHandle h1 = new io.praas.backend.BackendHandle(slow.name(), "p-1", Map.of("start", "1"));
+            starts.get(0).complete(h1);
+
+            Api.Reply r = first.get(30, TimeUnit.SECONDS);
+            assertThat(r.status()).as("%s", r).isEqualTo(409);
+            assertThat(stopped).containsExactly(h1);
+            assertThat(admin.get(processes + "/p-1").json().path("status").asText())
+                    .as("the second create's record, untouched").isEqualTo("ALLOCATING");
+
+            // The second start ends the same way once its process is deleted.
+            assertThat(admin.delete(processes + "/p-1").status()).isEqualTo(204);
+            io.praas.backend.BackendHandle h2 = new io.praas.backend.BackendHandle(slow.name(), "p-1", Map.of("start", "2"));
+            starts.get(1).complete(h2);
+            assertThat(second.get(30, TimeUnit.SECONDS).status()).isEqualTo(409);
+            assertThat(stopped).containsExactly(h1, h2);
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
     /** Waits until the local backend has a warm standby JVM (its ready file in the log directory). */
     private static void awaitWarmStandby() {
         Path logs = dataDir.resolve("logs");

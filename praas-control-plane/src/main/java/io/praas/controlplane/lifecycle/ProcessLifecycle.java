@@ -429,7 +429,15 @@ public final class ProcessLifecycle {
             BackendHandle handle = backend.start(spec).toCompletableFuture()
                     .get(settings.allocationTimeout().toMillis(), TimeUnit.MILLISECONDS);
             started[0] = handle;
-            registry.update(app.name(), record.id(), p -> p.withHandle(handle));
+            // Only onto this start's record: stopped or deleted meanwhile (and perhaps created again
+            // under its name), the record is another's, and what this start began is stopped (below).
+            ProcessRecord.Transition began = record.latest();
+            Optional<ProcessRecord> mine = registry.update(app.name(), record.id(),
+                    p -> startedBy(p, began) ? p.withHandle(handle) : p);
+            if (mine.isEmpty() || !startedBy(mine.get(), began)) {
+                throw new ControlPlaneException(Code.CONFLICT, "process " + key + " was stopped or deleted while it "
+                        + "started");
+            }
             if (handle.equals(endedBeforeRecorded.remove(key))) {
                 exited(app.name(), record.id(), handle); // it ended before its handle was written
             }
@@ -497,6 +505,16 @@ public final class ProcessLifecycle {
         return markFailed(attempt.application(), attempt.id(), why, p -> began.equals(p.latest()), gone && stopped);
     }
 
+    /**
+     * Whether {@code p} is still the start that began with {@code began}: that transition, then at
+     * most its registration (a process may register before its backend's start has returned).
+     */
+    private static boolean startedBy(ProcessRecord p, ProcessRecord.Transition began) {
+        List<ProcessRecord.Transition> t = p.transitions();
+        int at = t.lastIndexOf(began);
+        return at >= 0 && t.subList(at + 1, t.size()).stream().allMatch(x -> x.status() == ProcessStatus.ACTIVE);
+    }
+
     /** Sleeps; false when interrupted. */
     private static boolean pause(Duration d) {
         try {
@@ -555,6 +573,16 @@ public final class ProcessLifecycle {
                 || p.status() == ProcessStatus.DELETED ? p : p.withStatus(ProcessStatus.STOPPED, clock.instant()))
                 .orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
         BackendHandle handle = before.map(ProcessRecord::handle).orElse(null);
+        if (before.isPresent() && (before.get().status() == ProcessStatus.ALLOCATING
+                || before.get().status() == ProcessStatus.SWAPPING_IN)) {
+            // A start under way on this node learns now, not at its allocation timeout; it stops what
+            // it began (launch).
+            CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
+            if (waiter != null) {
+                waiter.completeExceptionally(new ControlPlaneException(Code.CONFLICT, "process "
+                        + ProcessRecord.key(application, id) + " was stopped while it started"));
+            }
+        }
         if (handle != null && before.get().status() != ProcessStatus.STOPPED) {
             stopAndWait(handle, ProcessRecord.key(application, id), "it");
             LOG.info("process {}/{} stopped", application, id);
