@@ -100,6 +100,8 @@ public final class ProcessLifecycle {
     private final String controlSecret;
     private final Clock clock;
     private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
+    /** The transition each start on this node began with, by process key (see {@link #stopProcess}). */
+    private final Map<String, ProcessRecord.Transition> startOf = new ConcurrentHashMap<>();
     /**
      * Incarnations that ended before their start recorded their handle (a process on a standby JVM
      * that fails at once can exit before backend.start's caller has written it): the start looks
@@ -243,7 +245,9 @@ public final class ProcessLifecycle {
         ApplicationRecord updated = registry.withApplicationLock(name, () -> {
             ApplicationRecord current = registry.application(name).orElse(null);
             if (current == null || registry.isDeleting(name)) {
-                deleteQuietly(key); // nothing will name it
+                if (current == null || current.code() == null || !key.equals(current.code().objectKey())) {
+                    deleteQuietly(key); // nothing will name it (the same jar, named still, stays)
+                }
                 throw ControlPlaneException.notFound("application '" + name + "' was deleted while its code was uploaded");
             }
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
@@ -389,6 +393,7 @@ public final class ProcessLifecycle {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
         awaitingRegistration.put(key, registered);
+        startOf.put(key, record.latest());
         Object tryToken = new Object();
         if (keepTrying) {
             restartsWithTriesLeft.put(key, tryToken);
@@ -478,6 +483,7 @@ public final class ProcessLifecycle {
             Optional<ProcessRecord> after = fail(record, e.toString(), started[0], true, keepTrying);
             throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
+            startOf.remove(key, record.latest());
             awaitingRegistration.remove(key, registered);
             endedBeforeRecorded.remove(key);
             restartsWithTriesLeft.remove(key, tryToken);
@@ -506,13 +512,16 @@ public final class ProcessLifecycle {
     }
 
     /**
-     * Whether {@code p} is still the start that began with {@code began}: that transition, then at
-     * most its registration (a process may register before its backend's start has returned).
+     * Whether {@code p} is still the record of the start that began with {@code began}: that
+     * transition is there, and no stop, deletion or other start came after it. (What the process
+     * did meanwhile, registering before its backend's start returned, even swapping out, is its own.)
      */
     private static boolean startedBy(ProcessRecord p, ProcessRecord.Transition began) {
         List<ProcessRecord.Transition> t = p.transitions();
         int at = t.lastIndexOf(began);
-        return at >= 0 && t.subList(at + 1, t.size()).stream().allMatch(x -> x.status() == ProcessStatus.ACTIVE);
+        return at >= 0 && t.subList(at + 1, t.size()).stream().noneMatch(x -> x.status() == ProcessStatus.STOPPED
+                || x.status() == ProcessStatus.DELETED || x.status() == ProcessStatus.ALLOCATING
+                || x.status() == ProcessStatus.SWAPPING_IN);
     }
 
     /** Sleeps; false when interrupted. */
@@ -568,19 +577,27 @@ public final class ProcessLifecycle {
     private ProcessRecord stop(String application, String id, boolean strict) {
         process(application, id);
         // STOPPED first, so the exit and the closed channel that follow are not taken for a failure.
-        Optional<ProcessRecord> before = registry.process(application, id);
-        ProcessRecord stopped = registry.update(application, id, p -> p.status() == ProcessStatus.STOPPED
-                || p.status() == ProcessStatus.DELETED ? p : p.withStatus(ProcessStatus.STOPPED, clock.instant()))
-                .orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
+        // The record the STOPPED update was applied to (the last the update's function saw): its handle
+        // and status are what this stop acts on. A start writes its handle onto a record only while
+        // it is that start's (launch), so a handle written after this read belongs to a start that
+        // sees the STOPPED and stops what it began.
+        ProcessRecord[] prior = new ProcessRecord[1];
+        ProcessRecord stopped = registry.update(application, id, p -> {
+            prior[0] = p;
+            return p.status() == ProcessStatus.STOPPED || p.status() == ProcessStatus.DELETED ? p
+                    : p.withStatus(ProcessStatus.STOPPED, clock.instant());
+        }).orElseThrow(() -> ControlPlaneException.notFound("no process '" + id + "'"));
+        Optional<ProcessRecord> before = Optional.ofNullable(prior[0]);
         BackendHandle handle = before.map(ProcessRecord::handle).orElse(null);
         if (before.isPresent() && (before.get().status() == ProcessStatus.ALLOCATING
                 || before.get().status() == ProcessStatus.SWAPPING_IN)) {
             // A start under way on this node learns now, not at its allocation timeout; it stops what
-            // it began (launch).
-            CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
-            if (waiter != null) {
-                waiter.completeExceptionally(new ControlPlaneException(Code.CONFLICT, "process "
-                        + ProcessRecord.key(application, id) + " was stopped while it started"));
+            // it began (launch). Only the start of the record stopped, not one begun since.
+            String key = ProcessRecord.key(application, id);
+            CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(key);
+            if (waiter != null && before.get().latest().equals(startOf.get(key))) {
+                waiter.completeExceptionally(new ControlPlaneException(Code.CONFLICT, "process " + key
+                        + " was stopped while it started"));
             }
         }
         if (handle != null && before.get().status() != ProcessStatus.STOPPED) {

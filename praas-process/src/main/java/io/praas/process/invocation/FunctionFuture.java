@@ -21,8 +21,9 @@ import java.util.function.Function;
  * from the function's thread.)
  *
  * <p>Ended by its caller first ({@code cancel}, {@code orTimeout}, {@code completeOnTimeout}), it
- * cancels the operation's own future: a receive then takes no message (the mailbox keeps one that
- * arrives), as with the mailbox's future itself.
+ * cancels the operation's own future first: a receive then takes no message (the mailbox keeps one
+ * that arrives). If the operation completed first, its outcome wins and the caller's end is refused,
+ * so a message a receive took is never dropped.
  */
 final class FunctionFuture<T> extends CompletableFuture<T> {
     private static final ExecutorService CALLBACKS = Executors.newCachedThreadPool(r -> {
@@ -31,28 +32,75 @@ final class FunctionFuture<T> extends CompletableFuture<T> {
         return t;
     });
 
+    /** The operation's own future (null for the futures chained on this one). */
+    private final CompletableFuture<T> source;
+
+    private FunctionFuture(CompletableFuture<T> source) {
+        this.source = source;
+    }
+
     /** A future that completes as {@code source} does, with callbacks kept off its completing thread. */
     static <T> CompletableFuture<T> of(CompletableFuture<T> source) {
-        FunctionFuture<T> f = new FunctionFuture<>();
+        FunctionFuture<T> f = new FunctionFuture<>(source);
         source.whenComplete((value, error) -> {
             if (error == null) {
-                f.complete(value);
+                f.completeFromSource(value);
             } else {
-                f.completeExceptionally(error);
+                f.failFromSource(error);
             }
         });
-        // Inline (not on CALLBACKS): if the caller ended it first, the source learns before it completes.
-        f.whenCompleteAsync((value, error) -> {
-            if (!source.isDone()) {
-                source.cancel(false);
-            }
-        }, Runnable::run);
         return f;
+    }
+
+    private void completeFromSource(T value) {
+        super.complete(value);
+    }
+
+    private void failFromSource(Throwable error) {
+        if (callerEnds && error instanceof java.util.concurrent.CancellationException) {
+            return; // the caller's own end, which it completes this future with
+        }
+        super.completeExceptionally(error);
+    }
+
+    /** Set while the caller ends this future: the source's cancellation it causes is not the outcome. */
+    private volatile boolean callerEnds;
+
+    /**
+     * The caller ends it first (its own timeout, a cancel): only if the operation's future can still
+     * be cancelled. If the operation has completed already (a receive has taken its message), its
+     * outcome stands and is what this future gets.
+     */
+    private boolean endedByCaller() {
+        if (source == null) {
+            return true;
+        }
+        callerEnds = true;
+        if (source.cancel(false) || source.isCancelled()) {
+            return true;
+        }
+        callerEnds = false;
+        return false;
+    }
+
+    @Override
+    public boolean complete(T value) {
+        return endedByCaller() && super.complete(value);
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable ex) {
+        return endedByCaller() && super.completeExceptionally(ex);
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        return endedByCaller() && super.cancel(mayInterruptIfRunning);
     }
 
     @Override
     public <U> CompletableFuture<U> newIncompleteFuture() {
-        return new FunctionFuture<>();
+        return new FunctionFuture<>(null);
     }
 
     @Override

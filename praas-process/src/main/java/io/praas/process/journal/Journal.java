@@ -117,16 +117,13 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
      */
     private void recoverInterruptedCompaction() {
         try {
-            if (!Files.exists(queueDir)) {
-                if (Files.exists(compactingDir.resolve(COMPLETE))) {
-                    Files.move(compactingDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
-                    LOG.info("journal {}: finished a compaction a crash interrupted", directory);
-                } else if (Files.exists(oldDir)) {
-                    Files.move(oldDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
-                } else {
-                    migrateFlatLayout();
-                }
+            // Without the queue, only a copy marked whole takes its place: an old queue left behind
+            // (being removed after a switch, or a truncation's) holds records a snapshot has since.
+            if (!Files.exists(queueDir) && Files.exists(compactingDir.resolve(COMPLETE))) {
+                Files.move(compactingDir, queueDir, StandardCopyOption.ATOMIC_MOVE);
+                LOG.info("journal {}: finished a compaction a crash interrupted", directory);
             }
+            migrateFlatLayout();
             Files.deleteIfExists(queueDir.resolve(COMPLETE));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot recover the journal " + directory, e);
@@ -135,7 +132,10 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         deleteFiles(oldDir);
     }
 
-    /** A journal written before the queue moved into {@code queue/} (its files right in the directory). */
+    /**
+     * A journal written before the queue moved into {@code queue/} (its files right in the
+     * directory): moved in, also what a crash part-way through an earlier move left.
+     */
     private void migrateFlatLayout() throws IOException {
         List<Path> files;
         try (Stream<Path> listed = Files.list(directory)) {
@@ -146,8 +146,8 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
             return;
         }
         Files.createDirectories(queueDir);
-        for (Path f : files) {
-            Files.move(f, queueDir.resolve(f.getFileName()));
+        for (Path f : files) { // one by one: a crash part-way leaves the rest for the next start
+            Files.move(f, queueDir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         }
         LOG.info("journal {}: moved {} files of the earlier layout into {}", directory, files.size(), queueDir);
     }
@@ -416,12 +416,13 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                     }
                     // The tail appended meanwhile, as it is; then the copy takes the queue's place.
                     long tail = 0;
+                    long tailBytes = 0;
                     while (true) {
                         try (DocumentContext dc = tailer.readingDocument()) {
                             if (!dc.isPresent()) {
                                 break;
                             }
-                            keptBytes += copy(dc.wire().bytes(), out);
+                            tailBytes += copy(dc.wire().bytes(), out);
                             tail++;
                         }
                     }
@@ -450,10 +451,12 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                         throw e;
                     }
                     Files.deleteIfExists(queueDir.resolve(COMPLETE));
-                    bytes = keptBytes;
+                    bytes = keptBytes + tailBytes;
+                    // Twice what the compaction kept of what it read: a long tail appended meanwhile
+                    // (not compacted) is compacted by the next, which may then start at once.
                     compactAt = Math.max(compactFloor, 2 * keptBytes);
                     LOG.info("journal {} compacted: {} changes ({} bytes) to {} ({} bytes) in {} ms", directory,
-                            before + tail, beforeBytes, kept + tail, keptBytes,
+                            before + tail, beforeBytes, kept + tail, keptBytes + tailBytes,
                             (System.nanoTime() - started) / 1_000_000);
                     return true;
                 } catch (IOException e) {

@@ -86,13 +86,30 @@ public final class SessionRegistry {
 
     /** Closes a session and drops its state; false when it did not exist. */
     public boolean close(String id) {
-        Session s = sessions.remove(id);
+        return remove(id, null);
+    }
+
+    /**
+     * Removes the session (only if it is {@code expected}, when that is not null), journaling its
+     * closing inside the map's update: an open of the same id that follows is journaled after it, in
+     * the order the map saw them (a replay would otherwise close the new session).
+     */
+    private boolean remove(String id, Session expected) {
+        Session[] removed = new Session[1];
+        sessions.computeIfPresent(id, (k, s) -> {
+            if (expected != null && s != expected) {
+                return s;
+            }
+            journal.sessionClosed(k);
+            removed[0] = s;
+            return null;
+        });
+        Session s = removed[0];
         if (s == null) {
             return false;
         }
         slots.decrementAndGet();
         s.close();
-        journal.sessionClosed(id);
         LOG.debug("session {} closed", id);
         return true;
     }
@@ -127,10 +144,7 @@ public final class SessionRegistry {
                 break;
             }
             try {
-                if (sessions.remove(s.id(), s)) {
-                    slots.decrementAndGet();
-                    s.close();
-                    journal.sessionClosed(s.id());
+                if (remove(s.id(), s)) {
                     expired++;
                     LOG.info("session {} expired after {} idle", s.id(), idle);
                 }
