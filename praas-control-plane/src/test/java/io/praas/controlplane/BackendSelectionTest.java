@@ -95,25 +95,10 @@ class BackendSelectionTest {
 
     @Test
     void journalDurabilityIsRefusedOnABackendWhoseRestartsLoseTheJournal(@TempDir Path data) {
-        ProcessBackend freshStorage = new ProcessBackend() { // a restart is a new task or pod, as on Fargate
-            @Override
-            public String name() {
-                return "fresh-storage";
-            }
-
-            @Override
-            public io.praas.backend.Resources caps() {
-                return new io.praas.backend.Resources(2, 4096);
-            }
-
+        ProcessBackend freshStorage = new StubBackend("fresh-storage") { // a restart is a new task or pod, as on Fargate
             @Override
             public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
                 return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("not started here"));
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
-                return java.util.concurrent.CompletableFuture.completedFuture(null);
             }
         };
         try (ControlPlane node = ControlPlane.start(ControlPlanes.options(data).config(), freshStorage)) {

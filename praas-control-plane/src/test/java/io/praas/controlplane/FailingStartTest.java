@@ -183,27 +183,12 @@ class FailingStartTest {
     void anExitReportedBeforeTheStartReturnedItsHandleFailsTheCreateAtOnce(@TempDir Path dir) {
         java.util.List<io.praas.backend.ProcessBackend.ExitListener> listeners =
                 new java.util.concurrent.CopyOnWriteArrayList<>();
-        io.praas.backend.ProcessBackend exitsAtOnce = new io.praas.backend.ProcessBackend() {
-            @Override
-            public String name() {
-                return "exits-at-once";
-            }
-
-            @Override
-            public io.praas.backend.Resources caps() {
-                return new io.praas.backend.Resources(2, 4096);
-            }
-
+        io.praas.backend.ProcessBackend exitsAtOnce = new StubBackend("exits-at-once") {
             @Override
             public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
                 io.praas.backend.BackendHandle h = new io.praas.backend.BackendHandle(name(), spec.processId(), Map.of());
                 listeners.forEach(l -> l.exited(spec.application(), spec.processId(), h)); // before the caller has it
                 return java.util.concurrent.CompletableFuture.completedFuture(h);
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
-                return java.util.concurrent.CompletableFuture.completedFuture(null);
             }
 
             @Override
@@ -234,17 +219,7 @@ class FailingStartTest {
         java.util.List<java.util.concurrent.CompletableFuture<io.praas.backend.BackendHandle>> starts =
                 new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.List<io.praas.backend.BackendHandle> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
-        io.praas.backend.ProcessBackend slow = new io.praas.backend.ProcessBackend() {
-            @Override
-            public String name() {
-                return "starts-when-told";
-            }
-
-            @Override
-            public io.praas.backend.Resources caps() {
-                return new io.praas.backend.Resources(2, 4096);
-            }
-
+        io.praas.backend.ProcessBackend slow = new StubBackend("starts-when-told") {
             @Override
             public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
                 java.util.concurrent.CompletableFuture<io.praas.backend.BackendHandle> f =
@@ -257,10 +232,6 @@ class FailingStartTest {
             public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
                 stopped.add(handle);
                 return java.util.concurrent.CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public void onExit(ExitListener listener) {
             }
         };
         java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);

@@ -30,8 +30,7 @@ class JournalCompactionTest {
         for (long seed = 1; seed <= 20; seed++) {
             Path d = dir.resolve("j" + seed);
             Random random = new Random(seed);
-            Journal j = Journal.open(d, 0);
-            try {
+            try (Journal j = Journal.open(d, 0)) {
                 new Workload(random).run(j, 3_000);
                 Model whole = Model.base().replayed(j);
                 wholeModels.put(d, whole);
@@ -42,23 +41,17 @@ class JournalCompactionTest {
                 Model compacted = Model.base().replayed(j);
                 assertThat(compacted).as("seed %d", seed).isEqualTo(whole);
                 assertThat(j.entries()).as("seed %d", seed).isLessThan(entries);
-            } finally {
-                j.close();
             }
             // and as the next start finds it
-            Journal reopened = Journal.open(d, 0);
-            try {
+            try (Journal reopened = Journal.open(d, 0)) {
                 assertThat(Model.base().replayed(reopened)).as("seed %d, reopened", seed).isEqualTo(wholeModels.get(d));
-            } finally {
-                reopened.close();
             }
         }
     }
 
     @Test
     void sessionsAndMessagesTheJournalBeganAndEndedLeaveNothing() {
-        Journal j = Journal.open(dir, 0);
-        try {
+        try (Journal j = Journal.open(dir, 0)) {
             for (int i = 0; i < 50; i++) {
                 String session = "short-" + i;
                 j.sessionOpened(session);
@@ -73,15 +66,12 @@ class JournalCompactionTest {
 
             assertThat(j.entries()).as("only the process state's write").isEqualTo(1);
             assertThat(Model.base().replayed(j)).isEqualTo(Model.base().withProcessValue("kept", "v1"));
-        } finally {
-            j.close();
         }
     }
 
     @Test
     void appendsDuringACompactionAreKeptInOrder() throws Exception {
-        Journal j = Journal.open(dir, 0);
-        try {
+        try (Journal j = Journal.open(dir, 0)) {
             for (int i = 0; i < 20_000; i++) {
                 j.put("", "k" + (i % 50), value(i));
             }
@@ -115,15 +105,12 @@ class JournalCompactionTest {
             assertThat(j.compact()).isTrue();
             assertThat(j.entries()).as("one write per key once nothing is appended meanwhile").isEqualTo(70);
             assertThat(Model.base().replayed(j).sessions.get("")).isEqualTo(expected);
-        } finally {
-            j.close();
         }
     }
 
     @Test
     void aJournalPastItsThresholdIsCompactedInTheBackground() throws Exception {
-        Journal j = Journal.open(dir, 16 * 1024);
-        try {
+        try (Journal j = Journal.open(dir, 16 * 1024)) {
             for (int i = 0; i < 2_000; i++) {
                 j.put("", "k" + (i % 10), new byte[200]);
             }
@@ -139,8 +126,6 @@ class JournalCompactionTest {
             assertThat(j.bytes()).isLessThanOrEqualTo(16 * 1024);
             assertThat(j.entries()).isLessThan(2_000);
             assertThat(Model.base().replayed(j).sessions.get("")).containsEntry("last", "v7").hasSize(11);
-        } finally {
-            j.close();
         }
     }
 
@@ -155,11 +140,8 @@ class JournalCompactionTest {
         junk.close();
         // Crash before the switch: the queue and an unfinished copy.
         Files.move(dir.resolve("junk").resolve("queue"), a.resolve("compacting"));
-        Journal reopened = Journal.open(a, 0);
-        try {
+        try (Journal reopened = Journal.open(a, 0)) {
             assertThat(Model.base().replayed(reopened).sessions.get("")).containsEntry("k", "v1");
-        } finally {
-            reopened.close();
         }
         assertThat(a.resolve("compacting")).doesNotExist();
 
@@ -175,12 +157,9 @@ class JournalCompactionTest {
         Files.move(b.resolve("queue"), b.resolve("old"));
         Files.move(dir.resolve("copy").resolve("queue"), b.resolve("compacting"));
         Files.createFile(b.resolve("compacting").resolve("praas-compaction-complete"));
-        Journal recovered = Journal.open(b, 0);
-        try {
+        try (Journal recovered = Journal.open(b, 0)) {
             assertThat(recovered.entries()).isEqualTo(1);
             assertThat(Model.base().replayed(recovered).sessions.get("")).containsEntry("k", "v3");
-        } finally {
-            recovered.close();
         }
         assertThat(b.resolve("old")).doesNotExist();
         assertThat(b.resolve("compacting")).doesNotExist();
@@ -193,11 +172,8 @@ class JournalCompactionTest {
         partial.put("", "k", value(9));
         partial.close();
         Files.move(dir.resolve("partial").resolve("queue"), c.resolve("compacting"));
-        Journal empty = Journal.open(c, 0);
-        try {
+        try (Journal empty = Journal.open(c, 0)) {
             assertThat(empty.entries()).isZero();
-        } finally {
-            empty.close();
         }
         assertThat(c.resolve("compacting")).doesNotExist();
     }
@@ -215,18 +191,14 @@ class JournalCompactionTest {
             }
         }
 
-        Journal migrated = Journal.open(flat, 0);
-        try {
+        try (Journal migrated = Journal.open(flat, 0)) {
             assertThat(Model.base().replayed(migrated).sessions.get("")).containsEntry("k", "v4");
-        } finally {
-            migrated.close();
         }
     }
 
     @Test
     void aTruncatedJournalStaysEmptyAndTakesAppendsAfterACompaction() {
-        Journal j = Journal.open(dir, 0);
-        try {
+        try (Journal j = Journal.open(dir, 0)) {
             for (int i = 0; i < 100; i++) {
                 j.put("", "k" + (i % 5), value(i));
             }
@@ -238,8 +210,6 @@ class JournalCompactionTest {
             // none of the writes before the truncation: the snapshot's two keys and the one after it
             assertThat(Model.base().replayed(j).sessions.get(""))
                     .isEqualTo(Map.of("after", "v1", "k1", "snap", "k2", "snap"));
-        } finally {
-            j.close();
         }
     }
 
