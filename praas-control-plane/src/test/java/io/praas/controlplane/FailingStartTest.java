@@ -147,14 +147,29 @@ class FailingStartTest {
                     assertThat(e.code()).isEqualTo(io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE);
                     assertThat(e.detail()).contains("could not be swapped back in").contains("SWAPPED_OUT");
                 });
+                // A request soon after it fails at once, without another swap-in (each would start a process).
+                Thread.sleep(300);
+                Throwable soon = org.assertj.core.api.Assertions.catchThrowable(
+                        () -> client.invoke("fragile", new byte[0]));
+                assertThat(soon).isInstanceOfSatisfying(io.praas.client.PraasException.class, e ->
+                        assertThat(e.detail()).contains("could not be swapped back in").contains("tries again"));
                 io.praas.client.ProcessInfo after = praas.getProcess(APP, id);
                 assertThat(after.status()).isEqualTo(io.praas.client.ProcessStatus.SWAPPED_OUT);
                 assertThat(after.transitions()).filteredOn(t -> t.status() == io.praas.client.ProcessStatus.SWAPPING_IN)
-                        .as("one swap-in tried, not one per reconnect attempt").hasSize(1);
+                        .as("one swap-in tried, not one per reconnect attempt or request").hasSize(1);
 
-                // Once the process can start again, the same client's next request swaps it in.
+                // Once the process can start again, the same client's requests swap it in (after the back-off).
                 Files.delete(marker);
-                assertThat(new String(client.invoke("fragile", new byte[0]))).isEqualTo("fine");
+                String answer = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (answer == null && System.nanoTime() < deadline) {
+                    try {
+                        answer = new String(client.invoke("fragile", new byte[0]));
+                    } catch (io.praas.client.PraasException backingOff) {
+                        Thread.sleep(200);
+                    }
+                }
+                assertThat(answer).isEqualTo("fine");
             }
         } finally {
             Files.deleteIfExists(marker);

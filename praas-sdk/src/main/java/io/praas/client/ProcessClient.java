@@ -572,6 +572,10 @@ public final class ProcessClient implements AutoCloseable {
         long deadline = System.nanoTime() + reconnectTimeout.toNanos();
         PraasException last = null;
         long backoffMs = 50;
+        if (swapInFailure != null && System.nanoTime() - swapInRetryAtNanos < 0) {
+            failWaitingForSwapIn(); // too soon after a swap-in failed: no other is asked for yet
+            return;
+        }
         while (System.nanoTime() < deadline && !userClosed) {
             Attempt attempt = null;
             try {
@@ -601,6 +605,8 @@ public final class ProcessClient implements AutoCloseable {
                         resumed);
                 Attempt connected = attempt;
                 attempt = null;
+                swapInFailure = null;
+                swapInBackoffMs = 0;
                 if (publish(connected)) {
                     flushWaiting(connected);
                 }
@@ -690,14 +696,33 @@ public final class ProcessClient implements AutoCloseable {
 
     /** The process stays swapped out: fail what waited, and let the next request try the swap-in again. */
     private void swapInFailed(PraasApiException e) {
-        PraasException why = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId
-                + " could not be swapped back in (" + e.detail() + "); the client's next request tries again");
+        // Each try starts a process: the next waits 1 s, then twice as long after each failure, up to
+        // a minute. Requests meanwhile fail at once, without asking the control plane.
+        swapInBackoffMs = swapInBackoffMs == 0 ? SWAP_IN_BACKOFF_FIRST_MS : Math.min(SWAP_IN_BACKOFF_MAX_MS,
+                swapInBackoffMs * 2);
+        swapInRetryAtNanos = System.nanoTime() + swapInBackoffMs * 1_000_000L;
+        swapInFailure = "process " + processId + " could not be swapped back in (" + e.detail() + ")";
+        failWaitingForSwapIn();
+    }
+
+    /** Fails what waited with the last swap-in's failure (it never ran), and leaves the reconnect to the next request. */
+    private void failWaitingForSwapIn() {
+        long inMs = Math.max(0, (swapInRetryAtNanos - System.nanoTime()) / 1_000_000L);
+        PraasException why = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, swapInFailure
+                + "; the client tries again on a request " + (inMs > 0 ? "in " + inMs + " ms or later" : "from now on"));
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
             p.answer().completeExceptionally(why);
         }
         goDormant();
     }
+
+    static final long SWAP_IN_BACKOFF_FIRST_MS = 1_000;
+    static final long SWAP_IN_BACKOFF_MAX_MS = 60_000;
+    /** After a swap-in that failed: the last failure, and when the next may be tried (null: none failed). */
+    private volatile String swapInFailure;
+    private volatile long swapInRetryAtNanos;
+    private long swapInBackoffMs;
 
     /**
      * OPEN_SESSION with an id on the current connection, outside the waiting queue; null when it
