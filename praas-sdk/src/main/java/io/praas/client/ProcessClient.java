@@ -249,6 +249,10 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Sends a request now, or queues it while the client reconnects. */
     private void send(RequestDeadlines.Pending p) {
+        if (reconnecting && swapInFailure != null && System.nanoTime() - swapInRetryAtNanos < 0) {
+            failWhileBackingOff(p); // too soon after a swap-in failed: failed here, without a reconnect
+            return;
+        }
         if (reconnecting) {
             waiting.add(p);
             RequestDeadlines.due(p.deadlineNanos()); // after the add
@@ -707,14 +711,17 @@ public final class ProcessClient implements AutoCloseable {
 
     /** Fails what waited with the last swap-in's failure (it never ran), and leaves the reconnect to the next request. */
     private void failWaitingForSwapIn() {
-        long inMs = Math.max(0, (swapInRetryAtNanos - System.nanoTime()) / 1_000_000L);
-        PraasException why = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, swapInFailure
-                + "; the client tries again on a request " + (inMs > 0 ? "in " + inMs + " ms or later" : "from now on"));
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
-            p.answer().completeExceptionally(why);
+            failWhileBackingOff(p);
         }
         goDormant();
+    }
+
+    private void failWhileBackingOff(RequestDeadlines.Pending p) {
+        long inMs = Math.max(0, (swapInRetryAtNanos - System.nanoTime()) / 1_000_000L);
+        p.answer().completeExceptionally(new PraasException(ErrorCode.PROCESS_UNAVAILABLE, swapInFailure
+                + "; the client tries again on a request " + (inMs > 0 ? "in " + inMs + " ms or later" : "from now on")));
     }
 
     static final long SWAP_IN_BACKOFF_FIRST_MS = 1_000;

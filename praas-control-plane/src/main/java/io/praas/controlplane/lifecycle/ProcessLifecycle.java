@@ -513,15 +513,17 @@ public final class ProcessLifecycle {
 
     /**
      * Whether {@code p} is still the record of the start that began with {@code began}: that
-     * transition is there, and no stop, deletion or other start came after it. (What the process
-     * did meanwhile, registering before its backend's start returned, even swapping out, is its own.)
+     * transition is there, and no stop, deletion, failure or other start came after it. (What the
+     * process did meanwhile, registering before its backend's start returned, even swapping out, is
+     * its own.) A failure found meanwhile (its channel lost before the handle was written) left
+     * nothing to stop: the start stops what it began.
      */
     private static boolean startedBy(ProcessRecord p, ProcessRecord.Transition began) {
         List<ProcessRecord.Transition> t = p.transitions();
         int at = t.lastIndexOf(began);
         return at >= 0 && t.subList(at + 1, t.size()).stream().noneMatch(x -> x.status() == ProcessStatus.STOPPED
-                || x.status() == ProcessStatus.DELETED || x.status() == ProcessStatus.ALLOCATING
-                || x.status() == ProcessStatus.SWAPPING_IN);
+                || x.status() == ProcessStatus.DELETED || x.status() == ProcessStatus.FAILED
+                || x.status() == ProcessStatus.ALLOCATING || x.status() == ProcessStatus.SWAPPING_IN);
     }
 
     /** Sleeps; false when interrupted. */

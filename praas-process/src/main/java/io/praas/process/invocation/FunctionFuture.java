@@ -99,6 +99,36 @@ final class FunctionFuture<T> extends CompletableFuture<T> {
     }
 
     @Override
+    public void obtrudeValue(T value) {
+        endedByCaller();
+        super.obtrudeValue(value);
+    }
+
+    @Override
+    public void obtrudeException(Throwable ex) {
+        endedByCaller();
+        super.obtrudeException(ex);
+    }
+
+    @Override
+    public CompletableFuture<T> completeAsync(java.util.function.Supplier<? extends T> supplier, Executor executor) {
+        // Through complete (the JDK's own completes internally, past the operation's future).
+        executor.execute(() -> {
+            try {
+                complete(supplier.get());
+            } catch (Throwable t) {
+                completeExceptionally(t);
+            }
+        });
+        return this;
+    }
+
+    @Override
+    public CompletableFuture<T> completeAsync(java.util.function.Supplier<? extends T> supplier) {
+        return completeAsync(supplier, defaultExecutor());
+    }
+
+    @Override
     public <U> CompletableFuture<U> newIncompleteFuture() {
         return new FunctionFuture<>(null);
     }

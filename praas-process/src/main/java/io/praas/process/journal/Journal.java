@@ -147,7 +147,12 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         }
         Files.createDirectories(queueDir);
         for (Path f : files) { // one by one: a crash part-way leaves the rest for the next start
-            Files.move(f, queueDir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            Path target = queueDir.resolve(f.getFileName());
+            if (Files.exists(target)) {
+                Files.delete(f); // moved before (the queue's own copy, perhaps newer, stays)
+            } else {
+                Files.move(f, target);
+            }
         }
         LOG.info("journal {}: moved {} files of the earlier layout into {}", directory, files.size(), queueDir);
     }

@@ -100,16 +100,15 @@ public final class SessionRegistry {
             if (expected != null && s != expected) {
                 return s;
             }
+            s.close(); // first: a write still under way is journaled before the closing, or not at all
             journal.sessionClosed(k);
             removed[0] = s;
             return null;
         });
-        Session s = removed[0];
-        if (s == null) {
+        if (removed[0] == null) {
             return false;
         }
         slots.decrementAndGet();
-        s.close();
         LOG.debug("session {} closed", id);
         return true;
     }
