@@ -99,9 +99,17 @@ public final class ProcessLifecycle {
     private final ObjectStore store;
     private final String controlSecret;
     private final Clock clock;
-    private final Map<String, CompletableFuture<ProcessRecord>> awaitingRegistration = new ConcurrentHashMap<>();
-    /** The transition each start on this node began with, by process key (see {@link #stopProcess}). */
-    private final Map<String, ProcessRecord.Transition> startOf = new ConcurrentHashMap<>();
+    private final Map<String, Waiting> awaitingRegistration = new ConcurrentHashMap<>();
+
+    /** The registration a start on this node waits for, or null. */
+    private CompletableFuture<ProcessRecord> registrationAwaited(String key) {
+        Waiting w = awaitingRegistration.get(key);
+        return w == null ? null : w.registered();
+    }
+
+    /** A start on this node waiting for its process's registration, and the transition it began with. */
+    private record Waiting(CompletableFuture<ProcessRecord> registered, ProcessRecord.Transition began) {
+    }
     /**
      * Incarnations that ended before their start recorded their handle (a process on a standby JVM
      * that fails at once can exit before backend.start's caller has written it): the start looks
@@ -392,8 +400,8 @@ public final class ProcessLifecycle {
                                  CompletionStage<Registry.InlineCopy> inlineAhead, boolean keepTrying) {
         String key = record.key();
         CompletableFuture<ProcessRecord> registered = new CompletableFuture<>();
-        awaitingRegistration.put(key, registered);
-        startOf.put(key, record.latest());
+        Waiting waiting = new Waiting(registered, record.latest());
+        awaitingRegistration.put(key, waiting);
         Object tryToken = new Object();
         if (keepTrying) {
             restartsWithTriesLeft.put(key, tryToken);
@@ -483,8 +491,7 @@ public final class ProcessLifecycle {
             Optional<ProcessRecord> after = fail(record, e.toString(), started[0], true, keepTrying);
             throw startFailed(after, Code.PROCESS_UNAVAILABLE, "process " + key + " could not start: " + e);
         } finally {
-            startOf.remove(key, record.latest());
-            awaitingRegistration.remove(key, registered);
+            awaitingRegistration.remove(key, waiting);
             endedBeforeRecorded.remove(key);
             restartsWithTriesLeft.remove(key, tryToken);
         }
@@ -596,9 +603,9 @@ public final class ProcessLifecycle {
             // A start under way on this node learns now, not at its allocation timeout; it stops what
             // it began (launch). Only the start of the record stopped, not one begun since.
             String key = ProcessRecord.key(application, id);
-            CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(key);
-            if (waiter != null && before.get().latest().equals(startOf.get(key))) {
-                waiter.completeExceptionally(new ControlPlaneException(Code.CONFLICT, "process " + key
+            Waiting waiter = awaitingRegistration.get(key);
+            if (waiter != null && before.get().latest().equals(waiter.began())) {
+                waiter.registered().completeExceptionally(new ControlPlaneException(Code.CONFLICT, "process " + key
                         + " was stopped while it started"));
             }
         }
@@ -967,7 +974,7 @@ public final class ProcessLifecycle {
         registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_IN
                 ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withFailure("swap-in failed: " + reason) : p);
         LOG.error("process {}/{}: swap-in failed, it stays SWAPPED_OUT with its snapshot kept: {}", application, id, reason);
-        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
+        CompletableFuture<ProcessRecord> waiter = registrationAwaited(ProcessRecord.key(application, id));
         if (waiter != null) {
             waiter.completeExceptionally(new ControlPlaneException(Code.SWAP_FAILED, "swap-in of " + application + "/"
                     + id + " failed; it stays SWAPPED_OUT and its snapshot is kept: " + reason));
@@ -1022,7 +1029,7 @@ public final class ProcessLifecycle {
         if (updated.get().status() != ProcessStatus.ACTIVE) {
             return "process " + id + " is " + updated.get().status() + "; it may not register";
         }
-        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(updated.get().key());
+        CompletableFuture<ProcessRecord> waiter = registrationAwaited(updated.get().key());
         if (waiter != null) {
             waiter.complete(updated.get());
         }
@@ -1296,7 +1303,7 @@ public final class ProcessLifecycle {
             LOG.debug("process {}/{}: {}; not the incarnation that runs or starts now", application, id, why);
             return r;
         }
-        CompletableFuture<ProcessRecord> waiter = awaitingRegistration.get(ProcessRecord.key(application, id));
+        CompletableFuture<ProcessRecord> waiter = registrationAwaited(ProcessRecord.key(application, id));
         if (waiter != null) {
             waiter.completeExceptionally(swapInBacksOut[0]
                     ? new ControlPlaneException(Code.SWAP_FAILED, "swap-in of " + application + "/" + id
