@@ -112,15 +112,13 @@ public final class Invoker implements AutoCloseable {
         // Slots count invocations, not bytes: large inputs waiting for a worker are bounded apart.
         long inputs = admittedInputBytes.addAndGet(input.length);
         if (inputs > maxInputBytes && inputs > input.length) { // one alone is always taken
-            admittedInputBytes.addAndGet(-input.length);
-            admitted.decrementAndGet();
+            giveBack(input);
             throw new InvocationException(ErrorCode.OVERLOADED, "the inputs of the invocations this process holds "
                     + "take its " + (maxInputBytes >> 20) + " MiB for inputs; retry later");
         }
         Invocation inv = new Invocation(fn, session, input, timeoutMs, 0);
         inv.release = () -> {
-            admitted.decrementAndGet();
-            admittedInputBytes.addAndGet(-input.length);
+            giveBack(input);
             completed.increment();
             lastActivityEpochMs = System.currentTimeMillis();
         };
@@ -132,11 +130,16 @@ public final class Invoker implements AutoCloseable {
                 workers.execute(inv);
             }
         } catch (java.util.concurrent.RejectedExecutionException e) { // the workers are shut down: stopping
-            admitted.decrementAndGet();
-            admittedInputBytes.addAndGet(-input.length);
+            giveBack(input);
             throw new InvocationException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
         }
         return inv.result;
+    }
+
+    /** Gives back the slot and the input bytes an invocation was admitted with. */
+    private void giveBack(byte[] input) {
+        admitted.decrementAndGet();
+        admittedInputBytes.addAndGet(-input.length);
     }
 
     /** A function's call of another function of this process (see the class comment). */

@@ -188,34 +188,14 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                 }
                 Bytes<?> in = dc.wire().bytes();
                 read += in.readRemaining();
-                byte kind = in.readByte();
-                if (kind == MAILBOX_TAKE) {
-                    into.mailboxTake(in.readLong());
-                    n++;
-                    continue;
-                }
-                if (kind == MAILBOX_PUT) {
-                    long seq = in.readLong();
-                    String from = in.readUtf8();
-                    String key = in.readUtf8();
-                    byte[] data = new byte[in.readInt()];
-                    in.read(data);
-                    into.mailboxPut(seq, from, key, data);
-                    n++;
-                    continue;
-                }
-                String session = in.readUtf8();
-                switch (kind) {
-                    case PUT -> {
-                        String key = in.readUtf8();
-                        byte[] value = new byte[in.readInt()];
-                        in.read(value);
-                        into.put(session, key, value);
-                    }
-                    case DELETE -> into.delete(session, in.readUtf8());
-                    case SESSION_OPENED -> into.sessionOpened(session);
-                    case SESSION_CLOSED -> into.sessionClosed(session);
-                    default -> throw new IllegalStateException("unknown journal record " + kind);
+                Header h = Header.read(in);
+                switch (h.kind()) {
+                    case MAILBOX_TAKE -> into.mailboxTake(h.seq());
+                    case MAILBOX_PUT -> into.mailboxPut(h.seq(), h.owner(), h.key(), Header.payload(in));
+                    case PUT -> into.put(h.owner(), h.key(), Header.payload(in));
+                    case DELETE -> into.delete(h.owner(), h.key());
+                    case SESSION_OPENED -> into.sessionOpened(h.owner());
+                    default -> into.sessionClosed(h.owner()); // SESSION_CLOSED (Header.read knows no other)
                 }
                 n++;
             }
@@ -245,62 +225,75 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
     }
 
     @Override
-    public synchronized void put(String session, String key, byte[] value) {
+    public void put(String session, String key, byte[] value) {
+        append(out -> out.writeByte(PUT).writeUtf8(session).writeUtf8(key).writeInt(value.length).write(value));
+    }
+
+    @Override
+    public void delete(String session, String key) {
+        append(out -> out.writeByte(DELETE).writeUtf8(session).writeUtf8(key));
+    }
+
+    @Override
+    public void sessionOpened(String session) {
+        append(out -> out.writeByte(SESSION_OPENED).writeUtf8(session));
+    }
+
+    @Override
+    public void sessionClosed(String session) {
+        append(out -> out.writeByte(SESSION_CLOSED).writeUtf8(session));
+    }
+
+    @Override
+    public void mailboxPut(long seq, String from, String key, byte[] data) {
+        append(out -> out.writeByte(MAILBOX_PUT).writeLong(seq).writeUtf8(from).writeUtf8(key).writeInt(data.length)
+                .write(data));
+    }
+
+    @Override
+    public void mailboxTake(long seq) {
+        append(out -> out.writeByte(MAILBOX_TAKE).writeLong(seq));
+    }
+
+    /** Appends one record {@code write} puts into the document, and counts its bytes. */
+    private synchronized void append(java.util.function.Consumer<Bytes<?>> write) {
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> out = dc.wire().bytes();
             long at = out.writePosition();
-            out.writeByte(PUT).writeUtf8(session).writeUtf8(key).writeInt(value.length).write(value);
+            write.accept(out);
             appended(out.writePosition() - at);
         }
     }
 
-    @Override
-    public synchronized void delete(String session, String key) {
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> out = dc.wire().bytes();
-            long at = out.writePosition();
-            out.writeByte(DELETE).writeUtf8(session).writeUtf8(key);
-            appended(out.writePosition() - at);
+    /**
+     * A record's fields before its payload (the value of a PUT, the data of a MAILBOX_PUT, each after
+     * its length): what a replay and a compaction's liveness read of it. {@code owner} is the session
+     * ("" for process state) of a state or session record, the sender of a message.
+     */
+    private record Header(byte kind, long seq, String owner, String key) {
+        static Header read(Bytes<?> in) {
+            byte kind = in.readByte();
+            return switch (kind) {
+                case MAILBOX_TAKE -> new Header(kind, in.readLong(), "", "");
+                case MAILBOX_PUT -> {
+                    long seq = in.readLong();
+                    String from = in.readUtf8();
+                    yield new Header(kind, seq, from, in.readUtf8());
+                }
+                case PUT, DELETE -> {
+                    String session = in.readUtf8();
+                    yield new Header(kind, 0, session, in.readUtf8());
+                }
+                case SESSION_OPENED, SESSION_CLOSED -> new Header(kind, 0, in.readUtf8(), "");
+                default -> throw new IllegalStateException("unknown journal record " + kind);
+            };
         }
-    }
 
-    @Override
-    public synchronized void sessionOpened(String session) {
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> out = dc.wire().bytes();
-            long at = out.writePosition();
-            out.writeByte(SESSION_OPENED).writeUtf8(session);
-            appended(out.writePosition() - at);
-        }
-    }
-
-    @Override
-    public synchronized void sessionClosed(String session) {
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> out = dc.wire().bytes();
-            long at = out.writePosition();
-            out.writeByte(SESSION_CLOSED).writeUtf8(session);
-            appended(out.writePosition() - at);
-        }
-    }
-
-    @Override
-    public synchronized void mailboxPut(long seq, String from, String key, byte[] data) {
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> out = dc.wire().bytes();
-            long at = out.writePosition();
-            out.writeByte(MAILBOX_PUT).writeLong(seq).writeUtf8(from).writeUtf8(key).writeInt(data.length).write(data);
-            appended(out.writePosition() - at);
-        }
-    }
-
-    @Override
-    public synchronized void mailboxTake(long seq) {
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> out = dc.wire().bytes();
-            long at = out.writePosition();
-            out.writeByte(MAILBOX_TAKE).writeLong(seq);
-            appended(out.writePosition() - at);
+        /** The payload that follows the header of a PUT or a MAILBOX_PUT. */
+        static byte[] payload(Bytes<?> in) {
+            byte[] b = new byte[in.readInt()];
+            in.read(b);
+            return b;
         }
     }
 
@@ -389,7 +382,7 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                         if (!dc.isPresent()) {
                             break;
                         }
-                        live.see(dc.wire().bytes());
+                        live.see(Header.read(dc.wire().bytes()));
                     }
                 }
                 scan.close();
@@ -405,7 +398,10 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
                             throw new IllegalStateException("record " + i + " of " + before + " is gone");
                         }
                         Bytes<?> in = dc.wire().bytes();
-                        if (live.needed(i, in)) {
+                        long at = in.readPosition();
+                        Header h = Header.read(in);
+                        in.readPosition(at); // a kept record is copied whole
+                        if (live.needed(i, h)) {
                             keptBytes += copy(in, out);
                             kept++;
                         }
@@ -518,72 +514,45 @@ public final class Journal implements StateJournal, Mailbox.Journal, AutoCloseab
         private final java.util.Set<Long> bornMessages = new java.util.HashSet<>();
         long records;
 
-        void see(Bytes<?> in) {
+        void see(Header h) {
             long i = records++;
-            byte kind = in.readByte();
-            switch (kind) {
+            switch (h.kind()) {
                 case MAILBOX_PUT -> {
-                    long seq = in.readLong();
-                    if (!lastPut.containsKey(seq) && !lastTake.containsKey(seq)) {
-                        bornMessages.add(seq);
+                    if (!lastPut.containsKey(h.seq()) && !lastTake.containsKey(h.seq())) {
+                        bornMessages.add(h.seq());
                     }
-                    lastPut.put(seq, i);
+                    lastPut.put(h.seq(), i);
                 }
-                case MAILBOX_TAKE -> lastTake.put(in.readLong(), i);
+                case MAILBOX_TAKE -> lastTake.put(h.seq(), i);
                 case PUT, DELETE -> {
-                    String session = in.readUtf8();
-                    seenSessions.add(session);
-                    lastWrite.put(keyOf(session, in.readUtf8()), i);
+                    seenSessions.add(h.owner());
+                    lastWrite.put(keyOf(h.owner(), h.key()), i);
                 }
                 case SESSION_CLOSED -> {
-                    String session = in.readUtf8();
-                    seenSessions.add(session);
-                    lastClose.put(session, i);
+                    seenSessions.add(h.owner());
+                    lastClose.put(h.owner(), i);
                 }
-                case SESSION_OPENED -> {
-                    String session = in.readUtf8();
-                    if (seenSessions.add(session)) {
-                        bornSessions.add(session);
+                default -> { // SESSION_OPENED
+                    if (seenSessions.add(h.owner())) {
+                        bornSessions.add(h.owner());
                     }
-                    lastOpen.put(session, i);
+                    lastOpen.put(h.owner(), i);
                 }
-                default -> throw new IllegalStateException("unknown journal record " + kind);
             }
         }
 
-        boolean needed(long i, Bytes<?> in) {
-            long at = in.readPosition();
-            try {
-                byte kind = in.readByte();
-                return switch (kind) {
-                    case MAILBOX_PUT -> {
-                        long seq = in.readLong();
-                        yield lastPut.get(seq) == i && lastTake.getOrDefault(seq, -1L) < i;
-                    }
-                    case MAILBOX_TAKE -> {
-                        long seq = in.readLong();
-                        yield !bornMessages.contains(seq) && lastTake.get(seq) == i;
-                    }
-                    case PUT, DELETE -> {
-                        String session = in.readUtf8();
-                        yield lastWrite.get(keyOf(session, in.readUtf8())) == i
-                                && (session.isEmpty() || lastClose.getOrDefault(session, -1L) < i)
-                                && (!bornSessions.contains(session) || (lastOpen.get(session) < i
-                                        && lastOpen.get(session) > lastClose.getOrDefault(session, -1L)));
-                    }
-                    case SESSION_CLOSED -> {
-                        String session = in.readUtf8();
-                        yield !bornSessions.contains(session) && lastClose.get(session) == i;
-                    }
-                    case SESSION_OPENED -> {
-                        String session = in.readUtf8();
-                        yield lastClose.getOrDefault(session, -1L) < i; // the one open after the last closing
-                    }
-                    default -> throw new IllegalStateException("unknown journal record " + kind);
-                };
-            } finally {
-                in.readPosition(at);
-            }
+        boolean needed(long i, Header h) {
+            String session = h.owner();
+            return switch (h.kind()) {
+                case MAILBOX_PUT -> lastPut.get(h.seq()) == i && lastTake.getOrDefault(h.seq(), -1L) < i;
+                case MAILBOX_TAKE -> !bornMessages.contains(h.seq()) && lastTake.get(h.seq()) == i;
+                case PUT, DELETE -> lastWrite.get(keyOf(session, h.key())) == i
+                        && (session.isEmpty() || lastClose.getOrDefault(session, -1L) < i)
+                        && (!bornSessions.contains(session) || (lastOpen.get(session) < i
+                                && lastOpen.get(session) > lastClose.getOrDefault(session, -1L)));
+                case SESSION_CLOSED -> !bornSessions.contains(session) && lastClose.get(session) == i;
+                default -> lastClose.getOrDefault(session, -1L) < i; // SESSION_OPENED: the one after the last closing
+            };
         }
 
         private static String keyOf(String session, String key) {
