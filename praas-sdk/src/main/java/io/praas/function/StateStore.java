@@ -37,7 +37,9 @@ public interface StateStore {
     /**
      * Atomically replaces the value of {@code key} with {@code update(current)} (current is null
      * when absent); a null result deletes the key. Returns the new value. Concurrent computes on the
-     * same key run one after another.
+     * same key run one after another. {@code update} runs while the key is locked: it must not write
+     * state (any store's put, delete or compute there throws IllegalStateException and nothing changes);
+     * keep it short.
      */
     <T> T compute(String key, Class<T> type, UnaryOperator<T> update);
 

@@ -45,6 +45,36 @@ final class InvocationContext implements Context {
         this.depth = depth;
     }
 
+    /** The ends of the nested calls made so far (only ever added to; read once the function returned). */
+    private final List<CompletableFuture<Void>> nestedEnds = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private void nestedCall(CompletableFuture<Void> ended) {
+        nestedEnds.add(ended);
+    }
+
+    /**
+     * Waits until every nested call made by this invocation has ended: one that ignores its interrupt
+     * may outlive its caller, and must not run beside the session's next invocation. Uninterruptible,
+     * as a session's order is.
+     */
+    void awaitNested() {
+        boolean interrupted = false;
+        for (CompletableFuture<Void> ended : nestedEnds) {
+            while (!ended.isDone()) {
+                try {
+                    ended.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    break; // never completed exceptionally; ended either way
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public String processId() {
         return processId;
@@ -90,7 +120,7 @@ final class InvocationContext implements Context {
         }
         long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        invoker.submitNested(function, session, input, remainingMs, depth + 1).whenComplete((out, err) -> {
+        invoker.submitNested(function, session, input, remainingMs, depth + 1, this::nestedCall).whenComplete((out, err) -> {
             if (err == null) {
                 answer.complete(out);
             } else if (err instanceof InvocationException e) {

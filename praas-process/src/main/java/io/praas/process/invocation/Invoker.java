@@ -143,7 +143,8 @@ public final class Invoker implements AutoCloseable {
     }
 
     /** A function's call of another function of this process (see the class comment). */
-    CompletableFuture<byte[]> submitNested(String function, Session session, byte[] input, long timeoutMs, int depth) {
+    CompletableFuture<byte[]> submitNested(String function, Session session, byte[] input, long timeoutMs, int depth,
+                                           java.util.function.Consumer<CompletableFuture<Void>> ends) {
         if (depth > maxNestingDepth) {
             return CompletableFuture.failedFuture(new InvocationException(ErrorCode.INVALID_ARGUMENT,
                     "nested invocations deeper than " + maxNestingDepth));
@@ -155,8 +156,17 @@ public final class Invoker implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         Invocation inv = new Invocation(fn, session, input, timeoutMs, depth);
+        inv.ended = new CompletableFuture<>();
+        ends.accept(inv.ended);
         schedule(inv);
-        nested.execute(inv);
+        try {
+            nested.execute(inv);
+        } catch (java.util.concurrent.RejectedExecutionException e) { // stopping
+            inv.ended.complete(null);
+            Deadlines.forget(inv);
+            return CompletableFuture.failedFuture(new InvocationException(ErrorCode.PROCESS_UNAVAILABLE,
+                    "process " + processId + " is stopping"));
+        }
         return inv.result;
     }
 
@@ -225,8 +235,12 @@ public final class Invoker implements AutoCloseable {
         final long deadlineNanos;
         final CompletableFuture<byte[]> result = new CompletableFuture<>();
         Runnable release = () -> { };
+        /** A nested call's: completes when it can no longer run or write (it ended, or timed out queued). */
+        CompletableFuture<Void> ended;
         private int state = QUEUED;
         private Thread runner;
+        /** Nested calls made by this invocation's function. */
+        private InvocationContext context;
 
         Invocation(RegisteredFunction fn, Session session, byte[] input, long timeoutMs, int depth) {
             this.fn = fn;
@@ -239,15 +253,20 @@ public final class Invoker implements AutoCloseable {
 
         @Override
         public void run() {
-            try {
-                synchronized (this) {
-                    if (state != QUEUED) {
-                        return; // timed out while queued
-                    }
-                    state = RUNNING;
-                    runner = Thread.currentThread();
+            synchronized (this) {
+                if (state != QUEUED) {
+                    return; // timed out while queued: expire() gave its slot back
                 }
+                state = RUNNING;
+                runner = Thread.currentThread();
+            }
+            try {
                 execute();
+                if (session != null && context != null) {
+                    // A session runs one invocation at a time: the next one starts only when the
+                    // nested calls of this one have ended too (they may outlive a caller that timed out).
+                    context.awaitNested();
+                }
             } finally {
                 synchronized (this) {
                     if (state == RUNNING) {
@@ -257,6 +276,9 @@ public final class Invoker implements AutoCloseable {
                     Thread.interrupted(); // a timeout's interrupt must not reach the next task
                 }
                 release.run();
+                if (ended != null) {
+                    ended.complete(null);
+                }
             }
         }
 
@@ -283,6 +305,7 @@ public final class Invoker implements AutoCloseable {
             }
             InvocationContext ctx = new InvocationContext(Invoker.this, processId, application, processState,
                     session, fn.name(), deadlineNanos, depth);
+            context = ctx;
             try {
                 Object out = fn.function().handle(in, ctx);
                 result.complete(fn.outputCodec().encode(out));
@@ -311,14 +334,29 @@ public final class Invoker implements AutoCloseable {
 
         @Override
         public void expire() {
+            boolean queued;
             synchronized (this) {
-                if (state == DONE) {
+                if (state == DONE || state == TIMED_OUT) {
                     return;
                 }
+                queued = state == QUEUED;
                 if (state == RUNNING && runner != null) {
                     runner.interrupt();
                 }
                 state = TIMED_OUT;
+            }
+            if (queued) {
+                // It will never run: its slot and input bytes are free now, not when a worker gets to
+                // it (behind a session's invocation that ignores its interrupt, that may be never).
+                if (session != null) {
+                    session.dequeue(this);
+                } else if (depth == 0) {
+                    workers.remove(this);
+                }
+                release.run();
+                if (ended != null) {
+                    ended.complete(null);
+                }
             }
             result.completeExceptionally(new InvocationException(ErrorCode.TIMEOUT,
                     "'" + fn.name() + "' did not finish within " + timeoutMs + " ms"));

@@ -56,6 +56,11 @@ public final class Session {
         executor.execute(() -> runThenNext(task, executor));
     }
 
+    /** Takes {@code task} out of the queue if it still waits there (it timed out before it ran). */
+    public synchronized void dequeue(Runnable task) {
+        queue.remove(task);
+    }
+
     /** Consecutive invocations of one session a worker runs before it yields to other sessions. */
     static final int BATCH = 8;
 
@@ -93,8 +98,25 @@ public final class Session {
         return running;
     }
 
-    void close() {
+    /**
+     * Closes the session: {@code journalClosing} runs once the writes of its state under way have
+     * ended, and if it throws, the session stays open and unchanged.
+     */
+    void close(Runnable journalClosing) {
+        state.close(journalClosing);
         closed = true;
-        state.close();
+    }
+
+    /**
+     * As {@link #close}, if nothing of the session runs or waits; false (and nothing changes)
+     * otherwise. Decided under the lock {@link #enqueue} takes, so an invocation either starts before
+     * and keeps the session, or starts after and finds it closed.
+     */
+    synchronized boolean closeIfIdle(Runnable journalClosing) {
+        if (running) {
+            return false;
+        }
+        close(journalClosing);
+        return true;
     }
 }

@@ -67,10 +67,15 @@ public final class SessionRegistry {
                 slots.decrementAndGet();
                 throw new TooManySessionsException(maxSessions);
             }
+            try {
+                journal.sessionOpened(k);
+            } catch (RuntimeException e) {
+                slots.decrementAndGet(); // not opened: its slot is free again
+                throw e;
+            }
             created[0] = true;
             KeyValueStore state = new KeyValueStore(budget, kryo, k);
             state.journal(journal);
-            journal.sessionOpened(k);
             return new Session(k, state);
         });
         if (created[0]) {
@@ -90,7 +95,8 @@ public final class SessionRegistry {
     }
 
     /**
-     * Removes the session (only if it is {@code expected}, when that is not null), journaling its
+     * Removes the session (only if it is {@code expected}, when that is not null, and then only while
+     * nothing of it runs or waits), journaling its
      * closing inside the map's update: an open of the same id that follows is journaled after it, in
      * the order the map saw them (a replay would otherwise close the new session).
      */
@@ -100,8 +106,14 @@ public final class SessionRegistry {
             if (expected != null && s != expected) {
                 return s;
             }
-            s.close(); // first: a write still under way is journaled before the closing, or not at all
-            journal.sessionClosed(k);
+            // The closing is journaled once the state's writes under way have ended (each is then
+            // journaled before it, or refused); if the journal refuses it, the session stays.
+            Runnable journalClosing = () -> journal.sessionClosed(k);
+            if (expected == null) {
+                s.close(journalClosing);
+            } else if (!s.closeIfIdle(journalClosing)) {
+                return s; // an invocation started since the expiry looked: not idle after all
+            }
             removed[0] = s;
             return null;
         });

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -29,6 +30,14 @@ public final class KeyValueStore implements StateStore {
     private volatile boolean closed;
     private volatile StateJournal journal = StateJournal.NONE;
     private final String scope;
+    /**
+     * Writes share it; {@link #close} takes it alone, so a write either ends (journaled, counted)
+     * before the store closes or finds it closed: none lands in a closed store's map or journal
+     * after its closing.
+     */
+    private final StampedLock closing = new StampedLock();
+    /** The store whose compute update runs on this thread, if any: its writes are refused there. */
+    private static final ThreadLocal<KeyValueStore> COMPUTING = new ThreadLocal<>();
 
     /** A process-state store. */
     public KeyValueStore(StateBudget budget, KryoCodec kryo) {
@@ -84,19 +93,40 @@ public final class KeyValueStore implements StateStore {
     private void store(String key, byte[] encoded) {
         checkKey(key);
         gated(() -> entries.compute(key, (k, old) -> {
-            account(k, old, encoded);
-            journal.put(scope, k, encoded);
+            long delta = account(k, old, encoded, false);
+            journaled(delta, () -> journal.put(scope, k, encoded));
             return encoded;
         }));
     }
 
-    /** Runs a change of the entries through the budget's gate (refused while a swap-out has it sealed). */
+    /**
+     * Runs a change of the entries through the budget's gate (refused while a swap-out has it
+     * sealed) and beside the other writes (never beside {@link #close}).
+     */
     private <T> T gated(java.util.function.Supplier<T> change) {
+        if (COMPUTING.get() != null) {
+            // The map's lock is held for the update: a write of this thread would change the entry
+            // under the update, or deadlock against another thread's update.
+            throw new IllegalStateException("a compute's update must not write state; return the new value instead");
+        }
         budget.beginWrite();
+        long stamp = closing.readLock();
         try {
             return change.get();
         } finally {
+            closing.unlockRead(stamp);
             budget.endWrite();
+        }
+    }
+
+    /** Appends a change's record; if the journal refuses it, gives back what the change counted and rethrows. */
+    private void journaled(long delta, Runnable append) {
+        try {
+            append.run();
+        } catch (RuntimeException e) {
+            budget.force(-delta);
+            sizeBytes.addAndGet(-delta);
+            throw e;
         }
     }
 
@@ -119,13 +149,19 @@ public final class KeyValueStore implements StateStore {
         Object[] result = new Object[1];
         gated(() -> entries.compute(key, (k, old) -> {
             T current = old == null ? null : decode(old, type);
-            T next = update.apply(current);
+            T next;
+            COMPUTING.set(this);
+            try {
+                next = update.apply(current);
+            } finally {
+                COMPUTING.remove();
+            }
             byte[] encoded = next == null ? null : next instanceof byte[] b ? b.clone() : kryo.encodeObject(next);
-            account(k, old, encoded, unlimited);
+            long delta = account(k, old, encoded, unlimited);
             if (encoded != null) {
-                journal.put(scope, k, encoded);
+                journaled(delta, () -> journal.put(scope, k, encoded));
             } else if (old != null) {
-                journal.delete(scope, k);
+                journaled(delta, () -> journal.delete(scope, k));
             }
             result[0] = next;
             return encoded;
@@ -140,8 +176,8 @@ public final class KeyValueStore implements StateStore {
         checkKey(key);
         boolean[] existed = new boolean[1];
         gated(() -> entries.computeIfPresent(key, (k, old) -> {
-            account(k, old, null);
-            journal.delete(scope, k);
+            long delta = account(k, old, null, false);
+            journaled(delta, () -> journal.delete(scope, k));
             existed[0] = true;
             return null;
         }));
@@ -161,20 +197,28 @@ public final class KeyValueStore implements StateStore {
     }
 
     /**
-     * Closes the store for good (its session was closed or expired): it gives its bytes back and
-     * refuses writes that would take more, for invocations that still hold it.
+     * Closes the store for good (its session was closed or expired): once the writes under way have
+     * ended, it runs {@code journalClosing} (the session's closing is journaled once, not key by
+     * key), then gives its bytes back and refuses writes that would take more, for invocations that
+     * still hold it. If {@code journalClosing} throws, the store stays open and unchanged.
      */
-    public void close() {
-        closed = true;
-        journal = StateJournal.NONE; // the session's closing is journaled once, not key by key
-        clear();
+    public void close(Runnable journalClosing) {
+        long stamp = closing.writeLock();
+        try {
+            journalClosing.run();
+            closed = true;
+            journal = StateJournal.NONE;
+            clear();
+        } finally {
+            closing.unlockWrite(stamp);
+        }
     }
 
     /** Removes every entry and gives its bytes back to the budget. */
-    public void clear() {
+    private void clear() {
         for (String key : entries.keySet()) {
             entries.computeIfPresent(key, (k, old) -> {
-                account(k, old, null);
+                account(k, old, null, false);
                 return null;
             });
         }
@@ -185,11 +229,8 @@ public final class KeyValueStore implements StateStore {
         return Map.copyOf(entries);
     }
 
-    private void account(String key, byte[] old, byte[] next) {
-        account(key, old, next, false);
-    }
-
-    private void account(String key, byte[] old, byte[] next, boolean unlimited) {
+    /** Counts a change of {@code key} from {@code old} to {@code next}; returns the bytes it took (negative: gave back). */
+    private long account(String key, byte[] old, byte[] next, boolean unlimited) {
         long delta = entrySize(key, next) - entrySize(key, old);
         if (closed && delta > 0) {
             throw new IllegalStateException("this session was closed; its state takes no more writes");
@@ -200,6 +241,7 @@ public final class KeyValueStore implements StateStore {
             budget.adjust(delta); // throws before the map changes when over the limit
         }
         sizeBytes.addAndGet(delta);
+        return delta;
     }
 
     private static long entrySize(String key, byte[] value) {

@@ -211,6 +211,43 @@ class InvokerTest {
         }
     }
 
+    /** Ignores interrupts until the test releases it, as a function blocked in uninterruptible I/O. */
+    @FunctionName("deaf")
+    static final class Deaf implements Function<String, String> {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger running = new AtomicInteger();
+
+        @Override
+        public String handle(String input, Context context) {
+            running.incrementAndGet();
+            started.countDown();
+            try {
+                while (true) {
+                    try {
+                        if (release.await(LONG_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                            return "deaf";
+                        }
+                    } catch (InterruptedException ignored) {
+                        // deaf to it
+                    }
+                }
+            } finally {
+                running.decrementAndGet();
+            }
+        }
+    }
+
+    /** Calls "deaf" of its own process and waits for it (until its own timeout interrupts it). */
+    @FunctionName("callDeaf")
+    static final class CallDeaf implements Function<String, String> {
+        @Override
+        public String handle(String input, Context context) throws Exception {
+            return new String(context.invoke("deaf", new byte[0]).get(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Deaf deaf = new Deaf();
     private final Block block = new Block();
     private final Stuck stuck = new Stuck();
     private final Count count = new Count();
@@ -224,12 +261,29 @@ class InvokerTest {
     private final SessionRegistry sessions = new SessionRegistry(budget, kryo, 16);
     private final FunctionRegistry functions = FunctionRegistry.of(getClass().getClassLoader(), "test", List.of(
             new Upper(), block, stuck, count, new Fail(), new Hoard(), new Sum(), new Outer(), recurse, append,
-            new Describe(), sessionProbe, new CallProcess(), new Remaining()));
+            new Describe(), sessionProbe, new CallProcess(), new Remaining(), deaf, new CallDeaf(),
+            new DeafRunning(deaf)));
     private final List<Invoker> invokers = new ArrayList<>();
+
+    /** Answers how many "deaf" calls run as it starts. */
+    @FunctionName("deafRunning")
+    static final class DeafRunning implements Function<String, Integer> {
+        private final Deaf deaf;
+
+        DeafRunning(Deaf deaf) {
+            this.deaf = deaf;
+        }
+
+        @Override
+        public Integer handle(String input, Context context) {
+            return deaf.running.get();
+        }
+    }
 
     @AfterEach
     void closeInvokers() {
         block.release.countDown();
+        deaf.release.countDown();
         invokers.forEach(Invoker::close);
     }
 
@@ -241,6 +295,46 @@ class InvokerTest {
 
     private Invoker invoker() {
         return invoker(4, 16, 8);
+    }
+
+    @Test
+    void invocationsThatTimeOutQueuedBehindAStuckSessionGiveTheirSlotsBack() throws Exception {
+        Invoker invoker = invoker(4, 4, 8); // 8 slots
+        Session s = sessions.open("stuck-behind").session();
+        CompletableFuture<byte[]> first = invoker.submit("deaf", s, utf8(""), 100);
+        assertThat(deaf.started.await(5, TimeUnit.SECONDS)).isTrue();
+        List<CompletableFuture<byte[]>> queued = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            queued.add(invoker.submit("count", s, utf8("q" + i), 100));
+        }
+        for (CompletableFuture<byte[]> q : queued) {
+            assertThat(failureOf(q).code()).isEqualTo(ErrorCode.TIMEOUT);
+        }
+        assertThat(failureOf(first).code()).isEqualTo(ErrorCode.TIMEOUT);
+
+        // Only the invocation that still runs holds a slot: the others serve sessionless callers.
+        awaitTrue(() -> invoker.inFlight() == 1);
+        assertThat(text(invoker.submit("upper", null, utf8("free"), LONG_TIMEOUT_MS))).isEqualTo("FREE");
+        deaf.release.countDown();
+        awaitTrue(() -> invoker.inFlight() == 0);
+        assertThat(count.runs.get()).isZero(); // the queued ones never ran
+    }
+
+    @Test
+    void aSessionsNextInvocationWaitsForNestedCallsThatOutliveTheirCaller() throws Exception {
+        Invoker invoker = invoker();
+        Session s = sessions.open("nesting").session();
+        CompletableFuture<byte[]> caller = invoker.submit("callDeaf", s, utf8(""), 200);
+        assertThat(deaf.started.await(5, TimeUnit.SECONDS)).isTrue();
+        // The caller ends at its deadline (its wait for the callee fails); the callee does not.
+        assertThat(failureOf(caller).code()).isIn(ErrorCode.TIMEOUT, ErrorCode.FUNCTION_FAILED);
+
+        CompletableFuture<byte[]> next = invoker.submit("deafRunning", s, utf8(""), LONG_TIMEOUT_MS);
+        assertThatThrownBy(() -> next.get(300, TimeUnit.MILLISECONDS)) // it waits while the callee runs
+                .isInstanceOf(java.util.concurrent.TimeoutException.class);
+        deaf.release.countDown();
+
+        assertThat(text(next)).isEqualTo("0"); // it ran after the callee, never beside it
     }
 
     @Test

@@ -265,6 +265,125 @@ class SessionRegistryTest {
         }
     }
 
+    @Test
+    void aSessionClosedWhileAnInvocationWritesNewKeysGivesAllItsBytesBack() throws Exception {
+        // A write of a new key racing the closing used to land in the closed store after its
+        // clearing: its bytes were never given back (and its record could follow the closing).
+        SessionRegistry many = new SessionRegistry(budget, new KryoCodec(getClass().getClassLoader()), 10);
+        for (int round = 0; round < 300; round++) {
+            Session s = many.open("s").session();
+            CountDownLatch writing = new CountDownLatch(1);
+            Future<?> writer = executor.submit(() -> {
+                for (int i = 0; ; i++) {
+                    try {
+                        s.state().putBytes("k" + i, new byte[10]);
+                    } catch (IllegalStateException | io.praas.function.StateLimitExceededException closedOrFull) {
+                        return;
+                    }
+                    writing.countDown();
+                }
+            });
+            assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(many.close("s")).isTrue();
+            writer.get(5, TimeUnit.SECONDS);
+            assertThat(budget.usedBytes()).as("round %d", round).isZero();
+        }
+    }
+
+    @Test
+    void aJournalThatRefusesTheClosingLeavesTheSessionOpenWithItsState() {
+        registry.open("kept").session().state().put("n", 1);
+        registry.journal(new RefusingJournal("sessionClosed"));
+
+        assertThatThrownBy(() -> registry.close("kept")).hasMessageContaining("disk full");
+
+        Session kept = registry.get("kept");
+        assertThat(kept.closed()).isFalse();
+        assertThat(kept.state().get("n", Integer.class)).contains(1);
+        assertThat(budget.usedBytes()).isEqualTo(kept.state().sizeBytes()).isPositive();
+    }
+
+    @Test
+    void aJournalThatRefusesAnOpeningLeavesNoSessionAndFreesItsSlot() {
+        registry.open("a");
+        registry.open("b");
+        registry.journal(new RefusingJournal("sessionOpened"));
+
+        assertThatThrownBy(() -> registry.open("c")).hasMessageContaining("disk full");
+        registry.journal(io.praas.process.state.StateJournal.NONE);
+
+        assertThat(registry.get("c")).isNull();
+        assertThat(registry.open("c").resumed()).isFalse(); // the third of three slots is free
+    }
+
+    @Test
+    void anExpiryNeverClosesASessionWhoseInvocationStarted() throws Exception {
+        // The expiry looked at "busy" and then closed without looking again: an invocation that
+        // started in between ran on a closed session (its writes refused, its reads empty).
+        Session s = registry.open("raced").session();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Future<?> sweeper = executor.submit(() -> {
+            while (!stop.get()) {
+                registry.expireIdle(Duration.ofNanos(1));
+            }
+        });
+        java.util.concurrent.atomic.AtomicInteger closedUnder = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor direct = Runnable::run;
+        try {
+            for (int i = 0; i < 10_000; i++) {
+                Session current = registry.get("raced");
+                Session target = current != null ? current : registry.open("raced").session();
+                target.enqueue(() -> {
+                    if (!target.closed()) { // as the Invoker checks before it runs a function
+                        awaitElapsed(System.nanoTime(), Duration.ofNanos(20_000)); // the function runs
+                        if (target.closed()) {
+                            closedUnder.incrementAndGet();
+                        }
+                    }
+                }, direct);
+            }
+        } finally {
+            stop.set(true);
+            sweeper.get(5, TimeUnit.SECONDS);
+        }
+        assertThat(closedUnder.get()).isZero();
+    }
+
+    /** A journal whose {@code failing} record cannot be appended (a full disk). */
+    private static final class RefusingJournal implements io.praas.process.state.StateJournal {
+        private final String failing;
+
+        RefusingJournal(String failing) {
+            this.failing = failing;
+        }
+
+        private void refuse(String what) {
+            if (what.equals(failing)) {
+                throw new IllegalStateException("journal append failed: disk full");
+            }
+        }
+
+        @Override
+        public void put(String session, String key, byte[] value) {
+            refuse("put");
+        }
+
+        @Override
+        public void delete(String session, String key) {
+            refuse("delete");
+        }
+
+        @Override
+        public void sessionOpened(String session) {
+            refuse("sessionOpened");
+        }
+
+        @Override
+        public void sessionClosed(String session) {
+            refuse("sessionClosed");
+        }
+    }
+
     /** Spins until {@code duration} has passed since {@code startNanos}: an elapsed-time precondition, not an assertion. */
     private static void awaitElapsed(long startNanos, Duration duration) {
         while (System.nanoTime() - startNanos <= duration.toNanos() + 1) {

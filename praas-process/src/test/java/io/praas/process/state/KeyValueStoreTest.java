@@ -234,11 +234,102 @@ class KeyValueStoreTest {
     }
 
     @Test
-    void clearRemovesEverythingAndGivesAllBytesBack() {
+    void aComputesUpdateThatWritesStateIsRefusedAndChangesNothing() {
+        List<String> journaled = new ArrayList<>();
+        store.journal(recording(journaled));
+        store.putBytes("a", new byte[10]);
+        long used = budget.usedBytes();
+        journaled.clear();
+
+        assertThatThrownBy(() -> store.compute("a", byte[].class, v -> {
+            store.putBytes("a", new byte[1000]);
+            return new byte[10];
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("must not write state");
+        for (int i = 0; i < 64; i++) { // keys of other bins, and of the same bin as the target
+            String key = "k" + i;
+            assertThatThrownBy(() -> store.compute("absent", byte[].class, v -> {
+                store.putBytes(key, new byte[50]);
+                return new byte[1];
+            })).isInstanceOf(IllegalStateException.class);
+        }
+
+        assertThat(store.keys()).containsExactly("a");
+        assertThat(store.getBytes("a")).hasSize(10);
+        assertThat(budget.usedBytes()).isEqualTo(used);
+        assertThat(journaled).isEmpty();
+        assertThat(store.compute("a", byte[].class, v -> new byte[2])).hasSize(2); // still usable
+    }
+
+    @Test
+    void aChangeTheJournalRefusesGivesItsBytesBack() {
+        store.putBytes("kept", new byte[100]);
+        long used = budget.usedBytes();
+        store.journal(new StateJournal() {
+            @Override
+            public void put(String session, String key, byte[] value) {
+                throw new IllegalStateException("journal append failed");
+            }
+
+            @Override
+            public void delete(String session, String key) {
+                throw new IllegalStateException("journal append failed");
+            }
+
+            @Override
+            public void sessionOpened(String session) {
+            }
+
+            @Override
+            public void sessionClosed(String session) {
+            }
+        });
+
+        for (int i = 0; i < 10; i++) {
+            String key = "new" + i;
+            assertThatThrownBy(() -> store.putBytes(key, new byte[1000])).hasMessageContaining("journal");
+            assertThatThrownBy(() -> store.compute(key, Long.class, n -> 1L)).hasMessageContaining("journal");
+        }
+        assertThatThrownBy(() -> store.delete("kept")).hasMessageContaining("journal");
+        assertThatThrownBy(() -> store.compute("kept", byte[].class, v -> null)).hasMessageContaining("journal");
+
+        assertThat(store.keys()).containsExactly("kept");
+        assertThat(budget.usedBytes()).isEqualTo(used);
+        assertThat(store.sizeBytes()).isEqualTo(used);
+        store.journal(StateJournal.NONE);
+        store.delete("kept");
+        assertThat(budget.usedBytes()).isZero();
+    }
+
+    private static StateJournal recording(List<String> into) {
+        return new StateJournal() {
+            @Override
+            public void put(String session, String key, byte[] value) {
+                into.add("put " + key);
+            }
+
+            @Override
+            public void delete(String session, String key) {
+                into.add("delete " + key);
+            }
+
+            @Override
+            public void sessionOpened(String session) {
+                into.add("open " + session);
+            }
+
+            @Override
+            public void sessionClosed(String session) {
+                into.add("close " + session);
+            }
+        };
+    }
+
+    @Test
+    void closeRemovesEverythingAndGivesAllBytesBack() {
         store.putBytes("a", new byte[10]);
         store.put("b", new Point(1, 2));
 
-        store.clear();
+        store.close(() -> { });
 
         assertThat(store.keys()).isEmpty();
         assertThat(store.sizeBytes()).isZero();
