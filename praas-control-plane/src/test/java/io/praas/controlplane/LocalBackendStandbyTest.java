@@ -125,6 +125,25 @@ class LocalBackendStandbyTest {
         }
     }
 
+    @Test
+    void aStopEndsTheIncarnationItsHandleNamesNotTheLatestOfItsId() throws Exception {
+        try (LocalBackend backend = new LocalBackend(new Resources(2, 4096), dir.resolve("logs"),
+                LocalBackend.defaultClasspath(), 0)) {
+            BackendHandle older = backend.start(spec("p-1")).toCompletableFuture().get();
+            BackendHandle newer = backend.start(spec("p-1")).toCompletableFuture().get(); // two incarnations overlap
+
+            backend.stop(older).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+            assertThat(ProcessHandle.of(Long.parseLong(older.id())).map(ProcessHandle::isAlive)).as("the older one")
+                    .isNotEqualTo(java.util.Optional.of(true));
+            assertThat(ProcessHandle.of(Long.parseLong(newer.id())).map(ProcessHandle::isAlive)).as("the newer one")
+                    .contains(true);
+            backend.stop(newer).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            assertThat(ProcessHandle.of(Long.parseLong(newer.id())).map(ProcessHandle::isAlive))
+                    .isNotEqualTo(java.util.Optional.of(true));
+        }
+    }
+
     /** The swap tests' application, whose {@code env} function reads the process's environment. */
     private Path appJar() throws java.io.IOException {
         Path jar = dir.resolve("swapapp.jar");

@@ -484,6 +484,9 @@ class SwapTest {
                 assertThat(out.json().path("message").asText()).contains("state update");
                 catchThrowable(() -> updating.get(30, TimeUnit.SECONDS));
             }
+            // Past the heartbeat checks (every second): the heartbeats it sent while SWAPPING_OUT
+            // count, so its last one is not taken to be from before the swap-out (it was FAILED then).
+            Thread.sleep(2_000);
             JsonNode p = record(apiA, KEEPER, id);
             assertThat(p.path("status").asText()).isEqualTo("ACTIVE");
             assertThat(call(KEEPER, id, "getState", "kept")).as("it serves again, with its state").isEqualTo("yes");

@@ -47,6 +47,7 @@ public final class LocalBackend implements ProcessBackend {
     private final Resources caps;
     private final Path logDirectory;
     private final String classpath;
+    /** The processes this backend started, by pid. */
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     /** The class-data-sharing archive of process JVMs (AppCDS): it about halves a process's start. */
     private final Path classArchive;
@@ -257,11 +258,12 @@ public final class LocalBackend implements ProcessBackend {
      */
     private BackendHandle track(LaunchSpec spec, Process p, String marker, Path log, Runnable onExit) {
         String key = spec.application() + "/" + spec.processId();
-        running.put(key, p);
+        String pid = Long.toString(p.pid());
+        running.put(pid, p); // by pid: two incarnations of one id may overlap, and a stop names one
         Map<String, String> attributes = Map.of("log", log.toString(), "key", key, "marker", marker);
         BackendHandle handle = new BackendHandle(name(), Long.toString(p.pid()), attributes);
         p.onExit().thenAccept(done -> {
-            running.remove(key, p);
+            running.remove(pid, p);
             onExit.run();
             LOG.info("process {} (pid {}) exited with {} (log {})", key, p.pid(), done.exitValue(), log);
             exitListeners.forEach(l -> l.exited(spec.application(), spec.processId(), handle));
@@ -459,7 +461,7 @@ public final class LocalBackend implements ProcessBackend {
     public CompletionStage<Void> stop(BackendHandle handle) {
         return CompletableFuture.runAsync(() -> {
             String key = handle.attributes().get("key");
-            Process p = key == null ? null : running.remove(key);
+            Process p = running.remove(handle.id()); // this incarnation, not the latest of its id
             // A process started by another node of this machine is found by pid, if it is still a PraaS process.
             Optional<ProcessHandle> ph = p != null ? Optional.of(p.toHandle())
                     : ProcessHandle.of(Long.parseLong(handle.id())).filter(h -> isPraasProcess(h, handle.attributes()));

@@ -887,8 +887,9 @@ public final class ProcessLifecycle {
         swapOutFailed.add(swapping.key());
         try {
             discardGeneration(application, id, generation);
+            Instant now = clock.instant();
             registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
-                    ? p.withStatus(ProcessStatus.ACTIVE, clock.instant()) : p);
+                    ? p.withStatus(ProcessStatus.ACTIVE, now).withHeartbeatAt(now) : p);
         } finally {
             swapOutFailed.remove(swapping.key());
         }
@@ -1038,7 +1039,9 @@ public final class ProcessLifecycle {
 
     public void heartbeat(String application, String id, Message.Heartbeat h) {
         Instant now = clock.instant();
-        registry.update(application, id, p -> p.status() != ProcessStatus.ACTIVE ? p
+        // SWAPPING_OUT too: a swap-out that fails returns the process to ACTIVE, where its heartbeats
+        // are checked again, and a long one must not leave the last one from before it began.
+        registry.update(application, id, p -> p.status() != ProcessStatus.ACTIVE && p.status() != ProcessStatus.SWAPPING_OUT ? p
                 : p.withMetrics(new ProcessRecord.Metrics(h.invocations(), h.activeSessions(), h.stateBytes(),
                         Instant.ofEpochMilli(h.lastActivityEpochMs()), h.inFlight(), now)));
     }
@@ -1066,8 +1069,11 @@ public final class ProcessLifecycle {
                              java.util.function.Predicate<ProcessRecord> stillLost) {
         if (shuttingDown) {
             // Only this node's incarnation: one it swapped out as it stops may run on another node by now.
+            // A swap-in whose new incarnation ended backs out to SWAPPED_OUT: the snapshot still
+            // holds the process, and another node can swap it in (FAILED would strand it).
             markFailed(application, id, "its control-plane node " + settings.node() + " stopped",
-                    p -> settings.node().equals(p.node()) && (ended == null || ended.equals(p.handle())), false);
+                    p -> settings.node().equals(p.node()) && (ended == null || ended.equals(p.handle())), false,
+                    ended != null);
             return; // no restarts while this node stops its own processes
         }
         Optional<ProcessRecord> current = registry.process(application, id);
@@ -1264,6 +1270,13 @@ public final class ProcessLifecycle {
      */
     private Optional<ProcessRecord> markFailed(String application, String id, String why,
                                                java.util.function.Predicate<ProcessRecord> stillThis, boolean gone) {
+        return markFailed(application, id, why, stillThis, gone, gone);
+    }
+
+    /** As above; {@code swapInGone}: a SWAPPING_IN incarnation that ended backs out to SWAPPED_OUT. */
+    private Optional<ProcessRecord> markFailed(String application, String id, String why,
+                                               java.util.function.Predicate<ProcessRecord> stillThis, boolean gone,
+                                               boolean swapInGone) {
         boolean swapped = swapCommitted.contains(ProcessRecord.key(application, id));
         boolean[] failedNow = new boolean[1];
         boolean[] startOfThis = new boolean[1];
@@ -1286,7 +1299,7 @@ public final class ProcessLifecycle {
             // A start that waits now is this incarnation's (failed, or stopped meanwhile), unless the
             // process is swapped out: a swap-in may begin once this update lets go of the record.
             startOfThis[0] = p.status() != ProcessStatus.SWAPPED_OUT; // (a status that fails never is)
-            swapInBacksOut[0] = gone && fails && p.status() == ProcessStatus.SWAPPING_IN && p.snapshot() != null;
+            swapInBacksOut[0] = swapInGone && fails && p.status() == ProcessStatus.SWAPPING_IN && p.snapshot() != null;
             if (swapInBacksOut[0]) {
                 // Nothing of the new incarnation was acknowledged before it was ACTIVE: the snapshot
                 // still holds the process, for another swap-in.

@@ -135,6 +135,12 @@ public record ProcessRecord(String application, String id, ProcessStatus status,
                 snapshot);
     }
 
+    /** As it is, its heartbeat clock started again at {@code now} (it serves again after a failed swap-out). */
+    public ProcessRecord withHeartbeatAt(Instant now) {
+        return withMetrics(new Metrics(metrics.invocations(), metrics.activeSessions(), metrics.stateBytes(),
+                metrics.lastActivity(), metrics.inFlight(), now));
+    }
+
     public ProcessRecord withSnapshot(Snapshot s) {
         return new ProcessRecord(application, id, status, resources, endpoint, handle, node, failure, metrics,
                 transitions, s);
