@@ -91,6 +91,8 @@ public final class ProcessClient implements AutoCloseable {
     private final java.util.Set<String> sessions = ConcurrentHashMap.newKeySet();
     /** Requests waiting for the connection while the client reconnects; sent once it is back. */
     private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Requests refused before they started, waiting out the pause before they are sent again. */
+    private final java.util.Set<RequestDeadlines.Pending> refusedRetries = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Object reconnectLock = new Object();
     private volatile boolean reconnecting;
     /** A reconnect thread runs; {@link #reconnectAgain}: one more was asked for while it ran. */
@@ -216,7 +218,9 @@ public final class ProcessClient implements AutoCloseable {
      * queueing and execution on the process.
      */
     public CompletableFuture<byte[]> invokeAsync(String function, String sessionId, byte[] input, Duration timeout) {
-        return invoke(function, sessionId, input, timeout, null);
+        // Copied now: the request may be written later (queued while the client reconnects) or again
+        // (refused before it started), and the caller may reuse its array as soon as this returns.
+        return invoke(function, sessionId, input.clone(), timeout, null);
     }
 
     private CompletableFuture<byte[]> invoke(String function, String sessionId, byte[] input, Duration timeout,
@@ -396,7 +400,9 @@ public final class ProcessClient implements AutoCloseable {
             throw new PraasException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process", e);
+            // The request is not taken back: written or queued, it may still run.
+            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process; the request "
+                    + "may still run", e, true);
         }
     }
 
@@ -431,7 +437,12 @@ public final class ProcessClient implements AutoCloseable {
                 if (reconnecting) {
                     send(p);
                 } else {
+                    // Held where a close finds it (the timer does not outlive the client's Vert.x).
+                    refusedRetries.add(p);
                     vertx.setTimer(NOT_STARTED_RETRY_MS, t -> {
+                        if (!refusedRetries.remove(p)) {
+                            return; // failed by the close meanwhile
+                        }
                         if (userClosed) {
                             p.answer().completeExceptionally(new PraasException(ErrorCode.PROCESS_UNAVAILABLE,
                                     "client closed; the request was refused before it started and not sent again"));
@@ -443,9 +454,11 @@ public final class ProcessClient implements AutoCloseable {
                 return;
             }
             // ERROR 15 without NOT_STARTED: failed in flight at the end of a drain, it may have run.
-            answer.completeExceptionally(e.code() == ErrorCode.PROCESS_UNAVAILABLE
-                    && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) == 0
-                    ? PraasException.mayHaveRun(e.code(), e.message()) : new PraasException(e.code(), e.message()));
+            // ERROR 12: the function ran out of time while it ran (it may have written state, or run on).
+            boolean mayHaveRun = e.code() == ErrorCode.PROCESS_UNAVAILABLE && (frame.flags() & FrameCodec.FLAG_NOT_STARTED) == 0
+                    || e.code() == ErrorCode.TIMEOUT;
+            answer.completeExceptionally(mayHaveRun ? PraasException.mayHaveRun(e.code(), e.message())
+                    : new PraasException(e.code(), e.message()));
         } else {
             answer.complete(message);
         }
@@ -521,7 +534,8 @@ public final class ProcessClient implements AutoCloseable {
             closedBy = new PraasException(ErrorCode.PROCESS_UNAVAILABLE, why);
         }
         RequestDeadlines.unwatch(this);
-        PraasException inFlight = userClosed ? closedBy : PraasException.mayHaveRun(closedBy.code(), closedBy.detail()
+        // Written, so perhaps run: whoever closed the connection, the caller must not take it for not run.
+        PraasException inFlight = PraasException.mayHaveRun(closedBy.code(), closedBy.detail()
                 + "; the request was in flight and may or may not have run");
         for (Long id : pending.keySet()) {
             fail(id, inFlight);
@@ -529,6 +543,11 @@ public final class ProcessClient implements AutoCloseable {
         RequestDeadlines.Pending p;
         while ((p = waiting.poll()) != null) {
             p.answer().completeExceptionally(closedBy);
+        }
+        for (RequestDeadlines.Pending r : refusedRetries) {
+            if (refusedRetries.remove(r)) {
+                r.answer().completeExceptionally(closedBy); // refused before it started: not run
+            }
         }
     }
 

@@ -310,6 +310,68 @@ class ReconnectTest {
         }
     }
 
+    @Test
+    void aRefusedAsyncRequestIsSentAgainWithTheInputAsItWasWhenItWasMade() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s);
+                    OutputStream out = s.getOutputStream();
+                    Frame first = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    out.write(FrameCodec.encode(first.requestId(), FrameCodec.FLAG_NOT_STARTED,
+                            new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "busy going away")).getBytes());
+                    out.flush();
+                    Frame again = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    out.write(FrameCodec.encode(again.requestId(),
+                            new Message.Result(((Message.Invoke) again.message()).input())).getBytes());
+                    out.flush();
+                    RawProcessSide.readFrame(in);
+                } catch (IOException e) {
+                    return null; // the client hung up
+                }
+                return null;
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .reconnector(id -> {
+                        throw new PraasException(ErrorCode.PROCESS_UNAVAILABLE, "not reached in this test");
+                    }).timeout(Duration.ofSeconds(10)).connect()) {
+                byte[] buf = {1, 1, 1};
+                CompletableFuture<byte[]> call = client.invokeAsync("echo", buf);
+                java.util.Arrays.fill(buf, (byte) 9); // reused at once, as the SDK allows
+
+                assertThat(call.get(10, TimeUnit.SECONDS)).containsExactly(1, 1, 1);
+            }
+        }
+    }
+
+    @Test
+    void aTimeoutAnsweredByTheProcessMayHaveRun() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s);
+                    Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    s.getOutputStream().write(FrameCodec.encode(f.requestId(),
+                            new Message.Error(ErrorCode.TIMEOUT, "'slow' did not finish within 100 ms")).getBytes());
+                    s.getOutputStream().flush();
+                    RawProcessSide.readFrame(in);
+                } catch (IOException e) {
+                    return null; // the client hung up
+                }
+                return null;
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                Throwable timedOut = catchThrowable(() -> client.invoke("slow", new byte[] {1}));
+
+                assertThat(timedOut).isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT);
+                    assertThat(e.mayHaveRun()).as("it ran until its time was up").isTrue();
+                });
+            }
+        }
+    }
+
     private static ServerSocket listen() throws IOException {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
