@@ -51,6 +51,90 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 t.setDaemon(true);
                 return t;
             });
+    /**
+     * TLS sockets that close at once (SO_LINGER 0): a TLS close first takes the lock a blocked write
+     * holds, so without it the watchdog's disconnect of a body the store stopped reading never ended
+     * the write. Otherwise the sockets of the factory the connection had (the default one); equal for
+     * equal factories, so kept-alive connections are reused.
+     */
+    static final class LingerZero extends javax.net.ssl.SSLSocketFactory {
+        private static volatile LingerZero last;
+        private final javax.net.ssl.SSLSocketFactory tls;
+
+        private LingerZero(javax.net.ssl.SSLSocketFactory tls) {
+            this.tls = tls;
+        }
+
+        static LingerZero of(javax.net.ssl.SSLSocketFactory tls) {
+            if (tls instanceof LingerZero already) {
+                return already;
+            }
+            LingerZero l = last;
+            if (l == null || l.tls != tls) {
+                last = l = new LingerZero(tls);
+            }
+            return l;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LingerZero other && other.tls.equals(tls);
+        }
+
+        @Override
+        public int hashCode() {
+            return tls.hashCode();
+        }
+
+        private static <S extends java.net.Socket> S lingerZero(S s) throws java.net.SocketException {
+            s.setSoLinger(true, 0);
+            return s;
+        }
+
+        @Override
+        public String[] getDefaultCipherSuites() {
+            return tls.getDefaultCipherSuites();
+        }
+
+        @Override
+        public String[] getSupportedCipherSuites() {
+            return tls.getSupportedCipherSuites();
+        }
+
+        @Override
+        public java.net.Socket createSocket() throws IOException {
+            return lingerZero(tls.createSocket());
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.Socket s, String host, int port, boolean autoClose) throws IOException {
+            lingerZero(s);
+            return lingerZero(tls.createSocket(s, host, port, autoClose));
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port) throws IOException {
+            return lingerZero(tls.createSocket(host, port));
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort)
+                throws IOException {
+            return lingerZero(tls.createSocket(host, port, local, localPort));
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress host, int port) throws IOException {
+            return lingerZero(tls.createSocket(host, port));
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress address, int port, java.net.InetAddress local,
+                                            int localPort) throws IOException {
+            return lingerZero(tls.createSocket(address, port, local, localPort));
+        }
+    }
+
     /** The slowest a store may take a body before its request is given up: 1 MiB/s, after {@link #stall}. */
     private static final long MIN_BYTES_PER_SECOND = 1024 * 1024;
 
@@ -246,6 +330,9 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
         URI e = settings.endpoint();
         HttpURLConnection c = (HttpURLConnection) URI.create(e.getScheme() + "://" + host + path
                 + (query.isEmpty() ? "" : "?" + query)).toURL().openConnection();
+        if (c instanceof javax.net.ssl.HttpsURLConnection tls) {
+            tls.setSSLSocketFactory(LingerZero.of(tls.getSSLSocketFactory()));
+        }
         c.setConnectTimeout((int) S3Settings.CONNECT_TIMEOUT.toMillis());
         c.setReadTimeout((int) stall.toMillis());
         c.setRequestMethod(method);
@@ -278,7 +365,11 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                 java.util.concurrent.atomic.AtomicBoolean gaveUp = new java.util.concurrent.atomic.AtomicBoolean();
                 java.util.concurrent.ScheduledFuture<?> giveUp = WATCHDOG.schedule(() -> {
                     gaveUp.set(true);
-                    c.disconnect();
+                    // On a thread of its own: a disconnect that blocks must not hold up the other
+                    // requests' watchdogs.
+                    Thread disconnect = new Thread(c::disconnect, "praas-s3-give-up");
+                    disconnect.setDaemon(true);
+                    disconnect.start();
                 }, limitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
                 IOException failed = null;
                 try (java.io.OutputStream out = c.getOutputStream()) {

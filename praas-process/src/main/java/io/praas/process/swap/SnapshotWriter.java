@@ -104,6 +104,11 @@ public final class SnapshotWriter {
         } catch (IOException | RuntimeException e) {
             parts.abort();
             throw e instanceof IOException io ? io : new IOException("snapshot upload failed: " + e.getMessage(), e);
+        } catch (Error e) {
+            // Out of memory while it copies a large state, say: the parts in flight and queued are
+            // stopped and the upload aborted all the same, before the swap-out answers its failure.
+            parts.abort();
+            throw e;
         }
     }
 

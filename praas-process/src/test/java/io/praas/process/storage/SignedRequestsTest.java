@@ -321,6 +321,69 @@ class SignedRequestsTest {
     }
 
     @Test
+    // Over TLS the watchdog's disconnect used to wait for the lock the blocked write holds (a TLS
+    // close first sends its close_notify): the write never ended (checked: over 90 s).
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPutOverTlsToAStoreThatStopsReadingIsGivenUpNotLeftHanging(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        char[] password = "changeit".toCharArray();
+        java.nio.file.Path keystore = dir.resolve("store.p12");
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "store", "-keyalg", "EC", "-keystore", keystore.toString(), "-storetype", "PKCS12",
+                "-storepass", "changeit", "-keypass", "changeit", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1",
+                "-validity", "2").redirectErrorStream(true).start();
+        keytool.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertThat(keytool.waitFor()).isZero();
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(keystore)) {
+            ks.load(in, password);
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(ks, password);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ks);
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        javax.net.ssl.SSLSocketFactory defaults = javax.net.ssl.HttpsURLConnection.getDefaultSSLSocketFactory();
+        javax.net.ssl.HttpsURLConnection.setDefaultSSLSocketFactory(tls.getSocketFactory()); // trusts the store
+        java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (javax.net.ssl.SSLServerSocket silent = (javax.net.ssl.SSLServerSocket) tls.getServerSocketFactory().createServerSocket()) {
+            silent.setReceiveBufferSize(64 * 1024);
+            silent.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 1);
+            Thread acceptor = new Thread(() -> {
+                try {
+                    java.net.Socket s = silent.accept();
+                    held.add(s);
+                    java.io.InputStream in = s.getInputStream();
+                    int matched = 0;
+                    while (matched < 4) { // the request's head, then nothing more
+                        int b = in.read();
+                        if (b < 0) {
+                            return;
+                        }
+                        matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+                    }
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            acceptor.start();
+            SignedRequests stalled = new SignedRequests(new S3Settings(java.net.URI.create("https://127.0.0.1:"
+                    + silent.getLocalPort()), "us-east-1", BUCKET, ACCESS_KEY, SECRET_KEY), java.time.Duration.ofSeconds(1),
+                    64L * 1024 * 1024);
+            byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers take
+
+            assertThatThrownBy(() -> stalled.put("shop/p-1/stalled", body, body.length, crc32c(body, body.length), "text/plain"))
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("took no more of the body");
+        } finally {
+            javax.net.ssl.HttpsURLConnection.setDefaultSSLSocketFactory(defaults);
+            for (java.net.Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void aPutWithTheWrongSecretIsRefused() throws Exception {
         SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
         byte[] body = random(100);
