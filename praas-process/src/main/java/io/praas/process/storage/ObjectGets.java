@@ -25,8 +25,20 @@ public interface ObjectGets {
 
     /** The store answered with an error other than "no such key". */
     final class ObjectStoreException extends RuntimeException {
+        private final int status;
+
         public ObjectStoreException(String message) {
+            this(-1, message);
+        }
+
+        public ObjectStoreException(int status, String message) {
             super(message);
+            this.status = status;
+        }
+
+        /** The store's HTTP status, or -1 when it gave none. */
+        public int status() {
+            return status;
         }
     }
 

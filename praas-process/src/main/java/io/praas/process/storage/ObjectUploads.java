@@ -72,11 +72,23 @@ public interface ObjectUploads {
 
     /** Through the AWS SDK's client (which computes its own payload signatures). */
     static ObjectUploads sdk(Supplier<S3Client> client, String bucket) {
+        return sdk(client, bucket, S3Settings.READ_TIMEOUT, 1024 * 1024);
+    }
+
+    /**
+     * As above; an attempt to send a body of {@code n} bytes is given up after {@code stall} plus
+     * {@code n} at {@code minBytesPerSecond} (a socket write has no timeout of its own: a store that
+     * stops reading would hold it for good), as {@link SignedRequests} does.
+     */
+    static ObjectUploads sdk(Supplier<S3Client> client, String bucket, java.time.Duration stall, long minBytesPerSecond) {
+        java.util.function.IntFunction<java.time.Duration> limit = length ->
+                stall.plusMillis(1000L * length / minBytesPerSecond);
         return new ObjectUploads() {
             @Override
             public void put(String key, byte[] body, int length, int crc32c, String contentType) {
                 storeCall(() -> client.get().putObject(b -> b.bucket(bucket).key(key).contentType(contentType)
-                                .checksumCRC32C(base64(crc32c)),
+                                .checksumCRC32C(base64(crc32c))
+                                .overrideConfiguration(o -> o.apiCallAttemptTimeout(limit.apply(length))),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
                                 contentType)));
             }
@@ -91,7 +103,8 @@ public interface ObjectUploads {
             public String uploadPart(String key, String uploadId, int number, byte[] body, int length, int crc32c) {
                 // Read from the caller's array (fromBytes would copy it).
                 return storeCall(() -> client.get().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                                .partNumber(number).checksumCRC32C(base64(crc32c)),
+                                .partNumber(number).checksumCRC32C(base64(crc32c))
+                                .overrideConfiguration(o -> o.apiCallAttemptTimeout(limit.apply(length))),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length,
                                 "application/octet-stream")).eTag());
             }

@@ -39,9 +39,23 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
     public S3Client client() {
         var builder = S3Client.builder()
                 .region(Region.of(region))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(CONNECT_TIMEOUT)
-                        .socketTimeout(READ_TIMEOUT))
+                // The JDK's connections, as the builder's, but TLS sockets that close at once: an
+                // attempt's time-out aborts a write the store stopped reading by disconnecting,
+                // which otherwise waits in the TLS close for the lock the write holds.
+                .httpClient(UrlConnectionHttpClient.create(uri -> {
+                    java.net.HttpURLConnection c;
+                    try {
+                        c = (java.net.HttpURLConnection) uri.toURL().openConnection();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    if (c instanceof javax.net.ssl.HttpsURLConnection tls) {
+                        tls.setSSLSocketFactory(SignedRequests.LingerZero.of(tls.getSSLSocketFactory()));
+                    }
+                    c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+                    c.setReadTimeout((int) READ_TIMEOUT.toMillis());
+                    return c;
+                }))
                 // S3-compatible stores differ in their support of the newer default checksums.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);

@@ -212,12 +212,17 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
                     .append(ObjectUploads.base64(parts.get(i).crc32c())).append("</ChecksumCRC32C></Part>");
         }
         byte[] body = xml.append("</CompleteMultipartUpload>").toString().getBytes(StandardCharsets.UTF_8);
-        String answer = text(send("POST", key, "uploadId=" + encodeQuery(uploadId), body, body.length,
-                hex(sha256(body)), "application/xml", NO_HEADERS));
-        // S3 may answer 200 and still report a failure in the body.
-        if (answer.contains("<Error>") || !answer.contains("CompleteMultipartUploadResult")) {
-            throw new ObjectStoreException("completing the upload of " + key + " failed: " + shorten(answer));
-        }
+        String payloadHash = hex(sha256(body));
+        retrying(() -> {
+            String answer = text(sendOnce("POST", key, "uploadId=" + encodeQuery(uploadId), body, body.length,
+                    payloadHash, "application/xml", NO_HEADERS));
+            // S3 may answer 200 and still report a failure in the body (an InternalError: sent again).
+            if (answer.contains("<Error>") || !answer.contains("CompleteMultipartUploadResult")) {
+                throw new ObjectStoreException(answer.contains("<Code>InternalError</Code>") ? 500 : -1,
+                        "completing the upload of " + key + " failed: " + shorten(answer));
+            }
+            return null;
+        });
     }
 
     @Override
@@ -353,6 +358,49 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
      */
     private Answer send(String method, String key, String query, byte[] body, int length, String payloadHash,
                         String contentType, java.util.SortedMap<String, String> amz) {
+        return retrying(() -> sendOnce(method, key, query, body, length, payloadHash, contentType, amz));
+    }
+
+    /** Attempts of a request whose store answered 500, 502, 503 or 504, or whose connection broke. */
+    static final int ATTEMPTS = 4;
+    /** The pause before the second attempt; it doubles for each further one, give or take half. */
+    static final long BACKOFF_MS = 100;
+
+    /**
+     * Runs {@code attempt} until it succeeds, fails for good, or has run {@link #ATTEMPTS} times: a
+     * throttled store (503 SlowDown) or a reset connection fails one request of a swap, not the
+     * swap. Every request here may be sent again (a PUT, GET or DELETE of a key; a multipart
+     * upload's creation whose answer was lost leaves an upload the generation's clean-up aborts).
+     */
+    static <T> T retrying(java.util.function.Supplier<T> attempt) {
+        for (int n = 1; ; n++) {
+            try {
+                return attempt.get();
+            } catch (ObjectStoreException e) {
+                int status = e.status();
+                if (n >= ATTEMPTS || !(status == 500 || status == 502 || status == 503 || status == 504)) {
+                    throw e;
+                }
+            } catch (UncheckedIOException e) {
+                // A connection refused or reset; not a read that timed out (it waited its whole stall
+                // already) nor a body the store stopped taking.
+                if (n >= ATTEMPTS || !(e.getCause() instanceof java.net.SocketException)) {
+                    throw e;
+                }
+            }
+            long pause = (BACKOFF_MS << (n - 1)) / 2 + java.util.concurrent.ThreadLocalRandom.current()
+                    .nextLong(BACKOFF_MS << (n - 1));
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted between attempts"));
+            }
+        }
+    }
+
+    private Answer sendOnce(String method, String key, String query, byte[] body, int length, String payloadHash,
+                            String contentType, java.util.SortedMap<String, String> amz) {
         String path = path(key);
         try {
             HttpURLConnection c = open(method, path, query, payloadHash, contentType, amz);
@@ -443,6 +491,10 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
 
     /** {@code expected}: the body's size when known (a range), else -1. */
     private byte[] fetch(String key, String range, long expected) {
+        return retrying(() -> fetchOnce(key, range, expected));
+    }
+
+    private byte[] fetchOnce(String key, String range, long expected) {
         String path = path(key);
         try {
             HttpURLConnection c = open("GET", path, "", UNSIGNED, null, NO_HEADERS);
@@ -534,7 +586,7 @@ public final class SignedRequests implements ObjectGets, ObjectUploads {
     /** The failure for an error answer; its connection is dropped (an answer not read to its end cannot be reused). */
     private static ObjectStoreException refused(HttpURLConnection c, String request, int status, String body) {
         c.disconnect();
-        return new ObjectStoreException(request + " answered " + status + ": " + body);
+        return new ObjectStoreException(status, request + " answered " + status + ": " + body);
     }
 
     private static String errorBody(HttpURLConnection c) {

@@ -384,6 +384,85 @@ class SignedRequestsTest {
     }
 
     @Test
+    void aThrottledOrFailingStoreIsAskedAgainARefusalIsNot() throws Exception {
+        // A store that answers each request's first attempt with 503 SlowDown (or 403, for /denied).
+        java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+        com.sun.net.httpserver.HttpServer stub = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        stub.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            String request = exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
+            int n = attempts.computeIfAbsent(request, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            byte[] answer;
+            if (request.contains("denied")) {
+                answer = "<Error><Code>AccessDenied</Code></Error>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(403, answer.length);
+            } else if (n == 1) {
+                answer = "<Error><Code>SlowDown</Code></Error>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(503, answer.length);
+            } else {
+                answer = "the object".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("ETag", "\"etag-" + n + "\"");
+                exchange.sendResponseHeaders(200, answer.length);
+            }
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        stub.start();
+        try {
+            SignedRequests signed = new SignedRequests(new S3Settings(java.net.URI.create("http://127.0.0.1:"
+                    + stub.getAddress().getPort()), "us-east-1", BUCKET, ACCESS_KEY, SECRET_KEY));
+            byte[] part = random(1000);
+
+            assertThat(signed.uploadPart("shop/p-1/data", "u-1", 1, part, part.length, crc32c(part, part.length)))
+                    .isEqualTo("\"etag-2\"");
+            assertThat(signed.get("shop/p-1/manifest.json")).asString(java.nio.charset.StandardCharsets.UTF_8).isEqualTo("the object");
+            assertThatThrownBy(() -> signed.get("shop/p-1/denied")).hasMessageContaining("403");
+
+            assertThat(attempts.get("PUT /" + BUCKET + "/shop/p-1/data").get()).isEqualTo(2);
+            assertThat(attempts.get("GET /" + BUCKET + "/shop/p-1/manifest.json").get()).isEqualTo(2);
+            assertThat(attempts.get("GET /" + BUCKET + "/shop/p-1/denied").get()).as("a refusal is final").isEqualTo(1);
+        } finally {
+            stub.stop(0);
+        }
+    }
+
+    @Test
+    // Without an attempt time-out the SDK's write blocks for good (the review saw over 200 s).
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPartUploadThroughTheSdkToAStoreThatStopsReadingIsGivenUp() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket()) {
+            silent.setReceiveBufferSize(64 * 1024);
+            silent.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 8);
+            java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // and never read from them
+                    }
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            S3Settings stalledStore = new S3Settings(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()),
+                    "us-east-1", BUCKET, ACCESS_KEY, SECRET_KEY);
+            try (S3Client client = stalledStore.client()) {
+                ObjectUploads sdk = ObjectUploads.sdk(() -> client, BUCKET, java.time.Duration.ofSeconds(1), 64L * 1024 * 1024);
+                byte[] body = new byte[16 * 1024 * 1024]; // more than the socket buffers take
+
+                assertThatThrownBy(() -> sdk.uploadPart("shop/p-1/stalled", "u-1", 1, body, body.length,
+                        crc32c(body, body.length))).isInstanceOf(RuntimeException.class);
+            } finally {
+                for (java.net.Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void aPutWithTheWrongSecretIsRefused() throws Exception {
         SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
         byte[] body = random(100);
