@@ -280,6 +280,87 @@ class FailingStartTest {
         }
     }
 
+    /**
+     * A journal restart first stops the incarnation it replaces (up to 30 s of SIGTERM grace). A
+     * deletion meanwhile answered 204; the restart then started a process for the deleted id.
+     */
+    @Test
+    void aJournalRestartOfAProcessDeletedWhileItStoppedTheOldOneStartsNothing(@TempDir Path dir) throws Exception {
+        io.praas.controlplane.backend.LocalBackend local = new io.praas.controlplane.backend.LocalBackend(
+                new io.praas.backend.Resources(2, 4096), dir.resolve("logs"),
+                io.praas.controlplane.backend.LocalBackend.defaultClasspath(), 0);
+        java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        io.praas.backend.ProcessBackend slowStops = new io.praas.backend.ProcessBackend() {
+            @Override
+            public String name() {
+                return local.name();
+            }
+
+            @Override
+            public io.praas.backend.Resources caps() {
+                return local.caps();
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<io.praas.backend.BackendHandle> start(io.praas.backend.LaunchSpec spec) {
+                starts.incrementAndGet();
+                return local.start(spec);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> stop(io.praas.backend.BackendHandle handle) {
+                stopping.countDown();
+                return local.stop(handle).thenRunAsync(() -> {
+                    try {
+                        release.await(60, TimeUnit.SECONDS); // as an incarnation that takes its grace period
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+
+            @Override
+            public boolean keepsJournals() {
+                return true;
+            }
+
+            @Override
+            public boolean takesInlineSnapshots() {
+                return local.takesInlineSnapshots();
+            }
+
+            @Override
+            public void onExit(ExitListener listener) {
+                local.onExit(listener);
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+        };
+        try (ControlPlane node = ControlPlane.start(ControlPlanes.options(dir).config(), slowStops)) {
+            Api admin = Api.admin(node);
+            String app = "restarted";
+            SwapApp.deploy(admin, app, Map.of("resources", ControlPlanes.SMALL, "durability", "journal"));
+            String processes = "/v1/applications/" + app + "/processes";
+            assertThat(admin.post(processes, Map.of("name", "p-1")).status()).isEqualTo(201);
+            ControlPlanes.osProcess(node, app, "p-1").destroyForcibly(); // lost: restarted from its journal
+
+            assertThat(stopping.await(30, TimeUnit.SECONDS)).as("the restart stops the old incarnation").isTrue();
+            assertThat(admin.delete(processes + "/p-1").status()).isEqualTo(204);
+            release.countDown();
+
+            Thread.sleep(3_000); // the restart goes on from here at once
+            assertThat(starts.get()).as("starts: the create's only").isEqualTo(1);
+            assertThat(admin.get(processes + "/p-1").status()).isEqualTo(404);
+        } finally {
+            release.countDown();
+        }
+    }
+
     /** Waits until the local backend has a warm standby JVM (its ready file in the log directory). */
     private static void awaitWarmStandby() {
         Path logs = dataDir.resolve("logs");

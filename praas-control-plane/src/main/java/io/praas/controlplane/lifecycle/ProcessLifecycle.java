@@ -1168,6 +1168,14 @@ public final class ProcessLifecycle {
                                  ProcessRecord.Transition began) {
         ProcessRecord r = first;
         for (int attempt = 1; ; attempt++) {
+            // Each try only while the record is still this restart's: a stop, delete or swap-in may
+            // have come between, while the old incarnation was stopped (up to its grace period) or
+            // during the pause after a failed try.
+            ProcessRecord again = registry.process(app.name(), lost.id()).orElse(null);
+            if (again == null || again.status() != ProcessStatus.ALLOCATING || !began.equals(again.latest())) {
+                return true;
+            }
+            r = again;
             boolean last = attempt == JOURNAL_RESTART_ATTEMPTS;
             try {
                 if (r.snapshot() == null) {
@@ -1184,16 +1192,9 @@ public final class ProcessLifecycle {
                 }
                 LOG.warn("process {}: restart from its journal failed ({}); trying again", r.key(), e.getMessage());
             }
-            // Again only while the record is still this restart's (not deleted, stopped, or failed
-            // for good because the try's incarnation could not be known gone).
             if (!pause(JOURNAL_RESTART_BACKOFF.multipliedBy(attempt)) || shuttingDown) {
                 return false; // failed by the caller (this node stops)
             }
-            ProcessRecord again = registry.process(app.name(), lost.id()).orElse(null);
-            if (again == null || again.status() != ProcessStatus.ALLOCATING || !began.equals(again.latest())) {
-                return true;
-            }
-            r = again;
         }
     }
 
