@@ -89,10 +89,16 @@ public final class ProcessClient implements AutoCloseable {
     }
     /** Sessions opened or resumed through this client: resumed on the process after a reconnect. */
     private final java.util.Set<String> sessions = ConcurrentHashMap.newKeySet();
-    /** Requests waiting for the connection while the client reconnects; sent once it is back. */
-    private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Requests waiting for the connection while the client reconnects; sent once it is back, oldest
+     * first: one refused after the GOAWAY goes back ahead of those made since (a session's order).
+     */
+    private final java.util.Queue<RequestDeadlines.Pending> waiting = new java.util.concurrent.PriorityBlockingQueue<>(
+            16, java.util.Comparator.comparingLong(RequestDeadlines.Pending::madeAtNanos));
     /** Requests refused before they started, waiting out the pause before they are sent again. */
     private final java.util.Set<RequestDeadlines.Pending> refusedRetries = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Longest frame a process may send before its WELCOME (a WELCOME or an ERROR is small). */
+    static final int MAX_FRAME_BEFORE_WELCOME = 64 * 1024;
     private final Object reconnectLock = new Object();
     private volatile boolean reconnecting;
     /** A reconnect thread runs; {@link #reconnectAgain}: one more was asked for while it ran. */
@@ -195,14 +201,49 @@ public final class ProcessClient implements AutoCloseable {
     byte[] invoke(String function, String sessionId, byte[] input, Duration timeout) {
         refuseOnEventLoop();
         if (input.length < FrameCodec.SHARED_PAYLOAD_BYTES) {
-            return await(invoke(function, sessionId, input, timeout, null)); // its frame copies it anyway
+            return invokeAndWait(function, sessionId, input, timeout, null); // its frame copies it anyway
         }
         RequestDeadlines.SharedPayload shared = new RequestDeadlines.SharedPayload();
         try {
-            return await(invoke(function, sessionId, input, timeout, shared));
+            return invokeAndWait(function, sessionId, input, timeout, shared);
         } finally {
             shared.leave();
         }
+    }
+
+    /**
+     * Sends an invocation and waits for its output. Interrupted while the request still waits to be
+     * sent (the client reconnects), it is taken back and fails as not run; once written it may run.
+     */
+    private byte[] invokeAndWait(String function, String sessionId, byte[] input, Duration timeout,
+                                 RequestDeadlines.SharedPayload shared) {
+        PraasException closed = closedBy;
+        if (closed != null) {
+            throw new PraasException(closed.code(), closed.detail(), closed, closed.mayHaveRun());
+        }
+        long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
+        RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
+                System.nanoTime() + waitMs * 1_000_000L, waitMs,
+                new Message.Invoke(function, sessionId, Math.max(1, timeout.toMillis()), input), shared);
+        send(p);
+        try {
+            p.answer().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            boolean withdrawn = waiting.remove(p) || refusedRetries.remove(p);
+            PraasException why = withdrawn
+                    ? new PraasException(ErrorCode.UNKNOWN, "interrupted while the request waited to be sent; "
+                            + "it was not sent", e)
+                    : new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process; the request "
+                            + "may still run", e, true);
+            if (withdrawn) {
+                p.answer().completeExceptionally(why);
+            }
+            throw why;
+        } catch (ExecutionException e) {
+            // Answered below, as every blocking call reports its failure.
+        }
+        return ((Message.Result) await(p.answer())).output();
     }
 
     public <I, O> O invoke(String function, I input, Codec<I> in, Codec<O> out) {
@@ -280,8 +321,7 @@ public final class ProcessClient implements AutoCloseable {
         if (lost == null) {
             return false;
         }
-        long madeAt = p.deadlineNanos() - p.waitMs() * 1_000_000L;
-        if (madeAt - lost.foundAtNanos() < 0) {
+        if (p.madeAtNanos() - lost.foundAtNanos() < 0) {
             lost.told().set(true);
             return true;
         }
@@ -400,7 +440,7 @@ public final class ProcessClient implements AutoCloseable {
             throw new PraasException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            // The request is not taken back: written or queued, it may still run.
+            // The request is not taken back here: written or queued, it may still run.
             throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for the process; the request "
                     + "may still run", e, true);
         }
@@ -806,8 +846,9 @@ public final class ProcessClient implements AutoCloseable {
             if (maxFrameBytes == 0) {
                 maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
             }
-            // The process's answers are never larger than what it announces; accept up to the protocol's u32.
-            FrameParser parser = FrameParser.decoding(Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD, f -> onFrame(s, f),
+            // A stranger gets no large buffers before its WELCOME; after it, the process's answers are
+            // never larger than the limit it announces (PROTOCOL.md rule 2).
+            FrameParser parser = FrameParser.decoding(MAX_FRAME_BEFORE_WELCOME, f -> onFrame(s, f),
                     e -> {
                         LOG.warn("undecodable frame from process {}: {}", processId, e.getMessage());
                         fail(e.requestId(), new PraasException(e.code(), e.getMessage()));
@@ -842,6 +883,7 @@ public final class ProcessClient implements AutoCloseable {
                     ready.completeExceptionally(new PraasException(ErrorCode.MALFORMED_FRAME, "process at " + host
                             + ":" + port + " answered HELLO with " + m.getClass().getSimpleName() + ", not WELCOME"));
                 } else {
+                    parser.maxFrameBytes(Math.max(w.maxFrameBytes(), MAX_FRAME_BEFORE_WELCOME)); // on the event loop
                     processId = w.processId();
                     maxFrameBytes = w.maxFrameBytes();
                     serverInfo = w.serverInfo();

@@ -88,6 +88,11 @@ final class RequestDeadlines {
             this(answer, deadlineNanos, waitMs, request, shared, false);
         }
 
+        /** When the request was made (System.nanoTime). */
+        long madeAtNanos() {
+            return deadlineNanos - waitMs * 1_000_000L;
+        }
+
         /** A handshake's request, answered on the connection being taken into use within {@code waitMs}. */
         static Pending handshake(java.util.concurrent.CompletableFuture<io.praas.protocol.Message> answer, long waitMs,
                                  io.praas.protocol.Message request) {

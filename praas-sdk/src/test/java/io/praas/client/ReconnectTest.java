@@ -372,6 +372,155 @@ class ReconnectTest {
         }
     }
 
+    @Test
+    void aFrameLongerThanTheClientTakesClosesTheConnection() throws Exception {
+        try (ServerSocket server = listen()) {
+            sides.submit(() -> {
+                // Before the WELCOME: a frame that announces 100 MiB, of which a few bytes follow.
+                try (Socket s = server.accept()) {
+                    RawProcessSide.readFrame(new DataInputStream(s.getInputStream()));
+                    s.getOutputStream().write(new byte[] {0x06, 0x40, 0, 0, 1, 1, 1, 1});
+                    s.getOutputStream().flush();
+                    s.getInputStream().read(); // until the client hangs up
+                } catch (IOException e) {
+                    return null;
+                }
+                // After a WELCOME of 1 MiB: an answer of 2 MiB.
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    Frame hello = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    OutputStream out = s.getOutputStream();
+                    out.write(FrameCodec.encode(hello.requestId(), new Message.Welcome("p-small", 1024 * 1024, "test")).getBytes());
+                    out.flush();
+                    Frame invoke = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    out.write(FrameCodec.encode(invoke.requestId(), new Message.Result(new byte[2 * 1024 * 1024])).getBytes());
+                    out.flush();
+                    s.getInputStream().read();
+                } catch (IOException e) {
+                    return null;
+                }
+                return null;
+            });
+            ProcessClient.Builder builder = ProcessClient.builder().address("127.0.0.1", server.getLocalPort())
+                    .timeout(Duration.ofSeconds(20));
+            assertThat(catchThrowable(builder::connect)).as("a 100 MiB frame before the WELCOME")
+                    .isInstanceOf(PraasException.class).hasMessageContaining("closed the connection before its WELCOME");
+            try (ProcessClient client = builder.connect()) {
+                Throwable tooLong = catchThrowable(() -> client.invoke("big", new byte[] {1}));
+
+                assertThat(tooLong).isInstanceOfSatisfying(PraasException.class, e ->
+                        assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE));
+            }
+        }
+    }
+
+    @Test
+    void aRequestRefusedAfterTheGoAwayIsSentAgainAheadOfNewerOnes() throws Exception {
+        try (ServerSocket first = listen(); ServerSocket second = listen()) {
+            CountDownLatch goneAway = new CountDownLatch(1);
+            CountDownLatch newerMade = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = first.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
+                    Frame older = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    OutputStream out = s.getOutputStream();
+                    out.write(FrameCodec.encode(0, new Message.GoAway(GoAwayReason.STOPPING, "moving")).getBytes());
+                    out.flush();
+                    goneAway.countDown();
+                    newerMade.await(5, TimeUnit.SECONDS);
+                    // The older request's refusal comes after the GOAWAY, and after a newer request queued.
+                    out.write(FrameCodec.encode(older.requestId(), FrameCodec.FLAG_NOT_STARTED,
+                            new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "moving")).getBytes());
+                    out.flush();
+                    Thread.sleep(300); // then it closes: the client reconnects to its next home
+                }
+                return null;
+            });
+            java.util.List<Byte> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            sides.submit(() -> {
+                try (Socket s = second.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
+                    while (true) {
+                        Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                        Message.Invoke inv = (Message.Invoke) f.message();
+                        order.add(inv.input()[0]);
+                        s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
+                        s.getOutputStream().flush();
+                    }
+                } catch (IOException e) {
+                    return null; // the client hung up
+                }
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
+                    .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                CompletableFuture<byte[]> older = client.invokeAsync("echo", new byte[] {1});
+                assertThat(goneAway.await(5, TimeUnit.SECONDS)).isTrue();
+                Thread.sleep(100); // the GOAWAY has arrived: a new request waits for the next home
+                CompletableFuture<byte[]> newer = client.invokeAsync("echo", new byte[] {2});
+                newerMade.countDown();
+
+                assertThat(older.get(10, TimeUnit.SECONDS)).containsExactly(1);
+                assertThat(newer.get(10, TimeUnit.SECONDS)).containsExactly(2);
+                assertThat(order).containsExactly((byte) 1, (byte) 2);
+            }
+        }
+    }
+
+    @Test
+    void aBlockingCallInterruptedWhileItsRequestWaitsToBeSentIsTakenBackNotRun() throws Exception {
+        try (ServerSocket first = listen(); ServerSocket second = listen()) {
+            CountDownLatch goneAway = new CountDownLatch(1);
+            CountDownLatch interrupted = new CountDownLatch(1);
+            sides.submit(() -> {
+                try (Socket s = first.accept()) {
+                    RawProcessSide.welcome(s, "p-moving");
+                    s.getOutputStream().write(FrameCodec.encode(0, new Message.GoAway(GoAwayReason.STOPPING, "moving"))
+                            .getBytes());
+                    s.getOutputStream().flush();
+                    goneAway.countDown();
+                    interrupted.await(5, TimeUnit.SECONDS); // then it closes: the client reconnects
+                }
+                return null;
+            });
+            java.util.List<Byte> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+            sides.submit(() -> {
+                try (Socket s = second.accept()) {
+                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
+                    while (true) {
+                        Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                        Message.Invoke inv = (Message.Invoke) f.message();
+                        received.add(inv.input()[0]);
+                        s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
+                        s.getOutputStream().flush();
+                    }
+                } catch (IOException e) {
+                    return null; // the client hung up
+                }
+            });
+            try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
+                    .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
+                    .timeout(Duration.ofSeconds(10)).connect()) {
+                assertThat(goneAway.await(5, TimeUnit.SECONDS)).isTrue();
+                Thread.sleep(100); // the GOAWAY has arrived: a request waits for the next home
+                java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread caller = new Thread(() -> failure.set(catchThrowable(() -> client.invoke("charge", new byte[] {1}))));
+                caller.start();
+                Thread.sleep(200); // it waits
+                caller.interrupt();
+                caller.join(5_000);
+                interrupted.countDown();
+
+                assertThat(failure.get()).isInstanceOfSatisfying(PraasException.class, e -> {
+                    assertThat(e.mayHaveRun()).as("taken back before it was sent").isFalse();
+                    assertThat(e.getMessage()).contains("not sent");
+                });
+                assertThat(client.invoke("charge", new byte[] {2})).containsExactly(2);
+                assertThat(received).as("what the next home ran").containsExactly((byte) 2);
+            }
+        }
+    }
+
     private static ServerSocket listen() throws IOException {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
