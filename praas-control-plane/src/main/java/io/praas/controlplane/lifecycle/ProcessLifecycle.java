@@ -142,27 +142,36 @@ public final class ProcessLifecycle {
     }
 
     /**
-     * This node is stopping. Its ACTIVE journaled processes are swapped out first: their state is to
-     * survive anything short of the machine, and no other node could restart them from this node's
-     * disk; SWAPPED_OUT, any node swaps them in on demand. Processes it loses from now on are not
-     * restarted (the rest stop with the node and are FAILED).
+     * This node is stopping. Its processes are swapped out first, so that another node swaps them in
+     * on demand with their state: every one while another node of the cluster serves, else its
+     * journaled ones (their state is to survive anything short of the machine, and their journal is on
+     * this node's disk). A process that is starting, swapping in or swapping out is waited for first,
+     * then swapped out if it ended ACTIVE. Bounded by the drain timeout plus {@link #STOP_SWAP_GRACE};
+     * processes it loses from now on are not restarted (the rest stop with the node and are FAILED).
      */
     public void shutdown() {
         shuttingDown = true; // from here on nothing restarts on this node: a lost process is FAILED
-        List<ProcessRecord> journaled = registry.processesOfNode(settings.node()).stream()
-                .filter(p -> p.status() == ProcessStatus.ACTIVE && registry.application(p.application())
+        boolean othersServe = registry.clusterSize() > 1;
+        List<ProcessRecord> leaving = registry.processesOfNode(settings.node()).stream()
+                .filter(p -> p.status() == ProcessStatus.ACTIVE || settling(p.status()))
+                .filter(p -> othersServe || registry.application(p.application())
                         .map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL).orElse(false))
                 .toList();
-        if (journaled.isEmpty()) {
+        if (leaving.isEmpty()) {
             return;
         }
+        long deadline = System.nanoTime() + settings.swapDrainTimeout().plus(STOP_SWAP_GRACE).toNanos();
         java.util.concurrent.ExecutorService swaps = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.min(8, journaled.size()), r -> new Thread(r, "praas-stop-swap-out"));
+                Math.min(8, leaving.size()), r -> new Thread(r, "praas-stop-swap-out"));
         try {
             List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
-            for (ProcessRecord p : journaled) {
+            for (ProcessRecord p : leaving) {
                 done.add(swaps.submit(() -> {
                     try {
+                        ProcessRecord now = settled(p.application(), p.id(), deadline);
+                        if (now == null || now.status() != ProcessStatus.ACTIVE || !settings.node().equals(now.node())) {
+                            return; // gone, swapped out, failed, moved, or still under way at the deadline
+                        }
                         swapOut(p.application(), p.id());
                         LOG.info("process {} swapped out as its node stops", p.key());
                     } catch (RuntimeException e) {
@@ -172,12 +181,11 @@ public final class ProcessLifecycle {
                 }));
             }
             // Bounded: a node's stop has a grace period; what is not done by then stops with the node.
-            long deadline = System.nanoTime() + settings.swapDrainTimeout().plus(STOP_SWAP_GRACE).toNanos();
             for (java.util.concurrent.Future<?> f : done) {
                 try {
                     f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
-                    LOG.warn("swap-outs of this node's journaled processes did not all end within {}; the rest stop "
+                    LOG.warn("swap-outs of this node's processes did not all end within {}; the rest stop "
                             + "with the node", settings.swapDrainTimeout().plus(STOP_SWAP_GRACE));
                     break;
                 } catch (InterruptedException e) {
@@ -189,6 +197,24 @@ public final class ProcessLifecycle {
             }
         } finally {
             swaps.shutdownNow();
+        }
+    }
+
+    /** A status that ends by itself: a start, a swap-in or a swap-out under way. */
+    private static boolean settling(ProcessStatus s) {
+        return s == ProcessStatus.ALLOCATING || s == ProcessStatus.SWAPPING_IN || s == ProcessStatus.SWAPPING_OUT;
+    }
+
+    /** The process's record once it is no longer {@linkplain #settling settling} (or at the deadline); null when gone. */
+    private ProcessRecord settled(String application, String id, long deadlineNanos) {
+        while (true) {
+            ProcessRecord p = registry.process(application, id).orElse(null);
+            if (p == null || !settling(p.status()) || System.nanoTime() - deadlineNanos > 0) {
+                return p;
+            }
+            if (!pause(Duration.ofMillis(50))) {
+                return p;
+            }
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.function.Supplier;
  * change the same process at once. All methods block: call them off the event loop.
  */
 public final class Registry {
+    private final HazelcastInstance hazelcast;
     private static final long LOCK_WAIT_SECONDS = 30;
     private static final int CAS_ATTEMPTS = 8;
 
@@ -51,10 +52,16 @@ public final class Registry {
     }
 
     public Registry(HazelcastInstance hazelcast) {
+        this.hazelcast = hazelcast;
         this.applications = hazelcast.getMap("praas-applications");
         this.processes = hazelcast.getMap(PROCESSES);
         this.settings = hazelcast.getMap("praas-settings");
         this.inlineSnapshots = hazelcast.getMap("praas-inline-snapshots");
+    }
+
+    /** How many control-plane nodes the cluster has now, this one included. */
+    public int clusterSize() {
+        return hazelcast.getCluster().getMembers().size();
     }
 
     /** A cluster-wide setting, created once by whichever node asks first. */
