@@ -15,7 +15,8 @@ import java.util.function.BinaryOperator;
  * <p>Operations are numbered per group (the same member list, in the same order) in each member's
  * process state, so the numbering goes with a member through a swap or a journal restart. A member
  * that skips an operation (its invocation failed before the call) is out of step with the others
- * from then on; use the group with its members listed in another order, which numbers afresh.
+ * from then on: the members go on in step under a new {@linkplain #named name}, which numbers afresh
+ * (a run's or an epoch's, say, that every member knows from its input).
  *
  * <p>Each call waits at most the group's timeout (by default, and never past, the invocation's
  * remaining time). A call fails with a {@link io.praas.client.PraasException}: {@code TIMEOUT} when
@@ -47,6 +48,15 @@ public interface Group {
 
     /** The same group with another timeout per operation. */
     Group withTimeout(Duration timeout);
+
+    /**
+     * The same members, their operations numbered apart from the unnamed group's and every other
+     * name's (from 1, in each member). Members that call with the same name stay in step whatever
+     * happened under another name.
+     *
+     * @param name 1 to 256 characters
+     */
+    Group named(String name);
 
     /** Returns once every member has called it. */
     void barrier();

@@ -41,6 +41,8 @@ public final class GroupImpl implements Group {
     private static final byte[] EMPTY = new byte[0];
 
     private final List<String> members;
+    /** "" for the unnamed group. */
+    private final String name;
     private final int rank;
     private final String groupId;
     private final Transport transport;
@@ -54,7 +56,13 @@ public final class GroupImpl implements Group {
     }
 
     GroupImpl(List<String> members, Transport transport, KryoCodec kryo, Duration timeout, long capNanos) {
+        this(members, "", transport, kryo, timeout, capNanos);
+    }
+
+    private GroupImpl(List<String> members, String name, Transport transport, KryoCodec kryo, Duration timeout,
+                      long capNanos) {
         this.members = List.copyOf(members);
+        this.name = name;
         if (new HashSet<>(this.members).size() != this.members.size()) {
             throw new IllegalArgumentException("a group lists each process once: " + members);
         }
@@ -62,7 +70,7 @@ public final class GroupImpl implements Group {
         if (rank < 0) {
             throw new IllegalArgumentException("process " + transport.self() + " is not a member of " + members);
         }
-        this.groupId = digest(this.members);
+        this.groupId = digest(this.members, name);
         this.transport = transport;
         this.kryo = kryo;
         this.timeout = timeout;
@@ -90,7 +98,15 @@ public final class GroupImpl implements Group {
         if (t.isNegative() || t.isZero()) {
             throw new IllegalArgumentException("a collective timeout must be positive: " + t);
         }
-        return new GroupImpl(members, transport, kryo, t, capNanos);
+        return new GroupImpl(members, name, transport, kryo, t, capNanos);
+    }
+
+    @Override
+    public Group named(String newName) {
+        if (newName == null || newName.isEmpty() || newName.length() > 256) {
+            throw new IllegalArgumentException("a group's name has 1 to 256 characters");
+        }
+        return new GroupImpl(members, newName, transport, kryo, timeout, capNanos);
     }
 
     // -------------------------------------------------------------------------------------------
@@ -432,12 +448,16 @@ public final class GroupImpl implements Group {
         }
     }
 
-    private static String digest(List<String> members) {
+    private static String digest(List<String> members, String name) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
             for (String m : members) {
                 d.update(m.getBytes(StandardCharsets.UTF_8));
                 d.update((byte) 0);
+            }
+            if (!name.isEmpty()) { // (the unnamed group's id is the members' alone, as it always was)
+                d.update((byte) 1);
+                d.update(name.getBytes(StandardCharsets.UTF_8));
             }
             return HexFormat.of().formatHex(d.digest(), 0, 8);
         } catch (NoSuchAlgorithmException e) {

@@ -146,6 +146,32 @@ class GroupImplTest {
                 .isEqualTo(p * Integer.numberOfTrailingZeros(p) + 2 * (n - p));
     }
 
+    @Test
+    void membersOutOfStepAfterASkippedOperationGoOnInStepUnderANewName() throws Exception {
+        Network net = new Network(3);
+        Duration shortWait = Duration.ofMillis(300);
+        // p-2 skips a barrier (its invocation failed before the call): the others time out.
+        List<Future<Throwable>> skipped = new ArrayList<>();
+        for (String id : net.ids.subList(0, 2)) {
+            Group g = net.group(id, shortWait);
+            skipped.add(threads.submit(() -> catchThrowable(g::barrier)));
+        }
+        for (Future<Throwable> f : skipped) {
+            assertThat(f.get(30, TimeUnit.SECONDS)).isInstanceOfSatisfying(PraasException.class, e ->
+                    assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT));
+        }
+        // Out of step under the old numbering: p-2 numbers its next operation as the skipped one.
+        List<Throwable> outOfStep = onEveryMember(net, g -> catchThrowable(() -> g.withTimeout(shortWait)
+                .allReduce(new long[] {1}, ReduceOp.SUM)));
+        assertThat(outOfStep).anySatisfy(t -> assertThat(t).isInstanceOf(PraasException.class));
+
+        List<long[]> named = onEveryMember(net, g -> g.named("epoch-2").allReduce(new long[] {g.rank() + 1}, ReduceOp.SUM));
+
+        assertThat(named).allSatisfy(r -> assertThat(r).containsExactly(6));
+        List<long[]> again = onEveryMember(net, g -> g.named("epoch-2").allReduce(new long[] {1}, ReduceOp.SUM));
+        assertThat(again).allSatisfy(r -> assertThat(r).containsExactly(3)); // and stay in step under it
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 5, 8})
     void typedAllReduceCombinesInRankOrder(int n) throws Exception {
