@@ -183,8 +183,24 @@ public final class FargateBackend implements ProcessBackend {
         long deadline = System.nanoTime() + settings.startTimeout().toNanos();
         String last = "(not described yet)";
         while (true) {
-            DescribeTasksResponse d = call("DescribeTasks", key,
-                    () -> ecs.describeTasks(r -> r.cluster(settings.cluster()).tasks(arn)));
+            DescribeTasksResponse d;
+            try {
+                d = call("DescribeTasks", key, () -> ecs.describeTasks(r -> r.cluster(settings.cluster()).tasks(arn)));
+            } catch (BackendException e) {
+                if (e.reason() == Reason.CAPACITY && System.nanoTime() < deadline) {
+                    // Throttled (after the SDK's own retries): the task still starts; ask again.
+                    LOG.debug("process {}: DescribeTasks throttled; asking again", key);
+                    d = null;
+                } else {
+                    // The task runs on whatever went wrong here: it must not be left to register.
+                    stopQuietly(arn, "its start failed: " + e.getMessage());
+                    throw e;
+                }
+            }
+            if (d == null) {
+                pause(key, arn);
+                continue;
+            }
             // A task just started may be MISSING for a moment (eventual consistency): ask again.
             if (!d.tasks().isEmpty()) {
                 Task t = d.tasks().get(0);
@@ -201,13 +217,18 @@ public final class FargateBackend implements ProcessBackend {
                 throw new BackendException(Reason.FAILED, "task " + arn + " of process " + key + " did not reach RUNNING within "
                         + settings.startTimeout().toSeconds() + " s (last status " + last + "); it was stopped");
             }
-            try {
-                Thread.sleep(settings.pollInterval().toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                stopQuietly(arn, "start interrupted");
-                throw new BackendException(Reason.FAILED, "interrupted while waiting for task " + arn + " of " + key);
-            }
+            pause(key, arn);
+        }
+    }
+
+    /** Waits a poll interval; interrupted, stops the task and fails its start. */
+    private void pause(String key, String arn) {
+        try {
+            Thread.sleep(settings.pollInterval().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopQuietly(arn, "start interrupted");
+            throw new BackendException(Reason.FAILED, "interrupted while waiting for task " + arn + " of " + key);
         }
     }
 
@@ -317,10 +338,20 @@ public final class FargateBackend implements ProcessBackend {
         }
     }
 
-    /** Closes the ECS client; tasks keep running (each stops when its control channel is lost). */
+    /**
+     * Closes the ECS client once the starts under way have ended (an interrupted one stops its task
+     * first); tasks keep running (each stops when its control channel is lost).
+     */
     @Override
     public void close() {
         executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("starts still under way after 10 s; closing the ECS client");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         ecs.close();
     }
 }

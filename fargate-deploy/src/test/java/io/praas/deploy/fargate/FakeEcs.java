@@ -37,6 +37,9 @@ final class FakeEcs implements AutoCloseable {
     volatile String runTaskError;
     /** RunTask answers no task and a failure with this reason when set. */
     volatile String runTaskFailure;
+    /** DescribeTasks answers this error type ({@code __type}) while {@link #describeErrorsLeft} is positive. */
+    volatile String describeError;
+    final AtomicInteger describeErrorsLeft = new AtomicInteger();
     /** A STOPPED task reports this stoppedReason. */
     volatile String stoppedReason = "Essential container in task exited";
 
@@ -104,6 +107,10 @@ final class FakeEcs implements AutoCloseable {
     }
 
     private void describeTasks(HttpExchange x, JsonNode body) throws IOException {
+        if (describeError != null && describeErrorsLeft.getAndDecrement() > 0) {
+            answer(x, 400, error(describeError, "Rate exceeded"));
+            return;
+        }
         ObjectNode out = JSON.createObjectNode();
         ArrayNode tasks = out.putArray("tasks");
         ArrayNode failures = out.putArray("failures");

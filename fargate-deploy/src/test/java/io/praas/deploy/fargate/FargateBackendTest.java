@@ -177,6 +177,28 @@ class FargateBackendTest {
     }
 
     @Test
+    void aThrottledDescribeTasksIsAskedAgainUntilTheTaskRuns() throws Exception {
+        ecs.describeError = "ThrottlingException";
+        ecs.describeErrorsLeft.set(4); // more than the SDK's own attempts of one call
+
+        BackendHandle h = startOk(backend, new Resources(1, 512));
+
+        assertThat(h.id()).contains("task/praas/t1");
+        assertThat(ecs.bodies("StopTask")).isEmpty();
+    }
+
+    @Test
+    void aDescribeTasksThatFailsWhileTheTaskStartsStopsTheTask() {
+        ecs.describeError = "AccessDeniedException";
+        ecs.describeErrorsLeft.set(100);
+
+        BackendException e = startFails(backend, new Resources(1, 512));
+
+        assertThat(e.reason()).isEqualTo(BackendException.Reason.PERMISSION);
+        assertThat(ecs.bodies("StopTask")).as("the task RunTask started is not left running").hasSize(1);
+    }
+
+    @Test
     void aTaskThatNeverRunsIsStoppedAfterTheStartTimeout() {
         ecs.statuses = List.of("PROVISIONING", "PENDING");
         try (ProcessBackend b = backend(Map.of("start-timeout-seconds", "1", "poll-interval-ms", "50"))) {
