@@ -315,15 +315,35 @@ final class Connection {
             refuseNotStarted(rid); // after a swap, the swapped-in process closes it
             return;
         }
-        Boolean closed = plane.sessions.closeUnlessSealed(m.sessionId());
-        if (closed == null) {
-            refuseNotStarted(rid); // it got past the drain's check as the snapshot began
+        SessionRegistry.Closing done = plane.sessions.tryCloseUnlessSealed(m.sessionId());
+        if (done == SessionRegistry.Closing.BUSY) {
+            // A function of the session is writing its state (a long compute, say): the closing
+            // waits for that write on a thread of its own, not on the event loop.
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.sessions.closeUnlessSealed(m.sessionId()),
+                    CLOSING).whenComplete((closed, err) -> channel.executor().execute(() ->
+                            answerClose(rid, m.sessionId(), err != null ? null : closed == null ? SessionRegistry.Closing.SEALED
+                                    : closed ? SessionRegistry.Closing.CLOSED : SessionRegistry.Closing.NOT_FOUND, err)));
             return;
         }
-        if (closed) {
-            send(rid, new Message.Ok());
-        } else {
-            send(rid, error(ErrorCode.SESSION_NOT_FOUND, "no session " + m.sessionId()));
+        answerClose(rid, m.sessionId(), done, null);
+    }
+
+    /** Closings that wait for a write of the session's state. */
+    private static final java.util.concurrent.Executor CLOSING = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "praas-session-close");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private void answerClose(long rid, String sessionId, SessionRegistry.Closing done, Throwable failed) {
+        if (failed != null) {
+            send(rid, error(ErrorCode.PROCESS_UNAVAILABLE, "session " + sessionId + " was not closed: " + failed));
+            return;
+        }
+        switch (done) {
+            case SEALED -> refuseNotStarted(rid); // it got past the drain's check as the snapshot began
+            case CLOSED -> send(rid, new Message.Ok());
+            default -> send(rid, error(ErrorCode.SESSION_NOT_FOUND, "no session " + sessionId));
         }
     }
 

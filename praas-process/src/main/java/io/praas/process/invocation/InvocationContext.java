@@ -59,7 +59,10 @@ final class InvocationContext implements Context {
      */
     void awaitNested() {
         boolean interrupted = false;
-        for (CompletableFuture<Void> ended : nestedEnds) {
+        // By index, to the list's end as it is after each wait: a nested call's completion may make
+        // another (invoke(a).thenCompose(x -> invoke(b))), added while the wait is under way.
+        for (int i = 0; i < nestedEnds.size(); i++) {
+            CompletableFuture<Void> ended = nestedEnds.get(i);
             while (!ended.isDone()) {
                 try {
                     ended.get();

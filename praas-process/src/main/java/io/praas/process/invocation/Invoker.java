@@ -130,8 +130,12 @@ public final class Invoker implements AutoCloseable {
                 workers.execute(inv);
             }
         } catch (java.util.concurrent.RejectedExecutionException e) { // the workers are shut down: stopping
-            giveBack(input);
-            throw new InvocationException(ErrorCode.PROCESS_UNAVAILABLE, "process " + processId + " is stopping");
+            InvocationException stopping = new InvocationException(ErrorCode.PROCESS_UNAVAILABLE,
+                    "process " + processId + " is stopping");
+            if (inv.refuse(stopping)) { // (its deadline's expiry gives nothing back a second time)
+                giveBack(input);
+            }
+            throw stopping;
         }
         return inv.result;
     }
@@ -330,6 +334,19 @@ public final class Invoker implements AutoCloseable {
         @Override
         public long deadlineNanos() {
             return deadlineNanos;
+        }
+
+        /** Ends it before it was queued anywhere (refused); false if its deadline ended it first. */
+        boolean refuse(InvocationException why) {
+            synchronized (this) {
+                if (state != QUEUED) {
+                    return false;
+                }
+                state = DONE;
+            }
+            Deadlines.forget(this);
+            result.completeExceptionally(why);
+            return true;
         }
 
         @Override

@@ -60,7 +60,11 @@ final class PeerLink {
     private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean usable = true;
+    /** Longest frame the peer may send before its WELCOME (a WELCOME or an ERROR is small). */
+    static final int MAX_FRAME_BEFORE_WELCOME = 64 * 1024;
     private volatile long maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
+    /** Longest frame taken from the peer: small until its WELCOME, then what it announced (PROTOCOL.md rule 2). */
+    private volatile long readLimit = MAX_FRAME_BEFORE_WELCOME;
 
     private PeerLink(String processId, String host, int port, Socket socket) throws IOException {
         this.processId = processId;
@@ -86,6 +90,7 @@ final class PeerLink {
                 Frame answer = link.readFrame();
                 if (answer.message() instanceof Message.Welcome w) {
                     link.maxFrameBytes = w.maxFrameBytes();
+                    link.readLimit = Math.max(w.maxFrameBytes(), MAX_FRAME_BEFORE_WELCOME);
                     ch.setSoTimeout(0);
                 } else if (answer.message() instanceof Message.Error e) {
                     ch.close();
@@ -133,14 +138,14 @@ final class PeerLink {
         }
     }
 
-    /** Reads one whole frame (blocking), at most the size the peer may send (its WELCOME's limit). */
+    /** Reads one whole frame (blocking), at most the size the peer may send (64 KiB before its WELCOME, then its limit). */
     private Frame readFrame() throws IOException {
         byte[] length = in.readNBytes(FrameCodec.LENGTH_FIELD);
         if (length.length < FrameCodec.LENGTH_FIELD) {
             throw new IOException("process " + processId + " closed the connection");
         }
         long n = Integer.toUnsignedLong(ByteBuffer.wrap(length).getInt());
-        if (n < FrameCodec.MIN_LENGTH || n > Math.max(maxFrameBytes, FrameCodec.DEFAULT_MAX_FRAME_BYTES)) {
+        if (n < FrameCodec.MIN_LENGTH || n > Math.min(readLimit, Integer.MAX_VALUE - FrameCodec.LENGTH_FIELD)) {
             throw new IOException("frame of " + n + " bytes from process " + processId);
         }
         byte[] frame = new byte[FrameCodec.LENGTH_FIELD + (int) n];

@@ -107,6 +107,15 @@ public final class Session {
         closed = true;
     }
 
+    /** As {@link #close}, if no write of its state is under way; false otherwise, without waiting. */
+    boolean tryClose(Runnable journalClosing) {
+        if (!state.tryClose(journalClosing)) {
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
     /**
      * As {@link #close}, if nothing of the session runs or waits; false (and nothing changes)
      * otherwise. Decided under the lock {@link #enqueue} takes, so an invocation either starts before

@@ -91,7 +91,28 @@ public final class SessionRegistry {
 
     /** Closes a session and drops its state; false when it did not exist. */
     public boolean close(String id) {
-        return remove(id, null);
+        return remove(id, null, false) == Closing.CLOSED;
+    }
+
+    /** What {@link #tryCloseUnlessSealed} did. */
+    public enum Closing {
+        CLOSED, NOT_FOUND,
+        /** A write of its state is under way: nothing changed; {@link #closeUnlessSealed} waits for it. */
+        BUSY,
+        /** A swap-out's snapshot is being taken: nothing changed. */
+        SEALED
+    }
+
+    /** As {@link #closeUnlessSealed}, without waiting for a write of the session's state under way. */
+    public Closing tryCloseUnlessSealed(String id) {
+        if (!budget.tryBeginWrite()) {
+            return Closing.SEALED;
+        }
+        try {
+            return remove(id, null, true);
+        } finally {
+            budget.endWrite();
+        }
     }
 
     /**
@@ -100,29 +121,41 @@ public final class SessionRegistry {
      * closing inside the map's update: an open of the same id that follows is journaled after it, in
      * the order the map saw them (a replay would otherwise close the new session).
      */
-    private boolean remove(String id, Session expected) {
+    private Closing remove(String id, Session expected, boolean withoutWaiting) {
         Session[] removed = new Session[1];
+        boolean[] busy = new boolean[1];
         sessions.computeIfPresent(id, (k, s) -> {
+            busy[0] = false; // (an update may call this again)
             if (expected != null && s != expected) {
                 return s;
             }
             // The closing is journaled once the state's writes under way have ended (each is then
             // journaled before it, or refused); if the journal refuses it, the session stays.
             Runnable journalClosing = () -> journal.sessionClosed(k);
-            if (expected == null) {
+            if (expected != null) {
+                if (!s.closeIfIdle(journalClosing)) {
+                    return s; // an invocation started since the expiry looked: not idle after all
+                }
+            } else if (withoutWaiting) {
+                if (!s.tryClose(journalClosing)) {
+                    busy[0] = true;
+                    return s;
+                }
+            } else {
                 s.close(journalClosing);
-            } else if (!s.closeIfIdle(journalClosing)) {
-                return s; // an invocation started since the expiry looked: not idle after all
             }
             removed[0] = s;
             return null;
         });
+        if (busy[0]) {
+            return Closing.BUSY;
+        }
         if (removed[0] == null) {
-            return false;
+            return Closing.NOT_FOUND;
         }
         slots.decrementAndGet();
         LOG.debug("session {} closed", id);
-        return true;
+        return Closing.CLOSED;
     }
 
     /**
@@ -155,7 +188,7 @@ public final class SessionRegistry {
                 break;
             }
             try {
-                if (remove(s.id(), s)) {
+                if (remove(s.id(), s, false) == Closing.CLOSED) {
                     expired++;
                     LOG.info("session {} expired after {} idle", s.id(), idle);
                 }

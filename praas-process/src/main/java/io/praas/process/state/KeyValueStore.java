@@ -205,13 +205,34 @@ public final class KeyValueStore implements StateStore {
     public void close(Runnable journalClosing) {
         long stamp = closing.writeLock();
         try {
-            journalClosing.run();
-            closed = true;
-            journal = StateJournal.NONE;
-            clear();
+            closeLocked(journalClosing);
         } finally {
             closing.unlockWrite(stamp);
         }
+    }
+
+    /**
+     * As {@link #close}, if no write is under way; false (and nothing changes) otherwise, without
+     * waiting: for an event loop, which must not wait for a function's long compute.
+     */
+    public boolean tryClose(Runnable journalClosing) {
+        long stamp = closing.tryWriteLock();
+        if (stamp == 0) {
+            return false;
+        }
+        try {
+            closeLocked(journalClosing);
+            return true;
+        } finally {
+            closing.unlockWrite(stamp);
+        }
+    }
+
+    private void closeLocked(Runnable journalClosing) {
+        journalClosing.run();
+        closed = true;
+        journal = StateJournal.NONE;
+        clear();
     }
 
     /** Removes every entry and gives its bytes back to the budget. */

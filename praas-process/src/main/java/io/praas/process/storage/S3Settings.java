@@ -5,6 +5,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.ProxyConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -42,20 +43,7 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
                 // The JDK's connections, as the builder's, but TLS sockets that close at once: an
                 // attempt's time-out aborts a write the store stopped reading by disconnecting,
                 // which otherwise waits in the TLS close for the lock the write holds.
-                .httpClient(UrlConnectionHttpClient.create(uri -> {
-                    java.net.HttpURLConnection c;
-                    try {
-                        c = (java.net.HttpURLConnection) uri.toURL().openConnection();
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                    if (c instanceof javax.net.ssl.HttpsURLConnection tls) {
-                        tls.setSSLSocketFactory(SignedRequests.LingerZero.of(tls.getSSLSocketFactory()));
-                    }
-                    c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
-                    c.setReadTimeout((int) READ_TIMEOUT.toMillis());
-                    return c;
-                }))
+                .httpClient(UrlConnectionHttpClient.create(connections(ProxyConfiguration.builder().build())))
                 // S3-compatible stores differ in their support of the newer default checksums.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
@@ -68,6 +56,49 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
             builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
         }
         return builder.build();
+    }
+
+    /**
+     * Opens the SDK client's connections as its builder would, through the proxy its configuration
+     * finds (HTTP(S)_PROXY and NO_PROXY, or the JVM's proxy properties) with the same timeouts, but
+     * with TLS sockets that close at once (see {@link SignedRequests.LingerZero}).
+     */
+    static software.amazon.awssdk.http.urlconnection.UrlConnectionFactory connections(ProxyConfiguration proxy) {
+        return uri -> {
+            java.net.HttpURLConnection c;
+            try {
+                java.net.Proxy through = proxyFor(uri.getHost(), proxy);
+                c = (java.net.HttpURLConnection) (through == null ? uri.toURL().openConnection()
+                        : uri.toURL().openConnection(through));
+                if (through != null && proxy.username() != null && !proxy.username().isEmpty()) {
+                    String credentials = proxy.username() + ":" + (proxy.password() == null ? "" : proxy.password());
+                    c.setRequestProperty("Proxy-Authorization", "Basic " + java.util.Base64.getEncoder()
+                            .encodeToString(credentials.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            if (c instanceof javax.net.ssl.HttpsURLConnection tls) {
+                tls.setSSLSocketFactory(SignedRequests.LingerZero.of(tls.getSSLSocketFactory()));
+            }
+            c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) READ_TIMEOUT.toMillis());
+            return c;
+        };
+    }
+
+    /** The proxy for {@code host}, or null to let the JVM's proxy selector decide (no proxy configured, or host excluded). */
+    static java.net.Proxy proxyFor(String host, ProxyConfiguration proxy) {
+        if (proxy.host() == null || proxy.host().isEmpty()) {
+            return null;
+        }
+        for (String excluded : proxy.nonProxyHosts()) {
+            String pattern = java.util.regex.Pattern.quote(excluded.strip()).replace("*", "\\E.*\\Q");
+            if (host != null && host.matches("(?i)" + pattern)) {
+                return java.net.Proxy.NO_PROXY;
+            }
+        }
+        return new java.net.Proxy(java.net.Proxy.Type.HTTP, new java.net.InetSocketAddress(proxy.host(), proxy.port()));
     }
 
     /** The PRAAS_S3_* environment variables that hand these settings to a process. */

@@ -247,6 +247,16 @@ class InvokerTest {
         }
     }
 
+    /** Calls "upper", then, when that completes, "deaf"; returns without waiting for either. */
+    @FunctionName("chainDeaf")
+    static final class ChainDeaf implements Function<String, String> {
+        @Override
+        public String handle(String input, Context context) {
+            context.invoke("upper", utf8("x")).thenCompose(x -> context.invoke("deaf", new byte[0]));
+            return "chained";
+        }
+    }
+
     private final Deaf deaf = new Deaf();
     private final Block block = new Block();
     private final Stuck stuck = new Stuck();
@@ -262,7 +272,7 @@ class InvokerTest {
     private final FunctionRegistry functions = FunctionRegistry.of(getClass().getClassLoader(), "test", List.of(
             new Upper(), block, stuck, count, new Fail(), new Hoard(), new Sum(), new Outer(), recurse, append,
             new Describe(), sessionProbe, new CallProcess(), new Remaining(), deaf, new CallDeaf(),
-            new DeafRunning(deaf)));
+            new DeafRunning(deaf), new ChainDeaf()));
     private final List<Invoker> invokers = new ArrayList<>();
 
     /** Answers how many "deaf" calls run as it starts. */
@@ -335,6 +345,33 @@ class InvokerTest {
         deaf.release.countDown();
 
         assertThat(text(next)).isEqualTo("0"); // it ran after the callee, never beside it
+    }
+
+    @Test
+    void aSessionsNextInvocationWaitsForANestedCallMadeWhenAnEarlierOneCompleted() throws Exception {
+        Invoker invoker = invoker();
+        Session s = sessions.open("chaining").session();
+        assertThat(text(invoker.submit("chainDeaf", s, utf8(""), LONG_TIMEOUT_MS))).isEqualTo("chained");
+        assertThat(deaf.started.await(5, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<byte[]> next = invoker.submit("deafRunning", s, utf8(""), LONG_TIMEOUT_MS);
+        assertThatThrownBy(() -> next.get(300, TimeUnit.MILLISECONDS))
+                .isInstanceOf(java.util.concurrent.TimeoutException.class);
+        deaf.release.countDown();
+
+        assertThat(text(next)).isEqualTo("0");
+    }
+
+    @Test
+    void aSubmitRefusedAsTheProcessStopsGivesItsSlotBackOnce() throws Exception {
+        Invoker invoker = invoker(1, 1, 8);
+        invoker.close();
+
+        assertThatThrownBy(() -> invoker.submit("upper", null, utf8("late"), 50))
+                .isInstanceOfSatisfying(InvocationException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PROCESS_UNAVAILABLE));
+        Thread.sleep(300); // past its deadline, whose expiry must give nothing back again
+
+        assertThat(invoker.inFlight()).isZero();
     }
 
     @Test

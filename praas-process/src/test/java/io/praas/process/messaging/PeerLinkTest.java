@@ -90,6 +90,27 @@ class PeerLinkTest {
         assertThat(link.usable()).isFalse();
     }
 
+    @Test
+    void aPeerThatAnnouncesAFrameOverWhatItMaySendBeforeItsWelcomeIsRefusedAtOnce() throws Exception {
+        int port = peer(s -> {
+            try {
+                InputStream in = s.getInputStream();
+                in.readNBytes(java.nio.ByteBuffer.wrap(in.readNBytes(4)).getInt()); // the HELLO
+                s.getOutputStream().write(new byte[] {0x01, 0, 0, 0, 1, 2, 3}); // 16 MiB announced, 3 bytes sent
+                s.getOutputStream().flush();
+                sleep(20_000);
+            } catch (java.io.IOException e) {
+                // the link hung up
+            }
+        });
+
+        CompletableFuture<PeerLink> link = PeerLink.connect(threads, "p-peer", "127.0.0.1", port, HELLO);
+
+        // Refused when the length is read, not when the connect's 5 s read timeout passes.
+        assertThatThrownBy(() -> link.get(15, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(PeerLink.LinkClosedException.class).hasMessageContaining("frame of 16777216 bytes");
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -291,6 +291,32 @@ class SessionRegistryTest {
     }
 
     @Test
+    void aClosingThatMustNotWaitSaysBusyWhileAComputeRunsAndTheWaitingOneClosesAfterIt() throws Exception {
+        Session s = registry.open("computing").session();
+        CountDownLatch updating = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Future<?> compute = executor.submit(() -> s.state().compute("n", Integer.class, n -> {
+            updating.countDown();
+            awaitQuietly(release); // a long update
+            return 1;
+        }));
+        assertThat(updating.await(5, TimeUnit.SECONDS)).isTrue();
+
+        // An event loop's closing: answered at once, nothing changed.
+        assertThat(registry.tryCloseUnlessSealed("computing")).isEqualTo(SessionRegistry.Closing.BUSY);
+        assertThat(registry.get("computing")).isSameAs(s);
+        assertThat(s.closed()).isFalse();
+
+        Future<Boolean> waiting = executor.submit(() -> registry.closeUnlessSealed("computing"));
+        release.countDown();
+        assertThat(waiting.get(5, TimeUnit.SECONDS)).isTrue();
+        compute.get(5, TimeUnit.SECONDS);
+        assertThat(registry.get("computing")).isNull();
+        assertThat(budget.usedBytes()).isZero();
+        assertThat(registry.tryCloseUnlessSealed("computing")).isEqualTo(SessionRegistry.Closing.NOT_FOUND);
+    }
+
+    @Test
     void aJournalThatRefusesTheClosingLeavesTheSessionOpenWithItsState() {
         registry.open("kept").session().state().put("n", 1);
         registry.journal(new RefusingJournal("sessionClosed"));

@@ -463,6 +463,43 @@ class SignedRequestsTest {
     }
 
     @Test
+    void theSdkClientsConnectionsGoThroughTheConfiguredProxyUnlessTheHostIsExcluded() throws Exception {
+        try (java.net.ServerSocket proxy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            software.amazon.awssdk.http.urlconnection.ProxyConfiguration configured =
+                    software.amazon.awssdk.http.urlconnection.ProxyConfiguration.builder()
+                            .endpoint(java.net.URI.create("http://127.0.0.1:" + proxy.getLocalPort()))
+                            .addNonProxyHost("*.internal").useSystemPropertyValues(false)
+                            .useEnvironmentVariablesValues(false).build();
+            java.util.concurrent.CompletableFuture<String> firstLine = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.net.Socket s = proxy.accept()) {
+                    return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                            java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            });
+            java.net.HttpURLConnection c = S3Settings.connections(configured)
+                    .createConnection(java.net.URI.create("https://store.example.invalid/bucket/key"));
+            c.setConnectTimeout(2_000);
+            c.setReadTimeout(2_000);
+            Thread connecting = new Thread(() -> {
+                try {
+                    c.connect();
+                } catch (java.io.IOException expected) {
+                    // the proxy never answers the CONNECT
+                }
+            });
+            connecting.start();
+
+            assertThat(firstLine.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("CONNECT store.example.invalid:443 HTTP/1.1");
+            connecting.join(10_000);
+            assertThat(S3Settings.proxyFor("s3.internal", configured)).isEqualTo(java.net.Proxy.NO_PROXY);
+            assertThat(S3Settings.proxyFor("s3.amazonaws.com", configured).address())
+                    .isEqualTo(new java.net.InetSocketAddress("127.0.0.1", proxy.getLocalPort()));
+        }
+    }
+
+    @Test
     void aPutWithTheWrongSecretIsRefused() throws Exception {
         SignedRequests wrong = new SignedRequests(new S3Settings(store.endpoint(), "us-east-1", BUCKET, ACCESS_KEY, "not-it"));
         byte[] body = random(100);
