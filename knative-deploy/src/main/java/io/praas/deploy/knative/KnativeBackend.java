@@ -70,6 +70,8 @@ public final class KnativeBackend implements ProcessBackend {
     public static final String LABEL_APPLICATION = "praas.io/application";
     public static final String LABEL_PROCESS = "praas.io/process";
     public static final String LABEL_SERVICE = "praas.io/service";
+    /** One start's Service and pods: an incarnation's handle names it, so nothing of an older one acts on a newer. */
+    public static final String LABEL_INCARNATION = "praas.io/incarnation";
     /** Knative Service names become revision names with "-00001": 63 - 6. */
     static final int MAX_NAME = 57;
 
@@ -77,6 +79,7 @@ public final class KnativeBackend implements ProcessBackend {
     private final KubernetesClient client;
     private final KnativeClient knative;
     private final boolean ownsClient;
+    /** The incarnations this node started and has not stopped, by {@link #LABEL_INCARNATION}. */
     private final Map<String, BackendHandle> started = new ConcurrentHashMap<>();
     private final List<ExitListener> exitListeners = new CopyOnWriteArrayList<>();
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -113,15 +116,16 @@ public final class KnativeBackend implements ProcessBackend {
         return settings.caps();
     }
 
-    /** The Service name of a process: {@code praas-<application>-<process>}, shortened with a hash when too long. */
+    /**
+     * The Service name of a process: {@code praas-<application>-<process>-<hash>}, the readable part
+     * shortened when too long. The hash of application and process keeps names apart that the
+     * dashes would join ({@code shop}/{@code cart-1} and {@code shop-cart}/{@code 1}).
+     */
     public static String serviceName(String application, String processId) {
         String name = "praas-" + application + "-" + processId;
-        if (name.length() <= MAX_NAME) {
-            return name;
-        }
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest((application + "/" + processId).getBytes(StandardCharsets.UTF_8));
-            String prefix = name.substring(0, MAX_NAME - 9).replaceAll("-+$", "");
+            String prefix = name.length() <= MAX_NAME - 9 ? name : name.substring(0, MAX_NAME - 9).replaceAll("-+$", "");
             return prefix + "-" + HexFormat.of().formatHex(h, 0, 4);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
@@ -143,25 +147,77 @@ public final class KnativeBackend implements ProcessBackend {
         String key = spec.application() + "/" + spec.processId();
         Resource<Service> resource = knative.services().inNamespace(settings.namespace()).withName(name);
         // A previous incarnation (swapped out, lost, or left by a stopped node) gives way to this one.
-        started.remove(name);
-        if (call(key, "read", resource::get) != null) {
+        started.values().removeIf(h -> h.id().equals(name));
+        Service previous = call(key, "read", resource::get);
+        if (previous != null) {
+            Map<String, String> labels = previous.getMetadata().getLabels();
+            if (labels == null || !spec.application().equals(labels.get(LABEL_APPLICATION))
+                    || !spec.processId().equals(labels.get(LABEL_PROCESS))) {
+                throw new BackendException(Reason.FAILED, "the Knative Service " + name + " that process " + key
+                        + " would take belongs to " + (labels == null ? "nothing of PraaS" : labels.get(LABEL_APPLICATION)
+                        + "/" + labels.get(LABEL_PROCESS)) + "; not replaced");
+            }
             LOG.info("process {}: replacing its previous Service {}", key, name);
             deleteAndAwaitGone(key, resource);
         }
-        call(key, "create", () -> knative.services().inNamespace(settings.namespace()).resource(service(spec, name)).create());
+        String incarnation = java.util.UUID.randomUUID().toString();
+        call(key, "create", () -> knative.services().inNamespace(settings.namespace()).resource(service(spec, name, incarnation))
+                .create());
         LOG.info("process {}: Knative Service {}/{} created ({} vCPU, {} MiB)", key, settings.namespace(), name,
                 spec.resources().vcpu(), spec.resources().memoryMiB());
-        awaitReady(key, resource);
-        BackendHandle handle = new BackendHandle(name(), name, Map.of("namespace", settings.namespace()));
-        started.put(name, handle);
+        try {
+            awaitReady(key, resource);
+        } catch (RuntimeException e) {
+            // Whatever ended the wait (a failed read, an interrupt): the Service must not stay to
+            // restart its process for good. (Not interrupted while it deletes, or the client refuses.)
+            boolean interrupted = Thread.interrupted();
+            try {
+                deleteIfIncarnation(settings.namespace(), name, incarnation);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            throw e;
+        }
+        BackendHandle handle = new BackendHandle(name(), name, Map.of("namespace", settings.namespace(),
+                "incarnation", incarnation));
+        started.put(incarnation, handle);
         LOG.info("process {}: Service {} Ready", key, name);
         return handle;
     }
 
-    /** The Knative Service of one process. */
-    Service service(LaunchSpec spec, String name) {
+    /**
+     * Deletes the Service {@code name} if it is still the incarnation {@code incarnation} (null: any):
+     * a stale handle or pod never deletes a newer incarnation's Service. False when it was not deleted.
+     */
+    private boolean deleteIfIncarnation(String namespace, String name, String incarnation) {
+        Resource<Service> resource = knative.services().inNamespace(namespace).withName(name);
+        try {
+            Service now = resource.get();
+            if (now == null) {
+                return false;
+            }
+            String current = now.getMetadata().getLabels() == null ? null : now.getMetadata().getLabels().get(LABEL_INCARNATION);
+            if (incarnation != null && !incarnation.equals(current)) {
+                LOG.info("Service {}/{} is another incarnation now; not deleted", namespace, name);
+                return false;
+            }
+            // The read's resource version as a precondition: a Service replaced in between is not deleted.
+            knative.services().inNamespace(namespace).resource(now).lockResourceVersion(now.getMetadata().getResourceVersion())
+                    .delete();
+            return true;
+        } catch (KubernetesClientException e) {
+            LOG.warn("could not delete Service {}/{}: {}", namespace, name, e.getMessage());
+            return false;
+        }
+    }
+
+    /** The Knative Service of one process's incarnation. */
+    Service service(LaunchSpec spec, String name, String incarnation) {
         Map<String, String> labels = new TreeMap<>(Map.of(LABEL_APPLICATION, spec.application(),
-                LABEL_PROCESS, spec.processId(), LABEL_SERVICE, name, "app.kubernetes.io/managed-by", "praas"));
+                LABEL_PROCESS, spec.processId(), LABEL_SERVICE, name, LABEL_INCARNATION, incarnation,
+                "app.kubernetes.io/managed-by", "praas"));
         Map<String, String> serviceLabels = new TreeMap<>(labels);
         // Only reachable inside the cluster: the data plane is TCP to the pod, not HTTP through Knative.
         serviceLabels.put("networking.knative.dev/visibility", "cluster-local");
@@ -309,10 +365,18 @@ public final class KnativeBackend implements ProcessBackend {
     @Override
     public CompletionStage<Void> stop(BackendHandle handle) {
         return CompletableFuture.runAsync(() -> {
-            started.remove(handle.id());
+            String incarnation = handle.attributes().get("incarnation");
             String namespace = handle.attributes().getOrDefault("namespace", settings.namespace());
-            call(handle.id(), "delete", () -> knative.services().inNamespace(namespace).withName(handle.id()).delete());
-            LOG.info("Knative Service {}/{} deleted", namespace, handle.id());
+            if (incarnation == null) { // a handle from before incarnations: the Service by name
+                started.values().removeIf(h -> h.id().equals(handle.id()));
+                call(handle.id(), "delete", () -> knative.services().inNamespace(namespace).withName(handle.id()).delete());
+                LOG.info("Knative Service {}/{} deleted", namespace, handle.id());
+                return;
+            }
+            started.remove(incarnation);
+            if (deleteIfIncarnation(namespace, handle.id(), incarnation)) {
+                LOG.info("Knative Service {}/{} deleted", namespace, handle.id());
+            }
         }, executor);
     }
 
@@ -365,16 +429,17 @@ public final class KnativeBackend implements ProcessBackend {
         }
         Map<String, String> labels = pod.getMetadata().getLabels();
         String name = labels.get(LABEL_SERVICE);
-        BackendHandle handle = name == null ? null : started.remove(name);
+        String incarnation = labels.get(LABEL_INCARNATION);
+        BackendHandle handle = incarnation == null ? null : started.remove(incarnation);
         if (handle == null) {
-            return; // not started by this node, or already stopped
+            return; // not started by this node, already stopped, or an older incarnation's pod
         }
         String application = labels.get(LABEL_APPLICATION);
         String processId = labels.get(LABEL_PROCESS);
         executor.execute(() -> {
             LOG.info("process {}/{} ended in pod {}; deleting its Service {}", application, processId,
                     pod.getMetadata().getName(), name);
-            deleteQuietly(knative.services().inNamespace(handle.attributes().get("namespace")).withName(name));
+            deleteIfIncarnation(handle.attributes().get("namespace"), name, incarnation);
             exitListeners.forEach(l -> l.exited(application, processId, handle));
         });
     }
@@ -384,12 +449,22 @@ public final class KnativeBackend implements ProcessBackend {
                 || c.getLastState() != null && c.getLastState().getTerminated() != null;
     }
 
-    /** Stops watching and closes the client if this backend made it; the Services stay (their processes end with their control channel). */
+    /**
+     * Stops watching, deletes the Services of the processes this node started that still run (their
+     * processes stop with the node: a process ends when its control channel is lost, and Kubernetes
+     * would start it again and again), and closes the client if this backend made it.
+     */
     @Override
     public void close() {
         synchronized (this) {
             if (pods != null) {
                 pods.close();
+            }
+        }
+        for (String incarnation : List.copyOf(started.keySet())) {
+            BackendHandle h = started.remove(incarnation);
+            if (h != null && deleteIfIncarnation(h.attributes().get("namespace"), h.id(), incarnation)) {
+                LOG.info("Knative Service {} deleted as the control plane stops", h.id());
             }
         }
         executor.shutdownNow();

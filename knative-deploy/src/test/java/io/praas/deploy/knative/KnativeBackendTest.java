@@ -74,6 +74,11 @@ class KnativeBackendTest {
                 "PRAAS_CONTROL_TOKEN", "tok", "PRAAS_HOST", "127.0.0.1", "PRAAS_PORT", "0"));
     }
 
+    /** The Service name of the shop application's process {@code process}. */
+    private static String svc(String process) {
+        return KnativeBackend.serviceName("shop", process);
+    }
+
     private Service service(String name) {
         return knative.services().inNamespace(NS).withName(name).get();
     }
@@ -115,14 +120,14 @@ class KnativeBackendTest {
         BackendHandle h = startReady("cart-1");
 
         assertThat(h.backend()).isEqualTo("knative");
-        assertThat(h.id()).isEqualTo("praas-shop-cart-1");
+        assertThat(h.id()).isEqualTo(svc("cart-1"));
         assertThat(h.attributes()).containsEntry("namespace", NS);
-        Service s = service("praas-shop-cart-1");
+        Service s = service(svc("cart-1"));
         assertThat(s.getMetadata().getLabels()).containsEntry("praas.io/application", "shop")
                 .containsEntry("praas.io/process", "cart-1").containsEntry("networking.knative.dev/visibility", "cluster-local");
         assertThat(s.getSpec().getTemplate().getMetadata().getAnnotations())
                 .containsEntry("autoscaling.knative.dev/min-scale", "1").containsEntry("autoscaling.knative.dev/max-scale", "1");
-        assertThat(s.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("praas.io/service", "praas-shop-cart-1");
+        assertThat(s.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("praas.io/service", svc("cart-1"));
         assertThat(s.getSpec().getTemplate().getSpec().getContainerConcurrency()).isEqualTo(16L);
         assertThat(s.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("praas-process");
         Container c = s.getSpec().getTemplate().getSpec().getContainers().get(0);
@@ -141,30 +146,30 @@ class KnativeBackendTest {
     @Test
     void startWaitsWhileReadyIsUnknownAndCompletesWhenItIsTrue() throws Exception {
         CompletableFuture<BackendHandle> started = backend.start(spec("p1")).toCompletableFuture();
-        await(() -> service("praas-shop-p1") != null);
-        setReady("praas-shop-p1", "Unknown", "RevisionMissing", "Configuration is waiting for a Revision to become ready.");
+        await(() -> service(svc("p1")) != null);
+        setReady(svc("p1"), "Unknown", "RevisionMissing", "Configuration is waiting for a Revision to become ready.");
         Thread.sleep(200);
         assertThat(started).isNotDone();
 
-        setReady("praas-shop-p1", "True", null, null);
+        setReady(svc("p1"), "True", null, null);
 
-        assertThat(started.get(10, TimeUnit.SECONDS).id()).isEqualTo("praas-shop-p1");
+        assertThat(started.get(10, TimeUnit.SECONDS).id()).isEqualTo(svc("p1"));
     }
 
     @Test
     void aServiceThatFailsIsDeletedAndTheErrorSaysWhy() throws Exception {
         CompletableFuture<BackendHandle> started = backend.start(spec("p2")).toCompletableFuture();
-        await(() -> service("praas-shop-p2") != null);
+        await(() -> service(svc("p2")) != null);
 
-        setReady("praas-shop-p2", "False", "RevisionFailed", "Revision \"praas-shop-p2-00001\" failed with message: "
+        setReady(svc("p2"), "False", "RevisionFailed", "Revision \"praas-shop-p2-00001\" failed with message: "
                 + "0/3 nodes are available: 3 Insufficient memory.");
 
         Throwable t = catchThrowable(() -> started.get(10, TimeUnit.SECONDS));
         assertThat(t.getCause()).isInstanceOfSatisfying(BackendException.class, e -> {
             assertThat(e.reason()).isEqualTo(BackendException.Reason.CAPACITY);
-            assertThat(e.getMessage()).contains("praas-shop-p2", "RevisionFailed", "Insufficient memory", "deleted");
+            assertThat(e.getMessage()).contains(svc("p2"), "RevisionFailed", "Insufficient memory", "deleted");
         });
-        await(() -> service("praas-shop-p2") == null);
+        await(() -> service(svc("p2")) == null);
     }
 
     @Test
@@ -176,7 +181,7 @@ class KnativeBackendTest {
                 assertThat(e.getMessage()).contains("did not become Ready within 1 s");
             });
         }
-        assertThat(service("praas-shop-p3")).isNull();
+        assertThat(service(svc("p3"))).isNull();
     }
 
     @Test
@@ -184,27 +189,27 @@ class KnativeBackendTest {
         BackendHandle h = startReady("p4");
 
         backend.stop(h).toCompletableFuture().get(10, TimeUnit.SECONDS);
-        assertThat(service("praas-shop-p4")).isNull();
+        assertThat(service(svc("p4"))).isNull();
         backend.stop(h).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void aSwapInReplacesTheServiceWithTheSameProcessIdAndTheSnapshotToRestore() throws Exception {
         startReady("p5");
-        String firstUid = service("praas-shop-p5").getMetadata().getUid();
+        String firstUid = service(svc("p5")).getMetadata().getUid();
 
         Map<String, String> env = new HashMap<>(spec("p5").environment());
         env.put("PRAAS_SWAP_IN_MANIFEST", "shop/p5/gen-1/manifest.json");
         LaunchSpec swapIn = new LaunchSpec("shop", "p5", new Resources(1.5, 1024), "s3://praas/code/shop.jar", env);
         CompletableFuture<BackendHandle> again = backend.start(swapIn).toCompletableFuture();
         await(() -> {
-            Service now = service("praas-shop-p5");
+            Service now = service(svc("p5"));
             return now != null && !firstUid.equals(now.getMetadata().getUid());
         });
-        setReady("praas-shop-p5", "True", null, null);
+        setReady(svc("p5"), "True", null, null);
 
-        assertThat(again.get(10, TimeUnit.SECONDS).id()).isEqualTo("praas-shop-p5");
-        assertThat(env(service("praas-shop-p5").getSpec().getTemplate().getSpec().getContainers().get(0)))
+        assertThat(again.get(10, TimeUnit.SECONDS).id()).isEqualTo(svc("p5"));
+        assertThat(env(service(svc("p5")).getSpec().getTemplate().getSpec().getContainers().get(0)))
                 .containsEntry("PRAAS_PROCESS_ID", "p5").containsEntry("PRAAS_SWAP_IN_MANIFEST", "shop/p5/gen-1/manifest.json");
     }
 
@@ -215,16 +220,70 @@ class KnativeBackendTest {
         BackendHandle h = startReady("p6");
 
         // The pod Knative made for the Service; its container exits (after a swap-out).
-        client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("praas-shop-p6-00001-deployment-x")
-                .withLabels(Map.of("praas.io/service", h.id(), "praas.io/application", "shop", "praas.io/process", "p6"))
+        endedPod("praas-shop-p6-00001-deployment-x", service(svc("p6")));
+
+        await(() -> !exits.isEmpty());
+        assertThat(exits).containsExactly("shop/p6 " + svc("p6"));
+        await(() -> service(svc("p6")) == null);
+    }
+
+    /** A pod of {@code s}'s template (its labels), whose process container has ended. */
+    private void endedPod(String podName, Service s) {
+        client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName(podName)
+                .withLabels(s.getSpec().getTemplate().getMetadata().getLabels())
                 .endMetadata()
                 .withNewStatus().addNewContainerStatus().withName("praas").withNewState().withNewTerminated().withExitCode(0)
                 .endTerminated().endState().endContainerStatus().endStatus()
                 .build()).create();
+    }
 
-        await(() -> !exits.isEmpty());
-        assertThat(exits).containsExactly("shop/p6 praas-shop-p6");
-        await(() -> service("praas-shop-p6") == null);
+    @Test
+    void anOlderIncarnationsPodOrHandleNeverEndsTheNewOne() throws Exception {
+        List<String> exits = new CopyOnWriteArrayList<>();
+        backend.onExit((application, processId, handle) -> exits.add(application + "/" + processId));
+        BackendHandle first = startReady("p8");
+        Service firstService = service(svc("p8"));
+        endedPod("praas-shop-p8-00001-deployment-x", firstService); // it swapped out
+        await(() -> exits.size() == 1);
+        await(() -> service(svc("p8")) == null);
+
+        BackendHandle second = startReady("p8"); // swapped in: a new incarnation, a new handle
+        assertThat(second).isNotEqualTo(first);
+        // The old pod lingers and changes again; a stale stop of the old handle comes late.
+        endedPod("praas-shop-p8-00001-deployment-y", firstService);
+        backend.stop(first).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Thread.sleep(300); // the watch has seen the pod
+
+        assertThat(service(svc("p8"))).as("the new incarnation's Service").isNotNull();
+        assertThat(exits).containsExactly("shop/p8");
+        backend.stop(second).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(service(svc("p8"))).isNull();
+    }
+
+    @Test
+    void namesOfProcessesThatTheDashesWouldJoinStayApartAndAForeignServiceIsNotReplaced() throws Exception {
+        assertThat(KnativeBackend.serviceName("shop", "cart-1")).isNotEqualTo(KnativeBackend.serviceName("shop-cart", "1"));
+        // A Service of another owner under the name a process would take.
+        knative.services().inNamespace(NS).resource(new io.fabric8.knative.serving.v1.ServiceBuilder()
+                .withNewMetadata().withName(svc("p9")).withLabels(Map.of("praas.io/application", "other",
+                        "praas.io/process", "x")).endMetadata().build()).create();
+
+        Throwable t = catchThrowable(() -> backend.start(spec("p9")).toCompletableFuture().join());
+
+        assertThat(t.getCause()).isInstanceOf(BackendException.class).hasMessageContaining("belongs to other/x");
+        assertThat(service(svc("p9")).getMetadata().getLabels()).containsEntry("praas.io/application", "other");
+    }
+
+    @Test
+    void aStartThatEndsWhileItWaitsForReadyDeletesItsService() throws Exception {
+        CompletableFuture<BackendHandle> starting = backend.start(spec("p7")).toCompletableFuture();
+        await(() -> service(svc("p7")) != null);
+
+        backend.close(); // interrupts the wait
+
+        assertThat(catchThrowable(() -> starting.get(10, TimeUnit.SECONDS))).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        await(() -> service(svc("p7")) == null);
+        backend = backend(Map.of()); // (closed again after the test)
     }
 
     @Test
