@@ -93,6 +93,8 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Workers that handle what processes report (registrations, heartbeats, losses), apart from the API's. */
     static final int CONTROL_REPORT_WORKERS = 4;
+    /** Workers for the swap-ins processes ask for (each may wait for a process start). */
+    static final int PROCESS_SWAP_IN_WORKERS = 8;
 
     private void startAll(ProcessBackend chosen) throws Exception {
         Files.createDirectories(config.dataDir());
@@ -122,17 +124,36 @@ public final class ControlPlane implements AutoCloseable {
         // Heartbeats (one a second from every process) apart again: a backlog of them must not keep
         // a registration waiting either.
         io.vertx.core.WorkerExecutor heartbeats = vertx.createSharedWorkerExecutor("praas-heartbeats", 2);
+        // Swap-ins that processes ask for (a message waits for its receiver) apart too.
+        io.vertx.core.WorkerExecutor swapInWorkers = vertx.createSharedWorkerExecutor("praas-process-swap-ins",
+                PROCESS_SWAP_IN_WORKERS, 15, java.util.concurrent.TimeUnit.MINUTES);
         controlServer = new ControlServer(controlSecret, new ControlServer.Listener() {
             @Override
-            public Future<String> registered(String application, String processId, String dataHost, int dataPort) {
-                return reports.executeBlocking(() -> holder[0].registered(application, processId, dataHost, dataPort),
-                        false);
+            public Future<String> registered(String application, String processId, String incarnation, String dataHost,
+                                             int dataPort) {
+                return reports.executeBlocking(() -> holder[0].registered(application, processId, incarnation, dataHost,
+                        dataPort), false);
             }
+
+            /**
+             * The latest heartbeat of each process that waits for its update, with when it arrived:
+             * one update per process at most is queued, however many frames a process sends, and its
+             * liveness is the arrival's, not the update's (a backlog must not fail other processes).
+             */
+            private final java.util.concurrent.ConcurrentHashMap<String, Object[]> beats =
+                    new java.util.concurrent.ConcurrentHashMap<>();
 
             @Override
             public void heartbeat(String application, String processId, Message.Heartbeat metrics) {
+                String key = application + "/" + processId;
+                if (beats.put(key, new Object[] {metrics, holder[0].now()}) != null) {
+                    return; // its update is queued already, and takes this one
+                }
                 heartbeats.executeBlocking(() -> {
-                    holder[0].heartbeat(application, processId, metrics);
+                    Object[] latest = beats.remove(key);
+                    if (latest != null) {
+                        holder[0].heartbeat(application, processId, (Message.Heartbeat) latest[0], (java.time.Instant) latest[1]);
+                    }
                     return null;
                 }, false);
             }
@@ -146,28 +167,39 @@ public final class ControlPlane implements AutoCloseable {
             }
 
             @Override
-            public Future<Void> restoreFailed(String application, String processId, String reason) {
+            public Future<Void> restoreFailed(String application, String processId, String incarnation, String reason) {
                 return reports.executeBlocking(() -> {
-                    holder[0].restoreFailed(application, processId, reason);
+                    holder[0].restoreFailed(application, processId, incarnation, reason);
                     return null;
                 }, false);
             }
 
+            /** Swap-ins processes asked for, under way, by application/target: asked again, they are joined. */
+            private final java.util.concurrent.ConcurrentHashMap<String, Future<Message>> swapIns =
+                    new java.util.concurrent.ConcurrentHashMap<>();
+
             @Override
             public Future<Message> swapInRequested(String application, String requester, String target) {
-                return vertx.executeBlocking(() -> {
-                    try {
-                        holder[0].swapIn(application, target);
-                        return new Message.Ok();
-                    } catch (ControlPlaneException e) {
-                        return new Message.Error(switch (e.code()) {
-                            case NOT_FOUND, INVALID_ARGUMENT -> io.praas.protocol.ErrorCode.INVALID_ARGUMENT;
-                            case OVERLOADED -> io.praas.protocol.ErrorCode.OVERLOADED;
-                            case TIMEOUT -> io.praas.protocol.ErrorCode.TIMEOUT;
-                            default -> io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE;
-                        }, e.getMessage());
-                    }
-                }, false);
+                // On workers of their own, one per target however often it is asked: a swap-in may wait
+                // minutes for its process, and must not hold the workers that serve the REST API.
+                String key = application + "/" + target;
+                return swapIns.computeIfAbsent(key, k -> {
+                    Future<Message> f = swapInWorkers.executeBlocking(() -> {
+                        try {
+                            holder[0].swapIn(application, target);
+                            return new Message.Ok();
+                        } catch (ControlPlaneException e) {
+                            return new Message.Error(switch (e.code()) {
+                                case NOT_FOUND, INVALID_ARGUMENT -> io.praas.protocol.ErrorCode.INVALID_ARGUMENT;
+                                case OVERLOADED -> io.praas.protocol.ErrorCode.OVERLOADED;
+                                case TIMEOUT -> io.praas.protocol.ErrorCode.TIMEOUT;
+                                default -> io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE;
+                            }, e.getMessage());
+                        }
+                    }, false);
+                    f.onComplete(ar -> swapIns.remove(k, f));
+                    return f;
+                });
             }
 
             @Override
@@ -197,6 +229,25 @@ public final class ControlPlane implements AutoCloseable {
             @Override
             public ProcessRecord swapOutOn(String otherNode, String application, String processId) {
                 return onNode(otherNode, new SwapOutTask(application, processId));
+            }
+        });
+        // A node that leaves the cluster without swapping its processes out (it crashed, or its
+        // stop was cut short) leaves records nobody watches: the oldest member takes them over.
+        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+            @Override
+            public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+            }
+
+            @Override
+            public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
+                String gone = e.getMember().getAttribute(NODE_ATTRIBUTE);
+                if (gone == null || !oldestMember()) {
+                    return;
+                }
+                vertx.executeBlocking(() -> {
+                    lifecycle.nodeLeft(gone);
+                    return null;
+                }, false);
             }
         });
         router = new InvocationRouter(vertx, lifecycle);
@@ -235,6 +286,15 @@ public final class ControlPlane implements AutoCloseable {
                     + "./praas build)");
         });
         return provider.create(config.backendSettings());
+    }
+
+    /** Whether this node is the cluster's oldest member (the one that takes over what a departed node left). */
+    private boolean oldestMember() {
+        try {
+            return hazelcast.getCluster().getMembers().iterator().next().localMember();
+        } catch (RuntimeException e) { // stopping
+            return false;
+        }
     }
 
     static Config hazelcastConfig(ControlPlaneConfig config, String node) {

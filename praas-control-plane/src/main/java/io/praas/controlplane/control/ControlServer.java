@@ -35,7 +35,8 @@ public final class ControlServer {
     /** What happens on the channels. */
     public interface Listener {
         /** A process registered; complete with null to accept, or an error message to refuse. */
-        Future<String> registered(String application, String processId, String dataHost, int dataPort);
+        Future<String> registered(String application, String processId, String incarnation, String dataHost,
+                                  int dataPort);
 
         void heartbeat(String application, String processId, Message.Heartbeat metrics);
 
@@ -43,7 +44,7 @@ public final class ControlServer {
         void lost(String application, String processId);
 
         /** A process started to swap in could not restore its snapshot (it exits once this completes). */
-        Future<Void> restoreFailed(String application, String processId, String reason);
+        Future<Void> restoreFailed(String application, String processId, String incarnation, String reason);
 
         /**
          * Process {@code requester} asks for {@code target} of its application to be swapped in (a
@@ -69,10 +70,14 @@ public final class ControlServer {
         this.listener = listener;
     }
 
-    /** The token a process registers with. */
-    public static String issueToken(String controlSecret, String application, String processId) {
-        return DataPlaneToken.issue(controlSecret.getBytes(StandardCharsets.UTF_8), application, processId,
-                Instant.now().plusSeconds(365L * 24 * 3600));
+    /**
+     * The token one incarnation of a process registers with: it names the incarnation (the start that
+     * launched it), so a token of an earlier one, of a process deleted and created again say, cannot
+     * register over a later one.
+     */
+    public static String issueToken(String controlSecret, String application, String processId, String incarnation) {
+        return DataPlaneToken.issue(controlSecret.getBytes(StandardCharsets.UTF_8), application,
+                processId + "/" + incarnation, Instant.now().plusSeconds(365L * 24 * 3600));
     }
 
     public Future<Integer> listen(Vertx vertx, String host, int port) {
@@ -85,8 +90,18 @@ public final class ControlServer {
         return channels.size();
     }
 
+    /** The applications with a process whose channel this node holds. */
+    public java.util.Set<String> applications() {
+        java.util.Set<String> apps = new java.util.HashSet<>();
+        for (String key : channels.keySet()) {
+            apps.add(key.substring(0, key.indexOf('/')));
+        }
+        return apps;
+    }
+
     private void accept(NetSocket socket) {
         String[] registeredAs = new String[2];
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
         socket.handler(new FrameParser(MAX_FRAME_BYTES, (Buffer b) -> {
             Frame f;
             try {
@@ -96,7 +111,7 @@ public final class ControlServer {
                 return;
             }
             if (f.message() instanceof Message.Register r) {
-                onRegister(socket, f.requestId(), r, registeredAs);
+                onRegister(socket, f.requestId(), r, registeredAs, closed);
             } else if (f.message() instanceof Message.RestoreFailed rf && registeredAs[0] == null) {
                 onRestoreFailed(socket, f.requestId(), rf);
             } else if (f.message() instanceof Message.Heartbeat h && registeredAs[0] != null) {
@@ -120,6 +135,7 @@ public final class ControlServer {
             }
         }, e -> refuse(socket, 0, e.code(), e.getMessage())));
         socket.closeHandler(v -> {
+            closed.set(true);
             Map<Long, io.vertx.core.Promise<Message>> waiting = requests.remove(socket);
             if (waiting != null) {
                 waiting.values().forEach(p -> p.tryFail("the process's control channel closed"));
@@ -130,20 +146,23 @@ public final class ControlServer {
         });
     }
 
-    private void onRegister(NetSocket socket, long rid, Message.Register r, String[] registeredAs) {
-        try {
-            DataPlaneToken t = DataPlaneToken.verify(controlSecret, r.token(), Instant.now());
-            if (!t.application().equals(r.application()) || !t.process().equals(r.processId())) {
-                refuse(socket, rid, ErrorCode.FORBIDDEN, "the control token is not for this process");
-                return;
-            }
-        } catch (InvalidTokenException e) {
-            refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
+    private void onRegister(NetSocket socket, long rid, Message.Register r, String[] registeredAs,
+                            java.util.concurrent.atomic.AtomicBoolean closed) {
+        if (registeredAs[0] != null) {
+            refuse(socket, rid, ErrorCode.INVALID_ARGUMENT, "this channel's process registered already");
             return;
         }
-        listener.registered(r.application(), r.processId(), r.dataHost(), r.dataPort()).onComplete(ar -> {
+        String incarnation = incarnationOf(socket, rid, r.token(), r.application(), r.processId());
+        if (incarnation == null) {
+            return;
+        }
+        listener.registered(r.application(), r.processId(), incarnation, r.dataHost(), r.dataPort()).onComplete(ar -> {
             if (ar.failed() || ar.result() != null) {
                 refuse(socket, rid, ErrorCode.FORBIDDEN, ar.failed() ? ar.cause().getMessage() : ar.result());
+                return;
+            }
+            if (closed.get()) { // closed while it registered: no channel to keep, and the process is gone
+                listener.lost(r.application(), r.processId());
                 return;
             }
             registeredAs[0] = r.application();
@@ -164,6 +183,9 @@ public final class ControlServer {
         int n = 0;
         for (Map.Entry<String, NetSocket> e : channels.entrySet()) {
             if (e.getKey().startsWith(prefix)) {
+                if (e.getValue().writeQueueFull()) {
+                    continue; // it does not read: no more WORLDs pile up for it (a later push brings the newest)
+                }
                 e.getValue().write(frame.copy());
                 n++;
             }
@@ -188,19 +210,32 @@ public final class ControlServer {
     }
 
     private void onRestoreFailed(NetSocket socket, long rid, Message.RestoreFailed rf) {
-        try {
-            DataPlaneToken t = DataPlaneToken.verify(controlSecret, rf.token(), Instant.now());
-            if (!t.application().equals(rf.application()) || !t.process().equals(rf.processId())) {
-                refuse(socket, rid, ErrorCode.FORBIDDEN, "the control token is not for this process");
-                return;
-            }
-        } catch (InvalidTokenException e) {
-            refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
+        String incarnation = incarnationOf(socket, rid, rf.token(), rf.application(), rf.processId());
+        if (incarnation == null) {
             return;
         }
         // OK only once the registry knows, so the exit that follows is not taken for a failure.
-        listener.restoreFailed(rf.application(), rf.processId(), rf.reason())
+        listener.restoreFailed(rf.application(), rf.processId(), incarnation, rf.reason())
                 .onComplete(ar -> socket.write(FrameCodec.encode(rid, new Message.Ok())).onComplete(v -> socket.close()));
+    }
+
+    /**
+     * The incarnation a control token names, if it verifies and is for this process; else refuses
+     * the channel and returns null.
+     */
+    private String incarnationOf(NetSocket socket, long rid, String token, String application, String processId) {
+        try {
+            DataPlaneToken t = DataPlaneToken.verify(controlSecret, token, Instant.now());
+            int slash = t.process().indexOf('/');
+            if (!t.application().equals(application) || slash < 0 || !t.process().substring(0, slash).equals(processId)) {
+                refuse(socket, rid, ErrorCode.FORBIDDEN, "the control token is not for this process");
+                return null;
+            }
+            return t.process().substring(slash + 1);
+        } catch (InvalidTokenException e) {
+            refuse(socket, rid, ErrorCode.UNAUTHENTICATED, e.getMessage());
+            return null;
+        }
     }
 
     private static void refuse(NetSocket socket, long rid, ErrorCode code, String message) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,7 +27,12 @@ public final class WorldPublisher implements AutoCloseable {
 
     private final Registry registry;
     private final ControlServer server;
-    private final ExecutorService pusher = Executors.newSingleThreadExecutor(r -> {
+    /** How often every application's world is pushed again, changed or not: a lost push or event is repaired by then. */
+    static final java.time.Duration REPUSH = java.time.Duration.ofSeconds(30);
+    /** The wait before a push that failed (the registry unreachable a moment) is tried again. */
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(1);
+
+    private final java.util.concurrent.ScheduledExecutorService pusher = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "praas-world");
         t.setDaemon(true);
         return t;
@@ -42,6 +46,10 @@ public final class WorldPublisher implements AutoCloseable {
         this.registry = registry;
         this.server = server;
         this.registration = registry.onProcessChange(this::changed);
+        // Entry events are not guaranteed around a member's failure, and a push may fail: every
+        // world this node serves goes out again now and then (a process keeps the newest version).
+        pusher.scheduleWithFixedDelay(() -> server.applications().forEach(this::changed), REPUSH.toMillis(),
+                REPUSH.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Schedules a push of {@code application}'s world to its processes on this node. */
@@ -53,7 +61,13 @@ public final class WorldPublisher implements AutoCloseable {
                     int sent = server.pushWorld(application, worldOf(registry.processes(application), version.incrementAndGet()));
                     LOG.debug("world of {} pushed to {} processes", application, sent);
                 } catch (RuntimeException e) {
-                    LOG.warn("could not push the world of application {}: {}", application, e.toString());
+                    LOG.warn("could not push the world of application {} ({}); trying again in {}", application,
+                            e.toString(), RETRY);
+                    try {
+                        pusher.schedule(() -> changed(application), RETRY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.RejectedExecutionException closed) {
+                        LOG.debug("not trying again: closed");
+                    }
                 }
             });
         }

@@ -200,6 +200,55 @@ public final class ProcessLifecycle {
         }
     }
 
+    /**
+     * The control-plane node {@code node} left the cluster without handing its processes over (it
+     * crashed, or its stop was cut short): nobody watches their heartbeats or channels any more, and
+     * their processes end with their channel. Its processes that were running or starting become
+     * FAILED (a swap-in with a snapshot goes back to SWAPPED_OUT), so that their slots are free, their
+     * peers' worlds say so, and a journaled one's journal, on that node's disk, is not waited for; what
+     * still runs of them is stopped. Run by the cluster's oldest member.
+     */
+    public void nodeLeft(String node) {
+        if (node.equals(settings.node())) {
+            return;
+        }
+        String why = "its control-plane node " + node + " left the cluster";
+        for (ProcessRecord p : registry.processesOfNode(node)) {
+            boolean[] taken = new boolean[1];
+            registry.update(p.application(), p.id(), q -> {
+                taken[0] = false; // (an update may call this again)
+                if (!node.equals(q.node())) {
+                    return q;
+                }
+                Instant now = clock.instant();
+                switch (q.status()) {
+                    case SWAPPING_IN -> {
+                        taken[0] = true;
+                        return q.snapshot() != null
+                                ? q.withStatus(ProcessStatus.SWAPPED_OUT, now).withFailure("swap-in failed: " + why)
+                                : q.failed(why, now);
+                    }
+                    case ALLOCATING, ACTIVE, SWAPPING_OUT -> {
+                        taken[0] = true;
+                        return q.failed(why, now);
+                    }
+                    default -> {
+                        return q;
+                    }
+                }
+            });
+            if (taken[0]) {
+                LOG.warn("process {}: {}; taken over by node {}", p.key(), why, settings.node());
+                if (p.handle() != null) {
+                    backend.stop(p.handle()).exceptionally(e -> {
+                        LOG.info("process {}: stopping what runs of it: {}", p.key(), e.toString());
+                        return null;
+                    });
+                }
+            }
+        }
+    }
+
     /** A status that ends by itself: a start, a swap-in or a swap-out under way. */
     private static boolean settling(ProcessStatus s) {
         return s == ProcessStatus.ALLOCATING || s == ProcessStatus.SWAPPING_IN || s == ProcessStatus.SWAPPING_OUT;
@@ -442,7 +491,8 @@ public final class ProcessLifecycle {
             env.put("PRAAS_APP_CODE", "s3://" + settings.store().bucket() + "/" + app.code().objectKey());
             env.put("PRAAS_APP_SECRET", app.secret());
             env.put("PRAAS_CONTROL_PLANE", settings.controlHost() + ":" + settings.controlPort());
-            env.put("PRAAS_CONTROL_TOKEN", ControlServer.issueToken(controlSecret, app.name(), record.id()));
+            env.put("PRAAS_CONTROL_TOKEN", ControlServer.issueToken(controlSecret, app.name(), record.id(),
+                    incarnation(record.latest())));
             env.put("PRAAS_HOST", settings.processHost());
             env.put("PRAAS_PORT", "0");
             env.put("PRAAS_MAX_SESSIONS", Integer.toString(app.limits().maxSessionsPerProcess()));
@@ -997,9 +1047,18 @@ public final class ProcessLifecycle {
     }
 
     /** A process swapping in could not restore its snapshot: it stays SWAPPED_OUT, its snapshot kept. */
-    public void restoreFailed(String application, String id, String reason) {
-        registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_IN
-                ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withFailure("swap-in failed: " + reason) : p);
+    public void restoreFailed(String application, String id, String incarnation, String reason) {
+        boolean[] ours = new boolean[1];
+        registry.update(application, id, p -> {
+            ours[0] = p.status() == ProcessStatus.SWAPPING_IN && isIncarnation(p, incarnation);
+            return ours[0] ? p.withStatus(ProcessStatus.SWAPPED_OUT, clock.instant()).withFailure("swap-in failed: " + reason)
+                    : p; // (an earlier incarnation's report says nothing of the swap-in under way)
+        });
+        if (!ours[0]) {
+            LOG.warn("process {}/{}: a failed restore reported by another incarnation than the one swapping in: {}",
+                    application, id, reason);
+            return;
+        }
         LOG.error("process {}/{}: swap-in failed, it stays SWAPPED_OUT with its snapshot kept: {}", application, id, reason);
         CompletableFuture<ProcessRecord> waiter = registrationAwaited(ProcessRecord.key(application, id));
         if (waiter != null) {
@@ -1041,12 +1100,47 @@ public final class ProcessLifecycle {
     // ---- events from the control channel and the backend
 
     /** A process registered on this node's control channel; null when accepted, else why not. */
-    public String registered(String application, String id, String host, int port) {
-        Optional<ProcessRecord> updated = registry.update(application, id, p -> switch (p.status()) {
-            case ALLOCATING, ACTIVE, SWAPPING_IN -> p.active(new ProcessRecord.Endpoint(host, port), settings.node(),
-                    clock.instant());
-            default -> p;
+    /** The name of the incarnation a start launches: the time of the transition the start began with. */
+    static String incarnation(ProcessRecord.Transition began) {
+        return began.at().toString();
+    }
+
+    /** Whether {@code p} is, or is starting as, the incarnation named {@code incarnation}. */
+    private static boolean isIncarnation(ProcessRecord p, String incarnation) {
+        if (p.status() == ProcessStatus.ALLOCATING || p.status() == ProcessStatus.SWAPPING_IN) {
+            return incarnation(p.latest()).equals(incarnation);
+        }
+        // ACTIVE: it registered already; the start it came from is the last ALLOCATING or SWAPPING_IN.
+        List<ProcessRecord.Transition> t = p.transitions();
+        for (int i = t.size() - 1; i >= 0; i--) {
+            if (t.get(i).status() == ProcessStatus.ALLOCATING || t.get(i).status() == ProcessStatus.SWAPPING_IN) {
+                return incarnation(t.get(i)).equals(incarnation);
+            }
+        }
+        return false;
+    }
+
+    public String registered(String application, String id, String incarnation, String host, int port) {
+        boolean[] stale = new boolean[1];
+        Optional<ProcessRecord> updated = registry.update(application, id, p -> {
+            stale[0] = false; // (an update may call this again)
+            switch (p.status()) {
+                case ALLOCATING, ACTIVE, SWAPPING_IN -> {
+                    if (!isIncarnation(p, incarnation)) {
+                        stale[0] = true; // an earlier incarnation's token: it must not take the process's place
+                        return p;
+                    }
+                    return p.active(new ProcessRecord.Endpoint(host, port), settings.node(), clock.instant());
+                }
+                default -> {
+                    return p;
+                }
+            }
         });
+        if (stale[0]) {
+            LOG.warn("process {}/{}: a registration with an earlier incarnation's token was refused", application, id);
+            return "process " + id + " is another incarnation now; this one may not register";
+        }
         updated.filter(p -> p.transitions().size() > 1
                 && p.transitions().get(p.transitions().size() - 2).status() == ProcessStatus.SWAPPING_IN)
                 .ifPresent(p -> LOG.info("process {} swapped in", p.key()));
@@ -1063,11 +1157,26 @@ public final class ProcessLifecycle {
         return null;
     }
 
+    /** The time on this lifecycle's clock (when a heartbeat arrived, say). */
+    public Instant now() {
+        return clock.instant();
+    }
+
     public void heartbeat(String application, String id, Message.Heartbeat h) {
-        Instant now = clock.instant();
+        heartbeat(application, id, h, clock.instant());
+    }
+
+    /**
+     * A heartbeat that arrived at {@code arrived} (the process was alive then, however long its
+     * update waited for a worker). Only this node's incarnation's: a channel another node took over
+     * says nothing of the process.
+     */
+    public void heartbeat(String application, String id, Message.Heartbeat h, Instant arrived) {
+        Instant now = arrived;
         // SWAPPING_OUT too: a swap-out that fails returns the process to ACTIVE, where its heartbeats
         // are checked again, and a long one must not leave the last one from before it began.
-        registry.update(application, id, p -> p.status() != ProcessStatus.ACTIVE && p.status() != ProcessStatus.SWAPPING_OUT ? p
+        registry.update(application, id, p -> p.status() != ProcessStatus.ACTIVE && p.status() != ProcessStatus.SWAPPING_OUT
+                || !settings.node().equals(p.node()) || p.metrics().heartbeatAt().isAfter(now) ? p
                 : p.withMetrics(new ProcessRecord.Metrics(h.invocations(), h.activeSessions(), h.stateBytes(),
                         Instant.ofEpochMilli(h.lastActivityEpochMs()), h.inFlight(), now)));
     }
@@ -1092,7 +1201,11 @@ public final class ProcessLifecycle {
      * holds for the record when it is updated (a heartbeat that came after the check spares it).
      */
     private void processLost(String application, String id, String why, BackendHandle ended,
-                             java.util.function.Predicate<ProcessRecord> stillLost) {
+                             java.util.function.Predicate<ProcessRecord> lostAsChecked) {
+        // Without a handle (a channel closed, heartbeats stopped) only this node's incarnation: a
+        // channel another node took over says nothing of the process.
+        java.util.function.Predicate<ProcessRecord> stillLost = ended != null ? lostAsChecked
+                : lostAsChecked.and(p -> settings.node().equals(p.node()));
         if (shuttingDown) {
             // Only this node's incarnation: one it swapped out as it stops may run on another node by now.
             // A swap-in whose new incarnation ended backs out to SWAPPED_OUT: the snapshot still
