@@ -141,6 +141,15 @@ class ControlChannelAbuseTest {
         }
     }
 
+    /** Applications "victim" (process v1) and {@code other} (process {@code otherProcess}), both running. */
+    private static void victimBeside(Api api, String other, String otherProcess) {
+        SwapApp.deploy(api, "victim", Map.of("resources", ControlPlanes.SMALL));
+        SwapApp.deploy(api, other, Map.of("resources", ControlPlanes.SMALL));
+        assertThat(api.post("/v1/applications/victim/processes", Map.of("name", "v1")).status()).isEqualTo(201);
+        assertThat(api.post("/v1/applications/" + other + "/processes", Map.of("name", otherProcess)).status())
+                .isEqualTo(201);
+    }
+
     private static String status(Api api, String app, String id) {
         return api.get("/v1/applications/" + app + "/processes/" + id).json().path("status").asText();
     }
@@ -150,10 +159,7 @@ class ControlChannelAbuseTest {
         FakeBackend backend = new FakeBackend();
         try (ControlPlane cp = ControlPlane.start(ControlPlanes.options(dir).config(), backend)) {
             Api api = Api.admin(cp);
-            SwapApp.deploy(api, "victim", Map.of("resources", ControlPlanes.SMALL));
-            SwapApp.deploy(api, "noisy", Map.of("resources", ControlPlanes.SMALL));
-            assertThat(api.post("/v1/applications/victim/processes", Map.of("name", "v1")).status()).isEqualTo(201);
-            assertThat(api.post("/v1/applications/noisy/processes", Map.of("name", "n1")).status()).isEqualTo(201);
+            victimBeside(api, "noisy", "n1");
 
             byte[] beat = FrameCodec.encode(0, new Message.Heartbeat(0, 0, 0, System.currentTimeMillis(), 0)).getBytes();
             backend.latest("noisy/n1").sendMany(beat, 1_500_000);
@@ -172,10 +178,7 @@ class ControlChannelAbuseTest {
         FakeBackend backend = new FakeBackend();
         try (ControlPlane cp = ControlPlane.start(ControlPlanes.options(dir).config(), backend)) {
             Api api = Api.admin(cp);
-            SwapApp.deploy(api, "victim", Map.of("resources", ControlPlanes.SMALL));
-            SwapApp.deploy(api, "asking", Map.of("resources", ControlPlanes.SMALL));
-            assertThat(api.post("/v1/applications/victim/processes", Map.of("name", "v1")).status()).isEqualTo(201);
-            assertThat(api.post("/v1/applications/asking/processes", Map.of("name", "a1")).status()).isEqualTo(201);
+            victimBeside(api, "asking", "a1");
             // A peer that starts and never registers: a swap-in of it waits until its allocation timeout.
             CompletableFuture.runAsync(() -> api.post("/v1/applications/asking/processes", Map.of("name", "hang-1")));
             ControlPlanes.eventually(Duration.ofSeconds(10), () -> status(api, "asking", "hang-1"),

@@ -436,21 +436,7 @@ class ReconnectTest {
                 }
                 return null;
             });
-            java.util.List<Byte> order = new java.util.concurrent.CopyOnWriteArrayList<>();
-            sides.submit(() -> {
-                try (Socket s = second.accept()) {
-                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
-                    while (true) {
-                        Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
-                        Message.Invoke inv = (Message.Invoke) f.message();
-                        order.add(inv.input()[0]);
-                        s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
-                        s.getOutputStream().flush();
-                    }
-                } catch (IOException e) {
-                    return null; // the client hung up
-                }
-            });
+            java.util.List<Byte> order = echoingHome(second);
             try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
                     .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
                     .timeout(Duration.ofSeconds(10)).connect()) {
@@ -483,21 +469,7 @@ class ReconnectTest {
                 }
                 return null;
             });
-            java.util.List<Byte> received = new java.util.concurrent.CopyOnWriteArrayList<>();
-            sides.submit(() -> {
-                try (Socket s = second.accept()) {
-                    DataInputStream in = RawProcessSide.welcome(s, "p-moving");
-                    while (true) {
-                        Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
-                        Message.Invoke inv = (Message.Invoke) f.message();
-                        received.add(inv.input()[0]);
-                        s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
-                        s.getOutputStream().flush();
-                    }
-                } catch (IOException e) {
-                    return null; // the client hung up
-                }
-            });
+            java.util.List<Byte> received = echoingHome(second);
             try (ProcessClient client = ProcessClient.builder().address("127.0.0.1", first.getLocalPort())
                     .reconnector(id -> new Reconnector.Endpoint("127.0.0.1", second.getLocalPort(), ""))
                     .timeout(Duration.ofSeconds(10)).connect()) {
@@ -519,6 +491,26 @@ class ReconnectTest {
                 assertThat(received).as("what the next home ran").containsExactly((byte) 2);
             }
         }
+    }
+
+    /** A process's next home: echoes every INVOKE; returns the first input byte of each, in the order they came. */
+    private java.util.List<Byte> echoingHome(ServerSocket home) {
+        java.util.List<Byte> inputs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        sides.submit(() -> {
+            try (Socket s = home.accept()) {
+                DataInputStream in = RawProcessSide.welcome(s, "p-moving");
+                while (true) {
+                    Frame f = FrameCodec.decode(Buffer.buffer(RawProcessSide.readFrame(in)));
+                    Message.Invoke inv = (Message.Invoke) f.message();
+                    inputs.add(inv.input()[0]);
+                    s.getOutputStream().write(FrameCodec.encode(f.requestId(), new Message.Result(inv.input())).getBytes());
+                    s.getOutputStream().flush();
+                }
+            } catch (IOException e) {
+                return null; // the client hung up
+            }
+        });
+        return inputs;
     }
 
     private static ServerSocket listen() throws IOException {
