@@ -241,7 +241,16 @@ public final class ControlPlane implements AutoCloseable {
             @Override
             public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
                 String gone = e.getMember().getAttribute(NODE_ATTRIBUTE);
-                if (gone == null || !oldestMember()) {
+                if (gone == null || !oldestMember()
+                        || e.getMembers().stream().anyMatch(m -> gone.equals(m.getAttribute(NODE_ATTRIBUTE)))) {
+                    return;
+                }
+                // Only with most of the cluster as it was: a node that is only cut off from a part
+                // of it (a split, a long pause) looks the same, and each part would take the other's.
+                int now = e.getMembers().size();
+                if (now * 2 <= now + 1) {
+                    LOG.warn("control-plane node {} left a cluster of {}: a crash cannot be told from a split "
+                            + "with so few nodes, so its processes are left as they are", gone, now + 1);
                     return;
                 }
                 vertx.executeBlocking(() -> {

@@ -165,29 +165,36 @@ class ClusterTest {
         staying.hazelcastPort = hazelcastBase + 9;
         staying.join = List.of("127.0.0.1:" + staying.hazelcastPort);
         try (ControlPlane g = ControlPlane.start(staying.config())) {
-            ControlPlanes.Options crashing = sharedStore(ControlPlanes.options(dataDir.resolve("h")));
-            crashing.clusterName = staying.clusterName;
-            crashing.hazelcastPort = staying.hazelcastPort + 1;
-            crashing.join = List.of(g.clusterAddress());
-            Api apiG = Api.admin(g);
-            assertThat(apiG.post("/v1/applications", Map.of("name", "orphans", "resources", ControlPlanes.SMALL,
-                    "limits", Map.of("maxProcesses", 1))).status()).isEqualTo(201);
-            assertThat(apiG.put("/v1/applications/orphans/code", ControlPlanes.samplesJarBytes(),
-                    "application/java-archive").status()).isEqualTo(200);
-            String id;
-            try (ControlPlane h = ControlPlane.start(crashing.config())) {
-                id = ControlPlanes.createProcess(Api.admin(h), "orphans").json().path("id").asText(); // runs on node h
-                String node = Api.admin(h).get("/v1/health").json().path("node").asText();
-                // The node crashes: its cluster member ends without a word (then the rest of it goes).
-                com.hazelcast.core.Hazelcast.getHazelcastInstanceByName("praas-" + node).getLifecycleService().terminate();
-            }
+            // Three nodes: with two, a crash cannot be told from a split, and nothing is taken over.
+            ControlPlanes.Options third = sharedStore(ControlPlanes.options(dataDir.resolve("i")));
+            third.clusterName = staying.clusterName;
+            third.hazelcastPort = staying.hazelcastPort + 2;
+            third.join = List.of(g.clusterAddress());
+            try (ControlPlane i = ControlPlane.start(third.config())) {
+                ControlPlanes.Options crashing = sharedStore(ControlPlanes.options(dataDir.resolve("h")));
+                crashing.clusterName = staying.clusterName;
+                crashing.hazelcastPort = staying.hazelcastPort + 1;
+                crashing.join = List.of(g.clusterAddress());
+                Api apiG = Api.admin(g);
+                assertThat(apiG.post("/v1/applications", Map.of("name", "orphans", "resources", ControlPlanes.SMALL,
+                        "limits", Map.of("maxProcesses", 1))).status()).isEqualTo(201);
+                assertThat(apiG.put("/v1/applications/orphans/code", ControlPlanes.samplesJarBytes(),
+                        "application/java-archive").status()).isEqualTo(200);
+                String id;
+                try (ControlPlane h = ControlPlane.start(crashing.config())) {
+                    id = ControlPlanes.createProcess(Api.admin(h), "orphans").json().path("id").asText(); // runs on node h
+                    String node = Api.admin(h).get("/v1/health").json().path("node").asText();
+                    // The node crashes: its cluster member ends without a word (then the rest of it goes).
+                    com.hazelcast.core.Hazelcast.getHazelcastInstanceByName("praas-" + node).getLifecycleService().terminate();
+                }
 
-            String path = "/v1/applications/orphans/processes/" + id;
-            JsonNode orphan = ControlPlanes.eventually(java.time.Duration.ofSeconds(30), () -> apiG.get(path).json(),
-                    p -> p.path("status").asText().equals("FAILED"), "the crashed node's process taken over");
-            assertThat(orphan.path("failure").asText()).contains("left the cluster");
-            // Its slot is free again: the application's one process can be created on the node that stays.
-            assertThat(ControlPlanes.createProcess(apiG, "orphans").status()).isEqualTo(201);
+                String path = "/v1/applications/orphans/processes/" + id;
+                JsonNode orphan = ControlPlanes.eventually(java.time.Duration.ofSeconds(30), () -> apiG.get(path).json(),
+                        p -> p.path("status").asText().equals("FAILED"), "the crashed node's process taken over");
+                assertThat(orphan.path("failure").asText()).contains("left the cluster");
+                // Its slot is free again: the application's one process can be created on the node that stays.
+                assertThat(ControlPlanes.createProcess(apiG, "orphans").status()).isEqualTo(201);
+            }
         }
     }
 

@@ -361,6 +361,24 @@ class FailingStartTest {
         }
     }
 
+    @Test
+    void aStoppingNodeSwapsNothingInForAnotherNodeToFindFailed(@TempDir Path dir) throws Exception {
+        try (ControlPlane node = ControlPlane.start(ControlPlanes.options(dir).config())) {
+            Api admin = Api.admin(node);
+            SwapApp.deploy(admin, APP, Map.of("resources", ControlPlanes.SMALL));
+            String id = ControlPlanes.createProcess(admin, APP).json().path("id").asText();
+            assertThat(admin.post("/v1/applications/" + APP + "/processes/" + id + "/swap", null).status()).isEqualTo(200);
+
+            node.lifecycle().shutdown(); // the node stops; a process of it asks for its peer
+
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> node.lifecycle().swapIn(APP, id));
+            assertThat(refused).isInstanceOfSatisfying(ControlPlaneException.class, e ->
+                    assertThat(e.code()).isEqualTo(ControlPlaneException.Code.PROCESS_UNAVAILABLE));
+            assertThat(node.lifecycle().process(APP, id).status()).as("left for another node")
+                    .isEqualTo(io.praas.controlplane.registry.ProcessStatus.SWAPPED_OUT);
+        }
+    }
+
     /** Waits until the local backend has a warm standby JVM (its ready file in the log directory). */
     private static void awaitWarmStandby() {
         Path logs = dataDir.resolve("logs");

@@ -468,6 +468,14 @@ public final class KnativeBackend implements ProcessBackend {
             }
         }
         executor.shutdownNow();
+        try {
+            // A start that the shutdown interrupts deletes its Service: on the client, still open.
+            if (!executor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("starts still under way after 10 s; closing the Kubernetes client");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (ownsClient) {
             client.close();
         }

@@ -275,15 +275,17 @@ class KnativeBackendTest {
     }
 
     @Test
-    void aStartThatEndsWhileItWaitsForReadyDeletesItsService() throws Exception {
-        CompletableFuture<BackendHandle> starting = backend.start(spec("p7")).toCompletableFuture();
+    void aStartThatEndsWhileItWaitsForReadyDeletesItsServiceBeforeTheClientCloses() throws Exception {
+        // A backend that owns its client, as the control plane's does: it closes it in close().
+        KnativeBackend owning = new KnativeBackend(KnativeSettings.from(Map.of("namespace", NS, "image",
+                "registry.example/praas-process:0.1.0", "poll-interval-ms", "20")), server.createClient(), true);
+        CompletableFuture<BackendHandle> starting = owning.start(spec("p7")).toCompletableFuture();
         await(() -> service(svc("p7")) != null);
 
-        backend.close(); // interrupts the wait
+        owning.close(); // interrupts the wait
 
         assertThat(catchThrowable(() -> starting.get(10, TimeUnit.SECONDS))).isInstanceOf(java.util.concurrent.ExecutionException.class);
         await(() -> service(svc("p7")) == null);
-        backend = backend(Map.of()); // (closed again after the test)
     }
 
     @Test

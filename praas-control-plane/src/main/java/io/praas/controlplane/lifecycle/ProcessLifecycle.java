@@ -152,10 +152,12 @@ public final class ProcessLifecycle {
     public void shutdown() {
         shuttingDown = true; // from here on nothing restarts on this node: a lost process is FAILED
         boolean othersServe = registry.clusterSize() > 1;
+        // ACTIVE ones first: waiting for those under way must not keep the pool from them.
         List<ProcessRecord> leaving = registry.processesOfNode(settings.node()).stream()
                 .filter(p -> p.status() == ProcessStatus.ACTIVE || settling(p.status()))
                 .filter(p -> othersServe || registry.application(p.application())
                         .map(a -> a.durability() == ApplicationRecord.Durability.JOURNAL).orElse(false))
+                .sorted(java.util.Comparator.comparing(p -> p.status() != ProcessStatus.ACTIVE))
                 .toList();
         if (leaving.isEmpty()) {
             return;
@@ -214,6 +216,16 @@ public final class ProcessLifecycle {
         }
         String why = "its control-plane node " + node + " left the cluster";
         for (ProcessRecord p : registry.processesOfNode(node)) {
+            // A swap-out that committed its snapshot before the node went is SWAPPED_OUT with it.
+            ProcessRecord.Snapshot committed = null;
+            if (p.status() == ProcessStatus.SWAPPING_OUT) {
+                try {
+                    committed = committedSwapOut(p).orElse(null);
+                } catch (java.io.IOException | RuntimeException e) {
+                    LOG.warn("process {}: whether its swap-out committed cannot be told ({})", p.key(), e.getMessage());
+                }
+            }
+            ProcessRecord.Snapshot snapshot = committed;
             boolean[] taken = new boolean[1];
             registry.update(p.application(), p.id(), q -> {
                 taken[0] = false; // (an update may call this again)
@@ -228,7 +240,14 @@ public final class ProcessLifecycle {
                                 ? q.withStatus(ProcessStatus.SWAPPED_OUT, now).withFailure("swap-in failed: " + why)
                                 : q.failed(why, now);
                     }
-                    case ALLOCATING, ACTIVE, SWAPPING_OUT -> {
+                    case SWAPPING_OUT -> {
+                        taken[0] = true;
+                        return snapshot != null && java.util.Objects.equals(q.handle(), p.handle())
+                                ? q.withStatus(ProcessStatus.SWAPPED_OUT, now).withSnapshot(snapshot)
+                                .withFailure("its snapshot was committed, but " + why + " before it answered")
+                                : q.failed(why + " while it swapped out", now);
+                    }
+                    case ALLOCATING, ACTIVE -> {
                         taken[0] = true;
                         return q.failed(why, now);
                     }
@@ -238,13 +257,9 @@ public final class ProcessLifecycle {
                 }
             });
             if (taken[0]) {
+                // Not stopped from here: its process stops when its control channel to that node is
+                // lost, and a node that is only cut off must not have its processes killed.
                 LOG.warn("process {}: {}; taken over by node {}", p.key(), why, settings.node());
-                if (p.handle() != null) {
-                    backend.stop(p.handle()).exceptionally(e -> {
-                        LOG.info("process {}: stopping what runs of it: {}", p.key(), e.toString());
-                        return null;
-                    });
-                }
             }
         }
     }
@@ -979,6 +994,11 @@ public final class ProcessLifecycle {
      * A process that is ACTIVE already is returned as it is; one swapping in is waited for.
      */
     public ProcessRecord swapIn(String application, String id) {
+        if (shuttingDown) {
+            // What it started would not be in the stop's list, and would stop with the node, FAILED.
+            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "control-plane node " + settings.node()
+                    + " is stopping; another node swaps " + application + "/" + id + " in");
+        }
         ApplicationRecord app = application(application);
         // The copy of a small snapshot is read while the record is locked and updated (also when the
         // process turns out not to be SWAPPED_OUT: a read of at most 12 KiB for nothing).
@@ -1357,22 +1377,15 @@ public final class ProcessLifecycle {
         java.util.function.Predicate<ProcessRecord> same = p -> p.status() == ProcessStatus.SWAPPING_OUT
                 && java.util.Objects.equals(old, p.handle()) && stillLost.test(p);
         long generation = lost.snapshot() == null ? 1 : lost.snapshot().generation() + 1;
-        String manifestKey = SwapManifest.manifestKey(application, id, generation);
-        SwapManifest committed;
+        Optional<ProcessRecord.Snapshot> committed;
         try {
-            // A swap-out that answered ERROR did not commit, whatever its generation's objects say
-            // while they are removed.
-            byte[] json = swapOutFailed.contains(lost.key()) ? null : store.getIfExists(manifestKey).orElse(null);
-            committed = json == null ? null : SwapManifest.fromJson(json);
+            committed = committedSwapOut(lost);
         } catch (java.io.IOException | RuntimeException e) {
             return markFailed(application, id, why + "; whether it committed snapshot generation " + generation
                     + " cannot be told (" + e.getMessage() + "), so its objects and journal are kept", same, false);
         }
-        if (committed != null && committed.generation() == generation) {
-            Instant since = lost.latest().at();
-            ProcessRecord.Snapshot snap = new ProcessRecord.Snapshot(generation, manifestKey, committed.totalBytes(),
-                    committed.stateBytes(), Math.max(0, Duration.between(since, committed.createdAt()).toMillis()),
-                    committed.createdAt());
+        if (committed.isPresent()) {
+            ProcessRecord.Snapshot snap = committed.get();
             forgetInlineCopy(application, id); // the last copy is of an older generation
             // What the process would have done after its commit: the snapshot holds everything its
             // journal does (a swap-in would replay it again on top, mailbox messages twice).
@@ -1395,6 +1408,25 @@ public final class ProcessLifecycle {
         }
         return markFailed(application, id, why + " while it swapped out, before it committed its snapshot", same,
                 false);
+    }
+
+    /**
+     * The snapshot the swap-out of {@code swapping} (SWAPPING_OUT) committed, if its manifest is in
+     * the store; empty if it did not commit (or answered ERROR here, whatever its objects say while
+     * they are removed). Throws when the store cannot tell.
+     */
+    private Optional<ProcessRecord.Snapshot> committedSwapOut(ProcessRecord swapping) throws java.io.IOException {
+        long generation = swapping.snapshot() == null ? 1 : swapping.snapshot().generation() + 1;
+        String manifestKey = SwapManifest.manifestKey(swapping.application(), swapping.id(), generation);
+        byte[] json = swapOutFailed.contains(swapping.key()) ? null : store.getIfExists(manifestKey).orElse(null);
+        SwapManifest committed = json == null ? null : SwapManifest.fromJson(json);
+        if (committed == null || committed.generation() != generation) {
+            return Optional.empty();
+        }
+        Instant since = swapping.latest().at();
+        return Optional.of(new ProcessRecord.Snapshot(generation, manifestKey, committed.totalBytes(),
+                committed.stateBytes(), Math.max(0, Duration.between(since, committed.createdAt()).toMillis()),
+                committed.createdAt()));
     }
 
     /** Marks a running process FAILED (not one that was stopped or deleted on purpose). */
