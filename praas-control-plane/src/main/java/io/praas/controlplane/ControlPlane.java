@@ -56,6 +56,7 @@ public final class ControlPlane implements AutoCloseable {
     private final String adminKey;
     private Vertx vertx;
     private HazelcastInstance hazelcast;
+    private Registry registry;
     private EmbeddedS3 embeddedS3;
     private ObjectStore store;
     private ProcessBackend backend;
@@ -102,7 +103,7 @@ public final class ControlPlane implements AutoCloseable {
         backend = chosen != null ? chosen : createBackend(config);
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(32).setPreferNativeTransport(true));
         hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(config, node));
-        Registry registry = new Registry(hazelcast);
+        registry = new Registry(hazelcast);
         String controlSecret = registry.setting("control-secret", Registry::newSecret);
 
         S3Settings s3;
@@ -233,30 +234,25 @@ public final class ControlPlane implements AutoCloseable {
         });
         // A node that leaves the cluster without swapping its processes out (it crashed, or its
         // stop was cut short) leaves records nobody watches: the oldest member takes them over.
+        clusterSize.set(hazelcast.getCluster().getMembers().size());
         hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
             @Override
             public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+                clusterSize.accumulateAndGet(e.getMembers().size(), Math::max);
             }
 
             @Override
             public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
                 String gone = e.getMember().getAttribute(NODE_ATTRIBUTE);
-                if (gone == null || !oldestMember()
-                        || e.getMembers().stream().anyMatch(m -> gone.equals(m.getAttribute(NODE_ATTRIBUTE)))) {
+                if (gone == null) {
                     return;
                 }
-                // Only with most of the cluster as it was: a node that is only cut off from a part
-                // of it (a split, a long pause) looks the same, and each part would take the other's.
-                int now = e.getMembers().size();
-                if (now * 2 <= now + 1) {
-                    LOG.warn("control-plane node {} left a cluster of {}: a crash cannot be told from a split "
-                            + "with so few nodes, so its processes are left as they are", gone, now + 1);
-                    return;
-                }
-                vertx.executeBlocking(() -> {
-                    lifecycle.nodeLeft(gone);
+                // Decided once the membership has settled: a node cut off from the rest removes the
+                // others one by one, and after the first removal it may still look like most.
+                vertx.setTimer(TAKEOVER_GRACE.toMillis(), t -> vertx.executeBlocking(() -> {
+                    takeOver(gone);
                     return null;
-                }, false);
+                }, false));
             }
         });
         router = new InvocationRouter(vertx, lifecycle);
@@ -295,6 +291,35 @@ public final class ControlPlane implements AutoCloseable {
                     + "./praas build)");
         });
         return provider.create(config.backendSettings());
+    }
+
+    /** How long after a member left its processes are taken over (the membership settles meanwhile). */
+    static final java.time.Duration TAKEOVER_GRACE = java.time.Duration.ofSeconds(10);
+    /** The most members the cluster had, lowered when one leaves on purpose: what "most of the cluster" is of. */
+    private final java.util.concurrent.atomic.AtomicInteger clusterSize = new java.util.concurrent.atomic.AtomicInteger(1);
+
+    /**
+     * Takes over the processes of node {@code gone}, which left the cluster: if it did not say it left
+     * on purpose, this is the oldest member, no member carries its name again, and most of the cluster
+     * remains (with two nodes a crash cannot be told from a split: nothing is taken over).
+     */
+    private void takeOver(String gone) {
+        if (registry.leftOnPurpose(gone)) {
+            clusterSize.decrementAndGet();
+            return;
+        }
+        java.util.Set<com.hazelcast.cluster.Member> members = hazelcast.getCluster().getMembers();
+        if (!oldestMember() || members.stream().anyMatch(m -> gone.equals(m.getAttribute(NODE_ATTRIBUTE)))) {
+            return;
+        }
+        int was = clusterSize.get();
+        if (members.size() * 2 <= was) {
+            LOG.warn("control-plane node {} left; {} of the cluster's {} nodes remain, not most: a crash cannot be told "
+                    + "from a split, so its processes are left as they are", gone, members.size(), was);
+            return;
+        }
+        clusterSize.decrementAndGet(); // what remains is the cluster now
+        lifecycle.nodeLeft(gone);
     }
 
     /** Whether this node is the cluster's oldest member (the one that takes over what a departed node left). */

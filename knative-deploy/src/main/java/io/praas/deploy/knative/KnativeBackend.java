@@ -461,12 +461,6 @@ public final class KnativeBackend implements ProcessBackend {
                 pods.close();
             }
         }
-        for (String incarnation : List.copyOf(started.keySet())) {
-            BackendHandle h = started.remove(incarnation);
-            if (h != null && deleteIfIncarnation(h.attributes().get("namespace"), h.id(), incarnation)) {
-                LOG.info("Knative Service {} deleted as the control plane stops", h.id());
-            }
-        }
         executor.shutdownNow();
         try {
             // A start that the shutdown interrupts deletes its Service: on the client, still open.
@@ -475,6 +469,13 @@ public final class KnativeBackend implements ProcessBackend {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // Then the Services of the processes still running, those of starts that ended meanwhile too.
+        for (String incarnation : List.copyOf(started.keySet())) {
+            BackendHandle h = started.remove(incarnation);
+            if (h != null && deleteIfIncarnation(h.attributes().get("namespace"), h.id(), incarnation)) {
+                LOG.info("Knative Service {} deleted as the control plane stops", h.id());
+            }
         }
         if (ownsClient) {
             client.close();

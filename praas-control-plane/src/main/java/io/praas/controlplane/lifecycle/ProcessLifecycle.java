@@ -151,6 +151,11 @@ public final class ProcessLifecycle {
      */
     public void shutdown() {
         shuttingDown = true; // from here on nothing restarts on this node: a lost process is FAILED
+        try {
+            registry.markLeaving(settings.node()); // the others are not to take this for a crash
+        } catch (RuntimeException e) {
+            LOG.debug("cannot say this node leaves on purpose: {}", e.toString());
+        }
         boolean othersServe = registry.clusterSize() > 1;
         // ACTIVE ones first: waiting for those under way must not keep the pool from them.
         List<ProcessRecord> leaving = registry.processesOfNode(settings.node()).stream()
@@ -208,7 +213,8 @@ public final class ProcessLifecycle {
      * their processes end with their channel. Its processes that were running or starting become
      * FAILED (a swap-in with a snapshot goes back to SWAPPED_OUT), so that their slots are free, their
      * peers' worlds say so, and a journaled one's journal, on that node's disk, is not waited for; what
-     * still runs of them is stopped. Run by the cluster's oldest member.
+     * still runs of them is stopped. Run by the cluster's oldest member, once most of the cluster has
+     * been seen to remain (a node cut off from most of it takes nothing over).
      */
     public void nodeLeft(String node) {
         if (node.equals(settings.node())) {
@@ -257,9 +263,15 @@ public final class ProcessLifecycle {
                 }
             });
             if (taken[0]) {
-                // Not stopped from here: its process stops when its control channel to that node is
-                // lost, and a node that is only cut off must not have its processes killed.
+                // Its process stops when its control channel to that node is lost; what a container
+                // backend would start again (a Knative Service) is removed here.
                 LOG.warn("process {}: {}; taken over by node {}", p.key(), why, settings.node());
+                if (p.handle() != null) {
+                    backend.stop(p.handle()).exceptionally(e -> {
+                        LOG.info("process {}: stopping what runs of it: {}", p.key(), e.toString());
+                        return null;
+                    });
+                }
             }
         }
     }
@@ -994,11 +1006,6 @@ public final class ProcessLifecycle {
      * A process that is ACTIVE already is returned as it is; one swapping in is waited for.
      */
     public ProcessRecord swapIn(String application, String id) {
-        if (shuttingDown) {
-            // What it started would not be in the stop's list, and would stop with the node, FAILED.
-            throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "control-plane node " + settings.node()
-                    + " is stopping; another node swaps " + application + "/" + id + " in");
-        }
         ApplicationRecord app = application(application);
         // The copy of a small snapshot is read while the record is locked and updated (also when the
         // process turns out not to be SWAPPED_OUT: a read of at most 12 KiB for nothing).
@@ -1014,6 +1021,11 @@ public final class ProcessLifecycle {
                 was[0] = p.status();
                 if (p.status() != ProcessStatus.SWAPPED_OUT) {
                     return p;
+                }
+                if (shuttingDown) {
+                    // What it started would not be in the stop's list, and would stop with the node, FAILED.
+                    throw new ControlPlaneException(Code.PROCESS_UNAVAILABLE, "control-plane node " + settings.node()
+                            + " is stopping; it swaps nothing in (another node does, asked through its API)");
                 }
                 if (used >= app.limits().maxProcesses()) {
                     throw new ControlPlaneException(Code.OVERLOADED, "application '" + application + "' has " + used

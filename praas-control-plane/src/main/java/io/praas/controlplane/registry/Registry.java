@@ -111,6 +111,17 @@ public final class Registry {
     }
 
     private static final String DELETING = "deleting/";
+    private static final String LEAVING = "leaving/";
+
+    /** A node says it leaves the cluster on purpose (it stops, having handed its processes over). */
+    public void markLeaving(String node) {
+        settings.set(LEAVING + node, "1");
+    }
+
+    /** Whether {@code node} said it leaves on purpose; forgets that it did. */
+    public boolean leftOnPurpose(String node) {
+        return settings.remove(LEAVING + node) != null;
+    }
 
     /** Marks the application as being deleted (call under its lock): it takes no new processes. */
     public void markDeleting(String name) {
