@@ -141,19 +141,23 @@ public final class ControlPlane implements AutoCloseable {
              * one update per process at most is queued, however many frames a process sends, and its
              * liveness is the arrival's, not the update's (a backlog must not fail other processes).
              */
-            private final java.util.concurrent.ConcurrentHashMap<String, Object[]> beats =
+            private final java.util.concurrent.ConcurrentHashMap<String, Beat> beats =
                     new java.util.concurrent.ConcurrentHashMap<>();
+
+            /** A heartbeat and when it arrived. */
+            private record Beat(Message.Heartbeat metrics, java.time.Instant arrived) {
+            }
 
             @Override
             public void heartbeat(String application, String processId, Message.Heartbeat metrics) {
                 String key = application + "/" + processId;
-                if (beats.put(key, new Object[] {metrics, holder[0].now()}) != null) {
+                if (beats.put(key, new Beat(metrics, holder[0].now())) != null) {
                     return; // its update is queued already, and takes this one
                 }
                 heartbeats.executeBlocking(() -> {
-                    Object[] latest = beats.remove(key);
+                    Beat latest = beats.remove(key);
                     if (latest != null) {
-                        holder[0].heartbeat(application, processId, (Message.Heartbeat) latest[0], (java.time.Instant) latest[1]);
+                        holder[0].heartbeat(application, processId, latest.metrics(), latest.arrived());
                     }
                     return null;
                 }, false);

@@ -319,10 +319,8 @@ final class Connection {
         if (done == SessionRegistry.Closing.BUSY) {
             // A function of the session is writing its state (a long compute, say): the closing
             // waits for that write on a thread of its own, not on the event loop.
-            java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.sessions.closeUnlessSealed(m.sessionId()),
-                    CLOSING).whenComplete((closed, err) -> channel.executor().execute(() ->
-                            answerClose(rid, m.sessionId(), err != null ? null : closed == null ? SessionRegistry.Closing.SEALED
-                                    : closed ? SessionRegistry.Closing.CLOSED : SessionRegistry.Closing.NOT_FOUND, err)));
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> plane.sessions.closeUnlessSealed(m.sessionId()), CLOSING)
+                    .whenComplete((closing, err) -> channel.executor().execute(() -> answerClose(rid, m.sessionId(), closing, err)));
             return;
         }
         answerClose(rid, m.sessionId(), done, null);

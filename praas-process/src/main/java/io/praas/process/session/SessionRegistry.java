@@ -105,11 +105,23 @@ public final class SessionRegistry {
 
     /** As {@link #closeUnlessSealed}, without waiting for a write of the session's state under way. */
     public Closing tryCloseUnlessSealed(String id) {
+        return closeUnlessSealed(id, true);
+    }
+
+    /**
+     * As {@link #close}, unless the state is sealed (a swap-out's snapshot is being taken): then
+     * SEALED, and nothing changes. Waits for a write of the session's state under way.
+     */
+    public Closing closeUnlessSealed(String id) {
+        return closeUnlessSealed(id, false);
+    }
+
+    private Closing closeUnlessSealed(String id, boolean withoutWaiting) {
         if (!budget.tryBeginWrite()) {
             return Closing.SEALED;
         }
         try {
-            return remove(id, null, true);
+            return remove(id, null, withoutWaiting);
         } finally {
             budget.endWrite();
         }
@@ -158,20 +170,6 @@ public final class SessionRegistry {
         return Closing.CLOSED;
     }
 
-    /**
-     * As {@link #close}, unless the state is sealed (a swap-out's snapshot is being taken): then
-     * null, and nothing changes.
-     */
-    public Boolean closeUnlessSealed(String id) {
-        if (!budget.tryBeginWrite()) {
-            return null;
-        }
-        try {
-            return close(id);
-        } finally {
-            budget.endWrite();
-        }
-    }
 
     /**
      * Closes sessions idle for longer than {@code idle} with nothing running; returns how many. While

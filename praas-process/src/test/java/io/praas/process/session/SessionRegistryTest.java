@@ -224,12 +224,12 @@ class SessionRegistryTest {
         cart.state().putBytes("items", new byte[10]);
         assertThat(budget.seal("swapping out", Duration.ofSeconds(1))).isTrue();
 
-        assertThat(registry.closeUnlessSealed("cart")).isNull();
+        assertThat(registry.closeUnlessSealed("cart")).isEqualTo(SessionRegistry.Closing.SEALED);
         assertThat(registry.get("cart")).isSameAs(cart);
         assertThat(cart.state().getBytes("items")).hasSize(10);
 
         budget.unseal();
-        assertThat(registry.closeUnlessSealed("cart")).isTrue();
+        assertThat(registry.closeUnlessSealed("cart")).isEqualTo(SessionRegistry.Closing.CLOSED);
         assertThat(registry.get("cart")).isNull();
     }
 
@@ -307,9 +307,9 @@ class SessionRegistryTest {
         assertThat(registry.get("computing")).isSameAs(s);
         assertThat(s.closed()).isFalse();
 
-        Future<Boolean> waiting = executor.submit(() -> registry.closeUnlessSealed("computing"));
+        Future<SessionRegistry.Closing> waiting = executor.submit(() -> registry.closeUnlessSealed("computing"));
         release.countDown();
-        assertThat(waiting.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo(SessionRegistry.Closing.CLOSED);
         compute.get(5, TimeUnit.SECONDS);
         assertThat(registry.get("computing")).isNull();
         assertThat(budget.usedBytes()).isZero();
