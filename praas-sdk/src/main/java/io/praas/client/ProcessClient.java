@@ -221,11 +221,8 @@ public final class ProcessClient implements AutoCloseable {
         if (closed != null) {
             throw new PraasException(closed.code(), closed.detail(), closed, closed.mayHaveRun());
         }
-        long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
-        RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
-                System.nanoTime() + waitMs * 1_000_000L, waitMs,
-                new Message.Invoke(function, sessionId, Math.max(1, timeout.toMillis()), input), shared);
-        send(p);
+        RequestDeadlines.Pending p = sent(new Message.Invoke(function, sessionId, Math.max(1, timeout.toMillis()), input),
+                timeout, shared);
         try {
             p.answer().get();
         } catch (InterruptedException e) {
@@ -285,11 +282,16 @@ public final class ProcessClient implements AutoCloseable {
         if (closed != null) {
             return CompletableFuture.failedFuture(closed);
         }
+        return sent(message, timeout, shared).answer();
+    }
+
+    /** Sends a request (or queues it while the client reconnects), its answer due within {@code timeout} and the grace. */
+    private RequestDeadlines.Pending sent(Message message, Duration timeout, RequestDeadlines.SharedPayload shared) {
         long waitMs = timeout.toMillis() + CLIENT_GRACE_MS;
         RequestDeadlines.Pending p = new RequestDeadlines.Pending(new CompletableFuture<>(),
                 System.nanoTime() + waitMs * 1_000_000L, waitMs, message, shared);
         send(p);
-        return p.answer();
+        return p;
     }
 
     /** Sends a request now, or queues it while the client reconnects. */

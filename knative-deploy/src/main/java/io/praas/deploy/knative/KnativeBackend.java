@@ -168,8 +168,9 @@ public final class KnativeBackend implements ProcessBackend {
         try {
             awaitReady(key, resource);
         } catch (RuntimeException e) {
-            // Whatever ended the wait (a failed read, an interrupt): the Service must not stay to
-            // restart its process for good. (Not interrupted while it deletes, or the client refuses.)
+            // Whatever ended the wait (Ready=False, the timeout, a failed read, an interrupt): the
+            // Service must not stay to restart its process for good. (Not interrupted while it
+            // deletes, or the client refuses.)
             boolean interrupted = Thread.interrupted();
             try {
                 deleteIfIncarnation(settings.namespace(), name, incarnation);
@@ -284,12 +285,10 @@ public final class KnativeBackend implements ProcessBackend {
                     return;
                 }
                 if ("False".equals(c.getStatus())) {
-                    deleteQuietly(resource);
                     throw notReady(key, s.getMetadata().getName(), c);
                 }
             }
             if (System.nanoTime() > deadline) {
-                deleteQuietly(resource);
                 throw new BackendException(Reason.FAILED, "the Knative Service of process " + key + " did not become Ready within "
                         + settings.readyTimeout().toSeconds() + " s (" + last + "); it was deleted");
             }
@@ -321,14 +320,6 @@ public final class KnativeBackend implements ProcessBackend {
                         + " was not deleted within " + settings.readyTimeout().toSeconds() + " s");
             }
             sleep(key);
-        }
-    }
-
-    private void deleteQuietly(Resource<Service> resource) {
-        try {
-            resource.delete();
-        } catch (KubernetesClientException e) {
-            LOG.warn("could not delete Service {}: {}", resource, e.getMessage());
         }
     }
 
