@@ -197,7 +197,6 @@ public final class ControlPlane implements AutoCloseable {
                             return new Message.Error(switch (e.code()) {
                                 case NOT_FOUND, INVALID_ARGUMENT -> io.praas.protocol.ErrorCode.INVALID_ARGUMENT;
                                 case OVERLOADED -> io.praas.protocol.ErrorCode.OVERLOADED;
-                                case TIMEOUT -> io.praas.protocol.ErrorCode.TIMEOUT;
                                 default -> io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE;
                             }, e.getMessage());
                         }

@@ -185,10 +185,21 @@ class AuthAndBadInputTest {
     // ---- authentication of the data plane
 
     @Test
-    void tokenOfAnotherApplicationIsUnauthenticatedOnTheDataPlane() {
-        // Claiming beta with alpha's token: the signature does not verify with beta's secret.
+    void tokenOfAnotherApplicationIsForbiddenOnTheDataPlane() {
+        // Claiming beta with alpha's token: the token says it is for alpha (PROTOCOL.md rule 1), as
+        // the REST API answers too; beta's process cannot check alpha's signature.
         PraasException e = catchThrowableOfType(PraasException.class,
                 () -> connect(betaProcess, BETA, alphaProcess.json().path("token").asText()).close());
+
+        assertThat(e.code()).isEqualTo(ErrorCode.FORBIDDEN);
+    }
+
+    @Test
+    void forgedTokenClaimingTheRightApplicationIsUnauthenticatedOnTheDataPlane() {
+        String forged = io.praas.auth.DataPlaneToken.issue("not beta's secret".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                BETA, "", java.time.Instant.now().plusSeconds(60));
+
+        PraasException e = catchThrowableOfType(PraasException.class, () -> connect(betaProcess, BETA, forged).close());
 
         assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
     }

@@ -47,6 +47,13 @@ public final class HelloAuthenticator {
         if (secret == null || secret.length == 0) {
             return null; // dev mode without a secret: tokens cannot be checked
         }
+        String claimed = DataPlaneToken.claimedApplication(hello.token()).orElse(application);
+        if (!claimed.equals(application)) {
+            // Signed with another application's secret, which this process cannot check: what it
+            // claims is enough to refuse it, as the REST API does.
+            return new Refusal(ErrorCode.FORBIDDEN, "the token is for application '" + claimed + "', not '"
+                    + application + "'");
+        }
         DataPlaneToken token;
         try {
             token = DataPlaneToken.verify(secret, hello.token(), clock.instant());

@@ -134,6 +134,17 @@ class HelloAuthenticatorTest {
     }
 
     @Test
+    void aTokenOfAnotherApplicationSignedWithThatApplicationsSecretIsForbidden() {
+        // Each application has its own secret: what the token claims decides, as in the REST API.
+        String token = DataPlaneToken.issue(bytes("billing's own secret"), "billing", "", NOW.plusSeconds(60));
+
+        HelloAuthenticator.Refusal refusal = authenticator.check(hello("", token));
+
+        assertThat(refusal.code()).isEqualTo(ErrorCode.FORBIDDEN);
+        assertThat(refusal.message()).contains("billing");
+    }
+
+    @Test
     void aTokenForAnotherProcessIsForbidden() {
         String token = DataPlaneToken.issue(SECRET, "shop", "p-2", NOW.plusSeconds(60));
 

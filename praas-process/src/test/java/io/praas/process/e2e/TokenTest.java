@@ -168,6 +168,20 @@ class TokenTest {
     }
 
     @Test
+    void peerWithATokenSignedByAnotherApplicationIsForbidden() {
+        // Each application has a secret of its own; its HELLO leaves the application empty.
+        String otherApp = token("other-app's own secret".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "other-app", "", inAnHour());
+        try (RawConnection c = RawConnection.open(process.port())) {
+            c.send(1, new Message.Hello("", otherApp, "p-of-other-app", "e2e-peer"));
+            Frame f = c.read();
+            assertThat(f.message()).isInstanceOfSatisfying(Message.Error.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.FORBIDDEN));
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
     void peerWithThisApplicationsTokenIsWelcome() {
         try (RawConnection c = RawConnection.open(process.port())) {
             c.send(1, new Message.Hello("", validToken(), "p-peer", "e2e-peer"));
