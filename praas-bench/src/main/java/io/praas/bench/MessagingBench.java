@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>ping-pong between two processes ({@code pingPong} sample) at 10 B, 1 KiB, 100 KiB and
  *       1 MiB: PraaS messaging vs the same exchange through the node's S3-compatible store (PUT,
  *       GET polled every 5 ms) vs Redis (RPUSH/BLPOP on a redis-server this benchmark starts on
- *       loopback);</li>
+ *       loopback), and a plain TCP socket between the same two processes, the floor of any way;</li>
  *   <li>k-means epochs ({@code kmeans} sample) over 4 and 8 processes with the same three ways of
  *       summing the per-process partial sums.</li>
  * </ul>
@@ -128,7 +128,7 @@ final class MessagingBench {
                     clients.add(cp.connect(p, Duration.ofMinutes(10)));
                 }
                 cp.awaitStandbys(); // none warms up during the measurements
-                List<String> pushVias = redis == null ? List.of("messaging") : List.of("messaging", "redis");
+                List<String> pushVias = redis == null ? List.of("messaging", "tcp") : List.of("messaging", "redis", "tcp");
                 // Both processes' JIT first, unmeasured, on the paths every size takes.
                 for (String via : pushVias) {
                     Bench.progress("messaging: warming up %s", via);
@@ -136,7 +136,7 @@ final class MessagingBench {
                 }
                 List<Ping> pings = new ArrayList<>();
                 for (int size : SIZES) {
-                    // PraaS and Redis in alternating blocks (ABBA), so drift of the machine hits both.
+                    // PraaS, Redis and raw TCP in alternating blocks (ABBA), so drift of the machine hits each.
                     Map<String, List<Double>> micros = new HashMap<>();
                     for (String via : thereAndBack(pushVias)) {
                         Bench.progress("messaging: ping-pong %s %d B (block)", via, size);
@@ -172,7 +172,8 @@ final class MessagingBench {
                             kmeansRun(clients.subList(0, n), ids.subList(0, n), via, redis, kmeansWarmupEpochs(via), 0);
                         }
                     }
-                    List<String> order = new ArrayList<>(thereAndBack(pushVias));
+                    List<String> order = new ArrayList<>(thereAndBack(redis == null ? List.of("messaging")
+                            : List.of("messaging", "redis")));
                     order.addAll(List.of("s3", "s3"));
                     Map<String, Epochs> pooled = new java.util.LinkedHashMap<>();
                     for (String via : order) {
@@ -225,6 +226,7 @@ final class MessagingBench {
         common.put("via", via);
         common.put("run", run);
         common.put("redis", redis == null ? "" : redis.address());
+        common.put("tcpPort", via.equals("tcp") ? freePort() : 0);
         Map<String, Object> pong = new HashMap<>(common);
         pong.put("role", "pong");
         pong.put("peer", ids.get(0));
@@ -240,6 +242,13 @@ final class MessagingBench {
             micros.add(n.asLong() / 1000.0);
         }
         return new Ping(via, size, micros);
+    }
+
+    /** A loopback port nobody listens on now, for the pong side of a raw TCP exchange to listen on. */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private static void load(List<ProcessClient> clients, int points) throws Exception {
@@ -308,19 +317,22 @@ final class MessagingBench {
 
     static String pingTable(Result r) {
         MarkdownTable t = new MarkdownTable("payload", "PraaS p50", "PraaS p99", "S3 p50", "S3 p99", "Redis p50",
-                "Redis p99", "S3 / PraaS (p50)", "Redis / PraaS (p50)", "target (1 KiB)");
+                "Redis p99", "raw TCP p50", "raw TCP p99", "S3 / PraaS (p50)", "Redis / PraaS (p50)",
+                "PraaS / raw TCP (p50)", "Redis / raw TCP (p50)", "target (1 KiB)");
         for (int size : SIZES) {
             Ping m = r.ping("messaging", size);
             Ping s = r.ping("s3", size);
             Ping d = r.ping("redis", size);
+            Ping tcp = r.ping("tcp", size);
             double vsS3 = s.p50() / m.p50();
             double vsRedis = d == null ? Double.NaN : d.p50() / m.p50();
             String target = size != 1024 ? "" : (vsS3 >= S3_TARGET ? "PASS" : "MISS") + " (>= " + S3_TARGET + "x S3), "
                     + (d == null ? "n/a (no redis-server)" : (vsRedis >= REDIS_TARGET ? "PASS" : "MISS") + " (>= "
                     + REDIS_TARGET + "x Redis)");
             t.row(BenchOptions.humanBytes(size), us(m.p50()), us(m.p99()), us(s.p50()), us(s.p99()),
-                    d == null ? "-" : us(d.p50()), d == null ? "-" : us(d.p99()), Stats.ratio(vsS3),
-                    Stats.ratio(vsRedis), target);
+                    d == null ? "-" : us(d.p50()), d == null ? "-" : us(d.p99()), us(tcp.p50()), us(tcp.p99()),
+                    Stats.ratio(vsS3), Stats.ratio(vsRedis), Stats.ratio(m.p50() / tcp.p50()),
+                    d == null ? "-" : Stats.ratio(d.p50() / tcp.p50()), target);
         }
         return t.render();
     }

@@ -4,6 +4,16 @@ import io.praas.function.Context;
 import io.praas.function.Function;
 import io.praas.function.ReceivedMessage;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
@@ -11,7 +21,10 @@ import java.util.concurrent.ExecutionException;
 /**
  * Ping-pong between two processes of one application, to compare ways of exchanging bytes: PraaS
  * messaging ({@code ctx.send}/{@code ctx.receive}), an S3-compatible store (PUT, then GET polled
- * every {@link S3Exchange#POLL_INTERVAL}) or Redis (RPUSH, BLPOP). Invoke it on both processes at
+ * every {@link S3Exchange#POLL_INTERVAL}), Redis (RPUSH, BLPOP), or a plain TCP socket between the
+ * two processes ({@code tcp}: the pong side listens on loopback port {@code tcpPort} and echoes, a
+ * blocking socket with TCP_NODELAY on each side; no exchange between two processes can be faster,
+ * so it is the floor the others are measured against). Invoke it on both processes at
  * once (Redis's RPUSH and BLPOP pipelined, PraaS's send acknowledged while the answer travels): the {@code pong} side answers {@code warmup + rounds} pings; the {@code ping} side sends them
  * and returns the round-trip times of the last {@code rounds}, in nanoseconds.
  *
@@ -21,9 +34,12 @@ import java.util.concurrent.ExecutionException;
  * }</pre>
  */
 public final class PingPong implements Function<PingPong.Request, PingPong.Result> {
-    /** One side of an exchange. {@code via}: messaging, s3 or redis (then {@code redis} is host:port). */
+    /**
+     * One side of an exchange. {@code via}: messaging, s3, redis (then {@code redis} is host:port) or
+     * tcp (then {@code tcpPort} is the loopback port the pong side listens on).
+     */
     public record Request(String role, String peer, int size, int warmup, int rounds, String via, String run,
-                          String redis) {
+                          String redis, int tcpPort) {
     }
 
     /** Round-trip times of the measured rounds (empty on the pong side). */
@@ -100,9 +116,69 @@ public final class PingPong implements Function<PingPong.Request, PingPong.Resul
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("via must be messaging, s3 or redis: " + r.via());
+            case "tcp" -> tcp(r, ping, payload, total, nanos);
+            default -> throw new IllegalArgumentException("via must be messaging, s3, redis or tcp: " + r.via());
         }
         return new Result(nanos);
+    }
+
+    /**
+     * The pong side accepts one connection on {@code 127.0.0.1:tcpPort} and sends back each
+     * {@code size} bytes it reads; the ping side dials it (until it listens, within {@link #WAIT})
+     * and times each write and the read of its echo.
+     */
+    private static void tcp(Request r, boolean ping, byte[] payload, int total, long[] nanos) throws IOException,
+            InterruptedException {
+        if (r.tcpPort() <= 0 || r.tcpPort() > 65535) {
+            throw new IllegalArgumentException("via tcp needs tcpPort, a free loopback port: " + r.tcpPort());
+        }
+        try (Socket s = ping ? dial(r.tcpPort()) : accept(r.tcpPort())) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout((int) WAIT.toMillis());
+            InputStream in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
+            OutputStream out = s.getOutputStream();
+            byte[] buffer = new byte[payload.length];
+            for (int i = 0; i < total; i++) {
+                long t0 = System.nanoTime();
+                if (ping) {
+                    out.write(payload);
+                    readFully(in, buffer);
+                } else {
+                    readFully(in, buffer);
+                    out.write(buffer);
+                }
+                record(nanos, i - r.warmup(), t0);
+            }
+        }
+    }
+
+    private static Socket accept(int port) throws IOException {
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            server.setSoTimeout((int) WAIT.toMillis());
+            return server.accept();
+        }
+    }
+
+    private static Socket dial(int port) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            try {
+                return new Socket(InetAddress.getLoopbackAddress(), port);
+            } catch (ConnectException e) { // the pong side does not listen yet
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    private static void readFully(InputStream in, byte[] buffer) throws IOException {
+        if (in.readNBytes(buffer, 0, buffer.length) < buffer.length) {
+            throw new EOFException("the other side closed the connection mid-exchange");
+        }
     }
 
     private static void record(long[] nanos, int index, long t0) {
