@@ -454,6 +454,11 @@ public final class ControlPlane implements AutoCloseable {
         return lifecycle;
     }
 
+    /** The cluster-wide registry of applications and processes, as this node sees it. */
+    public Registry registry() {
+        return registry;
+    }
+
     public ObjectStore objectStore() {
         return store;
     }

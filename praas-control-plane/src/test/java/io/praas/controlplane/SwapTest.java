@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.praas.client.PraasException;
 import io.praas.client.ProcessClient;
 import io.praas.client.ProcessSession;
+import io.praas.controlplane.registry.ProcessRecord;
 import io.praas.process.storage.S3Settings;
 import io.praas.protocol.ErrorCode;
 import io.praas.protocol.GoAwayReason;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +60,8 @@ class SwapTest {
     private static final String HOARD = "hoard";
     /** Processes swapped out after 2 s without invocations. */
     private static final String SLEEPY = "sleepy";
+    /** Idle for an hour before the downscaler swaps it out: it never does by itself in a test. */
+    private static final String DOZY = "dozy";
     private static final int MIB = 1024 * 1024;
     /** How long a swapping process lets in-flight invocations finish (the default is 10 s). */
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(4);
@@ -98,6 +102,7 @@ class SwapTest {
         SwapApp.deploy(apiA, HOARD, Map.of("resources", Map.of("vcpu", 1, "memoryMiB", 1024),
                 "limits", Map.of("maxProcesses", 1, "stateLimitMiB", 256)));
         SwapApp.deploy(apiA, SLEEPY, Map.of("resources", ControlPlanes.SMALL, "swap", Map.of("idleSeconds", 2)));
+        SwapApp.deploy(apiA, DOZY, Map.of("resources", ControlPlanes.SMALL, "swap", Map.of("idleSeconds", 3600)));
     }
 
     private static ControlPlaneConfig withDrainTimeout(ControlPlaneConfig config) {
@@ -360,6 +365,33 @@ class SwapTest {
                     .containsExactly("ALLOCATING", "ACTIVE", "SWAPPING_OUT", "SWAPPED_OUT", "SWAPPING_IN", "ACTIVE");
         } finally {
             apiA.delete("/v1/applications/" + SLEEPY + "/processes/" + id);
+        }
+    }
+
+    @Test
+    void idleSwapOutOfAProcessBusySinceItsLastHeartbeatDoesNothing() throws Exception {
+        Api.Reply created = ControlPlanes.createProcess(apiA, DOZY);
+        String id = created.json().path("id").asText();
+        try (ProcessClient client = ControlPlanes.connect(created)) {
+            // An invocation the heartbeats have not reported yet: the record still says idle for
+            // hours, as it may for up to a heartbeat interval after an invocation began.
+            CompletableFuture<byte[]> slow = client.invokeAsync("slow", "", utf8("3000:busy=done"), Duration.ofSeconds(30));
+            eventually(Duration.ofSeconds(10), () -> a.lifecycle().process(DOZY, id).metrics().inFlight(), n -> n > 0,
+                    "the invocation running on the process (its heartbeat says so)");
+            Instant longAgo = Instant.now().minus(Duration.ofHours(2));
+            a.registry().update(DOZY, id, p -> p.withMetrics(new ProcessRecord.Metrics(p.metrics().invocations(),
+                    0, p.metrics().stateBytes(), longAgo, 0, Instant.now())));
+
+            a.lifecycle().swapOutIdle();
+
+            assertThat(new String(slow.get(30, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("done");
+            JsonNode p = record(apiA, DOZY, id);
+            assertThat(p.path("status").asText()).isEqualTo("ACTIVE");
+            assertThat(p.path("snapshot").isMissingNode() || p.path("snapshot").isNull()).as("%s", p).isTrue();
+            assertThat(snapshotObjects(DOZY, id)).isEmpty();
+            assertThat(call(DOZY, id, "getState", "busy")).isEqualTo("done");
+        } finally {
+            apiA.delete("/v1/applications/" + DOZY + "/processes/" + id);
         }
     }
 

@@ -251,8 +251,8 @@ public final class PraasProcess implements AutoCloseable {
 
     private CompletableFuture<Message> onControlRequest(Message request) {
         if (request instanceof Message.SwapOut swap) {
-            return CompletableFuture.supplyAsync(() -> swapOut(swap.generation(), Duration.ofMillis(swap.drainTimeoutMs())),
-                    r -> new Thread(r, "praas-swap-out").start());
+            return CompletableFuture.supplyAsync(() -> swapOut(swap.generation(), Duration.ofMillis(swap.drainTimeoutMs()),
+                    swap.ifIdleSinceEpochMs()), r -> new Thread(r, "praas-swap-out").start());
         }
         return CompletableFuture.completedFuture(new Message.Error(ErrorCode.UNKNOWN_TYPE, "not a control request"));
     }
@@ -263,12 +263,32 @@ public final class PraasProcess implements AutoCloseable {
      * again and the answer is an ERROR; nothing is lost either way.
      */
     public Message swapOut(long generation, Duration drainTimeout) {
+        return swapOut(generation, drainTimeout, 0);
+    }
+
+    /**
+     * Swaps out as {@link #swapOut(long, Duration)}, but with {@code ifIdleSinceEpochMs} over 0 (the
+     * downscaler's, which judged the process idle from heartbeats whose last activity was that) only
+     * if no invocation runs and none has ended since: else ERROR 19 (NOT_IDLE), and nothing changes.
+     */
+    public Message swapOut(long generation, Duration drainTimeout, long ifIdleSinceEpochMs) {
         if (swapper == null) {
             return new Message.Error(ErrorCode.INVALID_ARGUMENT, "this process has no object store to swap to");
         }
         synchronized (stopLock) {
             if (stopped || swapping) {
                 return new Message.Error(ErrorCode.PROCESS_UNAVAILABLE, "process " + config.processId() + " is stopping");
+            }
+            if (ifIdleSinceEpochMs > 0) {
+                int running = invoker.inFlight();
+                long last = invoker.lastActivityEpochMs();
+                if (running > 0 || last > ifIdleSinceEpochMs) {
+                    LOG.info("process {}: not idle ({} invocations running, the last ended at {}): no idle swap-out",
+                            config.processId(), running, java.time.Instant.ofEpochMilli(last));
+                    return new Message.Error(ErrorCode.NOT_IDLE, "process " + config.processId() + " is not idle: "
+                            + running + " invocations running, the last one ended at "
+                            + java.time.Instant.ofEpochMilli(last));
+                }
             }
             swapping = true;
         }

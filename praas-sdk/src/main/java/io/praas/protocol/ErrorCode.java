@@ -25,6 +25,8 @@ public enum ErrorCode {
     DUPLICATE_REQUEST_ID(16),
     INVALID_ARGUMENT(17),
     STATE_LIMIT_EXCEEDED(18),
+    /** An idle swap-out (the downscaler's) found the process busy: it did nothing and serves on. */
+    NOT_IDLE(19),
     /** Not on the wire: a code this build does not know, or a client-side failure (connection lost). */
     UNKNOWN(0);
 

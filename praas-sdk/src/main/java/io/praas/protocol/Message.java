@@ -146,8 +146,17 @@ public sealed interface Message {
         }
     }
 
-    /** SWAP_OUT: the control plane asks a process to swap out as snapshot generation {@code generation}. */
-    record SwapOut(long generation, long drainTimeoutMs) implements Message {
+    /**
+     * SWAP_OUT: the control plane asks a process to swap out as snapshot generation {@code generation}.
+     * With {@code ifIdleSinceEpochMs} over 0 (the downscaler's) only if the process has had no
+     * invocation since then and runs none: else ERROR 19 (NOT_IDLE) and nothing happens.
+     */
+    record SwapOut(long generation, long drainTimeoutMs, long ifIdleSinceEpochMs) implements Message {
+        /** An unconditional swap-out. */
+        public SwapOut(long generation, long drainTimeoutMs) {
+            this(generation, drainTimeoutMs, 0);
+        }
+
         @Override
         public int type() {
             return MessageType.SWAP_OUT;

@@ -121,6 +121,13 @@ class FrameCodecTest {
         }
 
         @Test
+        void swapOutRoundTripsItsIdleCondition() {
+            Message.SwapOut idle = new Message.SwapOut(7, 10_000, 1_700_000_000_123L);
+            assertThat(roundTrip(4, idle).message()).isEqualTo(idle);
+            assertThat(roundTrip(5, new Message.SwapOut(8, 0)).message()).isEqualTo(new Message.SwapOut(8, 0, 0));
+        }
+
+        @Test
         void heartbeatMissingACounterIsMalformed() {
             Buffer wire = FrameCodec.encode(5, new Message.Heartbeat(1, 2, 3, 4, 5));
             Buffer cut = wire.getBuffer(0, wire.length() - 8);

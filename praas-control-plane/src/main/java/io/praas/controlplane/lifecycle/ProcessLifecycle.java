@@ -889,6 +889,15 @@ public final class ProcessLifecycle {
      * manages the process (forwarded there if need be). A failed swap-out leaves it ACTIVE.
      */
     public ProcessRecord swapOut(String application, String id) {
+        return swapOut(application, id, null);
+    }
+
+    /**
+     * Swaps a process out as {@link #swapOut(String, String)}; with {@code ifIdleSince} (the
+     * downscaler's: the last activity its heartbeats reported) only if the process has been idle
+     * since, which it checks itself: else CONFLICT, and it stays ACTIVE with nothing done.
+     */
+    private ProcessRecord swapOut(String application, String id, Instant ifIdleSince) {
         ProcessRecord current = process(application, id);
         if (!settings.node().equals(current.node()) && current.status() == ProcessStatus.ACTIVE) {
             return channels.swapOutOn(current.node(), application, id);
@@ -906,7 +915,7 @@ public final class ProcessLifecycle {
         long generation = swapping.snapshot() == null ? 1 : swapping.snapshot().generation() + 1;
         Message answer;
         Future<Message> asked = channels.request(application, id, new Message.SwapOut(generation,
-                        settings.swapDrainTimeout().toMillis()))
+                        settings.swapDrainTimeout().toMillis(), ifIdleSince == null ? 0 : Math.max(1, ifIdleSince.toEpochMilli())))
                 .onSuccess(m -> {
                     if (m instanceof Message.Swapped) {
                         swapCommitted.add(swapping.key()); // on the event loop, before the exit can be seen
@@ -984,6 +993,13 @@ public final class ProcessLifecycle {
             return out;
         }
         String why = answer instanceof Message.Error err ? err.message() : "unexpected answer " + answer;
+        if (answer instanceof Message.Error err && err.code() == io.praas.protocol.ErrorCode.NOT_IDLE) {
+            // Busy since its heartbeats said idle: it began nothing (no GOAWAY, nothing written).
+            Instant now = clock.instant();
+            registry.update(application, id, p -> p.status() == ProcessStatus.SWAPPING_OUT
+                    ? p.withStatus(ProcessStatus.ACTIVE, now).withHeartbeatAt(now) : p);
+            throw ControlPlaneException.conflict("process " + swapping.key() + " is not idle; not swapped out: " + why);
+        }
         // What this attempt left of its generation goes before the process is ACTIVE (and may swap
         // out again, reusing the number): a manifest the store took though its answer failed would
         // otherwise pass, were the next attempt lost, for that attempt's commit.
@@ -1113,7 +1129,7 @@ public final class ProcessLifecycle {
             }
             try {
                 LOG.info("process {} idle since {}: swapping it out", p.key(), p.metrics().lastActivity());
-                swapOut(p.application(), p.id());
+                swapOut(p.application(), p.id(), p.metrics().lastActivity());
             } catch (ControlPlaneException e) {
                 LOG.warn("idle swap-out of {} did not happen: {}", p.key(), e.getMessage());
             } catch (RuntimeException e) { // one process's failure must not stop the sweep for the rest
