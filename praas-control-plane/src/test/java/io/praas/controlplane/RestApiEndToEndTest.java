@@ -265,6 +265,37 @@ class RestApiEndToEndTest {
     }
 
     @Test
+    void aBurstOfFirstInvocationsSharesTheOneProcessItStarts() throws Exception {
+        ControlPlanes.deploy(api, "burst", Map.of("maxProcesses", 2));
+        int calls = 10;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(calls);
+        List<Api.Reply> replies = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Api.Reply>> pending = new ArrayList<>();
+            for (int i = 0; i < calls; i++) {
+                byte[] input = ("call " + i).getBytes(StandardCharsets.UTF_8);
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return api.invoke("burst", "echo", "", input);
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<Api.Reply> f : pending) {
+                replies.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        // One process takes 64 calls at once: the ten wait for the one the first started.
+        assertThat(replies).allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
+        assertThat(replies.stream().map(r -> r.headers().firstValue("X-Praas-Process").orElseThrow()).distinct())
+                .hasSize(1);
+        assertThat(ids(api.get("/v1/applications/burst/processes"))).hasSize(1);
+    }
+
+    @Test
     void processesBeyondMaxProcessesAreRefused() {
         // The application allows one process, and has it.
         Api.Reply second = api.post("/v1/applications/" + APP + "/processes", null);

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Invocation through the control plane: picks a process (the sticky one; else an ACTIVE one with
- * spare capacity; else a new one up to the application's limit; else the least loaded) and
+ * spare capacity; else one starting; else a new one up to the application's limit, one at a time;
+ * else the least loaded) and
  * forwards the invocation over the data plane on a connection this node keeps per process.
  * Capacity is counted per node: each node routes at most maxConcurrencyPerProcess invocations to a
  * process at once before it prefers another.
@@ -38,6 +39,8 @@ public final class InvocationRouter implements AutoCloseable {
     private final ProcessLifecycle lifecycle;
     private final Map<String, ProcessClient> clients = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    /** Per application, the process this node is creating for invocations, done or not. */
+    private final Map<String, CompletableFuture<ProcessRecord>> creating = new ConcurrentHashMap<>();
     /**
      * Sessions this node has opened (or is opening) on each connection, by id (a REST caller cannot
      * send OPEN_SESSION).
@@ -62,10 +65,21 @@ public final class InvocationRouter implements AutoCloseable {
         if (session != null && process == null) {
             throw ControlPlaneException.invalid("a session lives on one process: give 'process' with 'session'");
         }
-        ProcessRecord target = process != null ? sticky(application, process) : pick(app);
-        ProcessClient client = clientFor(target);
-        AtomicInteger counter = inFlight.computeIfAbsent(target.key(), k -> new AtomicInteger());
-        counter.incrementAndGet();
+        ProcessRecord target;
+        if (process != null) {
+            target = sticky(application, process);
+            counter(target).incrementAndGet();
+        } else {
+            target = pick(app); // counted already
+        }
+        AtomicInteger counter = counter(target);
+        ProcessClient client;
+        try {
+            client = clientFor(target);
+        } catch (RuntimeException e) {
+            counter.decrementAndGet();
+            throw e;
+        }
         CompletableFuture<Routed> result = new CompletableFuture<>();
         CompletableFuture<byte[]> call;
         if (session == null) {
@@ -145,22 +159,108 @@ public final class InvocationRouter implements AutoCloseable {
         return p;
     }
 
+    /**
+     * An ACTIVE process with room (fewer than maxConcurrencyPerProcess of this node's invocations);
+     * else one starting (created by an earlier invocation, here or on another node, or swapping in),
+     * waited for; else a new one, one at a time per application on this node (invocations meanwhile
+     * wait for it rather than start more); else, at the process limit, the least loaded of those
+     * there are, waited for if need be. The invocation is counted on the process it returns.
+     */
     private ProcessRecord pick(ApplicationRecord app) {
         int limit = app.limits().maxConcurrencyPerProcess();
-        List<ProcessRecord> active = lifecycle.processes(app.name(), ProcessStatus.ACTIVE).stream()
-                .sorted(Comparator.comparingInt(this::load))
-                .toList();
-        if (!active.isEmpty() && load(active.get(0)) < limit) {
-            return active.get(0);
-        }
-        try {
-            return lifecycle.createProcess(app.name(), null, null);
-        } catch (ControlPlaneException e) {
-            if (e.code() == Code.OVERLOADED && !active.isEmpty()) {
-                return active.get(0); // at the process limit: queue on the least loaded
+        for (int attempt = 0; ; attempt++) {
+            ProcessRecord active = reserveLeastLoaded(app, limit, ProcessStatus.ACTIVE);
+            if (active != null) {
+                return active;
             }
-            throw e;
+            ProcessRecord starting = reserveLeastLoaded(app, limit, ProcessStatus.ALLOCATING, ProcessStatus.SWAPPING_IN);
+            if (starting != null) {
+                ProcessRecord ready = awaitReserved(starting, attempt);
+                if (ready != null) {
+                    return ready;
+                }
+                continue; // it failed to start: pick again
+            }
+            CompletableFuture<ProcessRecord> mine = new CompletableFuture<>();
+            CompletableFuture<ProcessRecord> theirs = creating.putIfAbsent(app.name(), mine);
+            if (theirs != null) {
+                try {
+                    theirs.join(); // then pick again: it has room, or is full
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof ControlPlaneException cpe ? cpe : e; // its start failed: so does this
+                }
+                continue;
+            }
+            try {
+                ProcessRecord created = lifecycle.createProcess(app.name(), null, null);
+                counter(created).incrementAndGet();
+                return created;
+            } catch (ControlPlaneException e) {
+                if (e.code() != Code.OVERLOADED) {
+                    mine.completeExceptionally(e);
+                    throw e;
+                }
+                // At the process limit: queue on the least loaded of those there are.
+                ProcessRecord any = reserveLeastLoaded(app, Integer.MAX_VALUE, ProcessStatus.ACTIVE);
+                if (any == null) {
+                    any = reserveLeastLoaded(app, Integer.MAX_VALUE, ProcessStatus.ALLOCATING, ProcessStatus.SWAPPING_IN,
+                            ProcessStatus.SWAPPING_OUT);
+                }
+                if (any == null) {
+                    throw e;
+                }
+                ProcessRecord ready = any.status() == ProcessStatus.ACTIVE ? any : awaitReserved(any, attempt);
+                if (ready != null) {
+                    return ready;
+                }
+            } finally {
+                creating.remove(app.name(), mine);
+                mine.complete(null);
+            }
         }
+    }
+
+    /**
+     * Counts an invocation on the least loaded process of {@code app} in one of {@code statuses}
+     * whose count is under {@code limit}, and returns it; null when there is none.
+     */
+    private ProcessRecord reserveLeastLoaded(ApplicationRecord app, int limit, ProcessStatus... statuses) {
+        List<ProcessRecord> candidates = new java.util.ArrayList<>();
+        for (ProcessStatus status : statuses) {
+            candidates.addAll(lifecycle.processes(app.name(), status));
+        }
+        candidates.sort(Comparator.comparingInt(this::load));
+        for (ProcessRecord p : candidates) {
+            AtomicInteger n = counter(p);
+            int now = n.get();
+            while (now < limit) {
+                if (n.compareAndSet(now, now + 1)) {
+                    return p;
+                }
+                now = n.get();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Waits until a process counted on is ACTIVE (a SWAPPING_OUT one is swapped in again after);
+     * null, its count given back, when it failed and another try is left, else its failure.
+     */
+    private ProcessRecord awaitReserved(ProcessRecord p, int attempt) {
+        try {
+            return lifecycle.awaitActive(p.application(), p.id());
+        } catch (ControlPlaneException e) {
+            counter(p).decrementAndGet();
+            if (attempt >= 2) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    private AtomicInteger counter(ProcessRecord p) {
+        return inFlight.computeIfAbsent(p.key(), k -> new AtomicInteger());
     }
 
     private int load(ProcessRecord p) {
