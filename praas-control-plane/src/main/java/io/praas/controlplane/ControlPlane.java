@@ -361,12 +361,11 @@ public final class ControlPlane implements AutoCloseable {
             k8s.setProperty("service-port", Integer.toString(config.hazelcastPort()));
             return c;
         }
-        // Otherwise always TCP-IP (the embedded default lists no one but this address), so a node
-        // started alone can be joined later by nodes started with --join.
+        // Otherwise always TCP-IP, so a node started alone can be joined later by nodes started with
+        // --join. Alone it lists no member, not even its configured address: a second node started
+        // on this machine binds the next port and would otherwise dial the first one there and join
+        // it, sharing its registry with a node of another admin key and another store.
         join.getTcpIpConfig().setEnabled(true);
-        if (config.join().isEmpty()) {
-            join.getTcpIpConfig().addMember(config.host() + ":" + config.hazelcastPort());
-        }
         config.join().forEach(m -> join.getTcpIpConfig().addMember(m));
         return c;
     }

@@ -108,6 +108,26 @@ class ClusterTest {
     }
 
     @Test
+    void nodesStartedWithoutJoinMembersStayApartOnOneMachine() {
+        // Two `praas up` on one machine with the defaults: the second binds the next port. Each
+        // has its own admin key and store; neither may join the other unasked.
+        ControlPlanes.Options first = sharedStore(ControlPlanes.options(dataDir.resolve("f")));
+        first.hazelcastPort = hazelcastBase + 3;
+        try (ControlPlane f = ControlPlane.start(first.config())) {
+            ControlPlanes.Options second = sharedStore(ControlPlanes.options(dataDir.resolve("g")));
+            second.clusterName = first.clusterName;
+            second.hazelcastPort = first.hazelcastPort;
+            try (ControlPlane g = ControlPlane.start(second.config())) {
+                ControlPlanes.deploy(Api.admin(f), "only-on-f", Map.of());
+
+                assertThat(Api.admin(f).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(1);
+                assertThat(Api.admin(g).get("/v1/health").json().path("clusterSize").asInt()).isEqualTo(1);
+                assertThat(Api.admin(g).get("/v1/applications/only-on-f").status()).isEqualTo(404);
+            }
+        }
+    }
+
+    @Test
     void aStoppingNodeSwapsItsProcessesOutAndAnotherNodeSwapsThemIn() {
         ControlPlanes.Options staying = sharedStore(ControlPlanes.options(dataDir.resolve("e")));
         staying.hazelcastPort = hazelcastBase + 7;
