@@ -252,6 +252,61 @@ class RestApiEndToEndTest {
     }
 
     @Test
+    void aReplacedJarIsRemovedAndADeletedApplicationLeavesNoCode() {
+        ControlPlanes.deploy(api, "recoded", Map.of());
+        assertThat(codeObjects("recoded")).hasSize(1);
+
+        Api.Reply replaced = api.put("/v1/applications/recoded/code", SwapApp.jar(), "application/java-archive");
+
+        assertThat(replaced.status()).as("%s", replaced).isEqualTo(200);
+        String sha = replaced.json().path("code").path("sha256").asText();
+        assertThat(codeObjects("recoded")).containsExactly("apps/recoded/code/" + sha + ".jar");
+        assertThat(api.delete("/v1/applications/recoded").status()).isEqualTo(204);
+        assertThat(codeObjects("recoded")).isEmpty();
+    }
+
+    @Test
+    void concurrentDeletesOfAnApplicationEachEndIt() throws Exception {
+        ControlPlanes.deploy(api, "doomed", Map.of("maxProcesses", 3));
+        for (int i = 0; i < 3; i++) {
+            assertThat(ControlPlanes.createProcess(api, "doomed").status()).isEqualTo(201);
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        List<Api.Reply> replies = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Api.Reply>> pending = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return api.delete("/v1/applications/doomed");
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<Api.Reply> f : pending) {
+                replies.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        // Each ends it, or finds it gone: none fails on a process another delete removed first.
+        for (Api.Reply r : replies) {
+            if (r.status() != 204) {
+                assertJsonError(r, 404, "NOT_FOUND");
+                assertThat(r.json().path("message").asText()).as("%s", r).contains("application").doesNotContain("process");
+            }
+        }
+        assertJsonError(api.get("/v1/applications/doomed"), 404, "NOT_FOUND");
+    }
+
+    private static List<String> codeObjects(String app) {
+        var s3 = cp.objectStore();
+        return s3.client().listObjectsV2Paginator(b -> b.bucket(s3.bucket()).prefix("apps/" + app + "/")).contents()
+                .stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+    }
+
+    @Test
     void invokingAnApplicationWithoutProcessesAllocatesOne() {
         ControlPlanes.deploy(api, "lazy", Map.of());
         assertThat(ids(api.get("/v1/applications/lazy/processes"))).isEmpty();

@@ -59,6 +59,10 @@ public final class AppCommands implements Runnable {
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalArgumentException("--jar " + jar + " is not a file");
             }
+            atLeast("--vcpu", vcpu, 0, false);
+            atLeast("--memory-mib", memoryMiB, 1, true);
+            atLeast("--max-processes", maxProcesses, 1, true);
+            atLeast("--idle-seconds", idleSeconds, 0, true);
             ApplicationSpec s = ApplicationSpec.named(name);
             if (vcpu != null || memoryMiB != null) {
                 s = s.withResources(new Resources(vcpu == null ? 0 : vcpu, memoryMiB == null ? 0 : memoryMiB));

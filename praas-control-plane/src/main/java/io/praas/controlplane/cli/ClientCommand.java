@@ -31,6 +31,18 @@ abstract class ClientCommand implements Callable<Integer> {
     /** Does the command's work, printing its result on {@code out}. */
     abstract void run(Praas praas, Output out) throws Exception;
 
+    /**
+     * {@code value} when it is null (not given) or over {@code floor} (at least it, with
+     * {@code inclusive}); else an error naming the flag: the SDK would take 0 for "the default".
+     */
+    static <N extends Number> N atLeast(String flag, N value, double floor, boolean inclusive) {
+        if (value != null && (inclusive ? value.doubleValue() < floor : value.doubleValue() <= floor)) {
+            throw new IllegalArgumentException(flag + " must be " + (inclusive ? "at least " : "over ")
+                    + (floor == Math.rint(floor) ? Long.toString((long) floor) : Double.toString(floor)) + ", not " + value);
+        }
+        return value;
+    }
+
     PrintWriter err() {
         return spec.commandLine().getErr();
     }

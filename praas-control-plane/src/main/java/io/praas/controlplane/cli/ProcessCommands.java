@@ -44,6 +44,8 @@ public final class ProcessCommands implements Runnable {
 
         @Override
         void run(Praas praas, Output out) {
+            atLeast("--vcpu", vcpu, 0, false);
+            atLeast("--memory-mib", memoryMiB, 1, true);
             Resources resources = null;
             if (vcpu != null || memoryMiB != null) {
                 // Resources carries both halves: the missing one is the application's, as the API would take

@@ -348,10 +348,11 @@ public final class ProcessLifecycle {
             throw ControlPlaneException.invalid("the body is not a jar (zip) file");
         }
         String sha = sha256(jar);
-        String key = "apps/" + name + "/code/" + sha + ".jar";
+        String key = codePrefix(name) + sha + ".jar";
         store.put(key, jar, "application/java-archive");
         // Written onto the record as it is now, and only if it still exists: an upload that ends after
         // the application's deletion must not bring it back.
+        String[] replaced = new String[1];
         ApplicationRecord updated = registry.withApplicationLock(name, () -> {
             ApplicationRecord current = registry.application(name).orElse(null);
             if (current == null || registry.isDeleting(name)) {
@@ -363,8 +364,18 @@ public final class ProcessLifecycle {
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
                     clock.instant()));
             registry.putApplication(withCode);
+            // The jar it replaces goes, unless a process is starting (it may be fetching it): then
+            // the application's deletion, or a later upload, removes it.
+            if (current.code() != null && !key.equals(current.code().objectKey())
+                    && registry.processes(name).stream().noneMatch(p -> p.status() == ProcessStatus.ALLOCATING
+                    || p.status() == ProcessStatus.SWAPPING_IN)) {
+                replaced[0] = current.code().objectKey();
+            }
             return withCode;
         });
+        if (replaced[0] != null) {
+            deleteQuietly(replaced[0]);
+        }
         LOG.info("application {}: code {} ({} bytes) stored at {}", name, sha.substring(0, 12), jar.length, key);
         return updated;
     }
@@ -383,17 +394,26 @@ public final class ProcessLifecycle {
             return registry.application(name).orElse(read); // with the code of an upload that ended just before
         });
         for (ProcessRecord p : registry.processes(name)) {
-            deleteProcess(name, p.id());
-        }
-        if (app.code() != null) {
             try {
-                store.delete(app.code().objectKey());
-            } catch (RuntimeException e) {
-                LOG.warn("application {}: could not delete its code {}: {}", name, app.code().objectKey(), e.toString());
+                deleteProcess(name, p.id());
+            } catch (ControlPlaneException e) {
+                if (e.code() != Code.NOT_FOUND) {
+                    throw e;
+                } // deleted meanwhile (by a concurrent delete of the application): gone, as wanted
             }
+        }
+        try {
+            store.deletePrefix(codePrefix(name)); // its jar, and any an upload left while a process started
+        } catch (RuntimeException e) {
+            LOG.warn("application {}: could not delete its code under {}: {}", name, codePrefix(name), e.toString());
         }
         registry.removeApplication(name);
         LOG.info("application {} deleted", name);
+    }
+
+    /** Where an application's jars are kept: {@code apps/<name>/code/<sha256>.jar}. */
+    private static String codePrefix(String application) {
+        return "apps/" + application + "/code/";
     }
 
     private void deleteQuietly(String key) {
