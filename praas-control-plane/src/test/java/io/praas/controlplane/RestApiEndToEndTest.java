@@ -351,6 +351,17 @@ class RestApiEndToEndTest {
     }
 
     @Test
+    void anInputUnderTheApisLimitThatNoFrameOfTheProcessHoldsIs413() {
+        // The API takes 16 MiB; the process's frames are 16 MiB with their header.
+        byte[] input = new byte[16 * 1024 * 1024 - 8];
+
+        Api.Reply r = api.invoke(APP, "echo", "?process=" + processId, input);
+
+        assertJsonError(r, 413, "PAYLOAD_TOO_LARGE");
+        assertThat(api.invoke(APP, "echo", "?process=" + processId, new byte[] {1}).status()).isEqualTo(200);
+    }
+
+    @Test
     void processesBeyondMaxProcessesAreRefused() {
         // The application allows one process, and has it.
         Api.Reply second = api.post("/v1/applications/" + APP + "/processes", null);

@@ -311,7 +311,8 @@ public final class InvocationRouter implements AutoCloseable {
             case TIMEOUT -> Code.TIMEOUT;
             case OVERLOADED -> Code.OVERLOADED;
             case PROCESS_UNAVAILABLE -> Code.PROCESS_UNAVAILABLE;
-            case INVALID_ARGUMENT, FRAME_TOO_LARGE -> Code.INVALID_ARGUMENT;
+            case INVALID_ARGUMENT -> Code.INVALID_ARGUMENT;
+            case FRAME_TOO_LARGE -> Code.PAYLOAD_TOO_LARGE; // an input under this node's limit, over the process's
             case STATE_LIMIT_EXCEEDED -> Code.STATE_LIMIT_EXCEEDED;
             case UNAUTHENTICATED, FORBIDDEN -> Code.FORBIDDEN;
             default -> Code.BAD_GATEWAY;

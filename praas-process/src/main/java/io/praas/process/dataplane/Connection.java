@@ -211,7 +211,8 @@ final class Connection {
             if (err == null) {
                 if (output.length > plane.maxFrameBytes - FrameCodec.MIN_LENGTH) {
                     answer(rid, error(ErrorCode.FUNCTION_FAILED, "output of " + m.function() + " is " + output.length
-                            + " bytes, over the frame limit of " + plane.maxFrameBytes));
+                            + " bytes; a RESULT frame of at most " + plane.maxFrameBytes + " bytes holds at most "
+                            + (plane.maxFrameBytes - FrameCodec.MIN_LENGTH)));
                 } else if (!closing) {
                     // The function handed its output over: written from its array, not a copy.
                     answer(FrameCodec.encodeSharingPayload(rid, new Message.Result(output)));
