@@ -69,13 +69,16 @@ final class Connection {
                 ctx.fireChannelWritabilityChanged();
             }
         });
-        // A dialler that has not said HELLO within HELLO_TIMEOUT holds no connection.
-        channel.executor().schedule(() -> {
+        // A dialler that has not said HELLO within HELLO_TIMEOUT holds no connection. Cancelled on
+        // WELCOME and on close: the task holds this connection, which must not outlive its socket.
+        helloTimeout = channel.executor().schedule(() -> {
             if (!welcomed && !closing) {
                 closeWith(0, error(ErrorCode.HANDSHAKE_REQUIRED, "no HELLO within " + HELLO_TIMEOUT.toSeconds() + " s"));
             }
         }, HELLO_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
+
+    private final io.netty.util.concurrent.ScheduledFuture<?> helloTimeout;
 
     /** How long a new connection may take to send its HELLO. */
     static final java.time.Duration HELLO_TIMEOUT = java.time.Duration.ofSeconds(10);
@@ -169,6 +172,7 @@ final class Connection {
             return;
         }
         welcomed = true;
+        helloTimeout.cancel(false);
         peerId = hello.peerId();
         parser.maxFrameBytes(plane.maxFrameBytes);
         send(rid, new Message.Welcome(plane.processId, plane.maxFrameBytes, plane.serverInfo));
@@ -346,13 +350,18 @@ final class Connection {
         }
     }
 
-    private static Message.Error error(ErrorCode code, String message) {
+    private Message.Error error(ErrorCode code, String message) {
         return new Message.Error(code, message == null ? "" : truncate(message));
     }
 
-    private static String truncate(String s) {
-        // A str holds at most 65535 UTF-8 bytes; 16k characters are always within it.
-        return s.length() > 16_000 ? s.substring(0, 16_000) + "..." : s;
+    /**
+     * At most 16k characters (a str holds at most 65535 UTF-8 bytes), and few enough that the ERROR
+     * frame fits the limit this process announced (rule 2): a message that quotes a long name or
+     * session id the dialler sent could otherwise make it longer than a frame the dialler accepts.
+     */
+    private String truncate(String s) {
+        int fits = (int) Math.min(16_000, (plane.maxFrameBytes - FrameCodec.HEADER_BYTES - 4) / 3 - 1);
+        return s.length() > fits ? s.substring(0, fits) + "\u2026" : s;
     }
 
     void send(long requestId, Message message) {
@@ -404,6 +413,7 @@ final class Connection {
 
     void onClosed() {
         closing = true;
+        helloTimeout.cancel(false);
         parser.release(); // a frame cut off by the close gives back what it reserved
         // The requester is gone; invocations still finish (their state writes stand) but answer no one.
         inFlight.clear();

@@ -64,6 +64,24 @@ class MaxFrameBytesTest {
     }
 
     @Test
+    void errorsQuotingWhatTheDiallerSentFitTheSmallestFrameLimit() {
+        LocalProcess small = TestProcesses.startDev("--max-frame-bytes", "1024");
+        try (RawConnection c = RawConnection.open(small.port())) {
+            c.hello();
+            String longName = "\u00e9t\u00e9".repeat(300); // 900 characters, 1,500 UTF-8 bytes: the frame is legal
+            c.send(6, new Message.Invoke(longName.substring(0, 600), "", 5000, new byte[0]));
+            c.readError(6, ErrorCode.UNKNOWN_FUNCTION);
+            assertThat(c.lastLength()).as("ERROR frame length").isLessThanOrEqualTo(1024);
+            c.send(7, new Message.CloseSession("s".repeat(1000)));
+            c.readError(7, ErrorCode.SESSION_NOT_FOUND);
+            assertThat(c.lastLength()).as("ERROR frame length").isLessThanOrEqualTo(1024);
+            c.assertServes(8);
+        } finally {
+            TestProcesses.stop(small);
+        }
+    }
+
+    @Test
     void resultOverMaxFrameBytesIsAnsweredWithAnErrorInsteadOfAnOversizedFrame() {
         try (RawConnection c = RawConnection.open(process.port())) {
             c.hello();

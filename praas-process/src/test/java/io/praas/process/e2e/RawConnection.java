@@ -127,10 +127,18 @@ final class RawConnection implements AutoCloseable {
         return (Message.Welcome) f.message();
     }
 
+    /** The length field of the frame {@link #read} read last. */
+    int lastLength() {
+        return lastLength;
+    }
+
+    private int lastLength;
+
     /** Reads one whole frame (length field, then that many bytes) and decodes it. */
     Frame read() {
         try {
             int length = in.readInt();
+            lastLength = length;
             byte[] whole = new byte[FrameCodec.LENGTH_FIELD + length];
             ByteBuffer.wrap(whole).putInt(length);
             in.readFully(whole, FrameCodec.LENGTH_FIELD, length);
