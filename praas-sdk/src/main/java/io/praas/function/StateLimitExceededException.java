@@ -18,7 +18,8 @@ public final class StateLimitExceededException extends RuntimeException {
 
     public StateLimitExceededException(long limitBytes, long requestedBytes) {
         super("state limit of " + limitBytes + " bytes exceeded: the write needs " + requestedBytes
-                + " bytes in total; delete state or raise --state-limit");
+                + " bytes in total; delete state, or raise the limit (the application's limits.stateLimitMiB; "
+                + "--state-limit of a process run standalone)");
         this.limitBytes = limitBytes;
         this.requestedBytes = requestedBytes;
     }
