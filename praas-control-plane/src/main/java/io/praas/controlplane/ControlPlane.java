@@ -231,6 +231,11 @@ public final class ControlPlane implements AutoCloseable {
             }
 
             @Override
+            public boolean takesIdleCondition(String application, String processId) {
+                return controlServer.takesIdleCondition(application, processId);
+            }
+
+            @Override
             public ProcessRecord swapOutOn(String otherNode, String application, String processId) {
                 return onNode(otherNode, new SwapOutTask(application, processId));
             }

@@ -231,7 +231,8 @@ public final class PraasProcess implements AutoCloseable {
         if (control != null) {
             try {
                 p.control = ControlChannel.register(p.dial.join(), config.application(), config.processId(),
-                        p.port, VERSION, p::heartbeat, p::onControlRequest, p.world::update,
+                        p.port, VERSION + " " + Message.SwapOut.IF_IDLE_CAPABILITY, p::heartbeat, p::onControlRequest,
+                        p.world::update,
                         () -> new Thread(() -> p.stop(GoAwayReason.SWAPPING_OUT), "praas-swapped").start(),
                         () -> new Thread(() -> p.stop(GoAwayReason.STOPPING), "praas-control-lost").start());
             } catch (IllegalStateException e) {

@@ -115,7 +115,10 @@ public final class FrameCodec {
             }
             case MessageType.SWAP_OUT -> {
                 Message.SwapOut m = (Message.SwapOut) message;
-                body.u64(m.generation()).u32(m.drainTimeoutMs()).u64(m.ifIdleSinceEpochMs());
+                body.u64(m.generation()).u32(m.drainTimeoutMs());
+                if (m.ifIdleSinceEpochMs() != 0) { // only then: a process that predates it decodes the rest
+                    body.u64(m.ifIdleSinceEpochMs());
+                }
             }
             case MessageType.SWAPPED -> {
                 Message.Swapped m = (Message.Swapped) message;
@@ -185,7 +188,7 @@ public final class FrameCodec {
             case MessageType.ERROR -> new Message.Error(ErrorCode.fromCode(in.u16()), in.str());
             case MessageType.REGISTER -> new Message.Register(in.str(), in.str(), in.str(), in.str(), in.u16(), in.str());
             case MessageType.HEARTBEAT -> new Message.Heartbeat(in.u64(), in.u64(), in.u64(), in.u64(), in.u64());
-            case MessageType.SWAP_OUT -> new Message.SwapOut(in.u64(), in.u32(), in.u64());
+            case MessageType.SWAP_OUT -> new Message.SwapOut(in.u64(), in.u32(), in.remaining() >= 8 ? in.u64() : 0);
             case MessageType.SWAPPED -> new Message.Swapped(in.u64(), in.str(), in.u64(), in.u64(), in.u64(), in.rest());
             case MessageType.RESTORE_FAILED -> new Message.RestoreFailed(in.str(), in.str(), in.str(), in.str());
             case MessageType.WORLD -> world(in);
@@ -435,6 +438,10 @@ public final class FrameCodec {
             } catch (CharacterCodingException e) {
                 throw malformed("str is not valid UTF-8");
             }
+        }
+
+        int remaining() {
+            return frame.length() - pos;
         }
 
         byte[] rest() {

@@ -152,6 +152,9 @@ public sealed interface Message {
      * invocation since then and runs none: else ERROR 19 (NOT_IDLE) and nothing happens.
      */
     record SwapOut(long generation, long drainTimeoutMs, long ifIdleSinceEpochMs) implements Message {
+        /** The word in REGISTER's runtimeInfo of a process that takes {@code ifIdleSinceEpochMs}. */
+        public static final String IF_IDLE_CAPABILITY = "swap-if-idle";
+
         /** An unconditional swap-out. */
         public SwapOut(long generation, long drainTimeoutMs) {
             this(generation, drainTimeoutMs, 0);

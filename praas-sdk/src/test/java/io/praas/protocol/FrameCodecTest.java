@@ -818,7 +818,7 @@ class FrameCodecTest {
         }
 
         @ParameterizedTest
-        @ValueSource(ints = {0, 8, 9, 19, 255, 256, 999, 0xFFFF})
+        @ValueSource(ints = {0, 8, 9, 20, 255, 256, 999, 0xFFFF})
         void unknownErrorCodeDecodesToUnknown(int code) {
             Buffer wire = rawFrame(MessageType.ERROR, 12, str(body().appendUnsignedShort(code), "from the future"));
 

@@ -178,7 +178,29 @@ public final class RestApi {
         return server.requestHandler(router()).listen().map(HttpServer::actualPort);
     }
 
+    /**
+     * The threads that pick a process for an invocation through the control plane. A pick may wait
+     * for a process to start (seconds on the local backend, a minute on Fargate) or swap in: not on
+     * the shared worker pool, whose threads the other routes, the heartbeat check and the
+     * downscaler need meanwhile.
+     */
+    private synchronized io.vertx.core.WorkerExecutor routing() {
+        if (routing == null) {
+            routing = vertx.createSharedWorkerExecutor("praas-routing", ROUTING_THREADS);
+        }
+        return routing;
+    }
+
+    private io.vertx.core.WorkerExecutor routing;
+    /** Invocations that may pick (and wait for) a process at once; more queue for a thread. */
+    static final int ROUTING_THREADS = 256;
+
     public Future<Void> close() {
+        synchronized (this) {
+            if (routing != null) {
+                routing.close();
+            }
+        }
         return server == null ? Future.succeededFuture() : server.close();
     }
 
@@ -278,7 +300,7 @@ public final class RestApi {
         }
         long timeout = timeoutMs;
         // An application token was checked before the body was read (authenticate).
-        vertx.executeBlocking(() -> router.invoke(app, function, process, session, input, Duration.ofMillis(timeout)),
+        routing().executeBlocking(() -> router.invoke(app, function, process, session, input, Duration.ofMillis(timeout)),
                 false).compose(Future::fromCompletionStage).onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, ar.cause());

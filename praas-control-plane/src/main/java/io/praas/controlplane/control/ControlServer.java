@@ -60,6 +60,8 @@ public final class ControlServer {
     private final byte[] controlSecret;
     private final Listener listener;
     private final Map<String, NetSocket> channels = new ConcurrentHashMap<>();
+    /** The channels of processes that take SWAP_OUT's idle condition (their REGISTER said so). */
+    private final java.util.Set<NetSocket> ifIdleAware = ConcurrentHashMap.newKeySet();
     /** Requests to processes waiting for their answer, by channel and requestId. */
     private final Map<NetSocket, Map<Long, io.vertx.core.Promise<Message>>> requests = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong nextRequestId = new java.util.concurrent.atomic.AtomicLong(1_000);
@@ -136,6 +138,7 @@ public final class ControlServer {
         }, e -> refuse(socket, 0, e.code(), e.getMessage())));
         socket.closeHandler(v -> {
             closed.set(true);
+            ifIdleAware.remove(socket);
             Map<Long, io.vertx.core.Promise<Message>> waiting = requests.remove(socket);
             if (waiting != null) {
                 waiting.values().forEach(p -> p.tryFail("the process's control channel closed"));
@@ -167,6 +170,9 @@ public final class ControlServer {
             }
             registeredAs[0] = r.application();
             registeredAs[1] = r.processId();
+            if (java.util.Arrays.asList(r.runtimeInfo().split(" ")).contains(Message.SwapOut.IF_IDLE_CAPABILITY)) {
+                ifIdleAware.add(socket);
+            }
             NetSocket previous = channels.put(key(r.application(), r.processId()), socket);
             if (previous != null && previous != socket) {
                 previous.close();
@@ -174,6 +180,15 @@ public final class ControlServer {
             socket.write(FrameCodec.encode(rid, new Message.Ok()));
             listener.channelOpened(r.application(), r.processId());
         });
+    }
+
+    /**
+     * True when the process's channel is on this node and its REGISTER said it takes SWAP_OUT's
+     * idle condition (a process of an earlier build would not decode it).
+     */
+    public boolean takesIdleCondition(String application, String processId) {
+        NetSocket socket = channels.get(key(application, processId));
+        return socket != null && ifIdleAware.contains(socket);
     }
 
     /** Sends a WORLD to every process of {@code application} whose channel this node holds; returns how many. */

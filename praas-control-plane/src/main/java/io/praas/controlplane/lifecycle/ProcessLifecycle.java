@@ -89,6 +89,9 @@ public final class ProcessLifecycle {
         /** Sends a control request to a process whose channel is on this node. */
         Future<Message> request(String application, String processId, Message request);
 
+        /** True when the process, whose channel is on this node, takes SWAP_OUT's idle condition. */
+        boolean takesIdleCondition(String application, String processId);
+
         /** Runs a swap-out on the node that manages the process. */
         ProcessRecord swapOutOn(String node, String application, String processId);
     }
@@ -352,7 +355,6 @@ public final class ProcessLifecycle {
         store.put(key, jar, "application/java-archive");
         // Written onto the record as it is now, and only if it still exists: an upload that ends after
         // the application's deletion must not bring it back.
-        String[] replaced = new String[1];
         ApplicationRecord updated = registry.withApplicationLock(name, () -> {
             ApplicationRecord current = registry.application(name).orElse(null);
             if (current == null || registry.isDeleting(name)) {
@@ -364,18 +366,10 @@ public final class ProcessLifecycle {
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
                     clock.instant()));
             registry.putApplication(withCode);
-            // The jar it replaces goes, unless a process is starting (it may be fetching it): then
-            // the application's deletion, or a later upload, removes it.
-            if (current.code() != null && !key.equals(current.code().objectKey())
-                    && registry.processes(name).stream().noneMatch(p -> p.status() == ProcessStatus.ALLOCATING
-                    || p.status() == ProcessStatus.SWAPPING_IN)) {
-                replaced[0] = current.code().objectKey();
-            }
+            // The jar it replaces stays until the application is deleted: a start that read the
+            // application before this upload may still launch with it, or a process fetch it.
             return withCode;
         });
-        if (replaced[0] != null) {
-            deleteQuietly(replaced[0]);
-        }
         LOG.info("application {}: code {} ({} bytes) stored at {}", name, sha.substring(0, 12), jar.length, key);
         return updated;
     }
@@ -920,8 +914,16 @@ public final class ProcessLifecycle {
     private ProcessRecord swapOut(String application, String id, Instant ifIdleSince) {
         ProcessRecord current = process(application, id);
         if (!settings.node().equals(current.node()) && current.status() == ProcessStatus.ACTIVE) {
+            if (ifIdleSince != null) {
+                // Moved to another node since the downscaler listed it here: that node judges it.
+                throw ControlPlaneException.conflict("process " + current.key() + " is on node " + current.node()
+                        + " now; its downscaler decides");
+            }
             return channels.swapOutOn(current.node(), application, id);
         }
+        // A process of an earlier build would not decode the idle condition: it gets none.
+        long idleSinceMs = ifIdleSince == null || !channels.takesIdleCondition(application, id) ? 0
+                : Math.max(1, ifIdleSince.toEpochMilli());
         ProcessStatus[] was = new ProcessStatus[1];
         ProcessRecord swapping = registry.update(application, id, p -> {
             was[0] = p.status();
@@ -935,7 +937,7 @@ public final class ProcessLifecycle {
         long generation = swapping.snapshot() == null ? 1 : swapping.snapshot().generation() + 1;
         Message answer;
         Future<Message> asked = channels.request(application, id, new Message.SwapOut(generation,
-                        settings.swapDrainTimeout().toMillis(), ifIdleSince == null ? 0 : Math.max(1, ifIdleSince.toEpochMilli())))
+                        settings.swapDrainTimeout().toMillis(), idleSinceMs))
                 .onSuccess(m -> {
                     if (m instanceof Message.Swapped) {
                         swapCommitted.add(swapping.key()); // on the event loop, before the exit can be seen

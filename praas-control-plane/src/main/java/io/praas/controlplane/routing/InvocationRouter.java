@@ -193,8 +193,10 @@ public final class InvocationRouter implements AutoCloseable {
             }
             try {
                 ProcessRecord created = lifecycle.createProcess(app.name(), null, null);
-                counter(created).incrementAndGet();
-                return created;
+                if (tryReserve(created, limit)) {
+                    return created;
+                }
+                continue; // filled by those that waited for it while it started: pick again
             } catch (ControlPlaneException e) {
                 if (e.code() != Code.OVERLOADED) {
                     mine.completeExceptionally(e);
@@ -231,16 +233,24 @@ public final class InvocationRouter implements AutoCloseable {
         }
         candidates.sort(Comparator.comparingInt(this::load));
         for (ProcessRecord p : candidates) {
-            AtomicInteger n = counter(p);
-            int now = n.get();
-            while (now < limit) {
-                if (n.compareAndSet(now, now + 1)) {
-                    return p;
-                }
-                now = n.get();
+            if (tryReserve(p, limit)) {
+                return p;
             }
         }
         return null;
+    }
+
+    /** Counts an invocation on {@code p} if fewer than {@code limit} are counted on it. */
+    private boolean tryReserve(ProcessRecord p, int limit) {
+        AtomicInteger n = counter(p);
+        int now = n.get();
+        while (now < limit) {
+            if (n.compareAndSet(now, now + 1)) {
+                return true;
+            }
+            now = n.get();
+        }
+        return false;
     }
 
     /**
@@ -250,9 +260,9 @@ public final class InvocationRouter implements AutoCloseable {
     private ProcessRecord awaitReserved(ProcessRecord p, int attempt) {
         try {
             return lifecycle.awaitActive(p.application(), p.id());
-        } catch (ControlPlaneException e) {
+        } catch (RuntimeException e) {
             counter(p).decrementAndGet();
-            if (attempt >= 2) {
+            if (attempt >= 2 || !(e instanceof ControlPlaneException)) {
                 throw e;
             }
             return null;

@@ -361,7 +361,10 @@ final class Connection {
      */
     private String truncate(String s) {
         int fits = (int) Math.min(16_000, (plane.maxFrameBytes - FrameCodec.HEADER_BYTES - 4) / 3 - 1);
-        return s.length() > fits ? s.substring(0, fits) + "\u2026" : s;
+        if (s.length() <= fits) {
+            return s;
+        }
+        return s.substring(0, Character.isHighSurrogate(s.charAt(fits - 1)) ? fits - 1 : fits) + "\u2026";
     }
 
     void send(long requestId, Message message) {
