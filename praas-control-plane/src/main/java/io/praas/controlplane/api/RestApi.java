@@ -195,12 +195,12 @@ public final class RestApi {
     /** Invocations that may pick (and wait for) a process at once; more queue for a thread. */
     static final int ROUTING_THREADS = 256;
 
+    /**
+     * Stops taking requests. The routing threads are not closed here: a pick under way may be
+     * starting or swapping in a process, which the node's stop waits for (then Vert.x's close ends
+     * them); closing them now would interrupt it into a failed start.
+     */
     public Future<Void> close() {
-        synchronized (this) {
-            if (routing != null) {
-                routing.close();
-            }
-        }
         return server == null ? Future.succeededFuture() : server.close();
     }
 

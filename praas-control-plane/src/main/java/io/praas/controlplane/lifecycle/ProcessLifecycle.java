@@ -363,11 +363,13 @@ public final class ProcessLifecycle {
                 }
                 throw ControlPlaneException.notFound("application '" + name + "' was deleted while its code was uploaded");
             }
+            if (!storeHas(key)) {
+                store.put(key, jar, "application/java-archive"); // a cleanup removed an old jar this one re-uploads
+            }
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
                     clock.instant()));
             registry.putApplication(withCode);
-            // The jar it replaces stays until the application is deleted: a start that read the
-            // application before this upload may still launch with it, or a process fetch it.
+            removeReplacedJars(name, key);
             return withCode;
         });
         LOG.info("application {}: code {} ({} bytes) stored at {}", name, sha.substring(0, 12), jar.length, key);
@@ -403,6 +405,46 @@ public final class ProcessLifecycle {
         }
         registry.removeApplication(name);
         LOG.info("application {} deleted", name);
+    }
+
+    /**
+     * Removes the application's jars replaced longer than three allocation timeouts ago: a start that
+     * read the application before a jar was replaced launches with it and fetches it within an
+     * allocation timeout. A jar was replaced when the next one (by upload time) was uploaded; the
+     * newest and {@code current} stay. Under the application's lock, as uploads take it.
+     */
+    private void removeReplacedJars(String application, String current) {
+        try {
+            List<software.amazon.awssdk.services.s3.model.S3Object> jars = new java.util.ArrayList<>(
+                    store.client().listObjectsV2Paginator(b -> b.bucket(store.bucket()).prefix(codePrefix(application)))
+                            .contents().stream().toList());
+            jars.sort(java.util.Comparator.comparing(software.amazon.awssdk.services.s3.model.S3Object::lastModified));
+            Instant replacedBefore = clock.instant().minus(settings.allocationTimeout().multipliedBy(3));
+            for (int i = 0; i < jars.size() - 1; i++) {
+                String jar = jars.get(i).key();
+                if (!jar.equals(current) && jars.get(i + 1).lastModified().isBefore(replacedBefore)) {
+                    store.delete(jar);
+                    LOG.info("application {}: removed the jar {} it replaced at {}", application, jar,
+                            jars.get(i + 1).lastModified());
+                }
+            }
+        } catch (RuntimeException e) { // kept for the next upload, or the application's deletion
+            LOG.warn("application {}: could not remove the jars it replaced: {}", application, e.toString());
+        }
+    }
+
+    private boolean storeHas(String key) {
+        try {
+            store.client().headObject(b -> b.bucket(store.bucket()).key(key));
+            return true;
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+            return false;
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /** Where an application's jars are kept: {@code apps/<name>/code/<sha256>.jar}. */
