@@ -64,9 +64,7 @@ class CodeUploadTest {
     }
 
     private static List<String> jars(String app) {
-        var s3 = cp.objectStore();
-        return s3.client().listObjectsV2Paginator(b -> b.bucket(s3.bucket()).prefix("apps/" + app + "/")).contents()
-                .stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+        return ControlPlanes.storeKeys(cp, "apps/" + app + "/");
     }
 
     /** A small jar whose bytes differ with {@code variant}. */

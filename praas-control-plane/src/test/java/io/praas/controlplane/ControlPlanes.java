@@ -131,6 +131,37 @@ final class ControlPlanes {
     }
 
     /** The OS process of a process of the local backend (its handle's id is the pid). */
+    /** Runs {@code n} calls released at once on threads of their own; their answers in call order. */
+    static <T> List<T> atOnce(int n, java.util.function.IntFunction<T> call) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<T>> pending = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                pending.add(pool.submit(() -> {
+                    go.await();
+                    return call.apply(index);
+                }));
+            }
+            go.countDown();
+            List<T> answers = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<T> f : pending) {
+                answers.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            return answers;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The keys under {@code prefix} in the node's object store. */
+    static List<String> storeKeys(ControlPlane cp, String prefix) {
+        var s3 = cp.objectStore();
+        return s3.client().listObjectsV2Paginator(b -> b.bucket(s3.bucket()).prefix(prefix)).contents()
+                .stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+    }
+
     static ProcessHandle osProcess(ControlPlane cp, String app, String id) {
         ProcessRecord record = cp.lifecycle().process(app, id);
         assertThat(record.handle()).as("backend handle of %s/%s", app, id).isNotNull();

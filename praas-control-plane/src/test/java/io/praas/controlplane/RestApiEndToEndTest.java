@@ -272,24 +272,7 @@ class RestApiEndToEndTest {
         for (int i = 0; i < 3; i++) {
             assertThat(ControlPlanes.createProcess(api, "doomed").status()).isEqualTo(201);
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
-        List<Api.Reply> replies = new ArrayList<>();
-        try {
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-            List<java.util.concurrent.Future<Api.Reply>> pending = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                pending.add(pool.submit(() -> {
-                    go.await();
-                    return api.delete("/v1/applications/doomed");
-                }));
-            }
-            go.countDown();
-            for (java.util.concurrent.Future<Api.Reply> f : pending) {
-                replies.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Api.Reply> replies = ControlPlanes.atOnce(3, i -> api.delete("/v1/applications/doomed"));
 
         // Each ends it, or finds it gone: none fails on a process another delete removed first.
         for (Api.Reply r : replies) {
@@ -302,9 +285,7 @@ class RestApiEndToEndTest {
     }
 
     private static List<String> codeObjects(String app) {
-        var s3 = cp.objectStore();
-        return s3.client().listObjectsV2Paginator(b -> b.bucket(s3.bucket()).prefix("apps/" + app + "/")).contents()
-                .stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+        return ControlPlanes.storeKeys(cp, "apps/" + app + "/");
     }
 
     @Test
@@ -323,26 +304,8 @@ class RestApiEndToEndTest {
     @Test
     void aBurstOfFirstInvocationsSharesTheOneProcessItStarts() throws Exception {
         ControlPlanes.deploy(api, "burst", Map.of("maxProcesses", 2));
-        int calls = 10;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(calls);
-        List<Api.Reply> replies = new ArrayList<>();
-        try {
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-            List<java.util.concurrent.Future<Api.Reply>> pending = new ArrayList<>();
-            for (int i = 0; i < calls; i++) {
-                byte[] input = ("call " + i).getBytes(StandardCharsets.UTF_8);
-                pending.add(pool.submit(() -> {
-                    go.await();
-                    return api.invoke("burst", "echo", "", input);
-                }));
-            }
-            go.countDown();
-            for (java.util.concurrent.Future<Api.Reply> f : pending) {
-                replies.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Api.Reply> replies = ControlPlanes.atOnce(10,
+                i -> api.invoke("burst", "echo", "", ("call " + i).getBytes(StandardCharsets.UTF_8)));
 
         // One process takes 64 calls at once: the ten wait for the one the first started.
         assertThat(replies).allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
