@@ -384,6 +384,7 @@ class AuthAndBadInputTest {
     @ValueSource(strings = {"{not json", "[1, 2]", "\"a string\"", "{\"name\": 42}", "{\"name\": [\"x\"]}",
             "{\"name\": \"typed\", \"resources\": \"big\"}",
             "{\"name\": \"typed\", \"resources\": {\"vcpu\": \"two\"}}",
+            "{\"name\": \"typed\", \"resources\": {\"vcpu\": 1e400}}",
             "{\"name\": \"typed\", \"resources\": {\"memoryMiB\": 512.5}}",
             "{\"name\": \"typed\", \"limits\": {\"maxProcesses\": \"x\"}}",
             "{\"name\": \"typed\", \"limits\": {\"maxProcesses\": 0}}",

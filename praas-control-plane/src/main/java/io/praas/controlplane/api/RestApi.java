@@ -519,8 +519,8 @@ public final class RestApi {
         if (v == null || v.isNull()) {
             return dflt;
         }
-        if (!v.isNumber()) {
-            throw ControlPlaneException.invalid("'" + field + "' must be a number");
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw ControlPlaneException.invalid("'" + field + "' must be a finite number");
         }
         return v.asDouble();
     }
