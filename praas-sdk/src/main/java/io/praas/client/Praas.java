@@ -589,7 +589,8 @@ public final class Praas implements AutoCloseable {
             throw transportFailure(call.request(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for " + describe(call.request()), e);
+            throw new PraasException(ErrorCode.UNKNOWN, "interrupted while waiting for " + describe(call.request()), e,
+                    isInvoke(call.request()));
         }
         return answer(call, response);
     }
@@ -648,7 +649,23 @@ public final class Praas implements AutoCloseable {
             message = line.isEmpty() ? "no error body from " + describe(response.request())
                     : line.substring(0, Math.min(200, line.length()));
         }
-        return new PraasApiException(status, error, message, hint(status, error, message));
+        return new PraasApiException(status, error, message, hint(status, error, message),
+                isInvoke(response.request()) && mayHaveRun(status, error));
+    }
+
+    /** True for the invoke route, whose failures may leave the function run (or running) on a process. */
+    private static boolean isInvoke(HttpRequest request) {
+        String path = request.uri().getRawPath();
+        return path.startsWith("/v1/applications/") && path.contains("/functions/") && path.endsWith("/invoke");
+    }
+
+    /**
+     * Whether an invocation the control plane answered with this error may have run: not when it was
+     * refused (4xx, 429) or ran and failed (FUNCTION_FAILED, STATE_LIMIT_EXCEEDED); else (a timeout,
+     * the process gone mid-call, a bad gateway, an internal error) it may have.
+     */
+    private static boolean mayHaveRun(int status, String error) {
+        return status >= 500 && !error.equals("FUNCTION_FAILED") && !error.equals("STATE_LIMIT_EXCEEDED");
     }
 
     private String hint(int status, String error, String message) {
@@ -681,15 +698,16 @@ public final class Praas implements AutoCloseable {
         if (t instanceof HttpTimeoutException) {
             return new PraasException(ErrorCode.TIMEOUT, "no answer from the control plane at " + base + " to "
                     + describe(request) + " within " + request.timeout().orElse(timeout).toMillis()
-                    + " ms; raise the client's timeout", t);
+                    + " ms; raise the client's timeout", t, isInvoke(request));
         }
         if (t instanceof ConnectException) {
             return new PraasConnectionException("cannot connect to the PraaS control plane at " + base
                     + " (connection refused); start it with `praas up`, or check the URL", t);
         }
         if (t instanceof IOException) {
+            // Lost after it was sent: an invocation may have run.
             return new PraasConnectionException("lost the connection to the PraaS control plane at " + base
-                    + " during " + describe(request) + ": " + t, t);
+                    + " during " + describe(request) + ": " + t, t, isInvoke(request));
         }
         return t instanceof PraasException p ? p : new PraasException(ErrorCode.UNKNOWN, describe(request)
                 + " failed: " + t, t);

@@ -30,7 +30,15 @@ public final class PraasApiException extends PraasException {
      * @param hint   what to do about it ("" for nothing to add)
      */
     public PraasApiException(int status, String error, String detail, String hint) {
-        super(protocolCode(error), detail);
+        this(status, error, detail, hint, false);
+    }
+
+    /**
+     * As {@link #PraasApiException(int, String, String, String)}, for an answer to an invocation
+     * that may have run on the process all the same ({@link #mayHaveRun()}).
+     */
+    public PraasApiException(int status, String error, String detail, String hint, boolean mayHaveRun) {
+        super(protocolCode(error), detail, null, mayHaveRun);
         this.status = status;
         this.error = error;
         this.hint = hint == null ? "" : hint;

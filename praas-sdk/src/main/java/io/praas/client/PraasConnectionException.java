@@ -18,7 +18,12 @@ import io.praas.protocol.ErrorCode;
 public final class PraasConnectionException extends PraasException {
 
     public PraasConnectionException(String detail, Throwable cause) {
-        super(ErrorCode.UNKNOWN, detail, cause);
+        this(detail, cause, false);
+    }
+
+    /** As {@link #PraasConnectionException(String, Throwable)}, for a request that may have run all the same. */
+    PraasConnectionException(String detail, Throwable cause, boolean mayHaveRun) {
+        super(ErrorCode.UNKNOWN, detail, cause, mayHaveRun);
     }
 
     @Override

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * The REST client against a local HTTP server that answers each route of openapi.yaml with canned
@@ -374,6 +375,46 @@ class PraasClientTest {
 
         assertThat(out).isEqualTo("HI");
         assertThat(server.last().body()).isEqualTo("hi".getBytes(UTF_8));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+            "504, TIMEOUT, true", "503, PROCESS_UNAVAILABLE, true", "502, BAD_GATEWAY, true", "500, INTERNAL, true",
+            "500, FUNCTION_FAILED, false", "507, STATE_LIMIT_EXCEEDED, false", "429, OVERLOADED, false",
+            "404, NOT_FOUND, false", "400, INVALID_ARGUMENT, false"})
+    void aFailedInvokeSaysWhetherItMayHaveRun(int status, String error, boolean mayHaveRun) {
+        server.answer("POST", "/v1/applications/shop/functions/pay/invoke", status,
+                "{\"error\":\"" + error + "\",\"message\":\"m\"}");
+
+        PraasApiException e = catchThrowableOfType(PraasApiException.class,
+                () -> praas.invoke("shop", "pay", new byte[] {1}));
+
+        assertThat(e.status()).isEqualTo(status);
+        assertThat(e.mayHaveRun()).as("%d %s", status, error).isEqualTo(mayHaveRun);
+    }
+
+    @Test
+    void aFailureOfAnotherRouteNeverMayHaveRun() {
+        server.answer("POST", "/v1/applications/shop/processes", 503, "{\"error\":\"PROCESS_UNAVAILABLE\",\"message\":\"m\"}");
+
+        PraasApiException e = catchThrowableOfType(PraasApiException.class,
+                () -> praas.createProcess("shop", ProcessSpec.named("p-1")));
+
+        assertThat(e.mayHaveRun()).isFalse();
+    }
+
+    @Test
+    void anInvokeWithoutAnAnswerInTimeMayHaveRun() {
+        server.answer("POST", "/v1/applications/shop/functions/slow/invoke", 200, "late");
+        server.delay = Duration.ofSeconds(2);
+
+        try (Praas quick = Praas.builder().url(server.url()).adminKey(KEY).timeout(Duration.ofMillis(300)).build()) {
+            PraasException e = catchThrowableOfType(PraasException.class,
+                    () -> quick.invoke("shop", "slow", new byte[] {1}));
+
+            assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT);
+            assertThat(e.mayHaveRun()).isTrue();
+        }
     }
 
     // ---- node
