@@ -221,7 +221,11 @@ public final class ProcessClient implements AutoCloseable {
         if (closed != null) {
             throw new PraasException(closed.code(), closed.detail(), closed, closed.mayHaveRun());
         }
-        RequestDeadlines.Pending p = sent(new Message.Invoke(function, sessionId, Math.max(1, timeout.toMillis()), input),
+        PraasException bad = badTimeout(timeout);
+        if (bad != null) {
+            throw bad;
+        }
+        RequestDeadlines.Pending p = sent(new Message.Invoke(function, sessionId, timeout.toMillis(), input),
                 timeout, shared);
         try {
             p.answer().get();
@@ -263,9 +267,25 @@ public final class ProcessClient implements AutoCloseable {
 
     private CompletableFuture<byte[]> invoke(String function, String sessionId, byte[] input, Duration timeout,
                                              RequestDeadlines.SharedPayload shared) {
-        long timeoutMs = Math.max(1, timeout.toMillis());
-        return request(new Message.Invoke(function, sessionId, timeoutMs, input), timeout, shared)
+        PraasException bad = badTimeout(timeout);
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
+        return request(new Message.Invoke(function, sessionId, timeout.toMillis(), input), timeout, shared)
                 .thenApply(m -> ((Message.Result) m).output());
+    }
+
+    /**
+     * INVALID_ARGUMENT for a per-call timeout the protocol cannot carry (under 1 ms or over
+     * 2^32-1 ms), which is not sent; else null. (A zero or negative one was sent as 1 ms, and failed
+     * the caller at once while the invocation ran.)
+     */
+    private static PraasException badTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        return timeout.toMillis() < 1 || timeout.toMillis() > 0xFFFF_FFFFL
+                ? new PraasException(ErrorCode.INVALID_ARGUMENT, "timeout must be between 1 ms and 2^32-1 ms, not "
+                        + timeout.toMillis() + " ms")
+                : null;
     }
 
     /** Round trip of a PING; returns the echoed bytes. */
@@ -990,7 +1010,11 @@ public final class ProcessClient implements AutoCloseable {
         }
 
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            if (connectTimeout.isNegative() || connectTimeout.isZero() || connectTimeout.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("connectTimeout must be between 1 ms and 2^31-1 ms");
+            }
+            this.connectTimeout = connectTimeout;
             return this;
         }
 
