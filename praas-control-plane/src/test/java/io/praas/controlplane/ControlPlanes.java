@@ -157,9 +157,7 @@ final class ControlPlanes {
 
     /** The keys under {@code prefix} in the node's object store. */
     static List<String> storeKeys(ControlPlane cp, String prefix) {
-        var s3 = cp.objectStore();
-        return s3.client().listObjectsV2Paginator(b -> b.bucket(s3.bucket()).prefix(prefix)).contents()
-                .stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+        return cp.objectStore().list(prefix).stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
     }
 
     static ProcessHandle osProcess(ControlPlane cp, String app, String id) {

@@ -363,7 +363,7 @@ public final class ProcessLifecycle {
                 }
                 throw ControlPlaneException.notFound("application '" + name + "' was deleted while its code was uploaded");
             }
-            if (!storeHas(key)) {
+            if (!store.exists(key)) {
                 store.put(key, jar, "application/java-archive"); // a cleanup removed an old jar this one re-uploads
             }
             ApplicationRecord withCode = current.withCode(new ApplicationRecord.CodeInfo(key, sha, jar.length,
@@ -399,7 +399,7 @@ public final class ProcessLifecycle {
             }
         }
         try {
-            store.deletePrefix(codePrefix(name)); // its jar, and any an upload left while a process started
+            store.deletePrefix(codePrefix(name)); // every jar it still has
         } catch (RuntimeException e) {
             LOG.warn("application {}: could not delete its code under {}: {}", name, codePrefix(name), e.toString());
         }
@@ -416,8 +416,7 @@ public final class ProcessLifecycle {
     private void removeReplacedJars(String application, String current) {
         try {
             List<software.amazon.awssdk.services.s3.model.S3Object> jars = new java.util.ArrayList<>(
-                    store.client().listObjectsV2Paginator(b -> b.bucket(store.bucket()).prefix(codePrefix(application)))
-                            .contents().stream().toList());
+                    store.list(codePrefix(application)));
             jars.sort(java.util.Comparator.comparing(software.amazon.awssdk.services.s3.model.S3Object::lastModified));
             Instant replacedBefore = clock.instant().minus(settings.allocationTimeout().multipliedBy(3));
             for (int i = 0; i < jars.size() - 1; i++) {
@@ -430,20 +429,6 @@ public final class ProcessLifecycle {
             }
         } catch (RuntimeException e) { // kept for the next upload, or the application's deletion
             LOG.warn("application {}: could not remove the jars it replaced: {}", application, e.toString());
-        }
-    }
-
-    private boolean storeHas(String key) {
-        try {
-            store.client().headObject(b -> b.bucket(store.bucket()).key(key));
-            return true;
-        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
-            return false;
-        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw e;
         }
     }
 

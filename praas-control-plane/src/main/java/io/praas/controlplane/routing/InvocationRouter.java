@@ -227,11 +227,11 @@ public final class InvocationRouter implements AutoCloseable {
      * whose count is under {@code limit}, and returns it; null when there is none.
      */
     private ProcessRecord reserveLeastLoaded(ApplicationRecord app, int limit, ProcessStatus... statuses) {
-        List<ProcessRecord> candidates = new java.util.ArrayList<>();
-        for (ProcessStatus status : statuses) {
-            candidates.addAll(lifecycle.processes(app.name(), status));
-        }
-        candidates.sort(Comparator.comparingInt(this::load));
+        List<ProcessStatus> wanted = List.of(statuses);
+        List<ProcessRecord> candidates = lifecycle.processes(app.name(), null).stream() // one registry read
+                .filter(p -> wanted.contains(p.status()))
+                .sorted(Comparator.comparingInt(this::load))
+                .toList();
         for (ProcessRecord p : candidates) {
             if (tryReserve(p, limit)) {
                 return p;

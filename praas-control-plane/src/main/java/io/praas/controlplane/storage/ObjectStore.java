@@ -79,6 +79,26 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
+    /** True when there is an object under {@code key}. */
+    public boolean exists(String key) {
+        try {
+            s3.headObject(b -> b.bucket(bucket).key(key));
+            return true;
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+            return false;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Every object under {@code prefix}, with its key, size and time of upload. */
+    public java.util.List<software.amazon.awssdk.services.s3.model.S3Object> list(String prefix) {
+        return s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream().toList();
+    }
+
     /** Deletes every object under {@code prefix}; returns how many. */
     public int deletePrefix(String prefix) {
         return ObjectKeys.deleteUnder(s3, bucket, prefix, key -> false);
