@@ -369,6 +369,54 @@ class SwapTest {
     }
 
     @Test
+    void stickyCallsThroughSwapOutsAllRunOnceAndNoneFails() throws Exception {
+        String id = ControlPlanes.createProcess(apiA, KEEPER).json().path("id").asText();
+        try {
+            int callers = 6;
+            int calls = 150;
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<Integer> swaps = CompletableFuture.supplyAsync(() -> {
+                int n = 0;
+                while (!done.get()) {
+                    if (swapOut(n % 2 == 0 ? apiA : apiB, KEEPER, id).status() == 200) {
+                        n++;
+                    }
+                    try {
+                        Thread.sleep(150);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                return n;
+            });
+            List<List<Api.Reply>> replies;
+            try {
+                replies = ControlPlanes.atOnce(callers, c -> {
+                    List<Api.Reply> mine = new ArrayList<>();
+                    for (int i = 0; i < calls; i++) {
+                        mine.add((c % 2 == 0 ? apiA : apiB).invoke(KEEPER, "count",
+                                "?process=" + id + "&session=s" + c + "&timeoutMs=60000", utf8("")));
+                    }
+                    return mine;
+                });
+            } finally {
+                done.set(true);
+            }
+
+            // Calls a process refused as not started, as it began to swap out, are routed again.
+            assertThat(swaps.get(60, TimeUnit.SECONDS)).as("swap-outs").isPositive();
+            for (int c = 0; c < callers; c++) {
+                List<Api.Reply> mine = replies.get(c);
+                assertThat(mine).allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
+                assertThat(mine.get(calls - 1).text()).as("session s%d's last count", c).isEqualTo(Integer.toString(calls));
+            }
+        } finally {
+            apiA.delete("/v1/applications/" + KEEPER + "/processes/" + id);
+        }
+    }
+
+    @Test
     void idleSwapOutOfAProcessBusySinceItsLastHeartbeatDoesNothing() throws Exception {
         Api.Reply created = ControlPlanes.createProcess(apiA, DOZY);
         String id = created.json().path("id").asText();

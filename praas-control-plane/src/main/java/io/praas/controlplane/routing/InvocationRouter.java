@@ -58,13 +58,24 @@ public final class InvocationRouter implements AutoCloseable {
      */
     public CompletableFuture<Routed> invoke(String application, String function, String process, String session,
                                             byte[] input, Duration timeout) {
-        ApplicationRecord app = lifecycle.application(application);
         if (function == null || function.isEmpty()) {
             throw ControlPlaneException.invalid("function name must not be empty");
         }
         if (session != null && process == null) {
             throw ControlPlaneException.invalid("a session lives on one process: give 'process' with 'session'");
         }
+        return attempt(application, function, process, session, input, timeout, 1);
+    }
+
+    /**
+     * Tries to route the invocation. A process that began to swap out or stop after it was picked
+     * refuses it as not started, or its connection as it drains: the invocation did not run, and
+     * is routed again, up to {@link #ATTEMPTS} times (a sticky process is then waited for and
+     * swapped in; another one is picked).
+     */
+    private CompletableFuture<Routed> attempt(String application, String function, String process, String session,
+                                              byte[] input, Duration timeout, int attempt) {
+        ApplicationRecord app = lifecycle.application(application);
         ProcessRecord target;
         if (process != null) {
             target = sticky(application, process);
@@ -78,6 +89,10 @@ public final class InvocationRouter implements AutoCloseable {
             client = clientFor(target);
         } catch (RuntimeException e) {
             counter.decrementAndGet();
+            if (attempt < ATTEMPTS && e instanceof ControlPlaneException cpe && cpe.code() == Code.PROCESS_UNAVAILABLE) {
+                pause();
+                return attempt(application, function, process, session, input, timeout, attempt + 1);
+            }
             throw e;
         }
         CompletableFuture<Routed> result = new CompletableFuture<>();
@@ -107,9 +122,53 @@ public final class InvocationRouter implements AutoCloseable {
                 clients.remove(target.key(), client);
                 opened.remove(client);
             }
+            if (attempt < ATTEMPTS && cause instanceof PraasException pe && notStarted(pe)) {
+                // Off the client's event loop: routing again may wait for a swap-in.
+                retries.execute(() -> {
+                    pause();
+                    try {
+                        attempt(application, function, process, session, input, timeout, attempt + 1)
+                                .whenComplete((again, failed) -> {
+                                    if (failed == null) {
+                                        result.complete(again);
+                                    } else {
+                                        result.completeExceptionally(failed);
+                                    }
+                                });
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    }
+                });
+                return;
+            }
             result.completeExceptionally(translate(target, cause));
         });
         return result;
+    }
+
+    /** Routings of one invocation at most: the first and two more after a refusal as not started. */
+    static final int ATTEMPTS = 3;
+
+    /** Where a refused invocation is routed again (it may wait for a swap-in). */
+    private final java.util.concurrent.ExecutorService retries = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "praas-route-again");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Refused before it ran: the process is going away (swap-out, stop), and it did not start. */
+    private static boolean notStarted(PraasException e) {
+        return e.code() == io.praas.protocol.ErrorCode.PROCESS_UNAVAILABLE && !e.mayHaveRun()
+                && !(e instanceof io.praas.client.PraasConnectionException);
+    }
+
+    /** A moment for the record of a process going away to say so. */
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -342,6 +401,7 @@ public final class InvocationRouter implements AutoCloseable {
 
     @Override
     public void close() {
+        retries.shutdownNow();
         clients.values().forEach(c -> {
             try {
                 c.close();
