@@ -60,6 +60,11 @@ public final class ControlServer {
     private final byte[] controlSecret;
     private final Listener listener;
     private final Map<String, NetSocket> channels = new ConcurrentHashMap<>();
+    /**
+     * Processes whose REGISTER is being accepted: the registry may show them ACTIVE (and a caller
+     * ask for a swap-out) a moment before their channel is in {@link #channels}; a request waits.
+     */
+    private final Map<String, io.vertx.core.Promise<NetSocket>> registering = new ConcurrentHashMap<>();
     /** The channels of processes that take SWAP_OUT's idle condition (their REGISTER said so). */
     private final java.util.Set<NetSocket> ifIdleAware = ConcurrentHashMap.newKeySet();
     /** Requests to processes waiting for their answer, by channel and requestId. */
@@ -159,12 +164,19 @@ public final class ControlServer {
         if (incarnation == null) {
             return;
         }
+        String key = key(r.application(), r.processId());
+        io.vertx.core.Promise<NetSocket> ready = io.vertx.core.Promise.promise();
+        registering.put(key, ready);
         listener.registered(r.application(), r.processId(), incarnation, r.dataHost(), r.dataPort()).onComplete(ar -> {
             if (ar.failed() || ar.result() != null) {
+                registering.remove(key, ready);
+                ready.tryFail("process " + key + " was refused: " + (ar.failed() ? ar.cause().getMessage() : ar.result()));
                 refuse(socket, rid, ErrorCode.FORBIDDEN, ar.failed() ? ar.cause().getMessage() : ar.result());
                 return;
             }
             if (closed.get()) { // closed while it registered: no channel to keep, and the process is gone
+                registering.remove(key, ready);
+                ready.tryFail("the control channel of process " + key + " closed while it registered");
                 listener.lost(r.application(), r.processId());
                 return;
             }
@@ -178,6 +190,8 @@ public final class ControlServer {
                 previous.close();
             }
             socket.write(FrameCodec.encode(rid, new Message.Ok()));
+            registering.remove(key, ready);
+            ready.tryComplete(socket); // after the OK: a request it held follows it on the wire
             listener.channelOpened(r.application(), r.processId());
         });
     }
@@ -215,8 +229,16 @@ public final class ControlServer {
     public Future<Message> request(String application, String processId, Message request) {
         NetSocket socket = channels.get(key(application, processId));
         if (socket == null) {
+            io.vertx.core.Promise<NetSocket> ready = registering.get(key(application, processId));
+            if (ready != null) { // ACTIVE in the registry a moment before its channel is kept here
+                return ready.future().compose(s -> send(s, request));
+            }
             return Future.failedFuture("process " + application + "/" + processId + " has no control channel on this node");
         }
+        return send(socket, request);
+    }
+
+    private Future<Message> send(NetSocket socket, Message request) {
         long rid = nextRequestId.incrementAndGet();
         io.vertx.core.Promise<Message> answer = io.vertx.core.Promise.promise();
         requests.computeIfAbsent(socket, s -> new ConcurrentHashMap<>()).put(rid, answer);
