@@ -178,28 +178,7 @@ public final class RestApi {
         return server.requestHandler(router()).listen().map(HttpServer::actualPort);
     }
 
-    /**
-     * The threads that pick a process for an invocation through the control plane. A pick may wait
-     * for a process to start (seconds on the local backend, a minute on Fargate) or swap in: not on
-     * the shared worker pool, whose threads the other routes, the heartbeat check and the
-     * downscaler need meanwhile.
-     */
-    private synchronized io.vertx.core.WorkerExecutor routing() {
-        if (routing == null) {
-            routing = vertx.createSharedWorkerExecutor("praas-routing", ROUTING_THREADS);
-        }
-        return routing;
-    }
-
-    private io.vertx.core.WorkerExecutor routing;
-    /** Invocations that may pick (and wait for) a process at once; more queue for a thread. */
-    static final int ROUTING_THREADS = 256;
-
-    /**
-     * Stops taking requests. The routing threads are not closed here: a pick under way may be
-     * starting or swapping in a process, which the node's stop waits for (then Vert.x's close ends
-     * them); closing them now would interrupt it into a failed start.
-     */
+    /** Stops taking requests (invocations being routed go on: see {@link InvocationRouter#route}). */
     public Future<Void> close() {
         return server == null ? Future.succeededFuture() : server.close();
     }
@@ -300,8 +279,7 @@ public final class RestApi {
         }
         long timeout = timeoutMs;
         // An application token was checked before the body was read (authenticate).
-        routing().executeBlocking(() -> router.invoke(app, function, process, session, input, Duration.ofMillis(timeout)),
-                false).compose(Future::fromCompletionStage).onComplete(ar -> {
+        router.route(app, function, process, session, input, Duration.ofMillis(timeout)).onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, ar.cause());
                 return;

@@ -50,6 +50,26 @@ public final class InvocationRouter implements AutoCloseable {
     public InvocationRouter(Vertx vertx, ProcessLifecycle lifecycle) {
         this.vertx = vertx;
         this.lifecycle = lifecycle;
+        this.routing = vertx.createSharedWorkerExecutor("praas-routing", ROUTING_THREADS);
+    }
+
+    /** Invocations that may be routed (and wait for a process) at once; more queue for a thread. */
+    static final int ROUTING_THREADS = 256;
+    /** Where invocations are routed, and routed again (see {@link #route}). */
+    private final io.vertx.core.WorkerExecutor routing;
+
+    /**
+     * Routes one invocation on this router's routing threads, and completes with its result. A
+     * pick may wait for a process to start (seconds on the local backend, a minute on Fargate) or
+     * swap in: not on Vert.x's shared worker pool, whose threads the REST API's other routes, the
+     * heartbeat check and the downscaler need meanwhile. The threads end with Vert.x, after the
+     * node's stop has waited for the starts under way (closed earlier, they would interrupt one
+     * into a failed start).
+     */
+    public io.vertx.core.Future<Routed> route(String application, String function, String process, String session,
+                                              byte[] input, Duration timeout) {
+        return routing.executeBlocking(() -> invoke(application, function, process, session, input, timeout), false)
+                .compose(io.vertx.core.Future::fromCompletionStage);
     }
 
     /**
@@ -124,19 +144,14 @@ public final class InvocationRouter implements AutoCloseable {
             }
             if (attempt < ATTEMPTS && cause instanceof PraasException pe && notStarted(pe)) {
                 // Off the client's event loop: routing again may wait for a swap-in.
-                retries.execute(() -> {
+                routing.executeBlocking(() -> {
                     pause();
-                    try {
-                        attempt(application, function, process, session, input, timeout, attempt + 1)
-                                .whenComplete((again, failed) -> {
-                                    if (failed == null) {
-                                        result.complete(again);
-                                    } else {
-                                        result.completeExceptionally(failed);
-                                    }
-                                });
-                    } catch (RuntimeException e) {
-                        result.completeExceptionally(e);
+                    return attempt(application, function, process, session, input, timeout, attempt + 1);
+                }, false).compose(io.vertx.core.Future::fromCompletionStage).onComplete(again -> {
+                    if (again.succeeded()) {
+                        result.complete(again.result());
+                    } else {
+                        result.completeExceptionally(again.cause());
                     }
                 });
                 return;
@@ -148,13 +163,6 @@ public final class InvocationRouter implements AutoCloseable {
 
     /** Routings of one invocation at most: the first and two more after a refusal as not started. */
     static final int ATTEMPTS = 3;
-
-    /** Where a refused invocation is routed again (it may wait for a swap-in). */
-    private final java.util.concurrent.ExecutorService retries = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "praas-route-again");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** Refused before it ran: the process is going away (swap-out, stop), and it did not start. */
     private static boolean notStarted(PraasException e) {
@@ -401,7 +409,6 @@ public final class InvocationRouter implements AutoCloseable {
 
     @Override
     public void close() {
-        retries.shutdownNow();
         clients.values().forEach(c -> {
             try {
                 c.close();
